@@ -1,0 +1,98 @@
+/* backend.c — shape checks every backend shares. */
+#include "backend.h"
+
+gboolean
+vka_check_shape (const char *op, const char *what, VkaTensor *t,
+                 int n, int c, int h, int w, GError **error)
+{
+  if (t->n == n && t->c == c && t->h == h && t->w == w)
+    return TRUE;
+  g_set_error (error, VKA_ERROR, VKA_ERROR_INVALID_ARGUMENT,
+               "%s: %s is %d×%d×%d×%d, expected %d×%d×%d×%d",
+               op, what, t->n, t->c, t->h, t->w, n, c, h, w);
+  return FALSE;
+}
+
+gboolean
+vka_check_same_shape (const char *op, VkaTensor *a, VkaTensor *b, GError **error)
+{
+  return vka_check_shape (op, "output", b, a->n, a->c, a->h, a->w, error);
+}
+
+gboolean
+vka_check_conv (VkaTensor *in, VkaTensor *weight, VkaTensor *bias,
+                VkaTensor *out, int *kernel_out, GError **error)
+{
+  int k = weight->h;
+  if ((k != 1 && k != 3) || weight->w != k)
+    {
+      g_set_error (error, VKA_ERROR, VKA_ERROR_INVALID_ARGUMENT,
+                   "conv2d: kernel %d×%d is not supported (1×1 or 3×3)",
+                   weight->h, weight->w);
+      return FALSE;
+    }
+  if (!vka_check_shape ("conv2d", "weight", weight, weight->n, in->c, k, k, error)
+      || !vka_check_shape ("conv2d", "bias", bias, 1, weight->n, 1, 1, error)
+      || !vka_check_shape ("conv2d", "output", out, in->n, weight->n, in->h, in->w, error))
+    return FALSE;
+  *kernel_out = k;
+  return TRUE;
+}
+
+gboolean
+vka_check_maxpool2x2 (VkaTensor *in, VkaTensor *out, GError **error)
+{
+  return vka_check_shape ("maxpool2x2", "output", out, in->n, in->c,
+                          (in->h + 1) / 2, (in->w + 1) / 2, error);
+}
+
+gboolean
+vka_check_upsample2x (VkaTensor *in, VkaTensor *out, GError **error)
+{
+  return vka_check_shape ("upsample2x", "output", out, in->n, in->c,
+                          in->h * 2, in->w * 2, error);
+}
+
+gboolean
+vka_check_channel_stats (VkaTensor *in, VkaTensor *stats, GError **error)
+{
+  return vka_check_shape ("channel_stats", "stats", stats, in->n, in->c, 1, 2, error);
+}
+
+gboolean
+vka_check_adain (VkaTensor *x, VkaTensor *x_stats, VkaTensor *target_stats,
+                 VkaTensor *out, GError **error)
+{
+  return vka_check_shape ("adain", "content stats", x_stats, x->n, x->c, 1, 2, error)
+      && vka_check_shape ("adain", "target stats", target_stats, x->n, x->c, 1, 2, error)
+      && vka_check_same_shape ("adain", x, out, error);
+}
+
+gboolean
+vka_check_image_to_tensor (VkaTensor *image, int channels, VkaTensor *out,
+                           GError **error)
+{
+  if (channels < 1 || channels > 4)
+    {
+      g_set_error (error, VKA_ERROR, VKA_ERROR_INVALID_ARGUMENT,
+                   "image_to_tensor: images have 1 to 4 channels, not %d", channels);
+      return FALSE;
+    }
+  return vka_check_shape ("image_to_tensor", "output", out, 1, 3, out->h, out->w, error)
+      && vka_check_shape ("image_to_tensor", "image", image, 1, 1, out->h,
+                          out->w * channels, error);
+}
+
+gboolean
+vka_check_tensor_to_image (VkaTensor *in, VkaTensor *image, GError **error)
+{
+  if (image->n != 1 || image->c != 1 || image->w % 3 != 0
+      || in->n != 1 || in->c != 3 || in->h < image->h || in->w < image->w / 3)
+    {
+      g_set_error (error, VKA_ERROR, VKA_ERROR_INVALID_ARGUMENT,
+                   "tensor_to_image: cannot crop %d×%d×%d×%d to a %d×%d RGB image",
+                   in->n, in->c, in->h, in->w, image->w / 3, image->h);
+      return FALSE;
+    }
+  return TRUE;
+}

@@ -1,0 +1,120 @@
+/* backend.h — the op interface that the network calls (private to compute/).
+ *
+ * One table of ops per backend: Vulkan (every GPU, and lavapipe) and the
+ * plain-C reference (the tests' oracle). Ops may be queued: results are only
+ * guaranteed after vka_backend_flush () or a tensor read. Freeing a tensor
+ * that queued work still uses is allowed; the backend defers it.
+ */
+#pragma once
+
+#include "vka.h"
+
+typedef struct VkaBackend VkaBackend;
+typedef struct VkaBackendOps VkaBackendOps;
+
+/* Every backend's tensor starts with this. Float32, NCHW. */
+typedef struct
+{
+  VkaBackend *backend;
+  int n, c, h, w;
+} VkaTensor;
+
+static inline gsize
+vka_tensor_numel (const VkaTensor *t)
+{
+  return (gsize) t->n * (gsize) t->c * (gsize) t->h * (gsize) t->w;
+}
+
+struct VkaBackendOps
+{
+  const char *name;
+  void        (*destroy)       (VkaBackend *backend);
+
+  VkaTensor  *(*tensor_new)    (VkaBackend *backend, int n, int c, int h, int w,
+                                GError **error);
+  void        (*tensor_free)   (VkaTensor *tensor);
+  gboolean    (*tensor_write)  (VkaTensor *tensor, const float *src, GError **error);
+  gboolean    (*tensor_read)   (VkaTensor *tensor, float *dst, GError **error);
+
+  /* out = bias + conv(in, weight[Cout][Cin][k][k]); k = 1, or 3 with
+   * reflection padding 1; then ReLU when relu. out has in's size. */
+  gboolean    (*conv2d)        (VkaBackend *backend, VkaTensor *in,
+                                VkaTensor *weight, VkaTensor *bias,
+                                gboolean relu, VkaTensor *out, GError **error);
+  /* 2×2 stride 2, ceil mode: out is ⌈h/2⌉ × ⌈w/2⌉. */
+  gboolean    (*maxpool2x2)    (VkaBackend *backend, VkaTensor *in,
+                                VkaTensor *out, GError **error);
+  /* nearest ×2 */
+  gboolean    (*upsample2x)    (VkaBackend *backend, VkaTensor *in,
+                                VkaTensor *out, GError **error);
+  /* stats (n, c, 1, 2): per plane mean and sqrt(unbiased var + 1e-5);
+   * a plane of one pixel has variance 0. */
+  gboolean    (*channel_stats) (VkaBackend *backend, VkaTensor *in,
+                                VkaTensor *stats, GError **error);
+  /* out = α·(σt·(x−μx)/σx + μt) + (1−α)·x with stats tensors (n, c, 1, 2). */
+  gboolean    (*adain)         (VkaBackend *backend, VkaTensor *x,
+                                VkaTensor *x_stats, VkaTensor *target_stats,
+                                float alpha, VkaTensor *out, GError **error);
+  /* image: (1, 1, h, w·channels) interleaved; out: (1, 3, h, w).
+   * 1 or 2 channels: gray replicated; 3 or 4: RGB, alpha ignored. */
+  gboolean    (*image_to_tensor) (VkaBackend *backend, VkaTensor *image,
+                                  int channels, VkaTensor *out, GError **error);
+  /* in: (1, 3, H, W) with H >= h, W >= w; image: (1, 1, h, w·3), clamped
+   * to [0,1]: the top-left h × w of in. */
+  gboolean    (*tensor_to_image) (VkaBackend *backend, VkaTensor *in,
+                                  VkaTensor *image, GError **error);
+
+  gboolean    (*flush)         (VkaBackend *backend, GError **error);
+};
+
+struct VkaBackend
+{
+  const VkaBackendOps *ops;
+};
+
+static inline VkaTensor *
+vka_tensor_new (VkaBackend *b, int n, int c, int h, int w, GError **error)
+{
+  return b->ops->tensor_new (b, n, c, h, w, error);
+}
+
+static inline void
+vka_tensor_free (VkaTensor *t)
+{
+  if (t)
+    t->backend->ops->tensor_free (t);
+}
+
+static inline gboolean
+vka_backend_flush (VkaBackend *b, GError **error)
+{
+  return b->ops->flush (b, error);
+}
+
+static inline void
+vka_backend_free (VkaBackend *b)
+{
+  if (b)
+    b->ops->destroy (b);
+}
+
+/* Shape checks shared by every backend; they set error and return FALSE. */
+gboolean vka_check_conv (VkaTensor *in, VkaTensor *weight, VkaTensor *bias,
+                         VkaTensor *out, int *kernel_out, GError **error);
+gboolean vka_check_same_shape (const char *op, VkaTensor *a, VkaTensor *b,
+                               GError **error);
+gboolean vka_check_shape (const char *op, const char *what, VkaTensor *t,
+                          int n, int c, int h, int w, GError **error);
+gboolean vka_check_maxpool2x2 (VkaTensor *in, VkaTensor *out, GError **error);
+gboolean vka_check_upsample2x (VkaTensor *in, VkaTensor *out, GError **error);
+gboolean vka_check_channel_stats (VkaTensor *in, VkaTensor *stats, GError **error);
+gboolean vka_check_adain (VkaTensor *x, VkaTensor *x_stats, VkaTensor *target_stats,
+                          VkaTensor *out, GError **error);
+gboolean vka_check_image_to_tensor (VkaTensor *image, int channels, VkaTensor *out,
+                                    GError **error);
+gboolean vka_check_tensor_to_image (VkaTensor *in, VkaTensor *image, GError **error);
+
+/* The plain-C reference backend (compute/reference/). */
+VkaBackend *vka_reference_backend_new (void);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (VkaTensor, vka_tensor_free)

@@ -1,0 +1,17 @@
+/* context-private.h — what the rest of compute/ (and the tests) may see of
+ * a context. */
+#pragma once
+
+#include "backend.h"
+
+typedef struct
+{
+  const char *device;
+  gboolean    validation;
+  gboolean    guards;      /* guard words around every tensor (tests) */
+} VkaContextConfig;
+
+VkaContext *vka_context_new_full (const VkaContextConfig *config, GError **error);
+/* A context over the plain-C reference backend: the oracle for tests. */
+VkaContext *vka_context_new_reference (void);
+VkaBackend *vka_context_backend (VkaContext *context);

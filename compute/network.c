@@ -1,0 +1,221 @@
+/* network.c — layer tables and the forward pass. Channel widths come from
+ * the weight shapes, so distilled (narrower) models run too. */
+#include "network.h"
+
+#define CONV(i, k, r) { VKA_LAYER_CONV, i, k, r }
+#define POOL(i)       { VKA_LAYER_MAXPOOL, i, 0, FALSE }
+#define UP(i)         { VKA_LAYER_UPSAMPLE, i, 0, FALSE }
+
+/* vgg_normalised modules 0..30: conv0, then reflect-pad + conv + ReLU
+ * triples (the conv's index is the key), pools at 7, 14, 27. */
+static const VkaLayerSpec encoder_layers[] = {
+  CONV (0, 1, FALSE),
+  CONV (2, 3, TRUE), CONV (5, 3, TRUE), POOL (7),
+  CONV (9, 3, TRUE), CONV (12, 3, TRUE), POOL (14),
+  CONV (16, 3, TRUE), CONV (19, 3, TRUE), CONV (22, 3, TRUE), CONV (25, 3, TRUE), POOL (27),
+  CONV (29, 3, TRUE),
+};
+
+/* decoder modules 0..28, mirrored; the last conv has no ReLU. */
+static const VkaLayerSpec decoder_layers[] = {
+  CONV (1, 3, TRUE), UP (3),
+  CONV (5, 3, TRUE), CONV (8, 3, TRUE), CONV (11, 3, TRUE), CONV (14, 3, TRUE), UP (16),
+  CONV (18, 3, TRUE), CONV (21, 3, TRUE), UP (23),
+  CONV (25, 3, TRUE), CONV (28, 3, FALSE),
+};
+
+typedef struct
+{
+  VkaLayerInfo info;
+  VkaTensor   *weight;   /* (Cout, Cin, k, k) */
+  VkaTensor   *bias;     /* (1, Cout, 1, 1) */
+} Layer;
+
+struct VkaNetwork
+{
+  VkaBackend *backend;
+  guint       n_layers;
+  Layer      *layers;
+  int         out_channels;
+};
+
+static VkaTensor *
+upload (VkaBackend *backend, const VkaTensorData *data, int n, int c, int h, int w,
+        GError **error)
+{
+  VkaTensor *t = vka_tensor_new (backend, n, c, h, w, error);
+  if (t && !backend->ops->tensor_write (t, data->data, error))
+    g_clear_pointer (&t, vka_tensor_free);
+  return t;
+}
+
+static gboolean
+load_conv (VkaBackend *backend, Layer *layer, const VkaWeights *weights, int in_channels,
+           const char *source, const char *label, GError **error)
+{
+  const VkaLayerSpec *spec = layer->info.spec;
+  char wname[32], bname[32];
+  g_snprintf (wname, sizeof wname, "%d.weight", spec->index);
+  g_snprintf (bname, sizeof bname, "%d.bias", spec->index);
+  const VkaTensorData *w = vka_weights_get (weights, wname);
+  const VkaTensorData *b = vka_weights_get (weights, bname);
+  if (!w || !b)
+    {
+      g_set_error (error, VKA_ERROR, VKA_ERROR_MODEL, "%s: tensor %s is missing",
+                   label, w ? bname : wname);
+      return FALSE;
+    }
+  int k = spec->kernel;
+  if (w->ndim != 4 || w->shape[2] != k || w->shape[3] != k || w->shape[0] <= 0
+      || w->shape[0] > 65536 || w->shape[1] <= 0)
+    {
+      g_set_error (error, VKA_ERROR, VKA_ERROR_MODEL,
+                   "%s: %s should be a %d×%d convolution [out, in, %d, %d]",
+                   label, wname, k, k, k, k);
+      return FALSE;
+    }
+  if (w->shape[1] != in_channels)
+    {
+      g_set_error (error, VKA_ERROR, VKA_ERROR_MODEL,
+                   "%s: layer %d takes %" G_GINT64_FORMAT " channels, %s gives %d",
+                   label, spec->index, w->shape[1], source, in_channels);
+      return FALSE;
+    }
+  if (b->ndim != 1 || b->shape[0] != w->shape[0])
+    {
+      g_set_error (error, VKA_ERROR, VKA_ERROR_MODEL,
+                   "%s: %s should have %" G_GINT64_FORMAT " values", label, bname,
+                   w->shape[0]);
+      return FALSE;
+    }
+  layer->info.in_channels = in_channels;
+  layer->info.out_channels = (int) w->shape[0];
+  layer->weight = upload (backend, w, (int) w->shape[0], in_channels, k, k, error);
+  if (layer->weight)
+    layer->bias = upload (backend, b, 1, (int) w->shape[0], 1, 1, error);
+  return layer->bias != NULL;
+}
+
+VkaNetwork *
+vka_network_new (VkaBackend *backend, VkaNetworkKind kind, const VkaWeights *weights,
+                 int in_channels, const char *label, GError **error)
+{
+  const VkaLayerSpec *specs = kind == VKA_NETWORK_ENCODER ? encoder_layers : decoder_layers;
+  guint n = kind == VKA_NETWORK_ENCODER ? G_N_ELEMENTS (encoder_layers)
+                                        : G_N_ELEMENTS (decoder_layers);
+  VkaNetwork *net = g_new0 (VkaNetwork, 1);
+  net->backend = backend;
+  net->n_layers = n;
+  net->layers = g_new0 (Layer, n);
+  int channels = in_channels;
+  g_autofree char *source = g_strdup (kind == VKA_NETWORK_ENCODER ? "the RGB input"
+                                                                  : "the encoder");
+  for (guint i = 0; i < n; i++)
+    {
+      Layer *layer = &net->layers[i];
+      layer->info.spec = &specs[i];
+      layer->info.in_channels = layer->info.out_channels = channels;
+      if (specs[i].kind != VKA_LAYER_CONV)
+        continue;
+      if (!load_conv (backend, layer, weights, channels, source, label, error))
+        {
+          vka_network_free (net);
+          return NULL;
+        }
+      channels = layer->info.out_channels;
+      g_free (source);
+      source = g_strdup_printf ("layer %d", specs[i].index);
+    }
+  net->out_channels = channels;
+  return net;
+}
+
+void
+vka_network_free (VkaNetwork *net)
+{
+  if (!net)
+    return;
+  for (guint i = 0; i < net->n_layers; i++)
+    {
+      vka_tensor_free (net->layers[i].weight);
+      vka_tensor_free (net->layers[i].bias);
+    }
+  g_free (net->layers);
+  g_free (net);
+}
+
+int
+vka_network_out_channels (const VkaNetwork *net)
+{
+  return net->out_channels;
+}
+
+static VkaTensor *
+run_layer (VkaNetwork *net, Layer *layer, VkaTensor *x, GError **error)
+{
+  VkaBackend *b = net->backend;
+  const VkaLayerSpec *spec = layer->info.spec;
+  int h = x->h, w = x->w;
+  if (spec->kind == VKA_LAYER_MAXPOOL)
+    h = (h + 1) / 2, w = (w + 1) / 2;
+  else if (spec->kind == VKA_LAYER_UPSAMPLE)
+    h *= 2, w *= 2;
+  VkaTensor *y = vka_tensor_new (b, x->n, layer->info.out_channels, h, w, error);
+  if (!y)
+    return NULL;
+  gboolean ok = FALSE;
+  switch (spec->kind)
+    {
+    case VKA_LAYER_CONV:
+      ok = b->ops->conv2d (b, x, layer->weight, layer->bias, spec->relu, y, error);
+      layer->info.flops = 2.0 * x->n * layer->info.in_channels * layer->info.out_channels
+                        * spec->kernel * spec->kernel * (double) h * w;
+      break;
+    case VKA_LAYER_MAXPOOL:
+      ok = b->ops->maxpool2x2 (b, x, y, error);
+      layer->info.flops = 0;
+      break;
+    case VKA_LAYER_UPSAMPLE:
+      ok = b->ops->upsample2x (b, x, y, error);
+      layer->info.flops = 0;
+      break;
+    }
+  layer->info.height = h;
+  layer->info.width = w;
+  if (!ok)
+    g_clear_pointer (&y, vka_tensor_free);
+  return y;
+}
+
+VkaTensor *
+vka_network_forward (VkaNetwork *net, VkaTensor *input, VkaLayerHook hook,
+                     gpointer hook_data, GError **error)
+{
+  if (input->c != net->layers[0].info.in_channels)
+    {
+      g_set_error (error, VKA_ERROR, VKA_ERROR_INVALID_ARGUMENT,
+                   "network input has %d channels, expected %d", input->c,
+                   net->layers[0].info.in_channels);
+      return NULL;
+    }
+  VkaTensor *x = input;
+  for (guint i = 0; i < net->n_layers; i++)
+    {
+      VkaTensor *y = run_layer (net, &net->layers[i], x, error);
+      if (x != input)
+        vka_tensor_free (x);
+      if (!y)
+        return NULL;
+      x = y;
+      if (hook)
+        {
+          if (!vka_backend_flush (net->backend, error))
+            {
+              vka_tensor_free (x);
+              return NULL;
+            }
+          hook (&net->layers[i].info, hook_data);
+        }
+    }
+  return x;
+}

@@ -1,0 +1,172 @@
+/* ref-backend.c — the reference ops behind the backend interface: host
+ * tensors, immediate execution. Slow on purpose: it is the oracle. */
+#include "backend.h"
+#include "reference.h"
+
+#include <string.h>
+
+typedef struct
+{
+  VkaTensor base;
+  float    *data;
+} RefTensor;
+
+static float *
+data_of (VkaTensor *t)
+{
+  return ((RefTensor *) t)->data;
+}
+
+static void
+ref_destroy (VkaBackend *backend)
+{
+  g_free (backend);
+}
+
+static VkaTensor *
+ref_tensor_new (VkaBackend *backend, int n, int c, int h, int w, GError **error)
+{
+  if (n <= 0 || c <= 0 || h <= 0 || w <= 0)
+    {
+      g_set_error (error, VKA_ERROR, VKA_ERROR_INVALID_ARGUMENT,
+                   "tensor shape %d×%d×%d×%d has an empty dimension", n, c, h, w);
+      return NULL;
+    }
+  gsize numel = (gsize) n * c * h * w;
+  RefTensor *t = g_new0 (RefTensor, 1);
+  t->base = (VkaTensor) { backend, n, c, h, w };
+  t->data = g_try_malloc0_n (numel, sizeof (float));
+  if (!t->data)
+    {
+      g_free (t);
+      g_set_error (error, VKA_ERROR, VKA_ERROR_OUT_OF_MEMORY,
+                   "cannot allocate %" G_GSIZE_FORMAT " MiB for a %d×%d×%d×%d tensor",
+                   numel * sizeof (float) >> 20, n, c, h, w);
+      return NULL;
+    }
+  return &t->base;
+}
+
+static void
+ref_tensor_free (VkaTensor *tensor)
+{
+  g_free (data_of (tensor));
+  g_free (tensor);
+}
+
+static gboolean
+ref_tensor_write (VkaTensor *tensor, const float *src, GError **error)
+{
+  memcpy (data_of (tensor), src, vka_tensor_numel (tensor) * sizeof (float));
+  return TRUE;
+}
+
+static gboolean
+ref_tensor_read (VkaTensor *tensor, float *dst, GError **error)
+{
+  memcpy (dst, data_of (tensor), vka_tensor_numel (tensor) * sizeof (float));
+  return TRUE;
+}
+
+static gboolean
+ref_conv2d (VkaBackend *backend, VkaTensor *in, VkaTensor *weight, VkaTensor *bias,
+            gboolean relu, VkaTensor *out, GError **error)
+{
+  int k;
+  if (!vka_check_conv (in, weight, bias, out, &k, error))
+    return FALSE;
+  vka_ref_conv2d (data_of (in), in->n, in->c, in->h, in->w, data_of (weight),
+                  data_of (bias), weight->n, k, relu, data_of (out));
+  return TRUE;
+}
+
+static gboolean
+ref_maxpool2x2 (VkaBackend *backend, VkaTensor *in, VkaTensor *out, GError **error)
+{
+  if (!vka_check_maxpool2x2 (in, out, error))
+    return FALSE;
+  vka_ref_maxpool2x2 (data_of (in), in->n * in->c, in->h, in->w, data_of (out));
+  return TRUE;
+}
+
+static gboolean
+ref_upsample2x (VkaBackend *backend, VkaTensor *in, VkaTensor *out, GError **error)
+{
+  if (!vka_check_upsample2x (in, out, error))
+    return FALSE;
+  vka_ref_upsample2x (data_of (in), in->n * in->c, in->h, in->w, data_of (out));
+  return TRUE;
+}
+
+static gboolean
+ref_channel_stats (VkaBackend *backend, VkaTensor *in, VkaTensor *stats, GError **error)
+{
+  if (!vka_check_channel_stats (in, stats, error))
+    return FALSE;
+  vka_ref_channel_stats (data_of (in), in->n * in->c, (gsize) in->h * in->w,
+                         data_of (stats));
+  return TRUE;
+}
+
+static gboolean
+ref_adain (VkaBackend *backend, VkaTensor *x, VkaTensor *x_stats,
+           VkaTensor *target_stats, float alpha, VkaTensor *out, GError **error)
+{
+  if (!vka_check_adain (x, x_stats, target_stats, out, error))
+    return FALSE;
+  vka_ref_adain (data_of (x), data_of (x_stats), data_of (target_stats),
+                 x->n * x->c, (gsize) x->h * x->w, alpha, data_of (out));
+  return TRUE;
+}
+
+static gboolean
+ref_image_to_tensor (VkaBackend *backend, VkaTensor *image, int channels,
+                     VkaTensor *out, GError **error)
+{
+  if (!vka_check_image_to_tensor (image, channels, out, error))
+    return FALSE;
+  vka_ref_image_to_tensor (data_of (image), out->h, out->w, channels, data_of (out));
+  return TRUE;
+}
+
+static gboolean
+ref_tensor_to_image (VkaBackend *backend, VkaTensor *in, VkaTensor *image,
+                     GError **error)
+{
+  if (!vka_check_tensor_to_image (in, image, error))
+    return FALSE;
+  vka_ref_tensor_to_image (data_of (in), in->h, in->w, image->h, image->w / 3,
+                           data_of (image));
+  return TRUE;
+}
+
+static gboolean
+ref_flush (VkaBackend *backend, GError **error)
+{
+  return TRUE;
+}
+
+static const VkaBackendOps reference_ops = {
+  .name = "reference",
+  .destroy = ref_destroy,
+  .tensor_new = ref_tensor_new,
+  .tensor_free = ref_tensor_free,
+  .tensor_write = ref_tensor_write,
+  .tensor_read = ref_tensor_read,
+  .conv2d = ref_conv2d,
+  .maxpool2x2 = ref_maxpool2x2,
+  .upsample2x = ref_upsample2x,
+  .channel_stats = ref_channel_stats,
+  .adain = ref_adain,
+  .image_to_tensor = ref_image_to_tensor,
+  .tensor_to_image = ref_tensor_to_image,
+  .flush = ref_flush,
+};
+
+VkaBackend *
+vka_reference_backend_new (void)
+{
+  VkaBackend *backend = g_new0 (VkaBackend, 1);
+  backend->ops = &reference_ops;
+  return backend;
+}

@@ -1,0 +1,8 @@
+/* stylize-private.h — model internals the bench and tests use. */
+#pragma once
+
+#include "network.h"
+
+/* image -> relu4_1 features (caller frees); hook as in vka_network_forward. */
+VkaTensor *vka_model_encode (VkaModel *model, const VkaImage *image, VkaLayerHook hook,
+                             gpointer hook_data, GError **error);

@@ -1,0 +1,44 @@
+/* vka-weights.h — reading and writing weight files (part of the public API;
+ * included by vka.h). Formats are detected from the content, never from the
+ * file name: PyTorch zip (>= 1.6), PyTorch legacy pickle stream, Torch7 .t7,
+ * safetensors. Nothing in a file is ever executed. */
+#pragma once
+
+#include "vka.h"
+
+G_BEGIN_DECLS
+
+typedef enum
+{
+  VKA_WEIGHTS_FORMAT_UNKNOWN,
+  VKA_WEIGHTS_FORMAT_PTH_ZIP,
+  VKA_WEIGHTS_FORMAT_PTH_LEGACY,
+  VKA_WEIGHTS_FORMAT_TORCH7,
+  VKA_WEIGHTS_FORMAT_SAFETENSORS,
+} VkaWeightsFormat;
+
+const char      *vka_weights_format_name (VkaWeightsFormat format);
+
+/* Load every float tensor of a state dict as float32, keyed "{i}.weight" /
+ * "{i}.bias" as in the official sequential layouts. Wrappers ("state_dict",
+ * "model", a "module." prefix) are unwrapped. Errors name the file. */
+VkaWeights      *vka_weights_load (const char *path, VkaWeightsFormat *format_out,
+                                   GError **error);
+/* Same, from memory; display_name is used in error messages. */
+VkaWeights      *vka_weights_load_from_data (const guint8 *data, gsize size,
+                                             const char *display_name,
+                                             VkaWeightsFormat *format_out,
+                                             GError **error);
+/* Written to a temporary file in the same folder, synced, then renamed. */
+gboolean         vka_weights_save_safetensors (const VkaWeights *weights,
+                                               const char *path, GError **error);
+
+/* The model folder: holds vgg_normalised.{pth,t7,safetensors} and
+ * decoder.{pth,t7,safetensors}. Searched in order: extra_dirs (may be NULL),
+ * $VK_ADAIN_MODELS, g_get_user_data_dir()/vk-adain/models, the installed
+ * data dir. On failure the error lists every path searched. */
+gboolean         vka_model_files_find (const char *const *extra_dirs,
+                                       char **encoder_path, char **decoder_path,
+                                       GError **error);
+
+G_END_DECLS

@@ -1,0 +1,169 @@
+/* vka.h — the public interface of libvkadain, the AdaIN style-transfer engine.
+ *
+ * Opaque handles, GError for every failure, no global state. Nothing here
+ * knows about GIMP; the CLI, the trainer and the plug-in all call this.
+ */
+#pragma once
+
+#include <glib.h>
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+#define VKA_ERROR (vka_error_quark ())
+GQuark vka_error_quark (void);
+
+typedef enum
+{
+  VKA_ERROR_NO_LOADER,        /* the Vulkan loader library could not be opened */
+  VKA_ERROR_NO_DEVICE,        /* no Vulkan device, or none matches the choice */
+  VKA_ERROR_DEVICE,           /* a Vulkan call failed */
+  VKA_ERROR_OUT_OF_MEMORY,    /* device or host memory exhausted */
+  VKA_ERROR_TOO_LARGE,        /* a tensor exceeds a device limit */
+  VKA_ERROR_INVALID_ARGUMENT, /* a caller passed something that cannot work */
+  VKA_ERROR_MODEL,            /* weights missing, or with inconsistent shapes */
+  VKA_ERROR_FILE_FORMAT,      /* a file is not what it claims to be */
+  VKA_ERROR_IO,               /* a file could not be read or written */
+  VKA_ERROR_CANCELLED,        /* the caller's GCancellable fired */
+} VkaError;
+
+/* ---- Devices and contexts ---------------------------------------------- */
+
+typedef struct VkaContext VkaContext;
+
+typedef enum
+{
+  VKA_DEVICE_DISCRETE,
+  VKA_DEVICE_INTEGRATED,
+  VKA_DEVICE_VIRTUAL,
+  VKA_DEVICE_CPU,
+  VKA_DEVICE_OTHER,
+} VkaDeviceType;
+
+typedef struct
+{
+  int           index;         /* position in the list: what --device N means */
+  char         *name;          /* e.g. "llvmpipe (LLVM 15.0.6, 256 bits)" */
+  VkaDeviceType type;
+  char         *driver;        /* driver name and version, e.g. "llvmpipe Mesa 22.3.6" */
+  guint64       memory_bytes;  /* largest device-local heap */
+} VkaDeviceInfo;
+
+typedef struct
+{
+  /* NULL or "" picks automatically (discrete > integrated > virtual > CPU);
+   * a number picks that index; anything else is a case-insensitive
+   * substring of the device name. When NULL, $VK_ADAIN_DEVICE is used. */
+  const char *device;
+  /* Turn on VK_LAYER_KHRONOS_validation and count its messages (tests).
+   * $VKA_VALIDATION=1 does the same. */
+  gboolean    validation;
+} VkaContextOptions;
+
+const char *vka_device_type_name (VkaDeviceType type);
+void        vka_device_info_free (VkaDeviceInfo *info);
+/* A GPtrArray of VkaDeviceInfo*, in the order --device N counts. */
+GPtrArray  *vka_list_devices (GError **error);
+
+VkaContext *vka_context_new (const VkaContextOptions *options, GError **error);
+void        vka_context_free (VkaContext *context);
+const VkaDeviceInfo *vka_context_device (VkaContext *context);
+/* Validation messages (warnings and errors) seen since the context was made. */
+guint       vka_context_validation_messages (VkaContext *context);
+
+/* ---- Weights: named float32 tensors in memory ---------------------------- */
+
+typedef struct VkaWeights VkaWeights;
+
+#define VKA_MAX_DIMS 4
+
+typedef struct
+{
+  char   *name;
+  int     ndim;
+  gint64  shape[VKA_MAX_DIMS];
+  float  *data;                /* C-contiguous, product(shape) floats */
+} VkaTensorData;
+
+VkaWeights *vka_weights_new (void);
+void        vka_weights_free (VkaWeights *weights);
+/* Takes ownership of data (allocated with g_malloc). Replaces a tensor of
+ * the same name. Fails on a bad shape; data is freed on failure too. */
+gboolean    vka_weights_insert (VkaWeights *weights, const char *name, int ndim,
+                                const gint64 *shape, float *data, GError **error);
+const VkaTensorData *vka_weights_get (const VkaWeights *weights, const char *name);
+guint       vka_weights_count (const VkaWeights *weights);
+/* In insertion order. */
+const VkaTensorData *vka_weights_nth (const VkaWeights *weights, guint index);
+gint64      vka_tensor_data_numel (const VkaTensorData *tensor);
+
+/* ---- Images ------------------------------------------------------------- */
+
+/* Interleaved float pixels in [0,1] (non-linear sRGB values / 255, as PIL and
+ * torchvision see them), channels 1 (gray), 2 (gray+alpha), 3 (RGB), 4 (RGBA). */
+typedef struct
+{
+  int    width;
+  int    height;
+  int    channels;
+  float *pixels;
+} VkaImage;
+
+VkaImage *vka_image_new (int width, int height, int channels, GError **error);
+void      vka_image_free (VkaImage *image);
+
+/* ---- Model, styles, stylisation ------------------------------------------ */
+
+typedef struct VkaModel VkaModel;
+typedef struct VkaStyle VkaStyle;
+
+/* Encoder: the normalised VGG-19 up to relu4_1 (keys "0.weight" … "29.bias";
+ * later layers are ignored). Decoder: keys "1.weight" … "28.bias". Channel
+ * widths come from the shapes. The weights are copied to the device. */
+VkaModel *vka_model_new (VkaContext *context, const VkaWeights *encoder,
+                         const VkaWeights *decoder, GError **error);
+void      vka_model_free (VkaModel *model);
+/* Channels of relu4_1, i.e. of a style's statistics. */
+int       vka_model_feature_channels (VkaModel *model);
+
+/* A style is the per-channel mean and std of its relu4_1 features. */
+VkaStyle    *vka_style_from_image (VkaModel *model, const VkaImage *image,
+                                   GCancellable *cancellable, GError **error);
+VkaStyle    *vka_style_new (int channels, const float *mean, const float *std);
+void         vka_style_free (VkaStyle *style);
+int          vka_style_channels (const VkaStyle *style);
+const float *vka_style_mean (const VkaStyle *style);
+const float *vka_style_std (const VkaStyle *style);
+
+typedef void (*VkaProgressFunc) (double fraction, gpointer user_data);
+
+typedef struct
+{
+  double alpha;                /* strength in [0,1]; 1 = full AdaIN */
+} VkaStylizeOptions;
+
+#define VKA_STYLIZE_OPTIONS_DEFAULT { 1.0 }
+
+/* Stylise content with a weighted mix of styles (weights >= 0, normalised
+ * here). out must have content's width and height and 3 or 4 channels; with
+ * 4, alpha is copied from content (or 1 when content has none). */
+gboolean vka_stylize (VkaModel *model, const VkaImage *content,
+                      const VkaStyle *const *styles, const double *weights,
+                      int n_styles, const VkaStylizeOptions *options,
+                      VkaImage *out, VkaProgressFunc progress,
+                      gpointer progress_data, GCancellable *cancellable,
+                      GError **error);
+
+G_END_DECLS
+
+#include "vka-weights.h"
+
+G_BEGIN_DECLS
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (VkaContext, vka_context_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (VkaWeights, vka_weights_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (VkaImage, vka_image_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (VkaModel, vka_model_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (VkaStyle, vka_style_free)
+
+G_END_DECLS

@@ -1,0 +1,347 @@
+/* backend.c — the Vulkan backend: device set-up, tensors, and one short
+ * record function per op (shader named in each). */
+#include "vk-private.h"
+#include "push-constants.h"
+
+#include <string.h>
+
+#define CEIL_DIV(a, b) (((a) + (b) - 1) / (b))
+
+static VkaVkBackend *
+vkb (VkaBackend *backend)
+{
+  return (VkaVkBackend *) backend;
+}
+
+static VkaVkBuffer *
+buf_of (VkaTensor *t)
+{
+  return &((VkaVkTensor *) t)->buf;
+}
+
+/* ---- tensors ---- */
+
+static VkaTensor *
+vk_tensor_new (VkaBackend *backend, int n, int c, int h, int w, GError **error)
+{
+  VkaVkBackend *b = vkb (backend);
+  if (n <= 0 || c <= 0 || h <= 0 || w <= 0)
+    {
+      g_set_error (error, VKA_ERROR, VKA_ERROR_INVALID_ARGUMENT,
+                   "tensor shape %d×%d×%d×%d has an empty dimension", n, c, h, w);
+      return NULL;
+    }
+  guint64 numel = (guint64) n * (guint64) c * (guint64) h * (guint64) w;
+  if (numel > G_MAXINT32)
+    {
+      g_set_error (error, VKA_ERROR, VKA_ERROR_TOO_LARGE,
+                   "a %d×%d×%d×%d tensor has more than 2^31 elements", n, c, h, w);
+      return NULL;
+    }
+  VkaVkTensor *t = g_new0 (VkaVkTensor, 1);
+  t->base = (VkaTensor) { backend, n, c, h, w };
+  if (!vka_vk_buffer_alloc (b, numel * sizeof (float), b->guards, &t->buf, error))
+    {
+      g_free (t);
+      return NULL;
+    }
+  return &t->base;
+}
+
+static void
+vk_tensor_free (VkaTensor *tensor)
+{
+  VkaVkBackend *b = vkb (tensor->backend);
+  VkaVkTensor *t = (VkaVkTensor *) tensor;
+  if (b->recording)
+    g_ptr_array_add (b->deferred, g_memdup2 (&t->buf, sizeof t->buf));
+  else
+    vka_vk_buffer_release (b, &t->buf);
+  g_free (t);
+}
+
+static gboolean
+vk_tensor_write (VkaTensor *tensor, const float *src, GError **error)
+{
+  VkaVkBuffer *buf = buf_of (tensor);
+  return vka_vk_buffer_write (vkb (tensor->backend), buf, buf->offset, buf->bytes, src,
+                              error);
+}
+
+static gboolean
+vk_tensor_read (VkaTensor *tensor, float *dst, GError **error)
+{
+  VkaVkBuffer *buf = buf_of (tensor);
+  return vka_vk_buffer_read (vkb (tensor->backend), buf, buf->offset, buf->bytes, dst,
+                             error);
+}
+
+gboolean
+vka_vk_tensor_check_guards (VkaTensor *tensor, GError **error)
+{
+  VkaVkBackend *b = vkb (tensor->backend);
+  VkaVkBuffer *buf = buf_of (tensor);
+  if (!b->guards)
+    {
+      g_set_error (error, VKA_ERROR, VKA_ERROR_INVALID_ARGUMENT,
+                   "the backend was made without guard words");
+      return FALSE;
+    }
+  if (!vka_vk_flush (tensor->backend, error))
+    return FALSE;
+  VkDeviceSize tail = buf->offset + ((buf->bytes + 3) & ~(VkDeviceSize) 3);
+  const guint32 *words = buf->mapped;
+  for (VkDeviceSize i = 0; i < buf->total / 4; i++)
+    {
+      if (i * 4 >= buf->offset && i * 4 < tail)
+        continue;
+      if (words[i] != VKA_VK_GUARD_WORD)
+        {
+          g_set_error (error, VKA_ERROR, VKA_ERROR_DEVICE,
+                       "guard word at byte %" G_GINT64_FORMAT " of a %d×%d×%d×%d "
+                       "tensor was overwritten (0x%08x)",
+                       (gint64) (i * 4) - (gint64) buf->offset,
+                       tensor->n, tensor->c, tensor->h, tensor->w, words[i]);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+/* ---- ops ---- */
+
+static gboolean
+vk_conv2d (VkaBackend *backend, VkaTensor *in, VkaTensor *weight, VkaTensor *bias,
+           gboolean relu, VkaTensor *out, GError **error)
+{
+  int k;
+  if (!vka_check_conv (in, weight, bias, out, &k, error))
+    return FALSE;
+  VkaPushConv pc = {
+    .batch = in->n, .in_channels = in->c, .out_channels = out->c,
+    .height = in->h, .width = in->w, .relu = relu ? 1 : 0,
+  };
+  VkaVkBuffer *bufs[] = { buf_of (in), buf_of (weight), buf_of (bias), buf_of (out) };
+  if (k == 1) /* conv1x1: one invocation per output value */
+    return vka_vk_dispatch (vkb (backend), VKA_SHADER_CONV1X1, bufs, &pc,
+                            CEIL_DIV (in->w, 8), CEIL_DIV (in->h, 8),
+                            (guint32) (out->n * out->c), error);
+  /* conv3x3_reflect: 4 channels × 4 pixels per invocation */
+  return vka_vk_dispatch (vkb (backend), VKA_SHADER_CONV3X3_REFLECT, bufs, &pc,
+                          CEIL_DIV (CEIL_DIV (in->w, 4), 8), CEIL_DIV (in->h, 8),
+                          (guint32) (out->n * CEIL_DIV (out->c, 4)), error);
+}
+
+static gboolean
+resample (VkaBackend *backend, VkaShaderId kernel, VkaTensor *in, VkaTensor *out,
+          GError **error)
+{
+  VkaPushResample pc = {
+    .planes = in->n * in->c,
+    .in_height = in->h, .in_width = in->w,
+    .out_height = out->h, .out_width = out->w,
+  };
+  VkaVkBuffer *bufs[] = { buf_of (in), buf_of (out) };
+  /* one invocation per output value */
+  return vka_vk_dispatch (vkb (backend), kernel, bufs, &pc, CEIL_DIV (out->w, 8),
+                          CEIL_DIV (out->h, 8), pc.planes, error);
+}
+
+static gboolean
+vk_maxpool2x2 (VkaBackend *backend, VkaTensor *in, VkaTensor *out, GError **error)
+{
+  return vka_check_maxpool2x2 (in, out, error)
+      && resample (backend, VKA_SHADER_MAXPOOL2X2_CEIL, in, out, error);
+}
+
+static gboolean
+vk_upsample2x (VkaBackend *backend, VkaTensor *in, VkaTensor *out, GError **error)
+{
+  return vka_check_upsample2x (in, out, error)
+      && resample (backend, VKA_SHADER_UPSAMPLE2X, in, out, error);
+}
+
+/* Pixels each stats_partial workgroup reduces: 64 threads × 256 iterations. */
+#define STATS_CHUNK (64 * 256)
+
+static gboolean
+vk_channel_stats (VkaBackend *backend, VkaTensor *in, VkaTensor *stats, GError **error)
+{
+  if (!vka_check_channel_stats (in, stats, error))
+    return FALSE;
+  guint32 pixels = (guint32) in->h * (guint32) in->w;
+  VkaPushStats pc = {
+    .planes = in->n * in->c,
+    .pixels = pixels,
+    .chunk = STATS_CHUNK,
+    .n_chunks = CEIL_DIV (pixels, STATS_CHUNK),
+  };
+  /* partials: (mean, M2) per plane and chunk */
+  g_autoptr (VkaTensor) partial = vka_tensor_new (backend, 1, pc.planes, pc.n_chunks, 2,
+                                                  error);
+  if (!partial)
+    return FALSE;
+  VkaVkBuffer *pass1[] = { buf_of (in), buf_of (partial) };
+  VkaVkBuffer *pass2[] = { buf_of (partial), buf_of (stats) };
+  /* stats_partial: workgroup per (chunk, plane); stats_final: one per plane */
+  return vka_vk_dispatch (vkb (backend), VKA_SHADER_STATS_PARTIAL, pass1, &pc,
+                          pc.n_chunks, pc.planes, 1, error)
+      && vka_vk_dispatch (vkb (backend), VKA_SHADER_STATS_FINAL, pass2, &pc,
+                          pc.planes, 1, 1, error);
+}
+
+static gboolean
+vk_adain (VkaBackend *backend, VkaTensor *x, VkaTensor *x_stats, VkaTensor *target_stats,
+          float alpha, VkaTensor *out, GError **error)
+{
+  if (!vka_check_adain (x, x_stats, target_stats, out, error))
+    return FALSE;
+  VkaPushAdain pc = {
+    .batch = x->n, .channels = x->c,
+    .pixels = (guint32) x->h * (guint32) x->w, .alpha = alpha,
+  };
+  VkaVkBuffer *bufs[] = { buf_of (x), buf_of (x_stats), buf_of (target_stats),
+                          buf_of (out) };
+  /* adain: 256 pixels per workgroup, one row of workgroups per plane */
+  return vka_vk_dispatch (vkb (backend), VKA_SHADER_ADAIN, bufs, &pc,
+                          CEIL_DIV (pc.pixels, 256), pc.batch * pc.channels, 1, error);
+}
+
+static gboolean
+vk_image_to_tensor (VkaBackend *backend, VkaTensor *image, int channels, VkaTensor *out,
+                    GError **error)
+{
+  if (!vka_check_image_to_tensor (image, channels, out, error))
+    return FALSE;
+  VkaPushImage pc = {
+    .image_width = out->w, .image_height = out->h, .image_channels = channels,
+    .tensor_width = out->w, .tensor_height = out->h,
+  };
+  VkaVkBuffer *bufs[] = { buf_of (image), buf_of (out) };
+  /* image_to_tensor: one invocation per pixel */
+  return vka_vk_dispatch (vkb (backend), VKA_SHADER_IMAGE_TO_TENSOR, bufs, &pc,
+                          CEIL_DIV (out->w, 16), CEIL_DIV (out->h, 16), 1, error);
+}
+
+static gboolean
+vk_tensor_to_image (VkaBackend *backend, VkaTensor *in, VkaTensor *image, GError **error)
+{
+  if (!vka_check_tensor_to_image (in, image, error))
+    return FALSE;
+  VkaPushImage pc = {
+    .image_width = image->w / 3, .image_height = image->h, .image_channels = 3,
+    .tensor_width = in->w, .tensor_height = in->h,
+  };
+  VkaVkBuffer *bufs[] = { buf_of (in), buf_of (image) };
+  /* tensor_to_image: one invocation per pixel */
+  return vka_vk_dispatch (vkb (backend), VKA_SHADER_TENSOR_TO_IMAGE, bufs, &pc,
+                          CEIL_DIV (pc.image_width, 16), CEIL_DIV (pc.image_height, 16),
+                          1, error);
+}
+
+/* ---- device ---- */
+
+static void
+vk_destroy (VkaBackend *backend)
+{
+  VkaVkBackend *b = vkb (backend);
+  if (b->device)
+    {
+      vka_vk_flush (backend, NULL);
+      b->vk->DeviceWaitIdle (b->device);
+      vka_vk_pipelines_destroy (b);
+      vka_vk_pipeline_cache_save (b);
+      vka_vk_commands_destroy (b);
+      b->vk->DestroyDevice (b->device, NULL);
+    }
+  g_ptr_array_unref (b->deferred);
+  g_free (b->pipeline_cache_path);
+  g_free (b);
+}
+
+static const VkaBackendOps vulkan_ops = {
+  .name = "vulkan",
+  .destroy = vk_destroy,
+  .tensor_new = vk_tensor_new,
+  .tensor_free = vk_tensor_free,
+  .tensor_write = vk_tensor_write,
+  .tensor_read = vk_tensor_read,
+  .conv2d = vk_conv2d,
+  .maxpool2x2 = vk_maxpool2x2,
+  .upsample2x = vk_upsample2x,
+  .channel_stats = vk_channel_stats,
+  .adain = vk_adain,
+  .image_to_tensor = vk_image_to_tensor,
+  .tensor_to_image = vk_tensor_to_image,
+  .flush = vka_vk_flush,
+};
+
+static gboolean
+find_compute_queue (VkaVkBackend *b, GError **error)
+{
+  guint32 n = 0;
+  b->vk->GetPhysicalDeviceQueueFamilyProperties (b->physical, &n, NULL);
+  g_autofree VkQueueFamilyProperties *families = g_new0 (VkQueueFamilyProperties, MAX (n, 1));
+  b->vk->GetPhysicalDeviceQueueFamilyProperties (b->physical, &n, families);
+  for (guint32 i = 0; i < n; i++)
+    if (families[i].queueFlags & VK_QUEUE_COMPUTE_BIT)
+      {
+        b->queue_family = i;
+        return TRUE;
+      }
+  g_set_error (error, VKA_ERROR, VKA_ERROR_NO_DEVICE,
+               "%s has no compute queue", b->props.deviceName);
+  return FALSE;
+}
+
+VkaBackend *
+vka_vk_backend_new (VkaVkInstance *inst, int index, gboolean guards, GError **error)
+{
+  VkaVkBackend *b = g_new0 (VkaVkBackend, 1);
+  b->base.ops = &vulkan_ops;
+  b->inst = inst;
+  b->vk = &inst->vk;
+  b->guards = guards;
+  b->deferred = g_ptr_array_new ();
+  b->physical = inst->physical->pdata[index];
+  VkaVkFuncs *vk = b->vk;
+  vk->GetPhysicalDeviceProperties (b->physical, &b->props);
+  vk->GetPhysicalDeviceMemoryProperties (b->physical, &b->mem_props);
+  if (!find_compute_queue (b, error))
+    goto fail;
+
+  float priority = 1.0f;
+  VkDeviceQueueCreateInfo queue = {
+    .sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO,
+    .queueFamilyIndex = b->queue_family,
+    .queueCount = 1,
+    .pQueuePriorities = &priority,
+  };
+  VkDeviceCreateInfo info = {
+    .sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
+    .queueCreateInfoCount = 1,
+    .pQueueCreateInfos = &queue,
+  };
+  if (!vka_vk_check (vk->CreateDevice (b->physical, &info, NULL, &b->device),
+                     "creating the device", error))
+    goto fail;
+#define LOAD_DEVICE(fn) \
+  vk->fn = (PFN_vk##fn) vk->GetDeviceProcAddr (b->device, "vk" #fn);
+  VKA_VK_DEVICE_FUNCS (LOAD_DEVICE)
+#undef LOAD_DEVICE
+  vk->GetDeviceQueue (b->device, b->queue_family, 0, &b->queue);
+  if (!vka_vk_commands_init (b, error))
+    goto fail;
+  vka_vk_pipeline_cache_open (b);
+  return &b->base;
+
+fail:
+  vk_destroy (&b->base);
+  return NULL;
+}
+
+guint64
+vka_vk_backend_peak_bytes (VkaBackend *backend)
+{
+  return vkb (backend)->peak_bytes;
+}

@@ -1,0 +1,219 @@
+/* memory.c — device buffers: allocation within the device's limits, and host
+ * access (mapped directly when host-visible, staged otherwise). */
+#include "vk-private.h"
+
+#include <string.h>
+
+static gboolean
+find_memory_type (VkaVkBackend *b, guint32 type_bits, VkMemoryPropertyFlags want,
+                  guint32 *index)
+{
+  for (guint32 i = 0; i < b->mem_props.memoryTypeCount; i++)
+    if ((type_bits & (1u << i))
+        && (b->mem_props.memoryTypes[i].propertyFlags & want) == want)
+      {
+        *index = i;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+static void
+fill_guards (VkaVkBuffer *buf)
+{
+  guint32 *words = buf->mapped;
+  gsize n = VKA_VK_GUARD_BYTES / 4;
+  guint32 *tail = (guint32 *) ((char *) buf->mapped + buf->offset + buf->bytes);
+  gsize n_tail = (buf->total - buf->offset - buf->bytes) / 4;
+  for (gsize i = 0; i < n; i++)
+    words[i] = VKA_VK_GUARD_WORD;
+  for (gsize i = 0; i < n_tail; i++)
+    tail[i] = VKA_VK_GUARD_WORD;
+}
+
+/* Host-visible and coherent memory is preferred (lavapipe, integrated GPUs,
+ * resizable BAR); otherwise device-local memory, reached through staging. */
+static gboolean
+alloc_buffer (VkaVkBackend *b, VkDeviceSize size, gboolean prefer_host,
+              VkaVkBuffer *buf, GError **error)
+{
+  VkaVkFuncs *vk = b->vk;
+  VkBufferCreateInfo info = {
+    .sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
+    .size = size,
+    .usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT
+           | VK_BUFFER_USAGE_TRANSFER_DST_BIT,
+    .sharingMode = VK_SHARING_MODE_EXCLUSIVE,
+  };
+  if (!vka_vk_check (vk->CreateBuffer (b->device, &info, NULL, &buf->buffer),
+                     "creating a buffer", error))
+    return FALSE;
+  VkMemoryRequirements req;
+  vk->GetBufferMemoryRequirements (b->device, buf->buffer, &req);
+
+  const VkMemoryPropertyFlags host = VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT
+                                   | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT;
+  const VkMemoryPropertyFlags local = VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT;
+  guint32 type;
+  gboolean found = prefer_host
+    ? find_memory_type (b, req.memoryTypeBits, host, &type)
+    : (find_memory_type (b, req.memoryTypeBits, local | host, &type)
+       || find_memory_type (b, req.memoryTypeBits, local, &type)
+       || find_memory_type (b, req.memoryTypeBits, host, &type));
+  if (!found)
+    {
+      vk->DestroyBuffer (b->device, buf->buffer, NULL);
+      buf->buffer = VK_NULL_HANDLE;
+      g_set_error (error, VKA_ERROR, VKA_ERROR_DEVICE,
+                   "Vulkan: no memory type fits a storage buffer on %s",
+                   b->props.deviceName);
+      return FALSE;
+    }
+
+  VkMemoryAllocateInfo alloc = {
+    .sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
+    .allocationSize = req.size,
+    .memoryTypeIndex = type,
+  };
+  VkResult r = b->vk->AllocateMemory (b->device, &alloc, NULL, &buf->memory);
+  if (r != VK_SUCCESS)
+    {
+      vk->DestroyBuffer (b->device, buf->buffer, NULL);
+      buf->buffer = VK_NULL_HANDLE;
+      g_autofree char *what = g_strdup_printf ("allocating %" G_GUINT64_FORMAT " MiB",
+                                               (guint64) req.size >> 20);
+      return vka_vk_check (r, what, error);
+    }
+  if (!vka_vk_check (vk->BindBufferMemory (b->device, buf->buffer, buf->memory, 0),
+                     "binding buffer memory", error))
+    goto fail;
+  if ((b->mem_props.memoryTypes[type].propertyFlags & host) == host
+      && !vka_vk_check (vk->MapMemory (b->device, buf->memory, 0, VK_WHOLE_SIZE, 0,
+                                       &buf->mapped),
+                        "mapping memory", error))
+    goto fail;
+  buf->total = size;
+  b->bytes_allocated += size;
+  b->peak_bytes = MAX (b->peak_bytes, b->bytes_allocated);
+  return TRUE;
+
+fail:
+  vk->DestroyBuffer (b->device, buf->buffer, NULL);
+  vk->FreeMemory (b->device, buf->memory, NULL);
+  memset (buf, 0, sizeof *buf);
+  return FALSE;
+}
+
+gboolean
+vka_vk_buffer_alloc (VkaVkBackend *b, VkDeviceSize bytes, gboolean guards,
+                     VkaVkBuffer *buf, GError **error)
+{
+  memset (buf, 0, sizeof *buf);
+  VkDeviceSize range = b->props.limits.maxStorageBufferRange;
+  if (bytes > range)
+    {
+      g_set_error (error, VKA_ERROR, VKA_ERROR_TOO_LARGE,
+                   "a %" G_GUINT64_FORMAT " MiB tensor exceeds %s's storage-buffer "
+                   "range of %" G_GUINT64_FORMAT " MiB; use a smaller tile",
+                   (guint64) bytes >> 20, b->props.deviceName, (guint64) range >> 20);
+      return FALSE;
+    }
+  VkDeviceSize guard = guards ? VKA_VK_GUARD_BYTES : 0;
+  VkDeviceSize total = guard + ((bytes + 3) & ~(VkDeviceSize) 3) + guard;
+  if (!alloc_buffer (b, total, FALSE, buf, error))
+    return FALSE;
+  buf->offset = guard;
+  buf->bytes = bytes;
+  if (guards)
+    {
+      if (!buf->mapped)
+        {
+          vka_vk_buffer_release (b, buf);
+          g_set_error (error, VKA_ERROR, VKA_ERROR_INVALID_ARGUMENT,
+                       "guard words need host-visible memory, which %s lacks",
+                       b->props.deviceName);
+          return FALSE;
+        }
+      fill_guards (buf);
+    }
+  return TRUE;
+}
+
+void
+vka_vk_buffer_release (VkaVkBackend *b, VkaVkBuffer *buf)
+{
+  if (buf->buffer)
+    b->vk->DestroyBuffer (b->device, buf->buffer, NULL);
+  if (buf->memory)
+    {
+      b->bytes_allocated -= MIN (b->bytes_allocated, buf->total);
+      b->vk->FreeMemory (b->device, buf->memory, NULL);
+    }
+  memset (buf, 0, sizeof *buf);
+}
+
+/* A one-off copy between a buffer and a host-visible staging buffer. */
+static gboolean
+staged_copy (VkaVkBackend *b, VkaVkBuffer *buf, VkDeviceSize offset, VkDeviceSize bytes,
+             void *host, gboolean to_device, GError **error)
+{
+  VkaVkBuffer staging;
+  if (!alloc_buffer (b, bytes, TRUE, &staging, error))
+    return FALSE;
+  if (to_device)
+    memcpy (staging.mapped, host, bytes);
+  gboolean ok = vka_vk_begin (b, error);
+  if (ok)
+    {
+      VkBufferCopy region = {
+        .srcOffset = to_device ? 0 : offset,
+        .dstOffset = to_device ? offset : 0,
+        .size = bytes,
+      };
+      b->vk->CmdCopyBuffer (b->cmd, to_device ? staging.buffer : buf->buffer,
+                            to_device ? buf->buffer : staging.buffer, 1, &region);
+      VkMemoryBarrier after = {
+        .sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+        .srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
+        .dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_HOST_READ_BIT,
+      };
+      b->vk->CmdPipelineBarrier (b->cmd, VK_PIPELINE_STAGE_TRANSFER_BIT,
+                                 VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT
+                                 | VK_PIPELINE_STAGE_HOST_BIT,
+                                 0, 1, &after, 0, NULL, 0, NULL);
+      ok = vka_vk_flush (&b->base, error);
+    }
+  if (ok && !to_device)
+    memcpy (host, staging.mapped, bytes);
+  vka_vk_buffer_release (b, &staging);
+  return ok;
+}
+
+gboolean
+vka_vk_buffer_read (VkaVkBackend *b, VkaVkBuffer *buf, VkDeviceSize offset,
+                    VkDeviceSize bytes, void *dst, GError **error)
+{
+  if (!vka_vk_flush (&b->base, error))
+    return FALSE;
+  if (buf->mapped)
+    {
+      memcpy (dst, (char *) buf->mapped + offset, bytes);
+      return TRUE;
+    }
+  return staged_copy (b, buf, offset, bytes, dst, FALSE, error);
+}
+
+gboolean
+vka_vk_buffer_write (VkaVkBackend *b, VkaVkBuffer *buf, VkDeviceSize offset,
+                     VkDeviceSize bytes, const void *src, GError **error)
+{
+  /* queued work may still read this buffer: finish it first */
+  if (!vka_vk_flush (&b->base, error))
+    return FALSE;
+  if (buf->mapped)
+    {
+      memcpy ((char *) buf->mapped + offset, src, bytes);
+      return TRUE;
+    }
+  return staged_copy (b, buf, offset, bytes, (void *) src, TRUE, error);
+}

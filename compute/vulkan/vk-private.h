@@ -1,0 +1,197 @@
+/* vk-private.h — the Vulkan backend's internal types (private to compute/). */
+#pragma once
+
+#define VK_NO_PROTOTYPES
+#include <vulkan/vulkan.h>
+
+#include "backend.h"
+#include "vka-shaders.h"
+
+/* Every Vulkan entry point we call, loaded at run time (so a machine without
+ * a Vulkan loader gets an error message instead of failing to start). */
+#define VKA_VK_GLOBAL_FUNCS(X) \
+  X (CreateInstance) \
+  X (EnumerateInstanceLayerProperties) \
+  X (EnumerateInstanceExtensionProperties)
+
+#define VKA_VK_INSTANCE_FUNCS(X) \
+  X (DestroyInstance) \
+  X (EnumeratePhysicalDevices) \
+  X (GetPhysicalDeviceProperties) \
+  X (GetPhysicalDeviceProperties2) \
+  X (GetPhysicalDeviceMemoryProperties) \
+  X (GetPhysicalDeviceQueueFamilyProperties) \
+  X (CreateDevice) \
+  X (GetDeviceProcAddr)
+
+#define VKA_VK_DEVICE_FUNCS(X) \
+  X (DestroyDevice) \
+  X (GetDeviceQueue) \
+  X (CreateBuffer) \
+  X (DestroyBuffer) \
+  X (GetBufferMemoryRequirements) \
+  X (AllocateMemory) \
+  X (FreeMemory) \
+  X (BindBufferMemory) \
+  X (MapMemory) \
+  X (UnmapMemory) \
+  X (CreateShaderModule) \
+  X (DestroyShaderModule) \
+  X (CreatePipelineCache) \
+  X (DestroyPipelineCache) \
+  X (GetPipelineCacheData) \
+  X (CreateComputePipelines) \
+  X (DestroyPipeline) \
+  X (CreatePipelineLayout) \
+  X (DestroyPipelineLayout) \
+  X (CreateDescriptorSetLayout) \
+  X (DestroyDescriptorSetLayout) \
+  X (CreateDescriptorPool) \
+  X (DestroyDescriptorPool) \
+  X (ResetDescriptorPool) \
+  X (AllocateDescriptorSets) \
+  X (UpdateDescriptorSets) \
+  X (CreateCommandPool) \
+  X (DestroyCommandPool) \
+  X (AllocateCommandBuffers) \
+  X (ResetCommandBuffer) \
+  X (BeginCommandBuffer) \
+  X (EndCommandBuffer) \
+  X (CmdBindPipeline) \
+  X (CmdBindDescriptorSets) \
+  X (CmdPushConstants) \
+  X (CmdDispatch) \
+  X (CmdPipelineBarrier) \
+  X (CmdCopyBuffer) \
+  X (CmdFillBuffer) \
+  X (QueueSubmit) \
+  X (CreateFence) \
+  X (DestroyFence) \
+  X (WaitForFences) \
+  X (ResetFences) \
+  X (DeviceWaitIdle)
+
+#define VKA_VK_DECLARE(name) PFN_vk##name name;
+
+typedef struct
+{
+  GModule                 *library;
+  PFN_vkGetInstanceProcAddr GetInstanceProcAddr;
+  VKA_VK_GLOBAL_FUNCS (VKA_VK_DECLARE)
+  VKA_VK_INSTANCE_FUNCS (VKA_VK_DECLARE)
+  PFN_vkCreateDebugUtilsMessengerEXT CreateDebugUtilsMessengerEXT;   /* may be NULL */
+  PFN_vkDestroyDebugUtilsMessengerEXT DestroyDebugUtilsMessengerEXT; /* may be NULL */
+  VKA_VK_DEVICE_FUNCS (VKA_VK_DECLARE)
+} VkaVkFuncs;
+
+/* An instance with the physical devices it sees. */
+typedef struct
+{
+  VkaVkFuncs               vk;
+  VkInstance               instance;
+  VkDebugUtilsMessengerEXT messenger;
+  gint                     validation_messages;
+  GPtrArray               *physical;   /* VkPhysicalDevice (as pointers) */
+  GPtrArray               *infos;      /* VkaDeviceInfo*, same order */
+} VkaVkInstance;
+
+/* instance.c */
+VkaVkInstance *vka_vk_instance_new (gboolean validation, GError **error);
+void           vka_vk_instance_free (VkaVkInstance *inst);
+/* Index into inst->physical for a device choice string; see VkaContextOptions. */
+int            vka_vk_instance_choose (VkaVkInstance *inst, const char *choice,
+                                       GError **error);
+gboolean       vka_vk_check (VkResult result, const char *what, GError **error);
+
+/* Kernel table (vk-kernels.c): what each shader binds. */
+typedef struct
+{
+  guint n_bindings;
+  guint push_size;
+} VkaVkKernelSpec;
+
+extern const VkaVkKernelSpec vka_vk_kernel_specs[VKA_SHADER_COUNT];
+
+/* The Vulkan backend: one logical device, one queue, one command buffer
+ * being recorded at a time. */
+typedef struct
+{
+  VkaBackend                       base;
+  VkaVkInstance                   *inst;    /* borrowed */
+  VkaVkFuncs                      *vk;      /* &inst->vk */
+  VkPhysicalDevice                 physical;
+  VkPhysicalDeviceProperties       props;
+  VkPhysicalDeviceMemoryProperties mem_props;
+  VkDevice                         device;
+  VkQueue                          queue;
+  guint32                          queue_family;
+  VkCommandPool                    command_pool;
+  VkCommandBuffer                  cmd;
+  gboolean                         recording;
+  VkFence                          fence;
+  VkDescriptorPool                 descriptor_pool;
+  guint                            descriptor_sets_used;
+  VkPipelineCache                  pipeline_cache;
+  char                            *pipeline_cache_path;
+  VkDescriptorSetLayout            set_layouts[VKA_SHADER_COUNT];
+  VkPipelineLayout                 layouts[VKA_SHADER_COUNT];
+  VkPipeline                       pipelines[VKA_SHADER_COUNT];
+  GPtrArray                       *deferred;  /* VkaVkBuffer* freed after the next flush */
+  gboolean                         guards;
+  guint64                          bytes_allocated;
+  guint64                          peak_bytes;
+} VkaVkBackend;
+
+/* A device buffer; tensors own one. */
+typedef struct
+{
+  VkBuffer       buffer;
+  VkDeviceMemory memory;
+  void          *mapped;   /* non-NULL when host-visible */
+  VkDeviceSize   offset;   /* where the payload starts (after a guard zone) */
+  VkDeviceSize   bytes;    /* payload size */
+  VkDeviceSize   total;    /* allocated size */
+} VkaVkBuffer;
+
+typedef struct
+{
+  VkaTensor   base;
+  VkaVkBuffer buf;
+} VkaVkTensor;
+
+#define VKA_VK_GUARD_BYTES 256
+#define VKA_VK_GUARD_WORD  0xDEADBEEFu
+
+/* memory.c */
+gboolean vka_vk_buffer_alloc (VkaVkBackend *b, VkDeviceSize bytes, gboolean guards,
+                              VkaVkBuffer *buf, GError **error);
+void     vka_vk_buffer_release (VkaVkBackend *b, VkaVkBuffer *buf);
+gboolean vka_vk_buffer_read (VkaVkBackend *b, VkaVkBuffer *buf, VkDeviceSize offset,
+                             VkDeviceSize bytes, void *dst, GError **error);
+gboolean vka_vk_buffer_write (VkaVkBackend *b, VkaVkBuffer *buf, VkDeviceSize offset,
+                              VkDeviceSize bytes, const void *src, GError **error);
+
+/* commands.c */
+gboolean vka_vk_commands_init (VkaVkBackend *b, GError **error);
+void     vka_vk_commands_destroy (VkaVkBackend *b);
+gboolean vka_vk_begin (VkaVkBackend *b, GError **error);
+gboolean vka_vk_flush (VkaBackend *backend, GError **error);
+/* Binds the kernel's pipeline, buffers (in binding order) and push
+ * constants, dispatches the grid (in workgroups) and adds a barrier. */
+gboolean vka_vk_dispatch (VkaVkBackend *b, VkaShaderId kernel,
+                          VkaVkBuffer *const *buffers, const void *push,
+                          guint32 gx, guint32 gy, guint32 gz, GError **error);
+
+/* pipelines.c */
+gboolean vka_vk_pipeline_get (VkaVkBackend *b, VkaShaderId kernel, GError **error);
+void     vka_vk_pipelines_destroy (VkaVkBackend *b);
+void     vka_vk_pipeline_cache_open (VkaVkBackend *b);
+void     vka_vk_pipeline_cache_save (VkaVkBackend *b);
+
+/* backend.c */
+VkaBackend *vka_vk_backend_new (VkaVkInstance *inst, int index, gboolean guards,
+                                GError **error);
+/* Guard zones of a tensor made with guards: FALSE (with error) if any guard
+ * word changed. */
+gboolean    vka_vk_tensor_check_guards (VkaTensor *tensor, GError **error);
+guint64     vka_vk_backend_peak_bytes (VkaBackend *backend);

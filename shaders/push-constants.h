@@ -1,0 +1,81 @@
+/* push-constants.h — every op's push-constant block, written once for C and
+ * GLSL. A shader defines VKA_PUSH_<OP> before including this file and gets
+ * that block as `pc`; C gets every struct as a typedef, size-checked. */
+#ifndef VKA_PUSH_CONSTANTS_H
+#define VKA_PUSH_CONSTANTS_H
+
+#ifdef VKA_GLSL
+#  define uint32_t uint
+#  define int32_t int
+#  define VKA_PUSH(NAME, GUARD) layout(push_constant) uniform NAME##Block
+#  define VKA_PUSH_END(NAME) pc;
+#else
+#  include <stdint.h>
+#  define VKA_PUSH(NAME, GUARD) typedef struct
+#  define VKA_PUSH_END(NAME) NAME; \
+     _Static_assert (sizeof (NAME) <= 128, #NAME " exceeds 128 bytes of push constants");
+#endif
+
+/* Tensors are NCHW float32. */
+
+#if !defined(VKA_GLSL) || defined(VKA_PUSH_CONV)
+/* conv1x1, conv3x3_reflect: out[n][co][y][x] = bias[co] + Σ w·in, optional ReLU */
+VKA_PUSH (VkaPushConv, VKA_PUSH_CONV)
+{
+  uint32_t batch;
+  uint32_t in_channels;
+  uint32_t out_channels;
+  uint32_t height;
+  uint32_t width;
+  uint32_t relu;
+} VKA_PUSH_END (VkaPushConv)
+#endif
+
+#if !defined(VKA_GLSL) || defined(VKA_PUSH_RESAMPLE)
+/* maxpool2x2_ceil, upsample2x: planes = N·C, in and out sizes */
+VKA_PUSH (VkaPushResample, VKA_PUSH_RESAMPLE)
+{
+  uint32_t planes;
+  uint32_t in_height;
+  uint32_t in_width;
+  uint32_t out_height;
+  uint32_t out_width;
+} VKA_PUSH_END (VkaPushResample)
+#endif
+
+#if !defined(VKA_GLSL) || defined(VKA_PUSH_STATS)
+/* stats_partial, stats_final: per-plane Welford over chunks of pixels */
+VKA_PUSH (VkaPushStats, VKA_PUSH_STATS)
+{
+  uint32_t planes;
+  uint32_t pixels;
+  uint32_t chunk;        /* pixels per partial */
+  uint32_t n_chunks;
+} VKA_PUSH_END (VkaPushStats)
+#endif
+
+#if !defined(VKA_GLSL) || defined(VKA_PUSH_ADAIN)
+/* adain: out = α·(σt·(x−μx)/σx + μt) + (1−α)·x per plane */
+VKA_PUSH (VkaPushAdain, VKA_PUSH_ADAIN)
+{
+  uint32_t batch;
+  uint32_t channels;
+  uint32_t pixels;
+  float    alpha;
+} VKA_PUSH_END (VkaPushAdain)
+#endif
+
+#if !defined(VKA_GLSL) || defined(VKA_PUSH_IMAGE)
+/* image_to_tensor, tensor_to_image: interleaved pixels <-> 1×3×H×W planes.
+ * The tensor may be larger than the image (decoder output: ceil to 8). */
+VKA_PUSH (VkaPushImage, VKA_PUSH_IMAGE)
+{
+  uint32_t image_width;
+  uint32_t image_height;
+  uint32_t image_channels;
+  uint32_t tensor_width;
+  uint32_t tensor_height;
+} VKA_PUSH_END (VkaPushImage)
+#endif
+
+#endif

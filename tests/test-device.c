@@ -1,0 +1,207 @@
+/* test-device.c — device listing and choice, and the documented errors when
+ * there is no Vulkan loader, no driver, or no matching device. Cases that
+ * change the environment run in a subprocess. */
+#include "test-util.h"
+#include "vulkan/vk-private.h"
+
+#include <math.h>
+#include <string.h>
+#include <glib/gstdio.h>
+
+static void
+test_list (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) devices = vka_list_devices (&error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (devices->len, >, 0);
+  for (guint i = 0; i < devices->len; i++)
+    {
+      VkaDeviceInfo *info = devices->pdata[i];
+      g_assert_cmpint (info->index, ==, (int) i);
+      g_assert_cmpstr (info->name, !=, "");
+      g_assert_nonnull (info->driver);
+      g_test_message ("%d: %s, %s, %s, %" G_GUINT64_FORMAT " MiB", info->index, info->name,
+                      vka_device_type_name (info->type), info->driver,
+                      info->memory_bytes >> 20);
+    }
+}
+
+static void
+test_choose_by_index_and_name (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) devices = vka_list_devices (&error);
+  g_assert_no_error (error);
+  VkaDeviceInfo *last = devices->pdata[devices->len - 1];
+  g_autofree char *index = g_strdup_printf ("%d", last->index);
+  VkaContextConfig by_index = { .device = index, .validation = TRUE };
+  g_autoptr (VkaContext) a = vka_context_new_full (&by_index, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (vka_context_device (a)->name, ==, last->name);
+
+  /* a case-insensitive substring of the name */
+  g_autofree char *upper = g_ascii_strup (last->name, 5);
+  VkaContextConfig by_name = { .device = upper, .validation = TRUE };
+  g_autoptr (VkaContext) b = vka_context_new_full (&by_name, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_ascii_strncasecmp (vka_context_device (b)->name, upper, 5) == 0);
+  g_assert_cmpuint (vka_context_validation_messages (a), ==, 0);
+  g_assert_cmpuint (vka_context_validation_messages (b), ==, 0);
+}
+
+static void
+test_bad_choice (void)
+{
+  g_autoptr (GError) error = NULL;
+  VkaContextConfig config = { .device = "no-such-gpu-anywhere" };
+  g_autoptr (VkaContext) ctx = vka_context_new_full (&config, &error);
+  g_assert_null (ctx);
+  g_assert_error (error, VKA_ERROR, VKA_ERROR_NO_DEVICE);
+  g_assert_true (g_str_has_prefix (error->message,
+                                   "no Vulkan device matches \"no-such-gpu-anywhere\"; "
+                                   "the devices are: 0: "));
+  g_clear_error (&error);
+
+  config.device = "99";
+  ctx = vka_context_new_full (&config, &error);
+  g_assert_null (ctx);
+  g_assert_error (error, VKA_ERROR, VKA_ERROR_NO_DEVICE);
+}
+
+static void
+expect_context_error (int code, const char *needle)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VkaContext) ctx = vka_context_new (NULL, &error);
+  g_assert_null (ctx);
+  g_assert_error (error, VKA_ERROR, code);
+  g_printerr ("%s\n", error->message);
+  g_assert_nonnull (strstr (error->message, needle));
+}
+
+static void
+test_no_loader (void)
+{
+  if (g_test_subprocess ())
+    {
+      g_setenv ("VKA_VULKAN_LIBRARY", "libvulkan-that-is-not-installed.so.1", TRUE);
+      g_unsetenv ("VKA_VALIDATION");
+      expect_context_error (VKA_ERROR_NO_LOADER, "install libvulkan1");
+      return;
+    }
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
+  g_test_trap_assert_stderr ("*cannot load the Vulkan loader*");
+}
+
+static void
+test_no_driver (void)
+{
+  if (g_test_subprocess ())
+    {
+      g_setenv ("VK_DRIVER_FILES", "/nonexistent/vk-adain-test-icd.json", TRUE);
+      g_setenv ("VK_ICD_FILENAMES", "/nonexistent/vk-adain-test-icd.json", TRUE);
+      g_unsetenv ("VKA_VALIDATION");
+      expect_context_error (VKA_ERROR_NO_DEVICE, "mesa-vulkan-drivers");
+      return;
+    }
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
+}
+
+/* The messenger must really count: make the layer complain on purpose. */
+static void
+test_validation_counts (void)
+{
+  VkaContext *ctx = test_vulkan_context ();
+  VkaVkBackend *b = (VkaVkBackend *) vka_context_backend (ctx);
+  VkBufferCreateInfo info = {
+    .sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
+    .size = 0,   /* VUID-VkBufferCreateInfo-size-00912 */
+    .usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT,
+  };
+  VkBuffer buffer = VK_NULL_HANDLE;
+  g_assert_cmpuint (vka_context_validation_messages (ctx), ==, 0);
+  b->vk->CreateBuffer (b->device, &info, NULL, &buffer);
+  if (buffer)
+    b->vk->DestroyBuffer (b->device, buffer, NULL);
+  g_assert_cmpuint (vka_context_validation_messages (ctx), >, 0);
+  vka_context_free (ctx);
+}
+
+static void
+test_too_large (void)
+{
+  VkaContext *ctx = test_vulkan_context ();
+  VkaVkBackend *b = (VkaVkBackend *) vka_context_backend (ctx);
+  guint64 range = b->props.limits.maxStorageBufferRange;
+  int side = (int) (sqrt ((double) range / 4 / 64) + 2);
+  g_autoptr (GError) error = NULL;
+  VkaTensor *t = vka_tensor_new (vka_context_backend (ctx), 1, 64, side, side, &error);
+  g_assert_null (t);
+  g_assert_error (error, VKA_ERROR, VKA_ERROR_TOO_LARGE);
+  g_assert_nonnull (strstr (error->message, "storage-buffer range"));
+  test_context_finish (ctx);
+}
+
+static void
+test_pipeline_cache_written (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("vka-cache-XXXXXX", NULL);
+  g_setenv ("XDG_CACHE_HOME", dir, TRUE);
+  /* GLib caches the user dirs: only a subprocess sees the new value */
+  if (g_test_subprocess ())
+    return;
+  g_test_trap_subprocess ("/device/pipeline-cache/child", 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
+  g_test_trap_assert_passed ();
+  g_autofree char *sub = g_build_filename (dir, "vk-adain", NULL);
+  g_autoptr (GDir) d = g_dir_open (sub, 0, NULL);
+  g_assert_nonnull (d);
+  const char *name = g_dir_read_name (d);
+  g_assert_nonnull (name);
+  g_assert_true (g_str_has_prefix (name, "pipelines-"));
+  g_autofree char *path = g_build_filename (sub, name, NULL);
+  GStatBuf st;
+  g_assert_cmpint (g_stat (path, &st), ==, 0);
+  g_assert_cmpint (st.st_size, >, 0);
+  g_remove (path);
+  g_rmdir (sub);
+  g_rmdir (dir);
+}
+
+static void
+pipeline_cache_child (void)
+{
+  if (!g_test_subprocess ())
+    return;
+  VkaContext *ctx = test_vulkan_context ();
+  VkaBackend *b = vka_context_backend (ctx);
+  g_autoptr (GError) error = NULL;
+  float data[4] = { 1, 2, 3, 4 };
+  VkaTensor *in = test_tensor (b, 1, 1, 2, 2, data);
+  VkaTensor *out = test_tensor (b, 1, 1, 4, 4, NULL);
+  b->ops->upsample2x (b, in, out, &error);
+  g_assert_no_error (error);
+  vka_backend_flush (b, &error);
+  g_assert_no_error (error);
+  vka_tensor_free (in);
+  vka_tensor_free (out);
+  test_context_finish (ctx);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/device/list", test_list);
+  g_test_add_func ("/device/choose", test_choose_by_index_and_name);
+  g_test_add_func ("/device/bad-choice", test_bad_choice);
+  g_test_add_func ("/device/no-loader", test_no_loader);
+  g_test_add_func ("/device/no-driver", test_no_driver);
+  g_test_add_func ("/device/validation-counts", test_validation_counts);
+  g_test_add_func ("/device/too-large", test_too_large);
+  g_test_add_func ("/device/pipeline-cache", test_pipeline_cache_written);
+  g_test_add_func ("/device/pipeline-cache/child", pipeline_cache_child);
+  return g_test_run ();
+}

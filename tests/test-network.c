@@ -1,0 +1,255 @@
+/* test-network.c — the whole forward pass (small widths, random weights) on
+ * the device under test against the plain-C reference, and model errors. */
+#include "test-util.h"
+
+#include <math.h>
+#include <string.h>
+
+static VkaContext *device_context;
+static VkaContext *reference_context;
+static const int widths[4] = { 4, 8, 8, 16 };
+
+typedef struct
+{
+  VkaModel *device;
+  VkaModel *reference;
+} Models;
+
+static Models
+make_models (guint32 seed)
+{
+  g_autoptr (GRand) rand = g_rand_new_with_seed (seed);
+  g_autoptr (VkaWeights) enc = test_encoder_weights (rand, widths);
+  g_autoptr (VkaWeights) dec = test_decoder_weights (rand, widths);
+  g_autoptr (GError) error = NULL;
+  Models m;
+  m.device = vka_model_new (device_context, enc, dec, &error);
+  g_assert_no_error (error);
+  m.reference = vka_model_new (reference_context, enc, dec, &error);
+  g_assert_no_error (error);
+  return m;
+}
+
+static void
+free_models (Models *m)
+{
+  vka_model_free (m->device);
+  vka_model_free (m->reference);
+}
+
+static VkaImage *
+random_image (GRand *rand, int w, int h, int channels)
+{
+  VkaImage *image = vka_image_new (w, h, channels, NULL);
+  test_fill_random (rand, image->pixels, (gsize) w * h * channels, 0, 1);
+  /* smooth structure so the features are not pure noise */
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++)
+      image->pixels[(y * w + x) * channels] = 0.5f + 0.4f * sinf (x * 0.3f + y * 0.17f);
+  return image;
+}
+
+static void
+assert_styles_close (const VkaStyle *a, const VkaStyle *b)
+{
+  int c = vka_style_channels (a);
+  g_assert_cmpint (vka_style_channels (b), ==, c);
+  g_assert_cmpfloat (test_nmse (vka_style_mean (a), vka_style_mean (b), c), <, 1e-9);
+  g_assert_cmpfloat (test_nmse (vka_style_std (a), vka_style_std (b), c), <, 1e-9);
+}
+
+typedef struct
+{
+  int    width, height, channels, out_channels;
+  int    n_styles;
+  double alpha;
+} ForwardCase;
+
+static void
+test_forward (gconstpointer data)
+{
+  const ForwardCase *fc = data;
+  guint before = vka_context_validation_messages (device_context);
+  Models m = make_models (1234);
+  g_autoptr (GRand) rand = g_rand_new_with_seed (99);
+  g_autoptr (GError) error = NULL;
+
+  g_autoptr (VkaImage) content = random_image (rand, fc->width, fc->height, fc->channels);
+  VkaStyle *dev_styles[2] = { 0 }, *ref_styles[2] = { 0 };
+  for (int i = 0; i < fc->n_styles; i++)
+    {
+      g_autoptr (VkaImage) style = random_image (rand, 23 + 10 * i, 41 - 7 * i, 3);
+      dev_styles[i] = vka_style_from_image (m.device, style, NULL, &error);
+      g_assert_no_error (error);
+      ref_styles[i] = vka_style_from_image (m.reference, style, NULL, &error);
+      g_assert_no_error (error);
+      assert_styles_close (ref_styles[i], dev_styles[i]);
+    }
+  double weights[2] = { 1.0, 3.0 };
+  VkaStylizeOptions options = { .alpha = fc->alpha };
+  g_autoptr (VkaImage) dev_out = vka_image_new (fc->width, fc->height, fc->out_channels, NULL);
+  g_autoptr (VkaImage) ref_out = vka_image_new (fc->width, fc->height, fc->out_channels, NULL);
+  vka_stylize (m.device, content, (const VkaStyle *const *) dev_styles, weights,
+               fc->n_styles, &options, dev_out, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  vka_stylize (m.reference, content, (const VkaStyle *const *) ref_styles, weights,
+               fc->n_styles, &options, ref_out, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+
+  gsize n = (gsize) fc->width * fc->height * fc->out_channels;
+  double max_diff = 0, sum = 0, sum2 = 0;
+  for (gsize i = 0; i < n; i++)
+    {
+      max_diff = MAX (max_diff, fabs (dev_out->pixels[i] - ref_out->pixels[i]));
+      sum += ref_out->pixels[i];
+      sum2 += (double) ref_out->pixels[i] * ref_out->pixels[i];
+    }
+  double spread = sqrt (MAX (0, sum2 / n - (sum / n) * (sum / n)));
+  g_test_message ("max |device - reference| = %.3g, output spread %.3g", max_diff, spread);
+  g_assert_cmpfloat (max_diff, <, 1e-4);
+  /* the comparison means nothing if the output is flat (e.g. all clamped) */
+  g_assert_cmpfloat (spread, >, 0.01);
+
+  if (fc->out_channels == 4)
+    for (gsize i = 0; i < (gsize) fc->width * fc->height; i++)
+      {
+        float expected = fc->channels % 2 == 0
+                       ? content->pixels[i * fc->channels + fc->channels - 1] : 1.0f;
+        g_assert_cmpfloat (dev_out->pixels[i * 4 + 3], ==, expected);
+      }
+
+  for (int i = 0; i < fc->n_styles; i++)
+    {
+      vka_style_free (dev_styles[i]);
+      vka_style_free (ref_styles[i]);
+    }
+  free_models (&m);
+  g_assert_cmpuint (vka_context_validation_messages (device_context), ==, before);
+}
+
+/* alpha 0 gives back decoder(encoder(content)) whatever the style */
+static void
+test_alpha_zero_ignores_style (void)
+{
+  Models m = make_models (7);
+  g_autoptr (GRand) rand = g_rand_new_with_seed (5);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VkaImage) content = random_image (rand, 20, 16, 3);
+  g_autoptr (VkaImage) s1 = random_image (rand, 16, 16, 3);
+  g_autoptr (VkaImage) s2 = random_image (rand, 30, 12, 3);
+  g_autoptr (VkaStyle) a = vka_style_from_image (m.device, s1, NULL, &error);
+  g_autoptr (VkaStyle) b = vka_style_from_image (m.device, s2, NULL, &error);
+  g_assert_no_error (error);
+  VkaStylizeOptions options = { .alpha = 0.0 };
+  g_autoptr (VkaImage) out_a = vka_image_new (20, 16, 3, NULL);
+  g_autoptr (VkaImage) out_b = vka_image_new (20, 16, 3, NULL);
+  const VkaStyle *sa[1] = { a }, *sb[1] = { b };
+  vka_stylize (m.device, content, sa, NULL, 1, &options, out_a, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  vka_stylize (m.device, content, sb, NULL, 1, &options, out_b, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpmem (out_a->pixels, 20 * 16 * 3 * 4, out_b->pixels, 20 * 16 * 3 * 4);
+  free_models (&m);
+}
+
+static void
+test_model_errors (void)
+{
+  g_autoptr (GRand) rand = g_rand_new_with_seed (3);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VkaWeights) enc = test_encoder_weights (rand, widths);
+  const int wide[4] = { 4, 8, 8, 32 };
+  g_autoptr (VkaWeights) dec_wide = test_decoder_weights (rand, wide);
+  VkaModel *model = vka_model_new (device_context, enc, dec_wide, &error);
+  g_assert_null (model);
+  g_assert_error (error, VKA_ERROR, VKA_ERROR_MODEL);
+  g_assert_cmpstr (error->message, ==,
+                   "decoder: layer 1 takes 32 channels, the encoder gives 16");
+  g_clear_error (&error);
+
+  g_autoptr (VkaWeights) partial = vka_weights_new ();
+  model = vka_model_new (device_context, partial, dec_wide, &error);
+  g_assert_null (model);
+  g_assert_error (error, VKA_ERROR, VKA_ERROR_MODEL);
+  g_assert_cmpstr (error->message, ==, "encoder: tensor 0.weight is missing");
+  g_clear_error (&error);
+
+  /* a 3×3 kernel where the 1×1 conv0 belongs */
+  g_autoptr (VkaWeights) bad = test_encoder_weights (rand, widths);
+  gint64 shape[4] = { 3, 3, 3, 3 };
+  vka_weights_insert (bad, "0.weight", 4, shape, g_new0 (float, 81), &error);
+  g_assert_no_error (error);
+  model = vka_model_new (device_context, bad, dec_wide, &error);
+  g_assert_null (model);
+  g_assert_error (error, VKA_ERROR, VKA_ERROR_MODEL);
+  g_assert_nonnull (strstr (error->message, "0.weight should be a 1×1 convolution"));
+}
+
+static void
+test_stylize_errors (void)
+{
+  Models m = make_models (11);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VkaImage) content = vka_image_new (8, 8, 3, NULL);
+  g_autoptr (VkaImage) out = vka_image_new (9, 8, 3, NULL);
+  float mean[16] = { 0 }, std[16] = { 0 };
+  g_autoptr (VkaStyle) style = vka_style_new (16, mean, std);
+  g_autoptr (VkaStyle) narrow = vka_style_new (8, mean, std);
+  const VkaStyle *styles[1] = { style };
+  g_assert_false (vka_stylize (m.device, content, styles, NULL, 1, NULL, out, NULL, NULL,
+                               NULL, &error));
+  g_assert_error (error, VKA_ERROR, VKA_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+
+  g_autoptr (VkaImage) out8 = vka_image_new (8, 8, 3, NULL);
+  const VkaStyle *narrow_styles[1] = { narrow };
+  g_assert_false (vka_stylize (m.device, content, narrow_styles, NULL, 1, NULL, out8, NULL,
+                               NULL, NULL, &error));
+  g_assert_error (error, VKA_ERROR, VKA_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+
+  double negative[1] = { -1 };
+  g_assert_false (vka_stylize (m.device, content, styles, negative, 1, NULL, out8, NULL,
+                               NULL, NULL, &error));
+  g_assert_error (error, VKA_ERROR, VKA_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+
+  g_autoptr (GCancellable) cancel = g_cancellable_new ();
+  g_cancellable_cancel (cancel);
+  g_assert_false (vka_stylize (m.device, content, styles, NULL, 1, NULL, out8, NULL, NULL,
+                               cancel, &error));
+  g_assert_error (error, VKA_ERROR, VKA_ERROR_CANCELLED);
+  free_models (&m);
+}
+
+static const ForwardCase forward_cases[] = {
+  { 37, 29, 3, 3, 1, 1.0 },     /* odd sizes: ceil-mode pools, crop */
+  { 64, 48, 3, 3, 2, 0.6 },     /* two-style mix with strength */
+  { 21, 30, 4, 4, 1, 1.0 },     /* RGBA keeps alpha */
+  { 19, 17, 1, 3, 1, 0.8 },     /* grayscale in */
+  { 16, 12, 2, 4, 2, 1.0 },     /* gray + alpha */
+  { 5, 3, 3, 3, 1, 1.0 },       /* relu4_1 is 1×1 */
+};
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  device_context = test_vulkan_context ();
+  reference_context = vka_context_new_reference ();
+  for (guint i = 0; i < G_N_ELEMENTS (forward_cases); i++)
+    {
+      const ForwardCase *fc = &forward_cases[i];
+      g_autofree char *path = g_strdup_printf ("/network/forward/%dx%d-ch%d-out%d-styles%d-a%.1f",
+                                               fc->width, fc->height, fc->channels,
+                                               fc->out_channels, fc->n_styles, fc->alpha);
+      g_test_add_data_func (path, fc, test_forward);
+    }
+  g_test_add_func ("/network/alpha-zero-ignores-style", test_alpha_zero_ignores_style);
+  g_test_add_func ("/network/model-errors", test_model_errors);
+  g_test_add_func ("/network/stylize-errors", test_stylize_errors);
+  int status = g_test_run ();
+  vka_context_free (reference_context);
+  test_context_finish (device_context);
+  return status;
+}

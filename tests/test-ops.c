@@ -1,0 +1,254 @@
+/* test-ops.c — every forward op on the device under test against the plain-C
+ * reference, over awkward shapes, with guard words around every tensor and
+ * the validation layer on. One GTest case per (op, shape). */
+#include "test-util.h"
+#include "vulkan/vk-private.h"
+
+typedef struct
+{
+  int n, c, h, w;
+  int cout;     /* convs */
+  int extra;    /* op-specific: image channels, crop */
+} Shape;
+
+typedef VkaTensor *(*RunOp) (VkaBackend *b, const Shape *s, guint32 seed, GError **error);
+
+typedef struct
+{
+  const char *name;
+  RunOp       run;
+  double      max_nmse;    /* 0: must match exactly */
+} OpSpec;
+
+typedef struct
+{
+  const OpSpec *op;
+  Shape         shape;
+} OpCase;
+
+static VkaContext *device_context;
+static VkaContext *reference_context;
+
+static VkaTensor *
+random_tensor (VkaBackend *b, GRand *rand, int n, int c, int h, int w, float lo, float hi)
+{
+  gsize numel = (gsize) n * c * h * w;
+  g_autofree float *data = g_new (float, numel);
+  test_fill_random (rand, data, numel, lo, hi);
+  return test_tensor (b, n, c, h, w, data);
+}
+
+static VkaTensor *
+run_conv (VkaBackend *b, const Shape *s, guint32 seed, int k, gboolean relu, GError **error)
+{
+  g_autoptr (GRand) rand = g_rand_new_with_seed (seed);
+  g_autoptr (VkaTensor) in = random_tensor (b, rand, s->n, s->c, s->h, s->w, -1, 1);
+  g_autoptr (VkaTensor) weight = random_tensor (b, rand, s->cout, s->c, k, k, -0.5, 0.5);
+  g_autoptr (VkaTensor) bias = random_tensor (b, rand, 1, s->cout, 1, 1, -0.5, 0.5);
+  VkaTensor *out = test_tensor (b, s->n, s->cout, s->h, s->w, NULL);
+  if (!b->ops->conv2d (b, in, weight, bias, relu, out, error))
+    g_clear_pointer (&out, vka_tensor_free);
+  return out;
+}
+
+static VkaTensor *
+run_conv1x1 (VkaBackend *b, const Shape *s, guint32 seed, GError **error)
+{
+  return run_conv (b, s, seed, 1, FALSE, error);
+}
+
+static VkaTensor *
+run_conv3x3 (VkaBackend *b, const Shape *s, guint32 seed, GError **error)
+{
+  return run_conv (b, s, seed, 3, FALSE, error);
+}
+
+static VkaTensor *
+run_conv3x3_relu (VkaBackend *b, const Shape *s, guint32 seed, GError **error)
+{
+  return run_conv (b, s, seed, 3, TRUE, error);
+}
+
+static VkaTensor *
+run_maxpool (VkaBackend *b, const Shape *s, guint32 seed, GError **error)
+{
+  g_autoptr (GRand) rand = g_rand_new_with_seed (seed);
+  g_autoptr (VkaTensor) in = random_tensor (b, rand, s->n, s->c, s->h, s->w, -1, 1);
+  VkaTensor *out = test_tensor (b, s->n, s->c, (s->h + 1) / 2, (s->w + 1) / 2, NULL);
+  if (!b->ops->maxpool2x2 (b, in, out, error))
+    g_clear_pointer (&out, vka_tensor_free);
+  return out;
+}
+
+static VkaTensor *
+run_upsample (VkaBackend *b, const Shape *s, guint32 seed, GError **error)
+{
+  g_autoptr (GRand) rand = g_rand_new_with_seed (seed);
+  g_autoptr (VkaTensor) in = random_tensor (b, rand, s->n, s->c, s->h, s->w, -1, 1);
+  VkaTensor *out = test_tensor (b, s->n, s->c, s->h * 2, s->w * 2, NULL);
+  if (!b->ops->upsample2x (b, in, out, error))
+    g_clear_pointer (&out, vka_tensor_free);
+  return out;
+}
+
+static VkaTensor *
+run_stats (VkaBackend *b, const Shape *s, guint32 seed, GError **error)
+{
+  g_autoptr (GRand) rand = g_rand_new_with_seed (seed);
+  /* an offset mean, as ReLU features have: catches naive Σx² − (Σx)² */
+  g_autoptr (VkaTensor) in = random_tensor (b, rand, s->n, s->c, s->h, s->w, 3, 5);
+  VkaTensor *out = test_tensor (b, s->n, s->c, 1, 2, NULL);
+  if (!b->ops->channel_stats (b, in, out, error))
+    g_clear_pointer (&out, vka_tensor_free);
+  return out;
+}
+
+static VkaTensor *
+run_adain (VkaBackend *b, const Shape *s, guint32 seed, GError **error)
+{
+  g_autoptr (GRand) rand = g_rand_new_with_seed (seed);
+  g_autoptr (VkaTensor) x = random_tensor (b, rand, s->n, s->c, s->h, s->w, 0, 4);
+  g_autoptr (VkaTensor) xs = random_tensor (b, rand, s->n, s->c, 1, 2, 0.5, 2);
+  g_autoptr (VkaTensor) ts = random_tensor (b, rand, s->n, s->c, 1, 2, 0.5, 2);
+  VkaTensor *out = test_tensor (b, s->n, s->c, s->h, s->w, NULL);
+  float alpha = s->extra ? 0.3f : 1.0f;
+  if (!b->ops->adain (b, x, xs, ts, alpha, out, error))
+    g_clear_pointer (&out, vka_tensor_free);
+  return out;
+}
+
+static VkaTensor *
+run_image_to_tensor (VkaBackend *b, const Shape *s, guint32 seed, GError **error)
+{
+  g_autoptr (GRand) rand = g_rand_new_with_seed (seed);
+  g_autoptr (VkaTensor) image = random_tensor (b, rand, 1, 1, s->h, s->w * s->extra, 0, 1);
+  VkaTensor *out = test_tensor (b, 1, 3, s->h, s->w, NULL);
+  if (!b->ops->image_to_tensor (b, image, s->extra, out, error))
+    g_clear_pointer (&out, vka_tensor_free);
+  return out;
+}
+
+static VkaTensor *
+run_tensor_to_image (VkaBackend *b, const Shape *s, guint32 seed, GError **error)
+{
+  g_autoptr (GRand) rand = g_rand_new_with_seed (seed);
+  /* values outside [0,1] test the clamp; extra rows/columns test the crop */
+  g_autoptr (VkaTensor) in = random_tensor (b, rand, 1, 3, s->h + s->extra,
+                                            s->w + s->extra, -0.5, 1.5);
+  VkaTensor *out = test_tensor (b, 1, 1, s->h, s->w * 3, NULL);
+  if (!b->ops->tensor_to_image (b, in, out, error))
+    g_clear_pointer (&out, vka_tensor_free);
+  return out;
+}
+
+static const OpSpec ops[] = {
+  { "conv1x1", run_conv1x1, 1e-10 },
+  { "conv3x3_reflect", run_conv3x3, 1e-10 },
+  { "conv3x3_reflect_relu", run_conv3x3_relu, 1e-10 },
+  { "maxpool2x2_ceil", run_maxpool, 0 },
+  { "upsample2x", run_upsample, 0 },
+  { "channel_stats", run_stats, 1e-11 },
+  { "adain", run_adain, 1e-11 },
+  { "image_to_tensor", run_image_to_tensor, 0 },
+  { "tensor_to_image", run_tensor_to_image, 0 },
+};
+
+static void
+test_op (gconstpointer data)
+{
+  const OpCase *tc = data;
+  guint32 seed = g_str_hash (tc->op->name) ^ (guint32) (tc->shape.h * 7919 + tc->shape.w * 31
+                                                       + tc->shape.c * 131 + tc->shape.cout);
+  guint before = vka_context_validation_messages (device_context);
+  g_autoptr (GError) error = NULL;
+
+  VkaBackend *ref = vka_context_backend (reference_context);
+  VkaBackend *dev = vka_context_backend (device_context);
+  g_autoptr (VkaTensor) expected_t = tc->op->run (ref, &tc->shape, seed, &error);
+  g_assert_no_error (error);
+  g_autoptr (VkaTensor) actual_t = tc->op->run (dev, &tc->shape, seed, &error);
+  g_assert_no_error (error);
+
+  g_autofree float *expected = test_read (expected_t);
+  g_autofree float *actual = test_read (actual_t);
+  gsize n = vka_tensor_numel (expected_t);
+  g_assert_cmpuint (vka_tensor_numel (actual_t), ==, n);
+  double nmse = test_nmse (expected, actual, n);
+  if (nmse > tc->op->max_nmse)
+    g_test_message ("%s n=%d c=%d h=%d w=%d cout=%d extra=%d: NMSE %.3g > %.3g",
+                    tc->op->name, tc->shape.n, tc->shape.c, tc->shape.h, tc->shape.w,
+                    tc->shape.cout, tc->shape.extra, nmse, tc->op->max_nmse);
+  g_assert_cmpfloat (nmse, <=, tc->op->max_nmse);
+
+  vka_vk_tensor_check_guards (actual_t, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (vka_context_validation_messages (device_context), ==, before);
+}
+
+static void
+add_case (const OpSpec *op, Shape shape)
+{
+  OpCase *tc = g_new0 (OpCase, 1);
+  tc->op = op;
+  tc->shape = shape;
+  g_autofree char *path = g_strdup_printf ("/ops/%s/n%d-c%d-%dx%d-co%d-x%d", op->name,
+                                           shape.n, shape.c, shape.h, shape.w,
+                                           shape.cout, shape.extra);
+  g_test_add_data_func_full (path, tc, test_op, g_free);
+}
+
+static const int sizes[][2] = { { 1, 1 }, { 1, 2 }, { 2, 1 }, { 2, 3 }, { 7, 5 },
+                                { 33, 17 }, { 300, 300 } };
+static const int channels[] = { 1, 3, 4, 5, 16, 64 };
+
+static void
+add_cases (void)
+{
+  for (guint s = 0; s < G_N_ELEMENTS (sizes); s++)
+    for (guint ci = 0; ci < G_N_ELEMENTS (channels); ci++)
+      {
+        int h = sizes[s][0], w = sizes[s][1], c = channels[ci];
+        double plane = (double) h * w;
+        for (guint co = 0; co < G_N_ELEMENTS (channels); co++)
+          {
+            int cout = channels[co];
+            /* the double-precision reference is slow: bound the work */
+            if (plane * c * cout * 9 > 4e7)
+              continue;
+            int n = (s + co) % 3 == 0 ? 2 : 1;
+            for (int op = 0; op < 3; op++)
+              add_case (&ops[op], (Shape) { n, c, h, w, cout, 0 });
+          }
+        if (plane * c > 2e6)
+          continue;
+        int n = s % 2 ? 2 : 1;
+        add_case (&ops[3], (Shape) { n, c, h, w, 0, 0 });
+        add_case (&ops[4], (Shape) { n, c, h, w, 0, 0 });
+        add_case (&ops[5], (Shape) { n, c, h, w, 0, 0 });
+        add_case (&ops[6], (Shape) { n, c, h, w, 0, (int) ci % 2 });
+      }
+  /* long reductions: one chunk's loop and the number of chunks both grow */
+  add_case (&ops[5], (Shape) { 1, 2, 1024, 1023, 0, 0 });
+  add_case (&ops[5], (Shape) { 1, 1, 1, 70001, 0, 0 });
+  for (guint s = 0; s < G_N_ELEMENTS (sizes); s++)
+    for (int ch = 1; ch <= 4; ch++)
+      {
+        add_case (&ops[7], (Shape) { 1, 3, sizes[s][0], sizes[s][1], 0, ch });
+        add_case (&ops[8], (Shape) { 1, 3, sizes[s][0], sizes[s][1], 0, (ch - 1) * 3 });
+      }
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  device_context = test_vulkan_context ();
+  reference_context = vka_context_new_reference ();
+  g_test_message ("device under test: %s (%s)", vka_context_device (device_context)->name,
+                  vka_context_device (device_context)->driver);
+  add_cases ();
+  int status = g_test_run ();
+  vka_context_free (reference_context);
+  test_context_finish (device_context);
+  return status;
+}
