@@ -6,3 +6,5 @@
 /* image -> relu4_1 features (caller frees); hook as in vka_network_forward. */
 VkaTensor *vka_model_encode (VkaModel *model, const VkaImage *image, VkaLayerHook hook,
                              gpointer hook_data, GError **error);
+/* The model's decoder network (for per-layer benchmarks). */
+VkaNetwork *vka_model_decoder (VkaModel *model);

@@ -305,3 +305,9 @@ vka_stylize (VkaModel *model, const VkaImage *content, const VkaStyle *const *st
     progress (1.0, progress_data);
   return TRUE;
 }
+
+VkaNetwork *
+vka_model_decoder (VkaModel *model)
+{
+  return model->decoder;
+}

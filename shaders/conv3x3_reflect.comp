@@ -2,28 +2,29 @@
 #extension GL_GOOGLE_include_directive : require
 /* conv3x3_reflect: 3×3 convolution with reflection padding 1, bias, optional
  * ReLU. Each invocation makes TCO output channels × TPX adjacent pixels of one
- * row. Grid: x = ⌈W/TPX⌉, y = H, z = N·⌈Cout/TCO⌉. */
+ * row. Grid: x = ⌈W/TPX⌉·H (64 per workgroup), z = N·⌈Cout/TCO⌉. */
 #define VKA_PUSH_CONV
 #include "common.glsl"
 #include "push-constants.h"
 
-layout (local_size_x = 8, local_size_y = 8, local_size_z = 1) in;
+layout (local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
 
 layout (std430, binding = 0) readonly buffer Input { float in_data[]; };
 layout (std430, binding = 1) readonly buffer Weight { float weight[]; };  /* [Cout][Cin][3][3] */
 layout (std430, binding = 2) readonly buffer Bias { float bias[]; };
 layout (std430, binding = 3) writeonly buffer Output { float out_data[]; };
 
-#define TPX 4
-#define TCO 4
+#define TPX 8
+#define TCO 8
 
 void main ()
 {
   int W = int (pc.width), H = int (pc.height);
   int cin = int (pc.in_channels), cout = int (pc.out_channels);
   int co_blocks = (cout + TCO - 1) / TCO;
-  int x0 = int (gl_GlobalInvocationID.x) * TPX;
-  int y = int (gl_GlobalInvocationID.y);
+  int x_blocks = (W + TPX - 1) / TPX;
+  int x0 = int (gl_GlobalInvocationID.x) % x_blocks * TPX;
+  int y = int (gl_GlobalInvocationID.x) / x_blocks;
   int n = int (gl_GlobalInvocationID.z) / co_blocks;
   int co0 = (int (gl_GlobalInvocationID.z) % co_blocks) * TCO;
   if (x0 >= W || y >= H || n >= int (pc.batch))

@@ -126,10 +126,10 @@ vk_conv2d (VkaBackend *backend, VkaTensor *in, VkaTensor *weight, VkaTensor *bia
     return vka_vk_dispatch (vkb (backend), VKA_SHADER_CONV1X1, bufs, &pc,
                             CEIL_DIV (in->w, 8), CEIL_DIV (in->h, 8),
                             (guint32) (out->n * out->c), error);
-  /* conv3x3_reflect: 4 channels × 4 pixels per invocation */
+  /* conv3x3_reflect: 8 channels × 8 pixels per invocation */
   return vka_vk_dispatch (vkb (backend), VKA_SHADER_CONV3X3_REFLECT, bufs, &pc,
-                          CEIL_DIV (CEIL_DIV (in->w, 4), 8), CEIL_DIV (in->h, 8),
-                          (guint32) (out->n * CEIL_DIV (out->c, 4)), error);
+                          CEIL_DIV (CEIL_DIV (in->w, 8) * in->h, 64), 1,
+                          (guint32) (out->n * CEIL_DIV (out->c, 8)), error);
 }
 
 static gboolean

@@ -1,0 +1,207 @@
+/* vk-adain-bench — time the full-width network (random weights, widths
+ * 64/128/256/512) at N×N: per-layer time and GFLOP/s, then whole
+ * stylisations (content and style encoded each time).
+ *
+ *   vk-adain-bench [--size N] [--reps R] [--device D] */
+#include "context-private.h"
+#include "stylize-private.h"
+#include "vulkan/vk-private.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+typedef struct
+{
+  GArray *times;     /* per layer of this pass, seconds */
+  GArray *flops;
+  GPtrArray *names;
+  gint64  last;
+  guint   layer;
+} Timing;
+
+static void
+on_layer (const VkaLayerInfo *info, gpointer data)
+{
+  Timing *t = data;
+  gint64 now = g_get_monotonic_time ();
+  double s = (now - t->last) / 1e6;
+  t->last = now;
+  if (t->layer >= t->times->len)
+    {
+      const char *kind = info->spec->kind == VKA_LAYER_CONV
+                           ? (info->spec->kernel == 1 ? "conv1x1" : "conv3x3")
+                           : info->spec->kind == VKA_LAYER_MAXPOOL ? "maxpool" : "upsample";
+      g_ptr_array_add (t->names, g_strdup_printf ("%-8s %3d  %4d->%-4d %5dx%-5d", kind,
+                                                  info->spec->index, info->in_channels,
+                                                  info->out_channels, info->width,
+                                                  info->height));
+      double zero = 0;
+      g_array_append_val (t->times, zero);
+      g_array_append_val (t->flops, info->flops);
+    }
+  /* keep the best of the repetitions per layer */
+  double *slot = &g_array_index (t->times, double, t->layer);
+  if (*slot == 0 || s < *slot)
+    *slot = s;
+  t->layer++;
+}
+
+static void
+add_conv (VkaWeights *w, GRand *rand, int index, int cout, int cin, int k)
+{
+  gsize n = (gsize) cout * cin * k * k;
+  float *data = g_new (float, n);
+  float scale = (float) sqrt (2.0 / (cin * k * k));
+  for (gsize i = 0; i < n; i++)
+    data[i] = (float) g_rand_double_range (rand, -scale, scale);
+  gint64 shape[4] = { cout, cin, k, k };
+  char name[32];
+  g_snprintf (name, sizeof name, "%d.weight", index);
+  vka_weights_insert (w, name, 4, shape, data, NULL);
+  float *bias = g_new0 (float, cout);
+  gint64 bshape[1] = { cout };
+  g_snprintf (name, sizeof name, "%d.bias", index);
+  vka_weights_insert (w, name, 1, bshape, bias, NULL);
+}
+
+static int
+compare_double (const void *a, const void *b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+  return (x > y) - (x < y);
+}
+
+int
+main (int argc, char **argv)
+{
+  int size = 256, reps = 3;
+  g_autofree char *device = NULL;
+  GOptionEntry entries[] = {
+    { "size", 0, 0, G_OPTION_ARG_INT, &size, "Image side in pixels (default 256)", "N" },
+    { "reps", 0, 0, G_OPTION_ARG_INT, &reps, "Repetitions (default 3)", "R" },
+    { "device", 0, 0, G_OPTION_ARG_STRING, &device, "Device index or name substring", "D" },
+    { NULL }
+  };
+  g_autoptr (GOptionContext) opts = g_option_context_new ("— time the AdaIN network");
+  g_option_context_add_main_entries (opts, entries, NULL);
+  g_autoptr (GError) error = NULL;
+  if (!g_option_context_parse (opts, &argc, &argv, &error) || size < 1 || reps < 1)
+    {
+      g_printerr ("vk-adain-bench: %s\n", error ? error->message : "bad --size or --reps");
+      return 2;
+    }
+
+  VkaContextOptions copts = { .device = device };
+  g_autoptr (VkaContext) ctx = vka_context_new (&copts, &error);
+  if (!ctx)
+    {
+      g_printerr ("vk-adain-bench: %s\n", error->message);
+      return 1;
+    }
+  const VkaDeviceInfo *info = vka_context_device (ctx);
+  g_print ("device: %s (%s)\n", info->name, info->driver);
+
+  g_autoptr (GRand) rand = g_rand_new_with_seed (1);
+  g_autoptr (VkaWeights) enc = vka_weights_new ();
+  g_autoptr (VkaWeights) dec = vka_weights_new ();
+  static const int enc_layers[][4] = {
+    { 0, 3, 3, 1 }, { 2, 64, 3, 3 }, { 5, 64, 64, 3 }, { 9, 128, 64, 3 },
+    { 12, 128, 128, 3 }, { 16, 256, 128, 3 }, { 19, 256, 256, 3 }, { 22, 256, 256, 3 },
+    { 25, 256, 256, 3 }, { 29, 512, 256, 3 } };
+  static const int dec_layers[][4] = {
+    { 1, 256, 512, 3 }, { 5, 256, 256, 3 }, { 8, 256, 256, 3 }, { 11, 256, 256, 3 },
+    { 14, 128, 256, 3 }, { 18, 128, 128, 3 }, { 21, 64, 128, 3 }, { 25, 64, 64, 3 },
+    { 28, 3, 64, 3 } };
+  for (guint i = 0; i < G_N_ELEMENTS (enc_layers); i++)
+    add_conv (enc, rand, enc_layers[i][0], enc_layers[i][1], enc_layers[i][2], enc_layers[i][3]);
+  for (guint i = 0; i < G_N_ELEMENTS (dec_layers); i++)
+    add_conv (dec, rand, dec_layers[i][0], dec_layers[i][1], dec_layers[i][2], dec_layers[i][3]);
+  g_autoptr (VkaModel) model = vka_model_new (ctx, enc, dec, &error);
+  if (!model)
+    {
+      g_printerr ("vk-adain-bench: %s\n", error->message);
+      return 1;
+    }
+
+  g_autoptr (VkaImage) content = vka_image_new (size, size, 3, &error);
+  g_autoptr (VkaImage) style_image = vka_image_new (size, size, 3, &error);
+  g_autoptr (VkaImage) out = vka_image_new (size, size, 3, &error);
+  if (!content || !style_image || !out)
+    {
+      g_printerr ("vk-adain-bench: %s\n", error->message);
+      return 1;
+    }
+  for (gsize i = 0; i < (gsize) size * size * 3; i++)
+    {
+      content->pixels[i] = (float) g_rand_double (rand);
+      style_image->pixels[i] = (float) g_rand_double (rand);
+    }
+
+  /* per-layer: encoder and decoder passes with a flush after each layer */
+  Timing t = { g_array_new (FALSE, TRUE, sizeof (double)),
+               g_array_new (FALSE, TRUE, sizeof (double)),
+               g_ptr_array_new_with_free_func (g_free), 0, 0 };
+  VkaBackend *backend = vka_context_backend (ctx);
+  for (int r = 0; r < reps + 1; r++)   /* the first pass warms up pipelines */
+    {
+      t.layer = 0;
+      t.last = g_get_monotonic_time ();
+      g_autoptr (VkaTensor) features = vka_model_encode (model, content, on_layer, &t, &error);
+      if (!features)
+        break;
+      t.last = g_get_monotonic_time ();
+      g_autoptr (VkaTensor) decoded = vka_network_forward (vka_model_decoder (model), features,
+                                                           on_layer, &t, &error);
+      if (!decoded)
+        break;
+      if (r == 0)
+        {
+          g_array_set_size (t.times, 0);
+          g_array_set_size (t.flops, 0);
+          g_ptr_array_set_size (t.names, 0);
+        }
+    }
+  if (error)
+    {
+      g_printerr ("vk-adain-bench: %s\n", error->message);
+      return 1;
+    }
+  g_print ("\n%-38s %10s %10s\n", "layer (best of reps)", "ms", "GFLOP/s");
+  double total_s = 0, total_flops = 0;
+  for (guint i = 0; i < t.times->len; i++)
+    {
+      double s = g_array_index (t.times, double, i), f = g_array_index (t.flops, double, i);
+      total_s += s;
+      total_flops += f;
+      if (f > 0)
+        g_print ("%-38s %10.2f %10.1f\n", (char *) t.names->pdata[i], s * 1e3, f / s / 1e9);
+      else
+        g_print ("%-38s %10.2f %10s\n", (char *) t.names->pdata[i], s * 1e3, "-");
+    }
+  g_print ("%-38s %10.2f %10.1f\n", "encoder + decoder", total_s * 1e3,
+           total_flops / total_s / 1e9);
+
+  /* whole stylisations: style encode + stylize, as a user runs them */
+  double *runs = g_new (double, reps);
+  for (int r = 0; r < reps; r++)
+    {
+      gint64 start = g_get_monotonic_time ();
+      g_autoptr (VkaStyle) style = vka_style_from_image (model, style_image, NULL, &error);
+      const VkaStyle *styles[1] = { style };
+      if (!style || !vka_stylize (model, content, styles, NULL, 1, NULL, out, NULL, NULL,
+                                  NULL, &error))
+        {
+          g_printerr ("vk-adain-bench: %s\n", error->message);
+          return 1;
+        }
+      runs[r] = (g_get_monotonic_time () - start) / 1e6;
+    }
+  qsort (runs, reps, sizeof (double), compare_double);
+  g_print ("peak device memory: %.1f MiB\n", vka_vk_backend_peak_bytes (backend) / 1048576.0);
+  g_print ("stylize %dx%d: median %.3f s\n", size, size, runs[reps / 2]);
+  g_free (runs);
+  g_array_unref (t.times);
+  g_array_unref (t.flops);
+  g_ptr_array_unref (t.names);
+  return 0;
+}
