@@ -305,7 +305,13 @@ vka_vk_backend_new (VkaVkInstance *inst, int index, gboolean guards, GError **er
   b->deferred = g_ptr_array_new ();
   b->physical = inst->physical->pdata[index];
   VkaVkFuncs *vk = b->vk;
-  vk->GetPhysicalDeviceProperties (b->physical, &b->props);
+  VkPhysicalDeviceMaintenance3Properties m3 = {
+    .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_3_PROPERTIES };
+  VkPhysicalDeviceProperties2 props2 = {
+    .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2, .pNext = &m3 };
+  vk->GetPhysicalDeviceProperties2 (b->physical, &props2);
+  b->props = props2.properties;
+  b->max_allocation = m3.maxMemoryAllocationSize;
   vk->GetPhysicalDeviceMemoryProperties (b->physical, &b->mem_props);
   if (!find_compute_queue (b, error))
     goto fail;

@@ -110,12 +110,15 @@ vka_vk_buffer_alloc (VkaVkBackend *b, VkDeviceSize bytes, gboolean guards,
 {
   memset (buf, 0, sizeof *buf);
   VkDeviceSize range = b->props.limits.maxStorageBufferRange;
+  const char *limit = "storage-buffer range";
+  if (b->max_allocation > 0 && b->max_allocation < range)
+    range = b->max_allocation, limit = "largest allocation";
   if (bytes > range)
     {
       g_set_error (error, VKA_ERROR, VKA_ERROR_TOO_LARGE,
-                   "a %" G_GUINT64_FORMAT " MiB tensor exceeds %s's storage-buffer "
-                   "range of %" G_GUINT64_FORMAT " MiB; use a smaller tile",
-                   (guint64) bytes >> 20, b->props.deviceName, (guint64) range >> 20);
+                   "a %" G_GUINT64_FORMAT " MiB tensor exceeds %s's %s of %"
+                   G_GUINT64_FORMAT " MiB; use a smaller tile",
+                   (guint64) bytes >> 20, b->props.deviceName, limit, (guint64) range >> 20);
       return FALSE;
     }
   VkDeviceSize guard = guards ? VKA_VK_GUARD_BYTES : 0;

@@ -121,6 +121,7 @@ typedef struct
   VkaVkFuncs                      *vk;      /* &inst->vk */
   VkPhysicalDevice                 physical;
   VkPhysicalDeviceProperties       props;
+  VkDeviceSize                     max_allocation;  /* maxMemoryAllocationSize */
   VkPhysicalDeviceMemoryProperties mem_props;
   VkDevice                         device;
   VkQueue                          queue;
