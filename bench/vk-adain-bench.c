@@ -46,24 +46,6 @@ on_layer (const VkaLayerInfo *info, gpointer data)
   t->layer++;
 }
 
-static void
-add_conv (VkaWeights *w, GRand *rand, int index, int cout, int cin, int k)
-{
-  gsize n = (gsize) cout * cin * k * k;
-  float *data = g_new (float, n);
-  float scale = (float) sqrt (2.0 / (cin * k * k));
-  for (gsize i = 0; i < n; i++)
-    data[i] = (float) g_rand_double_range (rand, -scale, scale);
-  gint64 shape[4] = { cout, cin, k, k };
-  char name[32];
-  g_snprintf (name, sizeof name, "%d.weight", index);
-  vka_weights_insert (w, name, 4, shape, data, NULL);
-  float *bias = g_new0 (float, cout);
-  gint64 bshape[1] = { cout };
-  g_snprintf (name, sizeof name, "%d.bias", index);
-  vka_weights_insert (w, name, 1, bshape, bias, NULL);
-}
-
 static int
 compare_double (const void *a, const void *b)
 {
@@ -102,20 +84,9 @@ main (int argc, char **argv)
   g_print ("device: %s (%s)\n", info->name, info->driver);
 
   g_autoptr (GRand) rand = g_rand_new_with_seed (1);
-  g_autoptr (VkaWeights) enc = vka_weights_new ();
-  g_autoptr (VkaWeights) dec = vka_weights_new ();
-  static const int enc_layers[][4] = {
-    { 0, 3, 3, 1 }, { 2, 64, 3, 3 }, { 5, 64, 64, 3 }, { 9, 128, 64, 3 },
-    { 12, 128, 128, 3 }, { 16, 256, 128, 3 }, { 19, 256, 256, 3 }, { 22, 256, 256, 3 },
-    { 25, 256, 256, 3 }, { 29, 512, 256, 3 } };
-  static const int dec_layers[][4] = {
-    { 1, 256, 512, 3 }, { 5, 256, 256, 3 }, { 8, 256, 256, 3 }, { 11, 256, 256, 3 },
-    { 14, 128, 256, 3 }, { 18, 128, 128, 3 }, { 21, 64, 128, 3 }, { 25, 64, 64, 3 },
-    { 28, 3, 64, 3 } };
-  for (guint i = 0; i < G_N_ELEMENTS (enc_layers); i++)
-    add_conv (enc, rand, enc_layers[i][0], enc_layers[i][1], enc_layers[i][2], enc_layers[i][3]);
-  for (guint i = 0; i < G_N_ELEMENTS (dec_layers); i++)
-    add_conv (dec, rand, dec_layers[i][0], dec_layers[i][1], dec_layers[i][2], dec_layers[i][3]);
+  static const int widths[4] = { 64, 128, 256, 512 };
+  g_autoptr (VkaWeights) enc = vka_network_random_weights (VKA_NETWORK_ENCODER, widths, rand);
+  g_autoptr (VkaWeights) dec = vka_network_random_weights (VKA_NETWORK_DECODER, widths, rand);
   g_autoptr (VkaModel) model = vka_model_new (ctx, enc, dec, &error);
   if (!model)
     {

@@ -2,26 +2,31 @@
  * the weight shapes, so distilled (narrower) models run too. */
 #include "network.h"
 
-#define CONV(i, k, r) { VKA_LAYER_CONV, i, k, r }
-#define POOL(i)       { VKA_LAYER_MAXPOOL, i, 0, FALSE }
-#define UP(i)         { VKA_LAYER_UPSAMPLE, i, 0, FALSE }
+#include <math.h>
+
+#define CONV(i, k, r, wd) { VKA_LAYER_CONV, i, k, r, wd }
+#define POOL(i)           { VKA_LAYER_MAXPOOL, i, 0, FALSE, 0 }
+#define UP(i)             { VKA_LAYER_UPSAMPLE, i, 0, FALSE, 0 }
+#define RGB (-1)
 
 /* vgg_normalised modules 0..30: conv0, then reflect-pad + conv + ReLU
  * triples (the conv's index is the key), pools at 7, 14, 27. */
 static const VkaLayerSpec encoder_layers[] = {
-  CONV (0, 1, FALSE),
-  CONV (2, 3, TRUE), CONV (5, 3, TRUE), POOL (7),
-  CONV (9, 3, TRUE), CONV (12, 3, TRUE), POOL (14),
-  CONV (16, 3, TRUE), CONV (19, 3, TRUE), CONV (22, 3, TRUE), CONV (25, 3, TRUE), POOL (27),
-  CONV (29, 3, TRUE),
+  CONV (0, 1, FALSE, RGB),
+  CONV (2, 3, TRUE, 0), CONV (5, 3, TRUE, 0), POOL (7),
+  CONV (9, 3, TRUE, 1), CONV (12, 3, TRUE, 1), POOL (14),
+  CONV (16, 3, TRUE, 2), CONV (19, 3, TRUE, 2), CONV (22, 3, TRUE, 2),
+  CONV (25, 3, TRUE, 2), POOL (27),
+  CONV (29, 3, TRUE, 3),
 };
 
 /* decoder modules 0..28, mirrored; the last conv has no ReLU. */
 static const VkaLayerSpec decoder_layers[] = {
-  CONV (1, 3, TRUE), UP (3),
-  CONV (5, 3, TRUE), CONV (8, 3, TRUE), CONV (11, 3, TRUE), CONV (14, 3, TRUE), UP (16),
-  CONV (18, 3, TRUE), CONV (21, 3, TRUE), UP (23),
-  CONV (25, 3, TRUE), CONV (28, 3, FALSE),
+  CONV (1, 3, TRUE, 2), UP (3),
+  CONV (5, 3, TRUE, 2), CONV (8, 3, TRUE, 2), CONV (11, 3, TRUE, 2), CONV (14, 3, TRUE, 1),
+  UP (16),
+  CONV (18, 3, TRUE, 1), CONV (21, 3, TRUE, 0), UP (23),
+  CONV (25, 3, TRUE, 0), CONV (28, 3, FALSE, RGB),
 };
 
 typedef struct
@@ -96,13 +101,54 @@ load_conv (VkaBackend *backend, Layer *layer, const VkaWeights *weights, int in_
   return layer->bias != NULL;
 }
 
+static const VkaLayerSpec *
+layer_table (VkaNetworkKind kind, guint *n)
+{
+  *n = kind == VKA_NETWORK_ENCODER ? G_N_ELEMENTS (encoder_layers)
+                                   : G_N_ELEMENTS (decoder_layers);
+  return kind == VKA_NETWORK_ENCODER ? encoder_layers : decoder_layers;
+}
+
+VkaWeights *
+vka_network_random_weights (VkaNetworkKind kind, const int widths[4], GRand *rand)
+{
+  guint n;
+  const VkaLayerSpec *specs = layer_table (kind, &n);
+  VkaWeights *weights = vka_weights_new ();
+  int cin = kind == VKA_NETWORK_ENCODER ? 3 : widths[3];
+  for (guint i = 0; i < n; i++)
+    {
+      const VkaLayerSpec *spec = &specs[i];
+      if (spec->kind != VKA_LAYER_CONV)
+        continue;
+      int cout = spec->width == RGB ? 3 : widths[spec->width];
+      int k = spec->kernel;
+      gsize numel = (gsize) cout * cin * k * k;
+      float *w = g_new (float, numel);
+      double scale = sqrt (6.0 / (cin * k * k));
+      for (gsize j = 0; j < numel; j++)
+        w[j] = (float) g_rand_double_range (rand, -scale, scale);
+      float *b = g_new (float, cout);
+      double centre = spec->width == RGB && kind == VKA_NETWORK_DECODER ? 0.5 : 0.0;
+      for (int j = 0; j < cout; j++)
+        b[j] = (float) g_rand_double_range (rand, centre - 0.1, centre + 0.1);
+      char name[32];
+      gint64 wshape[4] = { cout, cin, k, k }, bshape[1] = { cout };
+      g_snprintf (name, sizeof name, "%d.weight", spec->index);
+      vka_weights_insert (weights, name, 4, wshape, w, NULL);
+      g_snprintf (name, sizeof name, "%d.bias", spec->index);
+      vka_weights_insert (weights, name, 1, bshape, b, NULL);
+      cin = cout;
+    }
+  return weights;
+}
+
 VkaNetwork *
 vka_network_new (VkaBackend *backend, VkaNetworkKind kind, const VkaWeights *weights,
                  int in_channels, const char *label, GError **error)
 {
-  const VkaLayerSpec *specs = kind == VKA_NETWORK_ENCODER ? encoder_layers : decoder_layers;
-  guint n = kind == VKA_NETWORK_ENCODER ? G_N_ELEMENTS (encoder_layers)
-                                        : G_N_ELEMENTS (decoder_layers);
+  guint n;
+  const VkaLayerSpec *specs = layer_table (kind, &n);
   VkaNetwork *net = g_new0 (VkaNetwork, 1);
   net->backend = backend;
   net->n_layers = n;

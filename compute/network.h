@@ -17,6 +17,7 @@ typedef struct
   int          index;   /* position in the sequential container = key prefix */
   int          kernel;  /* convs: 1 or 3 */
   gboolean     relu;    /* convs: followed by ReLU */
+  int          width;   /* convs: output width slot 0..3 (relu1..relu4 blocks), -1 = RGB */
 } VkaLayerSpec;
 
 typedef struct
@@ -45,6 +46,11 @@ VkaNetwork *vka_network_new (VkaBackend *backend, VkaNetworkKind kind,
                              const VkaWeights *weights, int in_channels,
                              const char *file_label, GError **error);
 void        vka_network_free (VkaNetwork *net);
+/* Random weights for the layout with block widths (e.g. 64, 128, 256, 512):
+ * He-uniform weights, small biases, the last RGB layer's bias near 0.5 so
+ * that a decoder's output lands mid-range. For tests and benchmarks. */
+VkaWeights *vka_network_random_weights (VkaNetworkKind kind, const int widths[4],
+                                        GRand *rand);
 int         vka_network_out_channels (const VkaNetwork *net);
 /* Runs every layer; returns a new tensor (caller frees). */
 VkaTensor  *vka_network_forward (VkaNetwork *net, VkaTensor *input, VkaLayerHook hook,
