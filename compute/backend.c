@@ -84,15 +84,26 @@ vka_check_image_to_tensor (VkaTensor *image, int channels, VkaTensor *out,
 }
 
 gboolean
-vka_check_tensor_to_image (VkaTensor *in, VkaTensor *image, GError **error)
+vka_check_tensor_to_image (VkaTensor *in, int y0, int x0, VkaTensor *image,
+                           GError **error)
 {
-  if (image->n != 1 || image->c != 1 || image->w % 3 != 0
-      || in->n != 1 || in->c != 3 || in->h < image->h || in->w < image->w / 3)
+  if (image->n != 1 || image->c != 1 || image->w % 3 != 0 || in->n != 1 || in->c != 3
+      || y0 < 0 || x0 < 0 || in->h - y0 < image->h || in->w - x0 < image->w / 3)
     {
       g_set_error (error, VKA_ERROR, VKA_ERROR_INVALID_ARGUMENT,
-                   "tensor_to_image: cannot crop %d×%d×%d×%d to a %d×%d RGB image",
-                   in->n, in->c, in->h, in->w, image->w / 3, image->h);
+                   "tensor_to_image: cannot crop a %d×%d RGB image at (%d, %d) out of "
+                   "%d×%d×%d×%d", image->w / 3, image->h, x0, y0,
+                   in->n, in->c, in->h, in->w);
       return FALSE;
     }
   return TRUE;
+}
+
+gboolean
+vka_check_mask_blend (VkaTensor *a, VkaTensor *b, VkaTensor *mask, VkaTensor *out,
+                      GError **error)
+{
+  return vka_check_shape ("mask_blend", "b", b, a->n, a->c, a->h, a->w, error)
+      && vka_check_shape ("mask_blend", "mask", mask, a->n, 1, a->h, a->w, error)
+      && vka_check_same_shape ("mask_blend", a, out, error);
 }

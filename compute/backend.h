@@ -59,10 +59,15 @@ struct VkaBackendOps
    * 1 or 2 channels: gray replicated; 3 or 4: RGB, alpha ignored. */
   gboolean    (*image_to_tensor) (VkaBackend *backend, VkaTensor *image,
                                   int channels, VkaTensor *out, GError **error);
-  /* in: (1, 3, H, W) with H >= h, W >= w; image: (1, 1, h, w·3), clamped
-   * to [0,1]: the top-left h × w of in. */
-  gboolean    (*tensor_to_image) (VkaBackend *backend, VkaTensor *in,
+  /* in: (1, 3, H, W); image: (1, 1, h, w·3), clamped to [0,1]: the h × w
+   * window of in whose top-left is (y0, x0). */
+  gboolean    (*tensor_to_image) (VkaBackend *backend, VkaTensor *in, int y0, int x0,
                                   VkaTensor *image, GError **error);
+  /* out = m·a + (1−m)·b; mask (n, 1, h, w) is shared by the channels. */
+  gboolean    (*mask_blend)    (VkaBackend *backend, VkaTensor *a, VkaTensor *b,
+                                VkaTensor *mask, VkaTensor *out, GError **error);
+  /* The largest tensor this backend can hold, in bytes. */
+  guint64     (*max_tensor_bytes) (VkaBackend *backend);
 
   gboolean    (*flush)         (VkaBackend *backend, GError **error);
 };
@@ -112,7 +117,10 @@ gboolean vka_check_adain (VkaTensor *x, VkaTensor *x_stats, VkaTensor *target_st
                           VkaTensor *out, GError **error);
 gboolean vka_check_image_to_tensor (VkaTensor *image, int channels, VkaTensor *out,
                                     GError **error);
-gboolean vka_check_tensor_to_image (VkaTensor *in, VkaTensor *image, GError **error);
+gboolean vka_check_tensor_to_image (VkaTensor *in, int y0, int x0, VkaTensor *image,
+                                    GError **error);
+gboolean vka_check_mask_blend (VkaTensor *a, VkaTensor *b, VkaTensor *mask,
+                               VkaTensor *out, GError **error);
 
 /* The plain-C reference backend (compute/reference/). */
 VkaBackend *vka_reference_backend_new (void);

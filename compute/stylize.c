@@ -289,7 +289,7 @@ vka_stylize (VkaModel *model, const VkaImage *content, const VkaStyle *const *st
   g_autoptr (VkaTensor) decoded = vka_network_forward (model->decoder, t, NULL, NULL, error);
   g_autoptr (VkaTensor) rgb = vka_tensor_new (b, 1, 1, content->height, content->width * 3,
                                               error);
-  if (!decoded || !rgb || !b->ops->tensor_to_image (b, decoded, rgb, error))
+  if (!decoded || !rgb || !b->ops->tensor_to_image (b, decoded, 0, 0, rgb, error))
     return FALSE;
   g_autofree float *pixels = g_try_new (float, vka_tensor_numel (rgb));
   if (!pixels)

@@ -67,7 +67,8 @@ VKA_PUSH (VkaPushAdain, VKA_PUSH_ADAIN)
 
 #if !defined(VKA_GLSL) || defined(VKA_PUSH_IMAGE)
 /* image_to_tensor, tensor_to_image: interleaved pixels <-> 1×3×H×W planes.
- * The tensor may be larger than the image (decoder output: ceil to 8). */
+ * tensor_to_image reads a window of a larger tensor (a tile's interior, or
+ * the decoder's output, which is 8·⌈H/8⌉ tall). */
 VKA_PUSH (VkaPushImage, VKA_PUSH_IMAGE)
 {
   uint32_t image_width;
@@ -75,7 +76,19 @@ VKA_PUSH (VkaPushImage, VKA_PUSH_IMAGE)
   uint32_t image_channels;
   uint32_t tensor_width;
   uint32_t tensor_height;
+  uint32_t origin_x;     /* tensor_to_image: where the image's top-left is read */
+  uint32_t origin_y;
 } VKA_PUSH_END (VkaPushImage)
+#endif
+
+#if !defined(VKA_GLSL) || defined(VKA_PUSH_BLEND)
+/* mask_blend: out = m·a + (1−m)·b, m (N,1,H,W) broadcast over channels */
+VKA_PUSH (VkaPushBlend, VKA_PUSH_BLEND)
+{
+  uint32_t batch;
+  uint32_t channels;
+  uint32_t pixels;
+} VKA_PUSH_END (VkaPushBlend)
 #endif
 
 #endif

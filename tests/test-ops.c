@@ -132,11 +132,30 @@ static VkaTensor *
 run_tensor_to_image (VkaBackend *b, const Shape *s, guint32 seed, GError **error)
 {
   g_autoptr (GRand) rand = g_rand_new_with_seed (seed);
-  /* values outside [0,1] test the clamp; extra rows/columns test the crop */
+  /* values outside [0,1] test the clamp; extra rows/columns test the crop,
+   * at the origin and at an offset */
   g_autoptr (VkaTensor) in = random_tensor (b, rand, 1, 3, s->h + s->extra,
                                             s->w + s->extra, -0.5, 1.5);
   VkaTensor *out = test_tensor (b, 1, 1, s->h, s->w * 3, NULL);
-  if (!b->ops->tensor_to_image (b, in, out, error))
+  int y0 = s->extra / 2, x0 = s->extra / 3;
+  if (!b->ops->tensor_to_image (b, in, y0, x0, out, error))
+    g_clear_pointer (&out, vka_tensor_free);
+  return out;
+}
+
+static VkaTensor *
+run_mask_blend (VkaBackend *b, const Shape *s, guint32 seed, GError **error)
+{
+  g_autoptr (GRand) rand = g_rand_new_with_seed (seed);
+  g_autoptr (VkaTensor) x = random_tensor (b, rand, s->n, s->c, s->h, s->w, -2, 2);
+  g_autoptr (VkaTensor) y = random_tensor (b, rand, s->n, s->c, s->h, s->w, -2, 2);
+  gsize pixels = (gsize) s->n * s->h * s->w;
+  g_autofree float *m = g_new (float, pixels);
+  for (gsize i = 0; i < pixels; i++)
+    m[i] = g_rand_boolean (rand) ? 1.0f : 0.0f;
+  g_autoptr (VkaTensor) mask = test_tensor (b, s->n, 1, s->h, s->w, m);
+  VkaTensor *out = test_tensor (b, s->n, s->c, s->h, s->w, NULL);
+  if (!b->ops->mask_blend (b, x, y, mask, out, error))
     g_clear_pointer (&out, vka_tensor_free);
   return out;
 }
@@ -151,6 +170,7 @@ static const OpSpec ops[] = {
   { "adain", run_adain, 1e-11 },
   { "image_to_tensor", run_image_to_tensor, 0 },
   { "tensor_to_image", run_tensor_to_image, 0 },
+  { "mask_blend", run_mask_blend, 0 },
 };
 
 static void
@@ -226,6 +246,7 @@ add_cases (void)
         add_case (&ops[4], (Shape) { n, c, h, w, 0, 0 });
         add_case (&ops[5], (Shape) { n, c, h, w, 0, 0 });
         add_case (&ops[6], (Shape) { n, c, h, w, 0, (int) ci % 2 });
+        add_case (&ops[9], (Shape) { n, c, h, w, 0, 0 });
       }
   /* long reductions: one chunk's loop and the number of chunks both grow */
   add_case (&ops[5], (Shape) { 1, 2, 1024, 1023, 0, 0 });

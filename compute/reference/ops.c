@@ -125,13 +125,28 @@ vka_ref_image_to_tensor (const float *image, int h, int w, int channels, float *
 }
 
 void
-vka_ref_tensor_to_image (const float *in, int th, int tw, int h, int w, float *image)
+vka_ref_tensor_to_image (const float *in, int th, int tw, int y0, int x0, int h, int w,
+                         float *image)
 {
   for (int y = 0; y < h; y++)
     for (int x = 0; x < w; x++)
       for (int c = 0; c < 3; c++)
         {
-          float v = in[((size_t) c * th + y) * tw + x];
+          float v = in[((size_t) c * th + y0 + y) * tw + x0 + x];
           image[((size_t) y * w + x) * 3 + c] = v < 0.0f ? 0.0f : v > 1.0f ? 1.0f : v;
+        }
+}
+
+void
+vka_ref_mask_blend (const float *a, const float *b, const float *mask, int n, int channels,
+                    size_t pixels, float *out)
+{
+  for (int i = 0; i < n; i++)
+    for (int c = 0; c < channels; c++)
+      for (size_t p = 0; p < pixels; p++)
+        {
+          size_t at = ((size_t) i * channels + c) * pixels + p;
+          float m = mask[(size_t) i * pixels + p];
+          out[at] = m * a[at] + (1.0f - m) * b[at];
         }
 }

@@ -130,14 +130,31 @@ ref_image_to_tensor (VkaBackend *backend, VkaTensor *image, int channels,
 }
 
 static gboolean
-ref_tensor_to_image (VkaBackend *backend, VkaTensor *in, VkaTensor *image,
-                     GError **error)
+ref_tensor_to_image (VkaBackend *backend, VkaTensor *in, int y0, int x0,
+                     VkaTensor *image, GError **error)
 {
-  if (!vka_check_tensor_to_image (in, image, error))
+  if (!vka_check_tensor_to_image (in, y0, x0, image, error))
     return FALSE;
-  vka_ref_tensor_to_image (data_of (in), in->h, in->w, image->h, image->w / 3,
+  vka_ref_tensor_to_image (data_of (in), in->h, in->w, y0, x0, image->h, image->w / 3,
                            data_of (image));
   return TRUE;
+}
+
+static gboolean
+ref_mask_blend (VkaBackend *backend, VkaTensor *a, VkaTensor *b, VkaTensor *mask,
+                VkaTensor *out, GError **error)
+{
+  if (!vka_check_mask_blend (a, b, mask, out, error))
+    return FALSE;
+  vka_ref_mask_blend (data_of (a), data_of (b), data_of (mask), a->n, a->c,
+                      (gsize) a->h * a->w, data_of (out));
+  return TRUE;
+}
+
+static guint64
+ref_max_tensor_bytes (VkaBackend *backend)
+{
+  return G_MAXINT32 * (guint64) sizeof (float);
 }
 
 static gboolean
@@ -160,6 +177,8 @@ static const VkaBackendOps reference_ops = {
   .adain = ref_adain,
   .image_to_tensor = ref_image_to_tensor,
   .tensor_to_image = ref_tensor_to_image,
+  .mask_blend = ref_mask_blend,
+  .max_tensor_bytes = ref_max_tensor_bytes,
   .flush = ref_flush,
 };
 

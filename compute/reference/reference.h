@@ -22,5 +22,7 @@ void vka_ref_adain (const float *x, const float *x_stats, const float *target_st
                     int planes, size_t pixels, float alpha, float *out);
 void vka_ref_image_to_tensor (const float *image, int h, int w, int channels,
                               float *out);
-void vka_ref_tensor_to_image (const float *in, int th, int tw, int h, int w,
-                              float *image);
+void vka_ref_tensor_to_image (const float *in, int th, int tw, int y0, int x0,
+                              int h, int w, float *image);
+void vka_ref_mask_blend (const float *a, const float *b, const float *mask, int n,
+                         int channels, size_t pixels, float *out);

@@ -224,19 +224,41 @@ vk_image_to_tensor (VkaBackend *backend, VkaTensor *image, int channels, VkaTens
 }
 
 static gboolean
-vk_tensor_to_image (VkaBackend *backend, VkaTensor *in, VkaTensor *image, GError **error)
+vk_tensor_to_image (VkaBackend *backend, VkaTensor *in, int y0, int x0, VkaTensor *image,
+                    GError **error)
 {
-  if (!vka_check_tensor_to_image (in, image, error))
+  if (!vka_check_tensor_to_image (in, y0, x0, image, error))
     return FALSE;
   VkaPushImage pc = {
     .image_width = image->w / 3, .image_height = image->h, .image_channels = 3,
-    .tensor_width = in->w, .tensor_height = in->h,
+    .tensor_width = in->w, .tensor_height = in->h, .origin_x = x0, .origin_y = y0,
   };
   VkaVkBuffer *bufs[] = { buf_of (in), buf_of (image) };
   /* tensor_to_image: one invocation per pixel */
   return vka_vk_dispatch (vkb (backend), VKA_SHADER_TENSOR_TO_IMAGE, bufs, &pc,
                           CEIL_DIV (pc.image_width, 16), CEIL_DIV (pc.image_height, 16),
                           1, error);
+}
+
+static gboolean
+vk_mask_blend (VkaBackend *backend, VkaTensor *a, VkaTensor *b, VkaTensor *mask,
+               VkaTensor *out, GError **error)
+{
+  if (!vka_check_mask_blend (a, b, mask, out, error))
+    return FALSE;
+  VkaPushBlend pc = {
+    .batch = a->n, .channels = a->c, .pixels = (guint32) a->h * (guint32) a->w,
+  };
+  VkaVkBuffer *bufs[] = { buf_of (a), buf_of (b), buf_of (mask), buf_of (out) };
+  /* mask_blend: 256 pixels per workgroup, one row of workgroups per plane */
+  return vka_vk_dispatch (vkb (backend), VKA_SHADER_MASK_BLEND, bufs, &pc,
+                          CEIL_DIV (pc.pixels, 256), pc.batch * pc.channels, 1, error);
+}
+
+static guint64
+vk_max_tensor_bytes (VkaBackend *backend)
+{
+  return vka_vk_max_buffer_bytes (vkb (backend), NULL);
 }
 
 /* ---- device ---- */
@@ -273,6 +295,8 @@ static const VkaBackendOps vulkan_ops = {
   .adain = vk_adain,
   .image_to_tensor = vk_image_to_tensor,
   .tensor_to_image = vk_tensor_to_image,
+  .mask_blend = vk_mask_blend,
+  .max_tensor_bytes = vk_max_tensor_bytes,
   .flush = vka_vk_flush,
 };
 

@@ -104,15 +104,29 @@ fail:
   return FALSE;
 }
 
+/* The largest buffer a shader can bind whole, and which limit sets it. */
+VkDeviceSize
+vka_vk_max_buffer_bytes (VkaVkBackend *b, const char **limit)
+{
+  VkDeviceSize range = b->props.limits.maxStorageBufferRange;
+  if (limit)
+    *limit = "storage-buffer range";
+  if (b->max_allocation > 0 && b->max_allocation < range)
+    {
+      range = b->max_allocation;
+      if (limit)
+        *limit = "largest allocation";
+    }
+  return range;
+}
+
 gboolean
 vka_vk_buffer_alloc (VkaVkBackend *b, VkDeviceSize bytes, gboolean guards,
                      VkaVkBuffer *buf, GError **error)
 {
   memset (buf, 0, sizeof *buf);
-  VkDeviceSize range = b->props.limits.maxStorageBufferRange;
-  const char *limit = "storage-buffer range";
-  if (b->max_allocation > 0 && b->max_allocation < range)
-    range = b->max_allocation, limit = "largest allocation";
+  const char *limit;
+  VkDeviceSize range = vka_vk_max_buffer_bytes (b, &limit);
   if (bytes > range)
     {
       g_set_error (error, VKA_ERROR, VKA_ERROR_TOO_LARGE,

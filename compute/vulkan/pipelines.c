@@ -16,6 +16,7 @@ const VkaVkKernelSpec vka_vk_kernel_specs[VKA_SHADER_COUNT] = {
   [VKA_SHADER_ADAIN]           = { 4, sizeof (VkaPushAdain) },
   [VKA_SHADER_IMAGE_TO_TENSOR] = { 2, sizeof (VkaPushImage) },
   [VKA_SHADER_TENSOR_TO_IMAGE] = { 2, sizeof (VkaPushImage) },
+  [VKA_SHADER_MASK_BLEND]      = { 4, sizeof (VkaPushBlend) },
 };
 
 gboolean

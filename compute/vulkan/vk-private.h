@@ -164,6 +164,7 @@ typedef struct
 #define VKA_VK_GUARD_WORD  0xDEADBEEFu
 
 /* memory.c */
+VkDeviceSize vka_vk_max_buffer_bytes (VkaVkBackend *b, const char **limit);
 gboolean vka_vk_buffer_alloc (VkaVkBackend *b, VkDeviceSize bytes, gboolean guards,
                               VkaVkBuffer *buf, GError **error);
 void     vka_vk_buffer_release (VkaVkBackend *b, VkaVkBuffer *buf);
