@@ -196,16 +196,34 @@ vka_network_out_channels (const VkaNetwork *net)
   return net->out_channels;
 }
 
+static void
+output_size (const VkaLayerSpec *spec, int *h, int *w)
+{
+  if (spec->kind == VKA_LAYER_MAXPOOL)
+    *h = (*h + 1) / 2, *w = (*w + 1) / 2;
+  else if (spec->kind == VKA_LAYER_UPSAMPLE)
+    *h *= 2, *w *= 2;
+}
+
+guint64
+vka_network_peak_elements (const VkaNetwork *net, int h, int w)
+{
+  guint64 peak = (guint64) net->layers[0].info.in_channels * h * w;
+  for (guint i = 0; i < net->n_layers; i++)
+    {
+      output_size (net->layers[i].info.spec, &h, &w);
+      peak = MAX (peak, (guint64) net->layers[i].info.out_channels * h * w);
+    }
+  return peak;
+}
+
 static VkaTensor *
 run_layer (VkaNetwork *net, Layer *layer, VkaTensor *x, GError **error)
 {
   VkaBackend *b = net->backend;
   const VkaLayerSpec *spec = layer->info.spec;
   int h = x->h, w = x->w;
-  if (spec->kind == VKA_LAYER_MAXPOOL)
-    h = (h + 1) / 2, w = (w + 1) / 2;
-  else if (spec->kind == VKA_LAYER_UPSAMPLE)
-    h *= 2, w *= 2;
+  output_size (spec, &h, &w);
   VkaTensor *y = vka_tensor_new (b, x->n, layer->info.out_channels, h, w, error);
   if (!y)
     return NULL;

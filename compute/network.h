@@ -52,6 +52,8 @@ void        vka_network_free (VkaNetwork *net);
 VkaWeights *vka_network_random_weights (VkaNetworkKind kind, const int widths[4],
                                         GRand *rand);
 int         vka_network_out_channels (const VkaNetwork *net);
+/* The most elements any one activation holds for an h × w input. */
+guint64     vka_network_peak_elements (const VkaNetwork *net, int h, int w);
 /* Runs every layer; returns a new tensor (caller frees). */
 VkaTensor  *vka_network_forward (VkaNetwork *net, VkaTensor *input, VkaLayerHook hook,
                                  gpointer hook_data, GError **error);

@@ -3,6 +3,7 @@
 #include "context-private.h"
 #include "network.h"
 #include "stylize-private.h"
+#include "tiling.h"
 
 #include <math.h>
 #include <string.h>
@@ -106,26 +107,6 @@ vka_style_std (const VkaStyle *style)
   return style->std;
 }
 
-static gboolean
-check_image (const char *what, const VkaImage *image, GError **error)
-{
-  if (image && image->pixels && image->width > 0 && image->height > 0
-      && image->channels >= 1 && image->channels <= 4)
-    return TRUE;
-  g_set_error (error, VKA_ERROR, VKA_ERROR_INVALID_ARGUMENT,
-               "the %s image is empty or has an unsupported channel count", what);
-  return FALSE;
-}
-
-static gboolean
-check_cancel (GCancellable *cancellable, GError **error)
-{
-  if (!g_cancellable_is_cancelled (cancellable))
-    return TRUE;
-  g_set_error (error, VKA_ERROR, VKA_ERROR_CANCELLED, "cancelled");
-  return FALSE;
-}
-
 VkaTensor *
 vka_model_encode (VkaModel *model, const VkaImage *image, VkaLayerHook hook,
                   gpointer hook_data, GError **error)
@@ -141,32 +122,206 @@ vka_model_encode (VkaModel *model, const VkaImage *image, VkaLayerHook hook,
   return vka_network_forward (model->encoder, rgb, hook, hook_data, error);
 }
 
+/* ---- one run over an image's tiles ---- */
+
+typedef struct
+{
+  VkaModel          *model;
+  const VkaImage    *image;
+  GArray            *tiles;         /* VkaTile */
+  int                feat_w, feat_h;   /* relu4_1 size of the whole image */
+  guint8            *region_of;     /* feat_h × feat_w region per position, or NULL */
+  int                n_regions;
+  VkaMoments         moments[2];
+  VkaTensor         *kept;          /* the only tile's features, reused */
+  VkaProgressFunc    progress;
+  gpointer           progress_data;
+  double             progress_from, progress_to;
+  GCancellable      *cancellable;
+} TileRun;
+
+static void
+tile_run_clear (TileRun *run)
+{
+  g_clear_pointer (&run->tiles, g_array_unref);
+  g_clear_pointer (&run->region_of, g_free);
+  for (int r = 0; r < 2; r++)
+    vka_moments_clear (&run->moments[r]);
+  g_clear_pointer (&run->kept, vka_tensor_free);
+}
+
+static void
+report (TileRun *run, guint done)
+{
+  if (run->progress)
+    run->progress (run->progress_from + (run->progress_to - run->progress_from)
+                   * done / run->tiles->len, run->progress_data);
+}
+
+/* The window of a tile as its own image. */
+static VkaImage *
+crop_window (const VkaImage *image, const VkaTile *t, GError **error)
+{
+  if (t->wx0 == 0 && t->wy0 == 0 && t->ww == image->width && t->wh == image->height)
+    return NULL;
+  VkaImage *win = vka_image_new (t->ww, t->wh, image->channels, error);
+  if (!win)
+    return NULL;
+  gsize row = (gsize) t->ww * image->channels;
+  for (int y = 0; y < t->wh; y++)
+    memcpy (win->pixels + y * row,
+            image->pixels + ((gsize) (t->wy0 + y) * image->width + t->wx0) * image->channels,
+            row * sizeof (float));
+  return win;
+}
+
+static VkaTensor *
+encode_tile (TileRun *run, const VkaTile *t, GError **error)
+{
+  if (run->kept)
+    return g_steal_pointer (&run->kept);
+  g_autoptr (GError) local = NULL;
+  g_autoptr (VkaImage) win = crop_window (run->image, t, &local);
+  if (local)
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return NULL;
+    }
+  return vka_model_encode (run->model, win ? win : run->image, NULL, NULL, error);
+}
+
+static gboolean
+check_cancel (GCancellable *cancellable, GError **error)
+{
+  if (!g_cancellable_is_cancelled (cancellable))
+    return TRUE;
+  g_set_error (error, VKA_ERROR, VKA_ERROR_CANCELLED, "cancelled");
+  return FALSE;
+}
+
+/* Pass 1: relu4_1 statistics of the whole image, per mask region. */
+static gboolean
+gather_moments (TileRun *run, GError **error)
+{
+  VkaBackend *b = run->model->backend;
+  int channels = vka_model_feature_channels (run->model);
+  for (int r = 0; r < run->n_regions; r++)
+    vka_moments_init (&run->moments[r], channels);
+  for (guint i = 0; i < run->tiles->len; i++)
+    {
+      const VkaTile *t = &g_array_index (run->tiles, VkaTile, i);
+      if (!check_cancel (run->cancellable, error))
+        return FALSE;
+      g_autoptr (VkaTensor) f = encode_tile (run, t, error);
+      if (!f)
+        return FALSE;
+      g_autofree float *map = g_try_new (float, vka_tensor_numel (f));
+      if (!map)
+        {
+          g_set_error (error, VKA_ERROR, VKA_ERROR_OUT_OF_MEMORY,
+                       "cannot read back %d×%d×%d features", f->c, f->h, f->w);
+          return FALSE;
+        }
+      if (!b->ops->tensor_read (f, map, error))
+        return FALSE;
+      /* the interior in feature positions; the window starts on a multiple of 8 */
+      int fx0 = (t->x0 - t->wx0) / 8, fy0 = (t->y0 - t->wy0) / 8;
+      int fx1 = MIN (f->w, (t->x0 + t->w - t->wx0 + 7) / 8);
+      int fy1 = MIN (f->h, (t->y0 + t->h - t->wy0 + 7) / 8);
+      g_autofree guint8 *regions = NULL;
+      if (run->region_of)
+        {
+          regions = g_new (guint8, (gsize) f->w * f->h);
+          for (int y = 0; y < f->h; y++)
+            memcpy (regions + (gsize) y * f->w,
+                    run->region_of + (gsize) (t->wy0 / 8 + y) * run->feat_w + t->wx0 / 8,
+                    f->w);
+        }
+      for (int r = 0; r < run->n_regions; r++)
+        vka_moments_add (&run->moments[r], map, f->h, f->w, fx0, fy0, fx1, fy1, regions,
+                         (guint8) r);
+      if (run->tiles->len == 1)
+        run->kept = g_steal_pointer (&f);
+      report (run, i + 1);
+    }
+  return TRUE;
+}
+
+static gboolean
+tile_run_start (TileRun *run, VkaModel *model, const VkaImage *image, int tile,
+                GError **error)
+{
+  run->model = model;
+  run->image = image;
+  run->feat_w = (image->width + 7) / 8;
+  run->feat_h = (image->height + 7) / 8;
+  run->n_regions = 1;
+  int max_window = vka_tile_max_window (model->backend, model->encoder, model->decoder);
+  if (tile <= 0 && image->width <= max_window && image->height <= max_window)
+    tile = MAX (image->width, image->height);
+  else if (tile <= 0)
+    {
+      tile = (max_window - 2 * VKA_TILE_HALO) / 8 * 8;
+      if (tile < 64)
+        {
+          g_set_error (error, VKA_ERROR, VKA_ERROR_TOO_LARGE,
+                       "the device holds tiles of at most %d×%d pixels, too small for "
+                       "the %d-pixel halo tiles need", max_window, max_window,
+                       VKA_TILE_HALO);
+          return FALSE;
+        }
+    }
+  run->tiles = vka_tile_plan (image->width, image->height, tile);
+  return TRUE;
+}
+
+static VkaStyle *
+style_from_moments (const VkaMoments *m)
+{
+  g_autofree float *stats = g_new (float, 2 * m->channels);
+  vka_moments_to_stats (m, stats);
+  VkaStyle *style = g_new0 (VkaStyle, 1);
+  style->channels = m->channels;
+  style->mean = g_new (float, m->channels);
+  style->std = g_new (float, m->channels);
+  for (int c = 0; c < m->channels; c++)
+    {
+      style->mean[c] = stats[2 * c];
+      style->std[c] = stats[2 * c + 1];
+    }
+  return style;
+}
+
+static gboolean
+check_image (const char *what, const VkaImage *image, GError **error)
+{
+  if (image && image->pixels && image->width > 0 && image->height > 0
+      && image->channels >= 1 && image->channels <= 4)
+    return TRUE;
+  g_set_error (error, VKA_ERROR, VKA_ERROR_INVALID_ARGUMENT,
+               "the %s image is empty or has an unsupported channel count", what);
+  return FALSE;
+}
+
+VkaStyle *
+vka_style_from_image_tiled (VkaModel *model, const VkaImage *image, int tile,
+                            GCancellable *cancellable, GError **error)
+{
+  if (!check_image ("style", image, error))
+    return NULL;
+  TileRun run = { .cancellable = cancellable };
+  VkaStyle *style = NULL;
+  if (tile_run_start (&run, model, image, tile, error) && gather_moments (&run, error))
+    style = style_from_moments (&run.moments[0]);
+  tile_run_clear (&run);
+  return style;
+}
+
 VkaStyle *
 vka_style_from_image (VkaModel *model, const VkaImage *image, GCancellable *cancellable,
                       GError **error)
 {
-  if (!check_image ("style", image, error) || !check_cancel (cancellable, error))
-    return NULL;
-  VkaBackend *b = model->backend;
-  g_autoptr (VkaTensor) features = vka_model_encode (model, image, NULL, NULL, error);
-  if (!features)
-    return NULL;
-  g_autoptr (VkaTensor) stats = vka_tensor_new (b, 1, features->c, 1, 2, error);
-  if (!stats || !b->ops->channel_stats (b, features, stats, error))
-    return NULL;
-  g_autofree float *values = g_new (float, 2 * features->c);
-  if (!b->ops->tensor_read (stats, values, error))
-    return NULL;
-  VkaStyle *style = g_new0 (VkaStyle, 1);
-  style->channels = features->c;
-  style->mean = g_new (float, features->c);
-  style->std = g_new (float, features->c);
-  for (int c = 0; c < features->c; c++)
-    {
-      style->mean[c] = values[2 * c];
-      style->std[c] = values[2 * c + 1];
-    }
-  return style;
+  return vka_style_from_image_tiled (model, image, 0, cancellable, error);
 }
 
 /* The mix of several styles is AdaIN with the weighted mean of their means
@@ -216,34 +371,163 @@ mix_styles (const VkaStyle *const *styles, const double *weights, int n_styles,
   return target;
 }
 
+/* Copies a tile's interior (RGB rows) into out, with alpha from content. */
 static void
-write_output (const VkaImage *content, const float *rgb, VkaImage *out)
+write_output (const VkaImage *content, const VkaTile *t, const float *rgb, VkaImage *out)
 {
-  gsize n = (gsize) out->width * out->height;
-  for (gsize i = 0; i < n; i++)
-    {
-      float *dst = out->pixels + i * out->channels;
-      memcpy (dst, rgb + 3 * i, 3 * sizeof (float));
-      if (out->channels == 4)
-        dst[3] = content->channels == 2 || content->channels == 4
-               ? content->pixels[i * content->channels + content->channels - 1]
-               : 1.0f;
-    }
+  for (int y = 0; y < t->h; y++)
+    for (int x = 0; x < t->w; x++)
+      {
+        gsize i = (gsize) (t->y0 + y) * out->width + t->x0 + x;
+        float *dst = out->pixels + i * out->channels;
+        memcpy (dst, rgb + 3 * ((gsize) y * t->w + x), 3 * sizeof (float));
+        if (out->channels == 4)
+          dst[3] = content->channels == 2 || content->channels == 4
+                 ? content->pixels[i * content->channels + content->channels - 1]
+                 : 1.0f;
+      }
 }
 
-gboolean
-vka_stylize (VkaModel *model, const VkaImage *content, const VkaStyle *const *styles,
-             const double *weights, int n_styles, const VkaStylizeOptions *options,
-             VkaImage *out, VkaProgressFunc progress, gpointer progress_data,
-             GCancellable *cancellable, GError **error)
+static VkaTensor *
+upload_stats (VkaBackend *b, int channels, const float *values, GError **error)
 {
-  VkaStylizeOptions defaults = VKA_STYLIZE_OPTIONS_DEFAULT;
-  if (!options)
-    options = &defaults;
+  VkaTensor *t = vka_tensor_new (b, 1, channels, 1, 2, error);
+  if (t && !b->ops->tensor_write (t, values, error))
+    g_clear_pointer (&t, vka_tensor_free);
+  return t;
+}
+
+/* The window's region map as a 0/1 mask tensor: 1 where the first style applies. */
+static VkaTensor *
+upload_region_mask (TileRun *run, const VkaTile *t, int h, int w, GError **error)
+{
+  VkaBackend *b = run->model->backend;
+  g_autofree float *m = g_new (float, (gsize) h * w);
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++)
+      m[y * w + x] = run->region_of[(gsize) (t->wy0 / 8 + y) * run->feat_w + t->wx0 / 8 + x]
+                     == 0 ? 1.0f : 0.0f;
+  VkaTensor *mask = vka_tensor_new (b, 1, 1, h, w, error);
+  if (mask && !b->ops->tensor_write (mask, m, error))
+    g_clear_pointer (&mask, vka_tensor_free);
+  return mask;
+}
+
+/* Pass 2 for one tile: AdaIN with the whole image's statistics (per region),
+ * decode, and write the interior. */
+static gboolean
+stylize_tile (TileRun *run, const VkaTile *t, float *const *targets, float alpha,
+              VkaImage *out, GError **error)
+{
+  VkaBackend *b = run->model->backend;
+  g_autoptr (VkaTensor) f = encode_tile (run, t, error);
+  if (!f)
+    return FALSE;
+  VkaTensor *adapted[2] = { NULL, NULL };
+  gboolean ok = TRUE;
+  for (int r = 0; r < run->n_regions && ok; r++)
+    {
+      g_autofree float *x_stats = g_new (float, 2 * f->c);
+      vka_moments_to_stats (&run->moments[r], x_stats);
+      g_autoptr (VkaTensor) xs = upload_stats (b, f->c, x_stats, error);
+      g_autoptr (VkaTensor) ts = xs ? upload_stats (b, f->c, targets[r], error) : NULL;
+      adapted[r] = ts ? vka_tensor_new (b, 1, f->c, f->h, f->w, error) : NULL;
+      ok = adapted[r] && b->ops->adain (b, f, xs, ts, alpha, adapted[r], error);
+    }
+  g_clear_pointer (&f, vka_tensor_free);
+  g_autoptr (VkaTensor) mixed = NULL;
+  if (ok && run->n_regions == 2)
+    {
+      g_autoptr (VkaTensor) mask = upload_region_mask (run, t, adapted[0]->h,
+                                                       adapted[0]->w, error);
+      mixed = mask ? vka_tensor_new (b, 1, adapted[0]->c, adapted[0]->h, adapted[0]->w,
+                                     error) : NULL;
+      ok = mixed && b->ops->mask_blend (b, adapted[0], adapted[1], mask, mixed, error);
+    }
+  else if (ok)
+    mixed = g_steal_pointer (&adapted[0]);
+  vka_tensor_free (adapted[0]);
+  vka_tensor_free (adapted[1]);
+  if (!ok)
+    return FALSE;
+
+  g_autoptr (VkaTensor) decoded = vka_network_forward (run->model->decoder, mixed, NULL,
+                                                       NULL, error);
+  g_autoptr (VkaTensor) rgb = decoded ? vka_tensor_new (b, 1, 1, t->h, t->w * 3, error)
+                                      : NULL;
+  if (!rgb || !b->ops->tensor_to_image (b, decoded, t->y0 - t->wy0, t->x0 - t->wx0, rgb,
+                                        error))
+    return FALSE;
+  g_autofree float *pixels = g_try_new (float, vka_tensor_numel (rgb));
+  if (!pixels)
+    {
+      g_set_error (error, VKA_ERROR, VKA_ERROR_OUT_OF_MEMORY,
+                   "cannot allocate a %d×%d tile", t->w, t->h);
+      return FALSE;
+    }
+  if (!b->ops->tensor_read (rgb, pixels, error))
+    return FALSE;
+  write_output (run->image, t, pixels, out);
+  return TRUE;
+}
+
+/* Nearest-neighbour downsampling of the mask to relu4_1 size, as the
+ * original's spatial control does; region 0 takes the first style. */
+static guint8 *
+region_map (const VkaImage *mask, int feat_w, int feat_h)
+{
+  guint8 *regions = g_new (guint8, (gsize) feat_w * feat_h);
+  for (int y = 0; y < feat_h; y++)
+    for (int x = 0; x < feat_w; x++)
+      {
+        gsize sy = (gsize) y * mask->height / feat_h, sx = (gsize) x * mask->width / feat_w;
+        regions[(gsize) y * feat_w + x] =
+          mask->pixels[(sy * mask->width + sx) * mask->channels] > 0.5f ? 0 : 1;
+      }
+  return regions;
+}
+
+static gboolean
+stylize_tiles (VkaModel *model, const VkaImage *content, const VkaStylizeOptions *options,
+               int tile, float *const *targets, VkaImage *out, VkaProgressFunc progress,
+               gpointer progress_data, GCancellable *cancellable, int *interior,
+               GError **error)
+{
+  TileRun run = { .progress = progress, .progress_data = progress_data,
+                  .cancellable = cancellable };
+  gboolean ok = tile_run_start (&run, model, content, tile, error);
+  if (ok)
+    {
+      *interior = g_array_index (run.tiles, VkaTile, 0).w;
+      double split = run.tiles->len == 1 ? 0.4 : 0.33;
+      run.progress_to = split;
+      if (options->mask)
+        {
+          run.n_regions = 2;
+          run.region_of = region_map (options->mask, run.feat_w, run.feat_h);
+        }
+      ok = gather_moments (&run, error);
+      run.progress_from = split;
+      run.progress_to = 1.0;
+      for (guint i = 0; ok && i < run.tiles->len; i++)
+        {
+          ok = check_cancel (cancellable, error)
+            && stylize_tile (&run, &g_array_index (run.tiles, VkaTile, i), targets,
+                             (float) options->alpha, out, error);
+          report (&run, i + 1);
+        }
+    }
+  tile_run_clear (&run);
+  return ok;
+}
+
+static gboolean
+check_stylize_args (const VkaImage *content, int n_styles,
+                    const VkaStylizeOptions *options, VkaImage *out, GError **error)
+{
   if (!check_image ("content", content, error) || !check_image ("output", out, error))
     return FALSE;
-  if (out->width != content->width || out->height != content->height
-      || out->channels < 3)
+  if (out->width != content->width || out->height != content->height || out->channels < 3)
     {
       g_set_error (error, VKA_ERROR, VKA_ERROR_INVALID_ARGUMENT,
                    "the output image must be %d×%d with 3 or 4 channels",
@@ -261,49 +545,71 @@ vka_stylize (VkaModel *model, const VkaImage *content, const VkaStyle *const *st
                    "strength %g is outside [0, 1]", options->alpha);
       return FALSE;
     }
-  int channels = vka_model_feature_channels (model);
-  g_autofree float *target = mix_styles (styles, weights, n_styles, channels, error);
-  if (!target || !check_cancel (cancellable, error))
-    return FALSE;
-
-  VkaBackend *b = model->backend;
-  g_autoptr (VkaTensor) features = vka_model_encode (model, content, NULL, NULL, error);
-  if (!features || !vka_backend_flush (b, error))
-    return FALSE;
-  if (progress)
-    progress (0.4, progress_data);
-  if (!check_cancel (cancellable, error))
-    return FALSE;
-
-  g_autoptr (VkaTensor) stats = vka_tensor_new (b, 1, channels, 1, 2, error);
-  g_autoptr (VkaTensor) target_stats = vka_tensor_new (b, 1, channels, 1, 2, error);
-  g_autoptr (VkaTensor) t = vka_tensor_new (b, 1, channels, features->h, features->w,
-                                            error);
-  if (!stats || !target_stats || !t
-      || !b->ops->tensor_write (target_stats, target, error)
-      || !b->ops->channel_stats (b, features, stats, error)
-      || !b->ops->adain (b, features, stats, target_stats, (float) options->alpha, t, error))
-    return FALSE;
-  g_clear_pointer (&features, vka_tensor_free);
-
-  g_autoptr (VkaTensor) decoded = vka_network_forward (model->decoder, t, NULL, NULL, error);
-  g_autoptr (VkaTensor) rgb = vka_tensor_new (b, 1, 1, content->height, content->width * 3,
-                                              error);
-  if (!decoded || !rgb || !b->ops->tensor_to_image (b, decoded, 0, 0, rgb, error))
-    return FALSE;
-  g_autofree float *pixels = g_try_new (float, vka_tensor_numel (rgb));
-  if (!pixels)
+  if (options->mask)
     {
-      g_set_error (error, VKA_ERROR, VKA_ERROR_OUT_OF_MEMORY,
-                   "cannot allocate the %d×%d output", content->width, content->height);
-      return FALSE;
+      if (!check_image ("mask", options->mask, error))
+        return FALSE;
+      if (n_styles != 2)
+        {
+          g_set_error (error, VKA_ERROR, VKA_ERROR_INVALID_ARGUMENT,
+                       "a mask needs exactly two styles, not %d", n_styles);
+          return FALSE;
+        }
+      if (options->mask->width != content->width || options->mask->height != content->height)
+        {
+          g_set_error (error, VKA_ERROR, VKA_ERROR_INVALID_ARGUMENT,
+                       "the mask is %d×%d, the content %d×%d", options->mask->width,
+                       options->mask->height, content->width, content->height);
+          return FALSE;
+        }
     }
-  if (!b->ops->tensor_read (rgb, pixels, error))
-    return FALSE;
-  write_output (content, pixels, out);
-  if (progress)
-    progress (1.0, progress_data);
   return TRUE;
+}
+
+gboolean
+vka_stylize (VkaModel *model, const VkaImage *content, const VkaStyle *const *styles,
+             const double *weights, int n_styles, const VkaStylizeOptions *options,
+             VkaImage *out, VkaProgressFunc progress, gpointer progress_data,
+             GCancellable *cancellable, GError **error)
+{
+  VkaStylizeOptions defaults = VKA_STYLIZE_OPTIONS_DEFAULT;
+  if (!options)
+    options = &defaults;
+  if (!check_stylize_args (content, n_styles, options, out, error))
+    return FALSE;
+  int channels = vka_model_feature_channels (model);
+  float *targets[2] = { NULL, NULL };
+  if (options->mask)
+    {
+      targets[0] = mix_styles (styles, NULL, 1, channels, error);
+      targets[1] = targets[0] ? mix_styles (styles + 1, NULL, 1, channels, error) : NULL;
+    }
+  else
+    targets[0] = mix_styles (styles, weights, n_styles, channels, error);
+
+  gboolean ok = FALSE;
+  int tile = options->tile;
+  while (targets[0] && (targets[1] || !options->mask))
+    {
+      g_autoptr (GError) local = NULL;
+      int interior = 0;
+      ok = stylize_tiles (model, content, options, tile, targets, out, progress,
+                          progress_data, cancellable, &interior, &local);
+      /* out of device memory: try again with tiles half as wide */
+      if (!ok && g_error_matches (local, VKA_ERROR, VKA_ERROR_OUT_OF_MEMORY)
+          && interior / 2 >= 64)
+        {
+          g_debug ("%s; retrying with %d-pixel tiles", local->message, interior / 2);
+          tile = interior / 2;
+          continue;
+        }
+      if (!ok)
+        g_propagate_error (error, g_steal_pointer (&local));
+      break;
+    }
+  g_free (targets[0]);
+  g_free (targets[1]);
+  return ok;
 }
 
 VkaNetwork *

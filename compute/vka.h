@@ -139,14 +139,26 @@ typedef void (*VkaProgressFunc) (double fraction, gpointer user_data);
 
 typedef struct
 {
-  double alpha;                /* strength in [0,1]; 1 = full AdaIN */
+  double          alpha;   /* strength in [0,1]; 1 = full AdaIN */
+  /* Spatial control (NULL for none): content-sized; where its first channel
+   * is > 0.5 the first style applies, elsewhere the second. Needs exactly
+   * two styles; weights are then ignored. Each region of the content is
+   * normalised with its own statistics. */
+  const VkaImage *mask;
+  /* Tile interior side in pixels (rounded up to a multiple of 8); 0 picks
+   * the largest that fits the device, and an image that fits whole is not
+   * tiled. Tiles overlap by a halo and share whole-image statistics, so the
+   * result does not depend on the tiling beyond rounding. */
+  int             tile;
 } VkaStylizeOptions;
 
-#define VKA_STYLIZE_OPTIONS_DEFAULT { 1.0 }
+#define VKA_STYLIZE_OPTIONS_DEFAULT { 1.0, NULL, 0 }
 
 /* Stylise content with a weighted mix of styles (weights >= 0, normalised
  * here). out must have content's width and height and 3 or 4 channels; with
- * 4, alpha is copied from content (or 1 when content has none). */
+ * 4, alpha is copied from content (or 1 when content has none). Progress is
+ * reported and cancellation checked between tiles. On failure out holds a
+ * partial result: callers stylise into their own buffer. */
 gboolean vka_stylize (VkaModel *model, const VkaImage *content,
                       const VkaStyle *const *styles, const double *weights,
                       int n_styles, const VkaStylizeOptions *options,

@@ -1,6 +1,7 @@
 /* test-network.c — the whole forward pass (small widths, random weights) on
  * the device under test against the plain-C reference, and model errors. */
 #include "test-util.h"
+#include "stylize-private.h"
 
 #include <math.h>
 #include <string.h>
@@ -222,6 +223,221 @@ test_stylize_errors (void)
   free_models (&m);
 }
 
+static double
+psnr (const VkaImage *a, const VkaImage *b)
+{
+  gsize n = (gsize) a->width * a->height * a->channels;
+  double se = 0;
+  for (gsize i = 0; i < n; i++)
+    se += ((double) a->pixels[i] - b->pixels[i]) * ((double) a->pixels[i] - b->pixels[i]);
+  return se == 0 ? INFINITY : 10 * log10 (n / se);
+}
+
+static VkaImage *
+stylize_with (VkaModel *model, const VkaImage *content, const VkaStyle *const *styles,
+              int n_styles, const VkaStylizeOptions *options)
+{
+  g_autoptr (GError) error = NULL;
+  VkaImage *out = vka_image_new (content->width, content->height, 3, NULL);
+  vka_stylize (model, content, styles, NULL, n_styles, options, out, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  return out;
+}
+
+/* Tiles with a halo and whole-image statistics give the untiled result. */
+static void
+test_tiled_equals_untiled (void)
+{
+  guint before = vka_context_validation_messages (device_context);
+  Models m = make_models (21);
+  g_autoptr (GRand) rand = g_rand_new_with_seed (8);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VkaImage) content = random_image (rand, 403, 301, 3);
+  g_autoptr (VkaImage) style_image = random_image (rand, 333, 290, 3);
+
+  g_autoptr (VkaStyle) whole = vka_style_from_image_tiled (m.device, style_image, 0, NULL, &error);
+  g_assert_no_error (error);
+  g_autoptr (VkaStyle) tiled = vka_style_from_image_tiled (m.device, style_image, 64, NULL, &error);
+  g_assert_no_error (error);
+  assert_styles_close (whole, tiled);
+
+  const VkaStyle *styles[1] = { whole };
+  VkaStylizeOptions untiled_opts = { .alpha = 1.0 };
+  VkaStylizeOptions tiled_opts = { .alpha = 1.0, .tile = 64 };
+  g_autoptr (VkaImage) a = stylize_with (m.device, content, styles, 1, &untiled_opts);
+  g_autoptr (VkaImage) b = stylize_with (m.device, content, styles, 1, &tiled_opts);
+  double db = psnr (a, b);
+  g_test_message ("tiled (64 px) vs untiled: %.1f dB", db);
+  g_assert_cmpfloat (db, >=, 60);
+  free_models (&m);
+  g_assert_cmpuint (vka_context_validation_messages (device_context), ==, before);
+}
+
+/* An out-of-memory error makes vka_stylize retry with smaller tiles. */
+static void
+test_out_of_memory_retries (void)
+{
+  g_autoptr (GError) error = NULL;
+  /* 3.5 MB: a 406-pixel window of 4-channel activations fits, 556 does not */
+  g_setenv ("VKA_TEST_ALLOC_LIMIT", "3500000", TRUE);
+  VkaContextConfig config = { .validation = TRUE };
+  g_autoptr (VkaContext) limited = vka_context_new_full (&config, &error);
+  g_unsetenv ("VKA_TEST_ALLOC_LIMIT");
+  g_assert_no_error (error);
+
+  g_autoptr (GRand) rand = g_rand_new_with_seed (31);
+  g_autoptr (VkaWeights) enc = test_encoder_weights (rand, widths);
+  g_autoptr (VkaWeights) dec = test_decoder_weights (rand, widths);
+  g_autoptr (VkaModel) small = vka_model_new (limited, enc, dec, &error);
+  g_assert_no_error (error);
+  g_autoptr (VkaModel) normal = vka_model_new (device_context, enc, dec, &error);
+  g_assert_no_error (error);
+  g_autoptr (VkaImage) content = random_image (rand, 600, 600, 3);
+  g_autoptr (VkaImage) style_image = random_image (rand, 64, 64, 3);
+  g_autoptr (VkaStyle) style = vka_style_from_image (normal, style_image, NULL, &error);
+  g_assert_no_error (error);
+  const VkaStyle *styles[1] = { style };
+
+  /* the untiled run cannot allocate its first layer on the limited device */
+  VkaStylizeOptions options = VKA_STYLIZE_OPTIONS_DEFAULT;
+  g_autoptr (VkaImage) retried = stylize_with (small, content, styles, 1, &options);
+  g_autoptr (VkaImage) reference = stylize_with (normal, content, styles, 1, &options);
+  double db = psnr (reference, retried);
+  g_test_message ("after out-of-memory retries vs untiled: %.1f dB", db);
+  g_assert_cmpfloat (db, >=, 60);
+  g_assert_cmpuint (vka_context_validation_messages (limited), ==, 0);
+}
+
+static VkaImage *
+half_mask (int w, int h, float left)
+{
+  VkaImage *mask = vka_image_new (w, h, 1, NULL);
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++)
+      mask->pixels[y * w + x] = x < w / 2 ? left : 1.0f - left;
+  return mask;
+}
+
+/* Spatial control against the reference, tiled and not, and the two
+ * degenerate masks against plain single-style runs. */
+static void
+test_mask (void)
+{
+  guint before = vka_context_validation_messages (device_context);
+  Models m = make_models (41);
+  g_autoptr (GRand) rand = g_rand_new_with_seed (12);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VkaImage) content = random_image (rand, 45, 38, 3);
+  g_autoptr (VkaImage) s1 = random_image (rand, 30, 30, 3);
+  g_autoptr (VkaImage) s2 = random_image (rand, 25, 41, 3);
+  g_autoptr (VkaStyle) d1 = vka_style_from_image (m.device, s1, NULL, &error);
+  g_autoptr (VkaStyle) d2 = vka_style_from_image (m.device, s2, NULL, &error);
+  g_autoptr (VkaStyle) r1 = vka_style_from_image (m.reference, s1, NULL, &error);
+  g_autoptr (VkaStyle) r2 = vka_style_from_image (m.reference, s2, NULL, &error);
+  g_assert_no_error (error);
+  const VkaStyle *dev[2] = { d1, d2 }, *ref[2] = { r1, r2 };
+
+  g_autoptr (VkaImage) mask = half_mask (45, 38, 1.0f);
+  VkaStylizeOptions options = { .alpha = 0.9, .mask = mask };
+  g_autoptr (VkaImage) a = stylize_with (m.device, content, dev, 2, &options);
+  g_autoptr (VkaImage) b = stylize_with (m.reference, content, ref, 2, &options);
+  g_test_message ("mask, device vs reference: %.1f dB", psnr (a, b));
+  g_assert_cmpfloat (psnr (a, b), >=, 80);
+
+  /* the two halves really differ from a plain run with either style */
+  VkaStylizeOptions plain = { .alpha = 0.9 };
+  g_autoptr (VkaImage) only1 = stylize_with (m.device, content, dev, 1, &plain);
+  g_assert_cmpfloat (psnr (a, only1), <, 60);
+
+  /* all ones: the first style alone; all zeros: the second alone */
+  g_autoptr (VkaImage) ones = half_mask (45, 38, 1.0f);
+  g_autoptr (VkaImage) zeros = half_mask (45, 38, 0.0f);
+  for (int i = 0; i < 45 * 38; i++)
+    ones->pixels[i] = 1.0f, zeros->pixels[i] = 0.0f;
+  VkaStylizeOptions all1 = { .alpha = 0.9, .mask = ones }, all0 = { .alpha = 0.9, .mask = zeros };
+  g_autoptr (VkaImage) m1 = stylize_with (m.device, content, dev, 2, &all1);
+  g_autoptr (VkaImage) m0 = stylize_with (m.device, content, dev, 2, &all0);
+  const VkaStyle *just2[1] = { d2 };
+  g_autoptr (VkaImage) only2 = stylize_with (m.device, content, just2, 1, &plain);
+  g_assert_cmpfloat (psnr (m1, only1), >=, 80);
+  g_assert_cmpfloat (psnr (m0, only2), >=, 80);
+
+  /* tiled masks (regions cut by tile borders) */
+  g_autoptr (VkaImage) big = random_image (rand, 300, 280, 3);
+  g_autoptr (VkaImage) big_mask = half_mask (300, 280, 1.0f);
+  VkaStylizeOptions whole = { .alpha = 1.0, .mask = big_mask };
+  VkaStylizeOptions tiled = { .alpha = 1.0, .mask = big_mask, .tile = 64 };
+  g_autoptr (VkaImage) w = stylize_with (m.device, big, dev, 2, &whole);
+  g_autoptr (VkaImage) t = stylize_with (m.device, big, dev, 2, &tiled);
+  g_test_message ("mask, tiled vs untiled: %.1f dB", psnr (w, t));
+  g_assert_cmpfloat (psnr (w, t), >=, 60);
+
+  /* a mask needs two styles and the content's size */
+  g_autoptr (VkaImage) out = vka_image_new (45, 38, 3, NULL);
+  g_assert_false (vka_stylize (m.device, content, dev, NULL, 1, &options, out, NULL, NULL,
+                               NULL, &error));
+  g_assert_error (error, VKA_ERROR, VKA_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  VkaStylizeOptions wrong = { .alpha = 1.0, .mask = big_mask };
+  g_assert_false (vka_stylize (m.device, content, dev, NULL, 2, &wrong, out, NULL, NULL,
+                               NULL, &error));
+  g_assert_error (error, VKA_ERROR, VKA_ERROR_INVALID_ARGUMENT);
+  free_models (&m);
+  g_assert_cmpuint (vka_context_validation_messages (device_context), ==, before);
+}
+
+typedef struct
+{
+  GCancellable *cancellable;
+  GArray       *fractions;
+} ProgressLog;
+
+static void
+on_progress (double fraction, gpointer data)
+{
+  ProgressLog *log = data;
+  g_array_append_val (log->fractions, fraction);
+  if (log->cancellable && log->fractions->len == 3)
+    g_cancellable_cancel (log->cancellable);
+}
+
+/* Progress rises to 1 over the tiles; a cancel between tiles stops the run. */
+static void
+test_progress_and_cancel (void)
+{
+  Models m = make_models (51);
+  g_autoptr (GRand) rand = g_rand_new_with_seed (2);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VkaImage) content = random_image (rand, 200, 150, 3);
+  g_autoptr (VkaImage) s = random_image (rand, 32, 32, 3);
+  g_autoptr (VkaStyle) style = vka_style_from_image (m.device, s, NULL, &error);
+  g_assert_no_error (error);
+  const VkaStyle *styles[1] = { style };
+  VkaStylizeOptions options = { .alpha = 1.0, .tile = 64 };
+  g_autoptr (VkaImage) out = vka_image_new (200, 150, 3, NULL);
+
+  ProgressLog log = { NULL, g_array_new (FALSE, FALSE, sizeof (double)) };
+  g_assert_true (vka_stylize (m.device, content, styles, NULL, 1, &options, out,
+                              on_progress, &log, NULL, &error));
+  g_assert_no_error (error);
+  /* 4×3 tiles, two passes */
+  g_assert_cmpuint (log.fractions->len, ==, 24);
+  for (guint i = 1; i < log.fractions->len; i++)
+    g_assert_cmpfloat (g_array_index (log.fractions, double, i), >=,
+                       g_array_index (log.fractions, double, i - 1));
+  g_assert_cmpfloat (g_array_index (log.fractions, double, log.fractions->len - 1), ==, 1.0);
+
+  g_autoptr (GCancellable) cancel = g_cancellable_new ();
+  g_array_set_size (log.fractions, 0);
+  log.cancellable = cancel;
+  g_assert_false (vka_stylize (m.device, content, styles, NULL, 1, &options, out,
+                               on_progress, &log, cancel, &error));
+  g_assert_error (error, VKA_ERROR, VKA_ERROR_CANCELLED);
+  g_assert_cmpuint (log.fractions->len, ==, 3);
+  g_array_unref (log.fractions);
+  free_models (&m);
+}
+
 static const ForwardCase forward_cases[] = {
   { 37, 29, 3, 3, 1, 1.0 },     /* odd sizes: ceil-mode pools, crop */
   { 64, 48, 3, 3, 2, 0.6 },     /* two-style mix with strength */
@@ -248,6 +464,10 @@ main (int argc, char **argv)
   g_test_add_func ("/network/alpha-zero-ignores-style", test_alpha_zero_ignores_style);
   g_test_add_func ("/network/model-errors", test_model_errors);
   g_test_add_func ("/network/stylize-errors", test_stylize_errors);
+  g_test_add_func ("/network/tiled-equals-untiled", test_tiled_equals_untiled);
+  g_test_add_func ("/network/out-of-memory-retries", test_out_of_memory_retries);
+  g_test_add_func ("/network/mask", test_mask);
+  g_test_add_func ("/network/progress-and-cancel", test_progress_and_cancel);
   int status = g_test_run ();
   vka_context_free (reference_context);
   test_context_finish (device_context);

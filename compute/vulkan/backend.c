@@ -258,7 +258,14 @@ vk_mask_blend (VkaBackend *backend, VkaTensor *a, VkaTensor *b, VkaTensor *mask,
 static guint64
 vk_max_tensor_bytes (VkaBackend *backend)
 {
-  return vka_vk_max_buffer_bytes (vkb (backend), NULL);
+  /* a tile's largest activation may take an eighth of the device's memory */
+  VkaVkBackend *b = vkb (backend);
+  guint64 heap = 0;
+  for (guint32 i = 0; i < b->mem_props.memoryHeapCount; i++)
+    if (b->mem_props.memoryHeaps[i].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT)
+      heap = MAX (heap, b->mem_props.memoryHeaps[i].size);
+  guint64 hard = vka_vk_max_buffer_bytes (b, NULL);
+  return heap > 0 ? MIN (hard, heap / 8) : hard;
 }
 
 /* ---- device ---- */
@@ -326,6 +333,8 @@ vka_vk_backend_new (VkaVkInstance *inst, int index, gboolean guards, GError **er
   b->inst = inst;
   b->vk = &inst->vk;
   b->guards = guards;
+  const char *limit = g_getenv ("VKA_TEST_ALLOC_LIMIT");
+  b->fail_alloc_over = limit ? g_ascii_strtoull (limit, NULL, 10) : 0;
   b->deferred = g_ptr_array_new ();
   b->physical = inst->physical->pdata[index];
   VkaVkFuncs *vk = b->vk;

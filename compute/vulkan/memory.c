@@ -75,7 +75,10 @@ alloc_buffer (VkaVkBackend *b, VkDeviceSize size, gboolean prefer_host,
     .allocationSize = req.size,
     .memoryTypeIndex = type,
   };
-  VkResult r = b->vk->AllocateMemory (b->device, &alloc, NULL, &buf->memory);
+  /* tests inject out-of-memory errors above a size */
+  VkResult r = b->fail_alloc_over && req.size > b->fail_alloc_over
+             ? VK_ERROR_OUT_OF_DEVICE_MEMORY
+             : b->vk->AllocateMemory (b->device, &alloc, NULL, &buf->memory);
   if (r != VK_SUCCESS)
     {
       vk->DestroyBuffer (b->device, buf->buffer, NULL);

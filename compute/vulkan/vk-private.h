@@ -139,6 +139,7 @@ typedef struct
   VkPipeline                       pipelines[VKA_SHADER_COUNT];
   GPtrArray                       *deferred;  /* VkaVkBuffer* freed after the next flush */
   gboolean                         guards;
+  guint64                          fail_alloc_over;  /* tests: $VKA_TEST_ALLOC_LIMIT */
   guint64                          bytes_allocated;
   guint64                          peak_bytes;
 } VkaVkBackend;

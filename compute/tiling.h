@@ -1,0 +1,45 @@
+/* tiling.h — splitting an image into tiles with a halo, and per-channel
+ * statistics accumulated over tiles (private to compute/). */
+#pragma once
+
+#include "network.h"
+
+/* Context every tile carries beyond its interior: more than the receptive
+ * field of encoder + decoder (≈ 70 px each way), a multiple of 8 so that
+ * pooling windows line up with the whole image's. */
+#define VKA_TILE_HALO 128
+
+typedef struct
+{
+  int x0, y0, w, h;       /* interior, in image pixels; x0, y0 multiples of 8 */
+  int wx0, wy0, ww, wh;   /* window = interior + halo, clipped to the image */
+} VkaTile;
+
+/* interior <= 0 or >= both sides: one tile, the whole image, no halo. */
+GArray  *vka_tile_plan (int width, int height, int interior);
+
+/* The largest window side (a multiple of 8) whose activations all fit the
+ * backend's largest tensor; 0 when not even 8 fits. */
+int      vka_tile_max_window (VkaBackend *backend, VkaNetwork *encoder,
+                              VkaNetwork *decoder);
+
+/* Per-channel count, mean and M2 of one region, merged over tiles in double
+ * precision (Chan et al.). */
+typedef struct
+{
+  int     channels;
+  double *count;
+  double *mean;
+  double *m2;
+} VkaMoments;
+
+void     vka_moments_init (VkaMoments *m, int channels);
+void     vka_moments_clear (VkaMoments *m);
+/* Adds the positions of a C×h×w map inside [fx0,fx1)×[fy0,fy1) whose region
+ * (region_of[y·w + x], or 0 everywhere when region_of is NULL) is region. */
+void     vka_moments_add (VkaMoments *m, const float *map, int h, int w,
+                          int fx0, int fy0, int fx1, int fy1,
+                          const guint8 *region_of, guint8 region);
+/* (mean, sqrt(unbiased var + 1e-5)) per channel, interleaved; a region
+ * with no positions gets (0, 1). */
+void     vka_moments_to_stats (const VkaMoments *m, float *stats);
