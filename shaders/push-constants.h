@@ -18,6 +18,11 @@
 
 /* Tensors are NCHW float32. */
 
+/* conv3x3_reflect's register tile: output channels × pixels per invocation.
+ * Its weights are repacked (conv3x3_pack) in groups of VKA_CONV3X3_TCO. */
+#define VKA_CONV3X3_TCO 8
+#define VKA_CONV3X3_TPX 16
+
 #if !defined(VKA_GLSL) || defined(VKA_PUSH_CONV)
 /* conv1x1, conv3x3_reflect: out[n][co][y][x] = bias[co] + Σ w·in, optional ReLU */
 VKA_PUSH (VkaPushConv, VKA_PUSH_CONV)

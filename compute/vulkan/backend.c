@@ -48,15 +48,26 @@ vk_tensor_new (VkaBackend *backend, int n, int c, int h, int w, GError **error)
   return &t->base;
 }
 
+/* Frees a buffer now, or after the flush when queued work may use it. */
+static void
+release_later (VkaVkBackend *b, VkaVkBuffer *buf)
+{
+  if (!buf->buffer)
+    return;
+  if (b->recording)
+    g_ptr_array_add (b->deferred, g_memdup2 (buf, sizeof *buf));
+  else
+    vka_vk_buffer_release (b, buf);
+  memset (buf, 0, sizeof *buf);
+}
+
 static void
 vk_tensor_free (VkaTensor *tensor)
 {
   VkaVkBackend *b = vkb (tensor->backend);
   VkaVkTensor *t = (VkaVkTensor *) tensor;
-  if (b->recording)
-    g_ptr_array_add (b->deferred, g_memdup2 (&t->buf, sizeof t->buf));
-  else
-    vka_vk_buffer_release (b, &t->buf);
+  release_later (b, &t->buf);
+  release_later (b, &t->packed);
   g_free (t);
 }
 
@@ -64,6 +75,8 @@ static gboolean
 vk_tensor_write (VkaTensor *tensor, const float *src, GError **error)
 {
   VkaVkBuffer *buf = buf_of (tensor);
+  /* conv weights packed from the old values are stale now */
+  release_later (vkb (tensor->backend), &((VkaVkTensor *) tensor)->packed);
   return vka_vk_buffer_write (vkb (tensor->backend), buf, buf->offset, buf->bytes, src,
                               error);
 }
@@ -110,6 +123,25 @@ vka_vk_tensor_check_guards (VkaTensor *tensor, GError **error)
 
 /* ---- ops ---- */
 
+/* The weights in conv3x3_reflect's order, packed on first use. */
+static VkaVkBuffer *
+packed_weights (VkaVkBackend *b, VkaTensor *weight, const VkaPushConv *pc, GError **error)
+{
+  VkaVkTensor *w = (VkaVkTensor *) weight;
+  if (w->packed.buffer)
+    return &w->packed;
+  guint64 n = (guint64) CEIL_DIV (weight->n, VKA_CONV3X3_TCO) * VKA_CONV3X3_TCO
+            * weight->c * 9;
+  if (!vka_vk_buffer_alloc (b, n * sizeof (float), b->guards, &w->packed, error))
+    return NULL;
+  VkaVkBuffer *bufs[] = { &w->buf, &w->packed };
+  /* conv3x3_pack: one invocation per packed value */
+  if (!vka_vk_dispatch (b, VKA_SHADER_CONV3X3_PACK, bufs, pc, CEIL_DIV (n, 256), 1, 1,
+                        error))
+    return NULL;
+  return &w->packed;
+}
+
 static gboolean
 vk_conv2d (VkaBackend *backend, VkaTensor *in, VkaTensor *weight, VkaTensor *bias,
            gboolean relu, VkaTensor *out, GError **error)
@@ -121,15 +153,23 @@ vk_conv2d (VkaBackend *backend, VkaTensor *in, VkaTensor *weight, VkaTensor *bia
     .batch = in->n, .in_channels = in->c, .out_channels = out->c,
     .height = in->h, .width = in->w, .relu = relu ? 1 : 0,
   };
-  VkaVkBuffer *bufs[] = { buf_of (in), buf_of (weight), buf_of (bias), buf_of (out) };
-  if (k == 1) /* conv1x1: one invocation per output value */
-    return vka_vk_dispatch (vkb (backend), VKA_SHADER_CONV1X1, bufs, &pc,
-                            CEIL_DIV (in->w, 8), CEIL_DIV (in->h, 8),
-                            (guint32) (out->n * out->c), error);
-  /* conv3x3_reflect: 8 channels × 8 pixels per invocation */
+  if (k == 1)
+    {
+      VkaVkBuffer *bufs[] = { buf_of (in), buf_of (weight), buf_of (bias), buf_of (out) };
+      /* conv1x1: one invocation per output value */
+      return vka_vk_dispatch (vkb (backend), VKA_SHADER_CONV1X1, bufs, &pc,
+                              CEIL_DIV (in->w, 8), CEIL_DIV (in->h, 8),
+                              (guint32) (out->n * out->c), error);
+    }
+  VkaVkBuffer *packed = packed_weights (vkb (backend), weight, &pc, error);
+  if (!packed)
+    return FALSE;
+  VkaVkBuffer *bufs[] = { buf_of (in), packed, buf_of (bias), buf_of (out) };
+  /* conv3x3_reflect: TCO channels × TPX pixels per invocation, 64 per group */
   return vka_vk_dispatch (vkb (backend), VKA_SHADER_CONV3X3_REFLECT, bufs, &pc,
-                          CEIL_DIV (CEIL_DIV (in->w, 8) * in->h, 64), 1,
-                          (guint32) (out->n * CEIL_DIV (out->c, 8)), error);
+                          CEIL_DIV (CEIL_DIV (in->w, VKA_CONV3X3_TPX) * in->h, 64),
+                          (guint32) (out->n * CEIL_DIV (out->c, VKA_CONV3X3_TCO)), 1,
+                          error);
 }
 
 static gboolean

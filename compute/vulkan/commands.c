@@ -3,7 +3,13 @@
 #include "vk-private.h"
 
 #define DESCRIPTOR_SETS_PER_POOL 1024
-#define MAX_BINDINGS 8
+
+VkDescriptorType
+vka_vk_descriptor_type (VkaVkBindingKind kind)
+{
+  return kind == VKA_VK_STORAGE ? VK_DESCRIPTOR_TYPE_STORAGE_BUFFER
+                                : VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER;
+}
 
 gboolean
 vka_vk_begin (VkaVkBackend *b, GError **error)
@@ -113,24 +119,34 @@ vka_vk_dispatch (VkaVkBackend *b, VkaShaderId kernel, VkaVkBuffer *const *buffer
     return FALSE;
   b->descriptor_sets_used++;
 
-  VkDescriptorBufferInfo infos[MAX_BINDINGS];
-  VkWriteDescriptorSet writes[MAX_BINDINGS];
-  g_assert (spec->n_bindings <= MAX_BINDINGS);
+  VkDescriptorBufferInfo infos[VKA_VK_MAX_BINDINGS];
+  VkBufferView views[VKA_VK_MAX_BINDINGS];
+  VkWriteDescriptorSet writes[VKA_VK_MAX_BINDINGS];
   for (guint i = 0; i < spec->n_bindings; i++)
     {
-      infos[i] = (VkDescriptorBufferInfo) {
-        .buffer = buffers[i]->buffer,
-        .offset = buffers[i]->offset,
-        .range = (buffers[i]->bytes + 3) & ~(VkDeviceSize) 3,
-      };
       writes[i] = (VkWriteDescriptorSet) {
         .sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
         .dstSet = set,
         .dstBinding = i,
         .descriptorCount = 1,
-        .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
-        .pBufferInfo = &infos[i],
+        .descriptorType = vka_vk_descriptor_type (spec->kinds[i]),
       };
+      if (spec->kinds[i] == VKA_VK_STORAGE)
+        {
+          infos[i] = (VkDescriptorBufferInfo) {
+            .buffer = buffers[i]->buffer,
+            .offset = buffers[i]->offset,
+            .range = (buffers[i]->bytes + 3) & ~(VkDeviceSize) 3,
+          };
+          writes[i].pBufferInfo = &infos[i];
+        }
+      else
+        {
+          views[i] = vka_vk_buffer_view (b, buffers[i], spec->kinds[i], error);
+          if (!views[i])
+            return FALSE;
+          writes[i].pTexelBufferView = &views[i];
+        }
     }
   vk->UpdateDescriptorSets (b->device, spec->n_bindings, writes, 0, NULL);
 
@@ -174,15 +190,15 @@ vka_vk_commands_init (VkaVkBackend *b, GError **error)
     .commandBufferCount = 1,
   };
   VkFenceCreateInfo fence = { .sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO };
-  VkDescriptorPoolSize size = {
-    .type = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
-    .descriptorCount = DESCRIPTOR_SETS_PER_POOL * MAX_BINDINGS,
+  VkDescriptorPoolSize sizes[2] = {
+    { VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, DESCRIPTOR_SETS_PER_POOL * VKA_VK_MAX_BINDINGS },
+    { VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER, DESCRIPTOR_SETS_PER_POOL * VKA_VK_MAX_BINDINGS },
   };
   VkDescriptorPoolCreateInfo dpool = {
     .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
     .maxSets = DESCRIPTOR_SETS_PER_POOL,
-    .poolSizeCount = 1,
-    .pPoolSizes = &size,
+    .poolSizeCount = 2,
+    .pPoolSizes = sizes,
   };
   return vka_vk_check (vk->AllocateCommandBuffers (b->device, &alloc, &b->cmd),
                        "allocating a command buffer", error)

@@ -41,8 +41,8 @@ alloc_buffer (VkaVkBackend *b, VkDeviceSize size, gboolean prefer_host,
   VkBufferCreateInfo info = {
     .sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
     .size = size,
-    .usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT
-           | VK_BUFFER_USAGE_TRANSFER_DST_BIT,
+    .usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_UNIFORM_TEXEL_BUFFER_BIT
+           | VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT,
     .sharingMode = VK_SHARING_MODE_EXCLUSIVE,
   };
   if (!vka_vk_check (vk->CreateBuffer (b->device, &info, NULL, &buf->buffer),
@@ -120,6 +120,13 @@ vka_vk_max_buffer_bytes (VkaVkBackend *b, const char **limit)
       if (limit)
         *limit = "largest allocation";
     }
+  VkDeviceSize texels = (VkDeviceSize) b->props.limits.maxTexelBufferElements * sizeof (float);
+  if (texels < range)
+    {
+      range = texels;
+      if (limit)
+        *limit = "texel-buffer size";
+    }
   return range;
 }
 
@@ -159,9 +166,32 @@ vka_vk_buffer_alloc (VkaVkBackend *b, VkDeviceSize bytes, gboolean guards,
   return TRUE;
 }
 
+VkBufferView
+vka_vk_buffer_view (VkaVkBackend *b, VkaVkBuffer *buf, VkaVkBindingKind kind,
+                    GError **error)
+{
+  if (buf->views[kind])
+    return buf->views[kind];
+  VkBufferViewCreateInfo info = {
+    .sType = VK_STRUCTURE_TYPE_BUFFER_VIEW_CREATE_INFO,
+    .buffer = buf->buffer,
+    .format = kind == VKA_VK_TEXELS_RGBA32F ? VK_FORMAT_R32G32B32A32_SFLOAT
+                                            : VK_FORMAT_R32_SFLOAT,
+    .offset = buf->offset,
+    .range = kind == VKA_VK_TEXELS_RGBA32F ? buf->bytes / 16 * 16 : buf->bytes / 4 * 4,
+  };
+  if (!vka_vk_check (b->vk->CreateBufferView (b->device, &info, NULL, &buf->views[kind]),
+                     "creating a texel buffer view", error))
+    return VK_NULL_HANDLE;
+  return buf->views[kind];
+}
+
 void
 vka_vk_buffer_release (VkaVkBackend *b, VkaVkBuffer *buf)
 {
+  for (guint i = 0; i < G_N_ELEMENTS (buf->views); i++)
+    if (buf->views[i])
+      b->vk->DestroyBufferView (b->device, buf->views[i], NULL);
   if (buf->buffer)
     b->vk->DestroyBuffer (b->device, buf->buffer, NULL);
   if (buf->memory)

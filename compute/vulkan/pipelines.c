@@ -8,7 +8,9 @@
 /* What each kernel binds (storage buffers, in binding order) and pushes. */
 const VkaVkKernelSpec vka_vk_kernel_specs[VKA_SHADER_COUNT] = {
   [VKA_SHADER_CONV1X1]         = { 4, sizeof (VkaPushConv) },
-  [VKA_SHADER_CONV3X3_REFLECT] = { 4, sizeof (VkaPushConv) },
+  [VKA_SHADER_CONV3X3_REFLECT] = { 4, sizeof (VkaPushConv),
+                                   { VKA_VK_TEXELS_R32F, VKA_VK_TEXELS_RGBA32F } },
+  [VKA_SHADER_CONV3X3_PACK]    = { 2, sizeof (VkaPushConv) },
   [VKA_SHADER_MAXPOOL2X2_CEIL] = { 2, sizeof (VkaPushResample) },
   [VKA_SHADER_UPSAMPLE2X]      = { 2, sizeof (VkaPushResample) },
   [VKA_SHADER_STATS_PARTIAL]   = { 2, sizeof (VkaPushStats) },
@@ -29,11 +31,11 @@ vka_vk_pipeline_get (VkaVkBackend *b, VkaShaderId kernel, GError **error)
   const VkaShaderBlob *blob = &vka_shader_blobs[kernel];
   g_assert (spec->n_bindings > 0);
 
-  VkDescriptorSetLayoutBinding bindings[8];
+  VkDescriptorSetLayoutBinding bindings[VKA_VK_MAX_BINDINGS];
   for (guint i = 0; i < spec->n_bindings; i++)
     bindings[i] = (VkDescriptorSetLayoutBinding) {
       .binding = i,
-      .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+      .descriptorType = vka_vk_descriptor_type (spec->kinds[i]),
       .descriptorCount = 1,
       .stageFlags = VK_SHADER_STAGE_COMPUTE_BIT,
     };

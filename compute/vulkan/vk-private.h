@@ -66,6 +66,8 @@
   X (CmdFillBuffer) \
   X (QueueSubmit) \
   X (CreateFence) \
+  X (CreateBufferView) \
+  X (DestroyBufferView) \
   X (DestroyFence) \
   X (WaitForFences) \
   X (ResetFences) \
@@ -103,11 +105,23 @@ int            vka_vk_instance_choose (VkaVkInstance *inst, const char *choice,
                                        GError **error);
 gboolean       vka_vk_check (VkResult result, const char *what, GError **error);
 
-/* Kernel table (vk-kernels.c): what each shader binds. */
+/* How a shader sees a buffer: a storage buffer, or a uniform texel buffer of
+ * floats or of vec4s (texelFetch is 2× faster than storage loads on lavapipe). */
+typedef enum
+{
+  VKA_VK_STORAGE,
+  VKA_VK_TEXELS_R32F,
+  VKA_VK_TEXELS_RGBA32F,
+} VkaVkBindingKind;
+
+#define VKA_VK_MAX_BINDINGS 8
+
+/* Kernel table (pipelines.c): what each shader binds and pushes. */
 typedef struct
 {
-  guint n_bindings;
-  guint push_size;
+  guint            n_bindings;
+  guint            push_size;
+  VkaVkBindingKind kinds[VKA_VK_MAX_BINDINGS];   /* default: storage */
 } VkaVkKernelSpec;
 
 extern const VkaVkKernelSpec vka_vk_kernel_specs[VKA_SHADER_COUNT];
@@ -153,18 +167,22 @@ typedef struct
   VkDeviceSize   offset;   /* where the payload starts (after a guard zone) */
   VkDeviceSize   bytes;    /* payload size */
   VkDeviceSize   total;    /* allocated size */
+  VkBufferView   views[3]; /* by VkaVkBindingKind, made on first use */
 } VkaVkBuffer;
 
 typedef struct
 {
   VkaTensor   base;
   VkaVkBuffer buf;
+  VkaVkBuffer packed;      /* conv weights repacked for conv3x3_reflect, or empty */
 } VkaVkTensor;
 
 #define VKA_VK_GUARD_BYTES 256
 #define VKA_VK_GUARD_WORD  0xDEADBEEFu
 
 /* memory.c */
+VkBufferView vka_vk_buffer_view (VkaVkBackend *b, VkaVkBuffer *buf,
+                                 VkaVkBindingKind kind, GError **error);
 VkDeviceSize vka_vk_max_buffer_bytes (VkaVkBackend *b, const char **limit);
 gboolean vka_vk_buffer_alloc (VkaVkBackend *b, VkDeviceSize bytes, gboolean guards,
                               VkaVkBuffer *buf, GError **error);
@@ -175,6 +193,7 @@ gboolean vka_vk_buffer_write (VkaVkBackend *b, VkaVkBuffer *buf, VkDeviceSize of
                               VkDeviceSize bytes, const void *src, GError **error);
 
 /* commands.c */
+VkDescriptorType vka_vk_descriptor_type (VkaVkBindingKind kind);
 gboolean vka_vk_commands_init (VkaVkBackend *b, GError **error);
 void     vka_vk_commands_destroy (VkaVkBackend *b);
 gboolean vka_vk_begin (VkaVkBackend *b, GError **error);

@@ -1,0 +1,26 @@
+#version 450
+#extension GL_GOOGLE_include_directive : require
+/* conv3x3_pack: weights [Cout][Cin][3][3] -> [⌈Cout/TCO⌉][Cin][9][TCO] so that
+ * conv3x3_reflect reads the TCO output channels of one tap as vec4s; channels
+ * past Cout are zero. One invocation per packed value. Grid: x = ⌈n/256⌉. */
+#define VKA_PUSH_CONV
+#include "common.glsl"
+#include "push-constants.h"
+
+layout (local_size_x = 256, local_size_y = 1, local_size_z = 1) in;
+
+layout (std430, binding = 0) readonly buffer Weight { float weight[]; };
+layout (std430, binding = 1) writeonly buffer Packed { float packed[]; };
+
+void main ()
+{
+  const uint TCO = VKA_CONV3X3_TCO;
+  uint i = gl_GlobalInvocationID.x;
+  uint cin = pc.in_channels, cout = pc.out_channels;
+  uint blocks = (cout + TCO - 1u) / TCO;
+  if (i >= blocks * cin * 9u * TCO)
+    return;
+  uint j = i % TCO, tap = i / TCO % 9u, ci = i / (TCO * 9u) % cin;
+  uint co = i / (TCO * 9u * cin) * TCO + j;
+  packed[i] = co < cout ? weight[(co * cin + ci) * 9u + tap] : 0.0;
+}
