@@ -107,3 +107,13 @@ vka_check_mask_blend (VkaTensor *a, VkaTensor *b, VkaTensor *mask, VkaTensor *ou
       && vka_check_shape ("mask_blend", "mask", mask, a->n, 1, a->h, a->w, error)
       && vka_check_same_shape ("mask_blend", a, out, error);
 }
+
+gboolean
+vka_check_conv3x3_backward_data (VkaTensor *dout, VkaTensor *weight, VkaTensor *din,
+                                 GError **error)
+{
+  return vka_check_shape ("conv3x3_backward_data", "weight", weight, dout->c, din->c, 3, 3,
+                          error)
+      && vka_check_shape ("conv3x3_backward_data", "input gradient", din, dout->n, din->c,
+                          dout->h, dout->w, error);
+}

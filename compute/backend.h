@@ -70,6 +70,29 @@ struct VkaBackendOps
   guint64     (*max_tensor_bytes) (VkaBackend *backend);
 
   gboolean    (*flush)         (VkaBackend *backend, GError **error);
+
+  /* Training ops (NULL on backends that only stylise). Each gives the
+   * gradient with respect to an input from the gradient of the output; see
+   * compute/reference/ops-impl.h for the maths. */
+  /* din (n, Cin, h, w) from dout (n, Cout, h, w) and weight (Cout, Cin, 3, 3) */
+  gboolean    (*conv3x3_backward_data) (VkaBackend *backend, VkaTensor *dout,
+                                        VkaTensor *weight, VkaTensor *din, GError **error);
+  /* dx = dy where y > 0 */
+  gboolean    (*relu_backward) (VkaBackend *backend, VkaTensor *y, VkaTensor *dy,
+                                VkaTensor *dx, GError **error);
+  /* din (in's shape): dout to the first maximum of each window */
+  gboolean    (*maxpool2x2_backward) (VkaBackend *backend, VkaTensor *in, VkaTensor *dout,
+                                      VkaTensor *din, GError **error);
+  /* din (n, c, h, w) = sums of dout (n, c, 2h, 2w) over 2×2 blocks */
+  gboolean    (*upsample2x_backward) (VkaBackend *backend, VkaTensor *dout,
+                                      VkaTensor *din, GError **error);
+  /* din from dstats (n, c, 1, 2) = (∂L/∂mean, ∂L/∂std) and in's stats */
+  gboolean    (*channel_stats_backward) (VkaBackend *backend, VkaTensor *in,
+                                         VkaTensor *stats, VkaTensor *dstats,
+                                         VkaTensor *din, GError **error);
+  /* da = scale·2(a − b)/numel */
+  gboolean    (*mse_backward)  (VkaBackend *backend, VkaTensor *a, VkaTensor *b,
+                                float scale, VkaTensor *da, GError **error);
 };
 
 struct VkaBackend
@@ -121,6 +144,8 @@ gboolean vka_check_tensor_to_image (VkaTensor *in, int y0, int x0, VkaTensor *im
                                     GError **error);
 gboolean vka_check_mask_blend (VkaTensor *a, VkaTensor *b, VkaTensor *mask,
                                VkaTensor *out, GError **error);
+gboolean vka_check_conv3x3_backward_data (VkaTensor *dout, VkaTensor *weight,
+                                          VkaTensor *din, GError **error);
 
 /* The plain-C reference backend (compute/reference/). */
 VkaBackend *vka_reference_backend_new (void);

@@ -86,6 +86,16 @@ VKA_PUSH (VkaPushImage, VKA_PUSH_IMAGE)
 } VKA_PUSH_END (VkaPushImage)
 #endif
 
+#if !defined(VKA_GLSL) || defined(VKA_PUSH_ELEMENTWISE)
+/* relu_backward, mse_backward: count values; scale for the MSE gradient */
+VKA_PUSH (VkaPushElementwise, VKA_PUSH_ELEMENTWISE)
+{
+  uint32_t count;
+  uint32_t row;          /* invocations per grid row (the grid is 2-D) */
+  float    scale;
+} VKA_PUSH_END (VkaPushElementwise)
+#endif
+
 #if !defined(VKA_GLSL) || defined(VKA_PUSH_BLEND)
 /* mask_blend: out = m·a + (1−m)·b, m (N,1,H,W) broadcast over channels */
 VKA_PUSH (VkaPushBlend, VKA_PUSH_BLEND)

@@ -295,6 +295,114 @@ vk_mask_blend (VkaBackend *backend, VkaTensor *a, VkaTensor *b, VkaTensor *mask,
                           CEIL_DIV (pc.pixels, 256), pc.batch * pc.channels, 1, error);
 }
 
+/* ---- training ops ---- */
+
+static gboolean
+vk_conv3x3_backward_data (VkaBackend *backend, VkaTensor *dout, VkaTensor *weight,
+                          VkaTensor *din, GError **error)
+{
+  if (!vka_check_conv3x3_backward_data (dout, weight, din, error))
+    return FALSE;
+  VkaPushConv pc = {
+    .batch = dout->n, .in_channels = din->c, .out_channels = dout->c,
+    .height = dout->h, .width = dout->w,
+  };
+  VkaVkBuffer *bufs[] = { buf_of (dout), buf_of (weight), buf_of (din) };
+  /* conv3x3_backward_data: one invocation per input-gradient value */
+  return vka_vk_dispatch (vkb (backend), VKA_SHADER_CONV3X3_BACKWARD_DATA, bufs, &pc,
+                          CEIL_DIV (din->w, 8), CEIL_DIV (din->h, 8),
+                          (guint32) (din->n * din->c), error);
+}
+
+/* A 1-D op over count values on a 2-D grid (a row holds at most 65,535 groups). */
+static gboolean
+elementwise (VkaBackend *backend, VkaShaderId kernel, VkaVkBuffer *const *bufs,
+             gsize count, float scale, GError **error)
+{
+  guint32 groups = CEIL_DIV (count, 256);
+  guint32 rows = CEIL_DIV (groups, 32768);
+  VkaPushElementwise pc = {
+    .count = (guint32) count, .row = CEIL_DIV (groups, rows) * 256, .scale = scale,
+  };
+  return vka_vk_dispatch (vkb (backend), kernel, bufs, &pc, pc.row / 256, rows, 1, error);
+}
+
+static gboolean
+vk_relu_backward (VkaBackend *backend, VkaTensor *y, VkaTensor *dy, VkaTensor *dx,
+                  GError **error)
+{
+  if (!vka_check_same_shape ("relu_backward", y, dy, error)
+      || !vka_check_same_shape ("relu_backward", y, dx, error))
+    return FALSE;
+  VkaVkBuffer *bufs[] = { buf_of (y), buf_of (dy), buf_of (dx) };
+  /* relu_backward: one invocation per value */
+  return elementwise (backend, VKA_SHADER_RELU_BACKWARD, bufs, vka_tensor_numel (y), 0,
+                      error);
+}
+
+static gboolean
+vk_mse_backward (VkaBackend *backend, VkaTensor *a, VkaTensor *b, float scale,
+                 VkaTensor *da, GError **error)
+{
+  if (!vka_check_same_shape ("mse_backward", a, b, error)
+      || !vka_check_same_shape ("mse_backward", a, da, error))
+    return FALSE;
+  VkaVkBuffer *bufs[] = { buf_of (a), buf_of (b), buf_of (da) };
+  /* mse_backward: one invocation per value */
+  return elementwise (backend, VKA_SHADER_MSE_BACKWARD, bufs, vka_tensor_numel (a), scale,
+                      error);
+}
+
+static gboolean
+vk_maxpool2x2_backward (VkaBackend *backend, VkaTensor *in, VkaTensor *dout,
+                        VkaTensor *din, GError **error)
+{
+  if (!vka_check_maxpool2x2 (in, dout, error)
+      || !vka_check_same_shape ("maxpool2x2_backward", in, din, error))
+    return FALSE;
+  VkaPushResample pc = {
+    .planes = in->n * in->c, .in_height = in->h, .in_width = in->w,
+    .out_height = dout->h, .out_width = dout->w,
+  };
+  VkaVkBuffer *bufs[] = { buf_of (in), buf_of (dout), buf_of (din) };
+  /* maxpool2x2_backward: one invocation per input pixel */
+  return vka_vk_dispatch (vkb (backend), VKA_SHADER_MAXPOOL2X2_BACKWARD, bufs, &pc,
+                          CEIL_DIV (in->w, 8), CEIL_DIV (in->h, 8), pc.planes, error);
+}
+
+static gboolean
+vk_upsample2x_backward (VkaBackend *backend, VkaTensor *dout, VkaTensor *din,
+                        GError **error)
+{
+  if (!vka_check_upsample2x (din, dout, error))
+    return FALSE;
+  VkaPushResample pc = {
+    .planes = din->n * din->c, .in_height = din->h, .in_width = din->w,
+    .out_height = dout->h, .out_width = dout->w,
+  };
+  VkaVkBuffer *bufs[] = { buf_of (dout), buf_of (din) };
+  /* upsample2x_backward: one invocation per input pixel */
+  return vka_vk_dispatch (vkb (backend), VKA_SHADER_UPSAMPLE2X_BACKWARD, bufs, &pc,
+                          CEIL_DIV (din->w, 8), CEIL_DIV (din->h, 8), pc.planes, error);
+}
+
+static gboolean
+vk_channel_stats_backward (VkaBackend *backend, VkaTensor *in, VkaTensor *stats,
+                           VkaTensor *dstats, VkaTensor *din, GError **error)
+{
+  if (!vka_check_channel_stats (in, stats, error)
+      || !vka_check_channel_stats (in, dstats, error)
+      || !vka_check_same_shape ("channel_stats_backward", in, din, error))
+    return FALSE;
+  VkaPushStats pc = {
+    .planes = in->n * in->c, .pixels = (guint32) in->h * (guint32) in->w,
+  };
+  VkaVkBuffer *bufs[] = { buf_of (in), buf_of (stats), buf_of (dstats), buf_of (din) };
+  /* channel_stats_backward: 256 pixels per workgroup, a row per plane */
+  return vka_vk_dispatch (vkb (backend), VKA_SHADER_CHANNEL_STATS_BACKWARD, bufs, &pc,
+                          CEIL_DIV (pc.pixels, 256), pc.planes, 1, error);
+}
+
 static guint64
 vk_max_tensor_bytes (VkaBackend *backend)
 {
@@ -344,6 +452,12 @@ static const VkaBackendOps vulkan_ops = {
   .tensor_to_image = vk_tensor_to_image,
   .mask_blend = vk_mask_blend,
   .max_tensor_bytes = vk_max_tensor_bytes,
+  .conv3x3_backward_data = vk_conv3x3_backward_data,
+  .relu_backward = vk_relu_backward,
+  .maxpool2x2_backward = vk_maxpool2x2_backward,
+  .upsample2x_backward = vk_upsample2x_backward,
+  .channel_stats_backward = vk_channel_stats_backward,
+  .mse_backward = vk_mse_backward,
   .flush = vka_vk_flush,
 };
 

@@ -19,6 +19,12 @@ const VkaVkKernelSpec vka_vk_kernel_specs[VKA_SHADER_COUNT] = {
   [VKA_SHADER_IMAGE_TO_TENSOR] = { 2, sizeof (VkaPushImage) },
   [VKA_SHADER_TENSOR_TO_IMAGE] = { 2, sizeof (VkaPushImage) },
   [VKA_SHADER_MASK_BLEND]      = { 4, sizeof (VkaPushBlend) },
+  [VKA_SHADER_CONV3X3_BACKWARD_DATA]  = { 3, sizeof (VkaPushConv) },
+  [VKA_SHADER_RELU_BACKWARD]          = { 3, sizeof (VkaPushElementwise) },
+  [VKA_SHADER_MAXPOOL2X2_BACKWARD]    = { 3, sizeof (VkaPushResample) },
+  [VKA_SHADER_UPSAMPLE2X_BACKWARD]    = { 2, sizeof (VkaPushResample) },
+  [VKA_SHADER_CHANNEL_STATS_BACKWARD] = { 4, sizeof (VkaPushStats) },
+  [VKA_SHADER_MSE_BACKWARD]           = { 3, sizeof (VkaPushElementwise) },
 };
 
 gboolean

@@ -1,0 +1,143 @@
+/* test-backward.c — every training (backward) op on the Vulkan device
+ * against the plain-C reference, over awkward shapes, with guard words and
+ * the validation layer on. (The reference ops themselves are checked by
+ * finite differences in test-grad.c.) */
+#include "test-util.h"
+#include "reference/reference.h"
+#include "vulkan/vk-private.h"
+
+typedef struct
+{
+  int n, c, h, w;
+  int cout;
+} Shape;
+
+static VkaContext *context;
+
+static float *
+random_data (GRand *rand, gsize n, float lo, float hi)
+{
+  float *a = g_new (float, n);
+  test_fill_random (rand, a, n, lo, hi);
+  return a;
+}
+
+static void
+compare (const char *op, const Shape *s, VkaTensor *actual_t, const float *expected,
+         double limit)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree float *actual = test_read (actual_t);
+  double nmse = test_nmse (expected, actual, vka_tensor_numel (actual_t));
+  if (nmse > limit)
+    g_test_message ("%s %dx%dx%dx%d cout %d: NMSE %.3g", op, s->n, s->c, s->h, s->w,
+                    s->cout, nmse);
+  g_assert_cmpfloat (nmse, <=, limit);
+  vka_vk_tensor_check_guards (actual_t, &error);
+  g_assert_no_error (error);
+}
+
+static void
+test_conv3x3_backward_data (gconstpointer data)
+{
+  const Shape *s = data;
+  VkaBackend *b = vka_context_backend (context);
+  g_autoptr (GRand) rand = g_rand_new_with_seed (s->h * 31 + s->w * 7 + s->c);
+  g_autoptr (GError) error = NULL;
+  gsize nout = (gsize) s->n * s->cout * s->h * s->w, nin = (gsize) s->n * s->c * s->h * s->w;
+  g_autofree float *dout = random_data (rand, nout, -1, 1);
+  g_autofree float *w = random_data (rand, (gsize) s->cout * s->c * 9, -1, 1);
+  g_autofree float *expected = g_new (float, nin);
+  vka_ref_conv2d_backward_data (dout, s->n, s->cout, s->h, s->w, w, s->c, 3, expected);
+  g_autoptr (VkaTensor) dout_t = test_tensor (b, s->n, s->cout, s->h, s->w, dout);
+  g_autoptr (VkaTensor) w_t = test_tensor (b, s->cout, s->c, 3, 3, w);
+  g_autoptr (VkaTensor) din_t = test_tensor (b, s->n, s->c, s->h, s->w, NULL);
+  b->ops->conv3x3_backward_data (b, dout_t, w_t, din_t, &error);
+  g_assert_no_error (error);
+  compare ("conv3x3_backward_data", s, din_t, expected, 1e-10);
+}
+
+static void
+test_pointwise_backward (gconstpointer data)
+{
+  const Shape *s = data;
+  VkaBackend *b = vka_context_backend (context);
+  g_autoptr (GRand) rand = g_rand_new_with_seed (s->h * 17 + s->w + s->c * 5);
+  g_autoptr (GError) error = NULL;
+  gsize n = (gsize) s->n * s->c * s->h * s->w;
+  int planes = s->n * s->c;
+  g_autofree float *x = random_data (rand, n, -1, 1);
+  g_autofree float *g = random_data (rand, n, -1, 1);
+  g_autofree float *expected = g_new (float, n);
+  g_autoptr (VkaTensor) x_t = test_tensor (b, s->n, s->c, s->h, s->w, x);
+  g_autoptr (VkaTensor) g_t = test_tensor (b, s->n, s->c, s->h, s->w, g);
+  g_autoptr (VkaTensor) out_t = test_tensor (b, s->n, s->c, s->h, s->w, NULL);
+
+  /* ReLU: x plays the ReLU's output */
+  vka_ref_relu_backward (x, g, n, expected);
+  b->ops->relu_backward (b, x_t, g_t, out_t, &error);
+  g_assert_no_error (error);
+  compare ("relu_backward", s, out_t, expected, 0);
+
+  /* MSE */
+  vka_ref_mse_backward (x, g, n, 10.0, expected);
+  b->ops->mse_backward (b, x_t, g_t, 10.0f, out_t, &error);
+  g_assert_no_error (error);
+  compare ("mse_backward", s, out_t, expected, 1e-12);
+
+  /* max-pool: dout at the pooled size */
+  int oh = (s->h + 1) / 2, ow = (s->w + 1) / 2;
+  g_autofree float *dpool = random_data (rand, (gsize) planes * oh * ow, -1, 1);
+  g_autoptr (VkaTensor) dpool_t = test_tensor (b, s->n, s->c, oh, ow, dpool);
+  vka_ref_maxpool2x2_backward (x, planes, s->h, s->w, dpool, expected);
+  b->ops->maxpool2x2_backward (b, x_t, dpool_t, out_t, &error);
+  g_assert_no_error (error);
+  compare ("maxpool2x2_backward", s, out_t, expected, 0);
+
+  /* upsample: dout at twice the size */
+  g_autofree float *dup = random_data (rand, 4 * n, -1, 1);
+  g_autoptr (VkaTensor) dup_t = test_tensor (b, s->n, s->c, 2 * s->h, 2 * s->w, dup);
+  vka_ref_upsample2x_backward (dup, planes, s->h, s->w, expected);
+  b->ops->upsample2x_backward (b, dup_t, out_t, &error);
+  g_assert_no_error (error);
+  compare ("upsample2x_backward", s, out_t, expected, 1e-13);
+
+  /* channel statistics */
+  g_autofree float *stats = g_new (float, 2 * planes);
+  g_autofree float *dstats = random_data (rand, 2 * planes, -1, 1);
+  vka_ref_channel_stats (x, planes, (gsize) s->h * s->w, stats);
+  g_autoptr (VkaTensor) stats_t = test_tensor (b, s->n, s->c, 1, 2, stats);
+  g_autoptr (VkaTensor) dstats_t = test_tensor (b, s->n, s->c, 1, 2, dstats);
+  vka_ref_channel_stats_backward (x, planes, (gsize) s->h * s->w, stats, dstats, expected);
+  b->ops->channel_stats_backward (b, x_t, stats_t, dstats_t, out_t, &error);
+  g_assert_no_error (error);
+  compare ("channel_stats_backward", s, out_t, expected, 1e-11);
+}
+
+static const int sizes[][2] = { { 1, 1 }, { 1, 2 }, { 2, 1 }, { 2, 3 }, { 3, 3 }, { 7, 5 },
+                                { 33, 17 }, { 300, 300 } };
+static const int channels[] = { 1, 3, 4, 5, 16 };
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  context = test_vulkan_context ();
+  for (guint i = 0; i < G_N_ELEMENTS (sizes); i++)
+    for (guint c = 0; c < G_N_ELEMENTS (channels); c++)
+      {
+        Shape *s = g_new0 (Shape, 1);
+        *s = (Shape) { i % 2 ? 2 : 1, channels[c], sizes[i][0], sizes[i][1],
+                       channels[(c + 2) % G_N_ELEMENTS (channels)] };
+        g_autofree char *p1 = g_strdup_printf ("/backward/conv3x3-data/n%d-c%d-%dx%d-co%d",
+                                               s->n, s->c, s->h, s->w, s->cout);
+        g_autofree char *p2 = g_strdup_printf ("/backward/pointwise/n%d-c%d-%dx%d",
+                                               s->n, s->c, s->h, s->w);
+        if ((double) s->h * s->w * s->c * s->cout <= 4e6)
+          g_test_add_data_func (p1, s, test_conv3x3_backward_data);
+        g_test_add_data_func_full (p2, s, test_pointwise_backward, g_free);
+      }
+  int status = g_test_run ();
+  test_context_finish (context);
+  return status;
+}
