@@ -77,6 +77,10 @@ struct VkaBackendOps
   /* din (n, Cin, h, w) from dout (n, Cout, h, w) and weight (Cout, Cin, 3, 3) */
   gboolean    (*conv3x3_backward_data) (VkaBackend *backend, VkaTensor *dout,
                                         VkaTensor *weight, VkaTensor *din, GError **error);
+  /* dweight (Cout, Cin, 3, 3) and dbias (1, Cout, 1, 1), summed over the batch */
+  gboolean    (*conv3x3_backward_weight) (VkaBackend *backend, VkaTensor *in,
+                                          VkaTensor *dout, VkaTensor *dweight,
+                                          VkaTensor *dbias, GError **error);
   /* dx = dy where y > 0 */
   gboolean    (*relu_backward) (VkaBackend *backend, VkaTensor *y, VkaTensor *dy,
                                 VkaTensor *dx, GError **error);

@@ -86,6 +86,21 @@ VKA_PUSH (VkaPushImage, VKA_PUSH_IMAGE)
 } VKA_PUSH_END (VkaPushImage)
 #endif
 
+#if !defined(VKA_GLSL) || defined(VKA_PUSH_CONV_GRAD)
+/* conv3x3_backward_weight_partial / _final: weight and bias gradients summed
+ * over the batch's pixels in chunks (lavapipe cuts longer loops off) */
+VKA_PUSH (VkaPushConvGrad, VKA_PUSH_CONV_GRAD)
+{
+  uint32_t batch;
+  uint32_t in_channels;
+  uint32_t out_channels;
+  uint32_t height;
+  uint32_t width;
+  uint32_t chunk;        /* pixels (of N·H·W) per partial sum */
+  uint32_t n_chunks;
+} VKA_PUSH_END (VkaPushConvGrad)
+#endif
+
 #if !defined(VKA_GLSL) || defined(VKA_PUSH_ELEMENTWISE)
 /* relu_backward, mse_backward: count values; scale for the MSE gradient */
 VKA_PUSH (VkaPushElementwise, VKA_PUSH_ELEMENTWISE)

@@ -58,6 +58,31 @@ test_conv3x3_backward_data (gconstpointer data)
 }
 
 static void
+test_conv3x3_backward_weight (gconstpointer data)
+{
+  const Shape *s = data;
+  VkaBackend *b = vka_context_backend (context);
+  g_autoptr (GRand) rand = g_rand_new_with_seed (s->h * 13 + s->w * 3 + s->c);
+  g_autoptr (GError) error = NULL;
+  gsize nout = (gsize) s->n * s->cout * s->h * s->w, nin = (gsize) s->n * s->c * s->h * s->w;
+  gsize nw = (gsize) s->cout * s->c * 9;
+  g_autofree float *in = random_data (rand, nin, -1, 1);
+  g_autofree float *dout = random_data (rand, nout, -1, 1);
+  g_autofree float *dw = g_new (float, nw);
+  g_autofree float *db = g_new (float, s->cout);
+  vka_ref_conv2d_backward_weight (in, dout, s->n, s->c, s->h, s->w, s->cout, 3, dw, db);
+  g_autoptr (VkaTensor) in_t = test_tensor (b, s->n, s->c, s->h, s->w, in);
+  g_autoptr (VkaTensor) dout_t = test_tensor (b, s->n, s->cout, s->h, s->w, dout);
+  g_autoptr (VkaTensor) dw_t = test_tensor (b, s->cout, s->c, 3, 3, NULL);
+  g_autoptr (VkaTensor) db_t = test_tensor (b, 1, s->cout, 1, 1, NULL);
+  b->ops->conv3x3_backward_weight (b, in_t, dout_t, dw_t, db_t, &error);
+  g_assert_no_error (error);
+  /* sums over up to 180,000 pixels in float: a looser limit than the convs' */
+  compare ("conv3x3_backward_weight", s, dw_t, dw, 1e-9);
+  compare ("conv3x3_backward_bias", s, db_t, db, 1e-9);
+}
+
+static void
 test_pointwise_backward (gconstpointer data)
 {
   const Shape *s = data;
@@ -133,8 +158,13 @@ main (int argc, char **argv)
                                                s->n, s->c, s->h, s->w, s->cout);
         g_autofree char *p2 = g_strdup_printf ("/backward/pointwise/n%d-c%d-%dx%d",
                                                s->n, s->c, s->h, s->w);
+        g_autofree char *p3 = g_strdup_printf ("/backward/conv3x3-weight/n%d-c%d-%dx%d-co%d",
+                                               s->n, s->c, s->h, s->w, s->cout);
         if ((double) s->h * s->w * s->c * s->cout <= 4e6)
-          g_test_add_data_func (p1, s, test_conv3x3_backward_data);
+          {
+            g_test_add_data_func (p1, s, test_conv3x3_backward_data);
+            g_test_add_data_func (p3, s, test_conv3x3_backward_weight);
+          }
         g_test_add_data_func_full (p2, s, test_pointwise_backward, g_free);
       }
   int status = g_test_run ();

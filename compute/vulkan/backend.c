@@ -314,6 +314,41 @@ vk_conv3x3_backward_data (VkaBackend *backend, VkaTensor *dout, VkaTensor *weigh
                           (guint32) (din->n * din->c), error);
 }
 
+/* Pixels (of N·H·W) per partial sum of the weight gradient. */
+#define CONV_GRAD_CHUNK 4096
+
+static gboolean
+vk_conv3x3_backward_weight (VkaBackend *backend, VkaTensor *in, VkaTensor *dout,
+                            VkaTensor *dweight, VkaTensor *dbias, GError **error)
+{
+  if (!vka_check_shape ("conv3x3_backward_weight", "output gradient", dout, in->n, dout->c,
+                        in->h, in->w, error)
+      || !vka_check_shape ("conv3x3_backward_weight", "weight gradient", dweight, dout->c,
+                           in->c, 3, 3, error)
+      || !vka_check_shape ("conv3x3_backward_weight", "bias gradient", dbias, 1, dout->c,
+                           1, 1, error))
+    return FALSE;
+  guint32 pixels = (guint32) in->n * in->h * in->w;
+  VkaPushConvGrad pc = {
+    .batch = in->n, .in_channels = in->c, .out_channels = dout->c,
+    .height = in->h, .width = in->w,
+    .chunk = CONV_GRAD_CHUNK, .n_chunks = CEIL_DIV (pixels, CONV_GRAD_CHUNK),
+  };
+  guint32 per_chunk = pc.out_channels * pc.in_channels * 9 + pc.out_channels;
+  g_autoptr (VkaTensor) partial = vka_tensor_new (backend, 1, 1, pc.n_chunks, per_chunk,
+                                                  error);
+  if (!partial)
+    return FALSE;
+  VkaVkBuffer *pass1[] = { buf_of (in), buf_of (dout), buf_of (partial) };
+  VkaVkBuffer *pass2[] = { buf_of (partial), buf_of (dweight), buf_of (dbias) };
+  /* _partial: an invocation per (co, ci) and chunk; _final: one per gradient */
+  return vka_vk_dispatch (vkb (backend), VKA_SHADER_CONV3X3_BACKWARD_WEIGHT_PARTIAL, pass1,
+                          &pc, CEIL_DIV (pc.out_channels * pc.in_channels, 64),
+                          pc.n_chunks, 1, error)
+      && vka_vk_dispatch (vkb (backend), VKA_SHADER_CONV3X3_BACKWARD_WEIGHT_FINAL, pass2,
+                          &pc, CEIL_DIV (per_chunk, 256), 1, 1, error);
+}
+
 /* A 1-D op over count values on a 2-D grid (a row holds at most 65,535 groups). */
 static gboolean
 elementwise (VkaBackend *backend, VkaShaderId kernel, VkaVkBuffer *const *bufs,
@@ -453,6 +488,7 @@ static const VkaBackendOps vulkan_ops = {
   .mask_blend = vk_mask_blend,
   .max_tensor_bytes = vk_max_tensor_bytes,
   .conv3x3_backward_data = vk_conv3x3_backward_data,
+  .conv3x3_backward_weight = vk_conv3x3_backward_weight,
   .relu_backward = vk_relu_backward,
   .maxpool2x2_backward = vk_maxpool2x2_backward,
   .upsample2x_backward = vk_upsample2x_backward,
