@@ -1,0 +1,401 @@
+/* imageio.c — image files through GEGL: load into a VkaImage, save from one.
+ *
+ * Loading: gegl:load into a GeglBuffer in the file's own format, then read
+ * it as "Y' float", "Y'A float", "R'G'B' float" or "R'G'B'A float" (16-bit
+ * sources keep their precision up to the float). GEGL 0.4.42's JPEG loader
+ * ignores the EXIF orientation tag, so it is read here (a small APP1/TIFF
+ * parser) and applied to the pixels.
+ *
+ * Saving: the pixels are rounded to 8 bits here (round(clamp(x)·255), as
+ * torchvision's save_image), handed to gegl:png-save / jpg-save /
+ * tiff-save / webp-save chosen by the extension, written to a temporary file
+ * in the destination folder and renamed over the destination.
+ */
+#include "vka-imageio.h"
+
+#include <errno.h>
+#include <gegl.h>
+#include <glib/gstdio.h>
+#include <math.h>
+#include <string.h>
+
+static void
+ensure_gegl (void)
+{
+  static gsize done = 0;
+  if (g_once_init_enter (&done))
+    {
+      gegl_init (NULL, NULL);
+      g_once_init_leave (&done, 1);
+    }
+}
+
+/* ---- EXIF orientation ------------------------------------------------------ */
+
+static guint
+rd16 (const guint8 *p, gboolean le)
+{
+  return le ? p[0] | p[1] << 8 : p[0] << 8 | p[1];
+}
+
+static guint32
+rd32 (const guint8 *p, gboolean le)
+{
+  return le ? (guint32) p[0] | (guint32) p[1] << 8 | (guint32) p[2] << 16 | (guint32) p[3] << 24
+            : (guint32) p[0] << 24 | (guint32) p[1] << 16 | (guint32) p[2] << 8 | p[3];
+}
+
+/* Orientation (1..8) from a TIFF structure (the body of an Exif APP1). */
+static int
+tiff_orientation (const guint8 *t, gsize n)
+{
+  if (n < 8)
+    return 1;
+  gboolean le;
+  if (t[0] == 'I' && t[1] == 'I')
+    le = TRUE;
+  else if (t[0] == 'M' && t[1] == 'M')
+    le = FALSE;
+  else
+    return 1;
+  guint32 ifd = rd32 (t + 4, le);
+  if (ifd > n - 2)
+    return 1;
+  guint entries = rd16 (t + ifd, le);
+  for (guint i = 0; i < entries; i++)
+    {
+      gsize e = ifd + 2 + (gsize) i * 12;
+      if (e + 12 > n)
+        break;
+      if (rd16 (t + e, le) == 0x0112 && rd16 (t + e + 2, le) == 3)
+        {
+          guint v = rd16 (t + e + 8, le);
+          return v >= 1 && v <= 8 ? (int) v : 1;
+        }
+    }
+  return 1;
+}
+
+/* Walks the JPEG markers before the image data looking for Exif APP1. */
+static int
+jpeg_orientation (const guint8 *d, gsize n)
+{
+  gsize p = 2;
+  while (p + 4 <= n)
+    {
+      if (d[p] != 0xFF)
+        return 1;
+      guint marker = d[p + 1];
+      if (marker == 0xD8 || (marker >= 0xD0 && marker <= 0xD7) || marker == 0x01)
+        {
+          p += 2;
+          continue;
+        }
+      if (marker == 0xDA || marker == 0xD9)
+        return 1;
+      gsize len = rd16 (d + p + 2, FALSE);
+      if (len < 2 || p + 2 + len > n)
+        return 1;
+      if (marker == 0xE1 && len >= 8 && memcmp (d + p + 4, "Exif\0\0", 6) == 0)
+        return tiff_orientation (d + p + 10, len - 8);
+      p += 2 + len;
+    }
+  return 1;
+}
+
+/* Applies EXIF orientation o: the stored picture is transformed so that it
+ * displays upright (2 mirror, 3 rotate 180, 4 flip, 5 transpose, 6 rotate
+ * 90° clockwise, 7 transverse, 8 rotate 90° counter-clockwise). */
+static VkaImage *
+apply_orientation (VkaImage *in, int o, GError **error)
+{
+  if (o <= 1 || o > 8)
+    return in;
+  gboolean swap = o >= 5;
+  int w = in->width, h = in->height, ch = in->channels;
+  int ow = swap ? h : w, oh = swap ? w : h;
+  VkaImage *out = vka_image_new (ow, oh, ch, error);
+  if (!out)
+    {
+      vka_image_free (in);
+      return NULL;
+    }
+  for (int y = 0; y < oh; y++)
+    for (int x = 0; x < ow; x++)
+      {
+        int sx, sy;
+        switch (o)
+          {
+          case 2: sx = w - 1 - x; sy = y; break;
+          case 3: sx = w - 1 - x; sy = h - 1 - y; break;
+          case 4: sx = x; sy = h - 1 - y; break;
+          case 5: sx = y; sy = x; break;
+          case 6: sx = y; sy = h - 1 - x; break;
+          case 7: sx = w - 1 - y; sy = h - 1 - x; break;
+          default: sx = w - 1 - y; sy = x; break; /* 8 */
+          }
+        memcpy (out->pixels + ((gsize) y * ow + x) * ch,
+                in->pixels + ((gsize) sy * w + sx) * ch, sizeof (float) * ch);
+      }
+  vka_image_free (in);
+  return out;
+}
+
+/* ---- Loading ---------------------------------------------------------------- */
+
+static gboolean
+is_jpeg (const guint8 *d, gsize n)
+{
+  return n >= 3 && d[0] == 0xFF && d[1] == 0xD8 && d[2] == 0xFF;
+}
+
+
+/* Catches truncated files before GEGL sees them (its loaders print
+ * libpng/libjpeg messages and return a partial picture): a PNG must walk
+ * chunk by chunk to IEND, a JPEG must have an end-of-image marker near its
+ * end, a WebP's RIFF size must fit the file. NULL when complete, else why. */
+static const char *
+check_complete (FILE *f, const guint8 *head, gsize n)
+{
+  if (fseek (f, 0, SEEK_END) != 0)
+    return NULL;
+  long size = ftell (f);
+  if (n >= 8 && memcmp (head, "\x89PNG\r\n\x1a\n", 8) == 0)
+    {
+      long pos = 8;
+      for (;;)
+        {
+          guint8 h[8];
+          if (pos + 12 > size || fseek (f, pos, SEEK_SET) != 0 || fread (h, 1, 8, f) != 8)
+            return "truncated PNG (no IEND chunk)";
+          guint32 len = rd32 (h, FALSE);
+          if (len > 0x7fffffffu || pos + 12 + (long) len > size)
+            return "truncated PNG (a chunk runs past the end of the file)";
+          if (memcmp (h + 4, "IEND", 4) == 0)
+            return NULL;
+          pos += 12 + (long) len;
+        }
+    }
+  if (is_jpeg (head, n))
+    {
+      guint8 tail[4096];
+      long from = MAX (size - (long) sizeof tail, 0);
+      if (fseek (f, from, SEEK_SET) != 0)
+        return NULL;
+      gsize m = fread (tail, 1, sizeof tail, f);
+      for (gsize i = m; i >= 2; i--)
+        if (tail[i - 2] == 0xFF && tail[i - 1] == 0xD9)
+          return NULL;
+      return "truncated JPEG (no end-of-image marker)";
+    }
+  if (n >= 12 && memcmp (head, "RIFF", 4) == 0 && memcmp (head + 8, "WEBP", 4) == 0
+      && (long) rd32 (head + 4, TRUE) + 8 > size)
+    return "truncated WebP";
+  return NULL;
+}
+
+VkaImage *
+vka_image_load (const char *path, VkaImageInfo *info, GError **error)
+{
+  g_autofree char *disp = g_filename_display_name (path);
+  /* Read the head first: missing, unreadable and empty files get a clear
+   * error of their own (gegl:load only gives an empty picture). */
+  FILE *f = g_fopen (path, "rb");
+  if (!f)
+    {
+      int e = errno;
+      g_set_error (error, VKA_ERROR, VKA_ERROR_IO, "cannot open %s: %s", disp,
+                   g_strerror (e));
+      return NULL;
+    }
+  guint8 *head = g_malloc (65536);
+  gsize n = fread (head, 1, 65536, f);
+  int read_errno = ferror (f) ? errno : 0;
+  const char *incomplete = read_errno || n == 0 ? NULL : check_complete (f, head, n);
+  fclose (f);
+  if (read_errno)
+    {
+      g_free (head);
+      g_set_error (error, VKA_ERROR, VKA_ERROR_IO, "cannot read %s: %s", disp,
+                   g_strerror (read_errno));
+      return NULL;
+    }
+  if (g_file_test (path, G_FILE_TEST_IS_DIR))
+    {
+      g_free (head);
+      g_set_error (error, VKA_ERROR, VKA_ERROR_IO, "%s is a folder, not an image", disp);
+      return NULL;
+    }
+  if (n == 0)
+    {
+      g_free (head);
+      g_set_error (error, VKA_ERROR, VKA_ERROR_FILE_FORMAT, "%s is empty (0 bytes)", disp);
+      return NULL;
+    }
+  if (incomplete)
+    {
+      g_free (head);
+      g_set_error (error, VKA_ERROR, VKA_ERROR_FILE_FORMAT, "%s is corrupt: %s", disp,
+                   incomplete);
+      return NULL;
+    }
+  int orientation = is_jpeg (head, n) ? jpeg_orientation (head, n) : 1;
+  g_free (head);
+
+  ensure_gegl ();
+  GeglNode *graph = gegl_node_new ();
+  GeglNode *load = gegl_node_new_child (graph, "operation", "gegl:load", "path", path, NULL);
+  GeglBuffer *buffer = NULL;
+  GeglNode *sink = gegl_node_new_child (graph, "operation", "gegl:buffer-sink",
+                                        "buffer", &buffer, NULL);
+  gegl_node_link (load, sink);
+  gegl_node_process (sink);
+  g_object_unref (graph);
+
+  GeglRectangle r = buffer ? *gegl_buffer_get_extent (buffer) : (GeglRectangle) { 0 };
+  if (!buffer || r.width <= 0 || r.height <= 0)
+    {
+      g_clear_object (&buffer);
+      g_set_error (error, VKA_ERROR, VKA_ERROR_FILE_FORMAT,
+                   "%s is not an image that can be read (corrupt, empty or an "
+                   "unsupported format)", disp);
+      return NULL;
+    }
+  const Babl *fmt = gegl_buffer_get_format (buffer);
+  int components = babl_format_get_n_components (fmt);
+  gboolean alpha = babl_format_has_alpha (fmt);
+  int colour = components - (alpha ? 1 : 0);
+  gboolean gray = colour == 1;
+  int bits = babl_format_get_bytes_per_pixel (fmt) * 8 / MAX (components, 1);
+  const char *want = gray ? (alpha ? "Y'A float" : "Y' float")
+                          : (alpha ? "R'G'B'A float" : "R'G'B' float");
+  VkaImage *image = vka_image_new (r.width, r.height, (gray ? 1 : 3) + (alpha ? 1 : 0),
+                                   error);
+  if (image)
+    gegl_buffer_get (buffer, &r, 1.0, babl_format (want), image->pixels,
+                     GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
+  g_object_unref (buffer);
+  if (!image)
+    return NULL;
+  image = apply_orientation (image, orientation, error);
+  if (image && info)
+    *info = (VkaImageInfo) { bits, alpha, orientation };
+  return image;
+}
+
+/* ---- Saving ----------------------------------------------------------------- */
+
+static const char *
+save_operation (const char *path)
+{
+  const char *dot = strrchr (path, '.');
+  const char *slash = strrchr (path, G_DIR_SEPARATOR);
+  if (!dot || (slash && dot < slash))
+    return NULL;
+  static const struct { const char *ext, *op; } table[] = {
+    { ".png", "gegl:png-save" }, { ".jpg", "gegl:jpg-save" },
+    { ".jpeg", "gegl:jpg-save" }, { ".tif", "gegl:tiff-save" },
+    { ".tiff", "gegl:tiff-save" }, { ".webp", "gegl:webp-save" },
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS (table); i++)
+    if (g_ascii_strcasecmp (dot, table[i].ext) == 0)
+      return table[i].op;
+  return NULL;
+}
+
+gboolean
+vka_image_save_supported (const char *path)
+{
+  return save_operation (path) != NULL;
+}
+
+gboolean
+vka_image_save (const VkaImage *image, const char *path, GError **error)
+{
+  g_autofree char *disp = g_filename_display_name (path);
+  const char *op = save_operation (path);
+  if (!op)
+    {
+      g_set_error (error, VKA_ERROR, VKA_ERROR_INVALID_ARGUMENT,
+                   "%s: unknown image type (use .png, .jpg, .tif or .webp)", disp);
+      return FALSE;
+    }
+  ensure_gegl ();
+  gboolean is_jpg = strcmp (op, "gegl:jpg-save") == 0;
+  int ch = image->channels;
+  gboolean alpha = (ch == 2 || ch == 4) && !is_jpg;
+  gboolean gray = ch <= 2;
+  int out_ch = (gray ? 1 : 3) + (alpha ? 1 : 0);
+  gsize npix = (gsize) image->width * image->height;
+  guint8 *bytes = g_try_malloc (npix * out_ch);
+  if (!bytes)
+    {
+      g_set_error (error, VKA_ERROR, VKA_ERROR_OUT_OF_MEMORY,
+                   "%s: no memory for a %d×%d image", disp, image->width, image->height);
+      return FALSE;
+    }
+  for (gsize i = 0; i < npix; i++)
+    for (int c = 0; c < out_ch; c++)
+      {
+        int src_c = alpha && c == out_ch - 1 ? ch - 1 : c;
+        float v = image->pixels[i * ch + src_c];
+        v = isnan (v) ? 0.0f : CLAMP (v, 0.0f, 1.0f);
+        bytes[i * out_ch + c] = (guint8) (v * 255.0f + 0.5f);
+      }
+  const char *fmt_name = gray ? (alpha ? "Y'A u8" : "Y' u8")
+                              : (alpha ? "R'G'B'A u8" : "R'G'B' u8");
+  GeglRectangle r = { 0, 0, image->width, image->height };
+  GeglBuffer *buffer = gegl_buffer_linear_new_from_data (bytes, babl_format (fmt_name), &r,
+                                                         image->width * out_ch, NULL, NULL);
+
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autofree char *base = g_path_get_basename (path);
+  g_autofree char *tmpl = g_strdup_printf ("%s" G_DIR_SEPARATOR_S ".%s.XXXXXX", dir, base);
+  int fd = g_mkstemp (tmpl);
+  if (fd < 0)
+    {
+      int e = errno;
+      g_object_unref (buffer);
+      g_free (bytes);
+      g_set_error (error, VKA_ERROR, VKA_ERROR_IO, "cannot write %s: %s", disp,
+                   g_strerror (e));
+      return FALSE;
+    }
+  close (fd);
+
+  GeglNode *graph = gegl_node_new ();
+  GeglNode *src = gegl_node_new_child (graph, "operation", "gegl:buffer-source",
+                                       "buffer", buffer, NULL);
+  GeglNode *save = gegl_node_new_child (graph, "operation", op, "path", tmpl, NULL);
+  if (is_jpg)
+    gegl_node_set (save, "quality", 95, NULL);
+  else if (strcmp (op, "gegl:png-save") == 0)
+    gegl_node_set (save, "bitdepth", 8, NULL);
+  gegl_node_link (src, save);
+  gegl_node_process (save);
+  g_object_unref (graph);
+  g_object_unref (buffer);
+  g_free (bytes);
+
+  GStatBuf st;
+  if (g_stat (tmpl, &st) != 0 || st.st_size == 0)
+    {
+      g_unlink (tmpl);
+      g_set_error (error, VKA_ERROR, VKA_ERROR_IO, "cannot write %s: the %s encoder failed",
+                   disp, op);
+      return FALSE;
+    }
+  if (g_rename (tmpl, path) != 0)
+    {
+      int e = errno;
+      g_unlink (tmpl);
+      g_set_error (error, VKA_ERROR, VKA_ERROR_IO, "cannot write %s: %s", disp,
+                   g_strerror (e));
+      return FALSE;
+    }
+  /* mkstemp made the file 0600; give it the usual permissions. */
+  mode_t mask = umask (0);
+  umask (mask);
+  g_chmod (path, 0666 & ~mask);
+  return TRUE;
+}

@@ -1,0 +1,580 @@
+/* test-cli.c — vk-adain end to end against golden outputs of the reference
+ * PyTorch maths (made by make_golden.py on a small random-weight network),
+ * the PIL resize emulation, colour preservation, and bad inputs: each
+ * failure exits non-zero with one line naming the file, leaves no output
+ * (no temporary file either) and leaves the inputs as they were.
+ *
+ * Environment (set by meson): VKA_CLI = the vk-adain executable,
+ * VKA_GOLDEN = tests/cli/golden.
+ */
+#include "vka.h"
+#include "vka-color.h"
+#include "vka-imageio.h"
+
+#include <gegl.h>
+#include <glib/gstdio.h>
+#include <math.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char *golden_dir;
+static const char *cli;
+static char *tmp_root;
+
+static char *
+golden (const char *name)
+{
+  return g_build_filename (golden_dir, name, NULL);
+}
+
+/* "VKAG" + int32 w, h, c + float32 pixels. */
+static VkaImage *
+read_golden (const char *name)
+{
+  g_autofree char *p = golden (name);
+  g_autofree char *data = NULL;
+  gsize n;
+  g_assert_true (g_file_get_contents (p, &data, &n, NULL));
+  g_assert_cmpuint (n, >=, 16);
+  g_assert_cmpmem (data, 4, "VKAG", 4);
+  gint32 dims[3];
+  memcpy (dims, data + 4, sizeof dims);
+  VkaImage *im = vka_image_new (dims[0], dims[1], dims[2], NULL);
+  g_assert_nonnull (im);
+  g_assert_cmpuint (n, ==, 16 + sizeof (float) * dims[0] * dims[1] * dims[2]);
+  memcpy (im->pixels, data + 16, n - 16);
+  return im;
+}
+
+/* PSNR over the first 3 channels (peak 1). */
+static double
+psnr_rgb (const VkaImage *ref, const VkaImage *got, double *max_diff)
+{
+  g_assert_cmpint (ref->width, ==, got->width);
+  g_assert_cmpint (ref->height, ==, got->height);
+  double se = 0, mx = 0;
+  gsize n = (gsize) ref->width * ref->height;
+  for (gsize i = 0; i < n; i++)
+    for (int c = 0; c < 3; c++)
+      {
+        double d = ref->pixels[i * ref->channels + c] - got->pixels[i * got->channels + c];
+        se += d * d;
+        mx = MAX (mx, fabs (d));
+      }
+  *max_diff = mx;
+  double mse = se / (n * 3);
+  return mse > 0 ? 10 * log10 (1 / mse) : 999;
+}
+
+typedef struct
+{
+  int    status;
+  char  *err;
+} Result;
+
+static Result
+run_cli (const char *const *args)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_ptr_array_add (argv, (char *) cli);
+  for (int i = 0; args[i]; i++)
+    g_ptr_array_add (argv, (char *) args[i]);
+  g_ptr_array_add (argv, NULL);
+  Result r = { 0 };
+  g_autoptr (GError) error = NULL;
+  int wait_status;
+  g_assert_true (g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_STDOUT_TO_DEV_NULL,
+                               NULL, NULL, NULL, &r.err, &wait_status, &error));
+  r.status = g_spawn_check_wait_status (wait_status, NULL) ? 0 : 1;
+  return r;
+}
+
+static char *
+fresh_dir (const char *name)
+{
+  char *d = g_build_filename (tmp_root, name, NULL);
+  g_assert_cmpint (g_mkdir_with_parents (d, 0755), ==, 0);
+  return d;
+}
+
+static guint
+dir_count (const char *path)
+{
+  g_autoptr (GDir) d = g_dir_open (path, 0, NULL);
+  guint n = 0;
+  if (d)
+    while (g_dir_read_name (d))
+      n++;
+  return n;
+}
+
+/* ---- golden cases -------------------------------------------------------- */
+
+typedef struct
+{
+  const char *name;
+  const char *content;
+  const char *args[12];   /* extra arguments; "{S2}" becomes style2.png */
+} Case;
+
+static const Case cases[] = {
+  { "plain", "content.png", { "--content-size", "24", "--style-size", "20" } },
+  { "alpha", "content.png", { "--content-size", "24", "--style-size", "20", "--alpha", "0.5" } },
+  { "mix", "content.png", { "--content-size", "24", "--style-size", "20", "--style-weights", "1,3" } },
+  { "coral", "content.png", { "--content-size", "24", "--style-size", "20", "--preserve-color" } },
+  { "luminance", "content.png", { "--content-size", "24", "--style-size", "20", "--preserve-color=luminance" } },
+  { "crop", "content.png", { "--content-size", "20", "--style-size", "16", "--crop" } },
+  { "odd", "content.png", { "--content-size", "0", "--style-size", "0" } },
+  { "upscale", "content.png", { "--content-size", "40", "--style-size", "36" } },
+  { "gray", "gray.png", { "--content-size", "0", "--style-size", "0" } },
+  { "rgba", "rgba.png", { "--content-size", "0", "--style-size", "0" } },
+};
+
+static void
+test_golden (gconstpointer data)
+{
+  const Case *c = data;
+  g_autofree char *dir = fresh_dir (c->name);
+  g_autofree char *out = g_build_filename (dir, "out.png", NULL);
+  g_autofree char *vgg = golden ("vgg.pth"), *dec = golden ("decoder.pth");
+  g_autofree char *content = golden (c->content);
+  g_autofree char *style = golden ("style.png");
+  g_autofree char *style2 = golden ("style2.png");
+  g_autofree char *mix = g_strdup_printf ("%s,%s", style, style2);
+  const char *args[32] = { "--vgg", vgg, "--decoder", dec, "--content", content,
+                           "--style", strcmp (c->name, "mix") ? style : mix,
+                           "-o", out, "--quiet" };
+  int n = 11;
+  for (int i = 0; c->args[i]; i++)
+    args[n++] = c->args[i];
+  Result r = run_cli (args);
+  if (r.status)
+    g_test_message ("stderr: %s", r.err);
+  g_assert_cmpint (r.status, ==, 0);
+  g_free (r.err);
+
+  g_autoptr (VkaImage) got = vka_image_load (out, NULL, NULL);
+  g_assert_nonnull (got);
+  g_autofree char *gname = g_strconcat (c->name, ".f32", NULL);
+  g_autoptr (VkaImage) ref = read_golden (gname);
+  double max_diff;
+  double p = psnr_rgb (ref, got, &max_diff);
+  g_test_message ("%s: %dx%d PSNR %.1f dB, max |diff| %.4f", c->name, got->width,
+                  got->height, p, max_diff);
+  g_print ("# %s: PSNR %.1f dB, max |diff| %.4f\n", c->name, p, max_diff);
+  g_assert_cmpfloat (p, >=, 45.0);
+
+  if (strcmp (c->name, "rgba") == 0)
+    {
+      /* Alpha is the content's, untouched by the stylisation. */
+      g_autoptr (VkaImage) in = vka_image_load (content, NULL, NULL);
+      g_assert_cmpint (got->channels, ==, 4);
+      for (gsize i = 0; i < (gsize) in->width * in->height; i++)
+        g_assert_cmpfloat (fabsf (got->pixels[i * 4 + 3] - in->pixels[i * 4 + 3]), <, 1e-6);
+    }
+}
+
+/* ---- resize and colour --------------------------------------------------- */
+
+static void
+test_resize_pil (void)
+{
+  g_autofree char *p = golden ("content.png");
+  g_autoptr (VkaImage) in = vka_image_load (p, NULL, NULL);
+  g_assert_nonnull (in);
+  static const int sizes[] = { 24, 13, 40, 5 };
+  for (gsize k = 0; k < G_N_ELEMENTS (sizes); k++)
+    {
+      g_autofree char *name = g_strdup_printf ("resize%d.f32", sizes[k]);
+      g_autoptr (VkaImage) ref = read_golden (name);
+      g_autoptr (VkaImage) got = vka_image_resize_shorter (in, sizes[k], TRUE, NULL);
+      g_autoptr (VkaImage) flt = vka_image_resize_shorter (in, sizes[k], FALSE, NULL);
+      g_assert_cmpint (got->width, ==, ref->width);
+      g_assert_cmpint (got->height, ==, ref->height);
+      double m8 = 0, mf = 0;
+      for (gsize i = 0; i < (gsize) ref->width * ref->height * 3; i++)
+        {
+          m8 = MAX (m8, fabs (ref->pixels[i] - got->pixels[i]));
+          mf = MAX (mf, fabs (ref->pixels[i] - flt->pixels[i]));
+        }
+      g_print ("# resize to %d: 8-bit max |diff| %.6f, float max |diff| %.6f\n", sizes[k],
+               m8, mf);
+      g_assert_cmpfloat (m8, <, 1e-6);          /* PIL's pixels exactly */
+      g_assert_cmpfloat (mf, <=, 1.0 / 255 + 1e-6);  /* within PIL's rounding */
+    }
+}
+
+static void
+test_crop_round_half_even (void)
+{
+  g_autoptr (VkaImage) im = vka_image_new (7, 4, 1, NULL);
+  for (int i = 0; i < 28; i++)
+    im->pixels[i] = i;
+  /* (7−2)/2 = 2.5 → 2 (Python round), (4−2)/2 = 1. */
+  g_autoptr (VkaImage) c = vka_image_center_crop (im, 2, NULL);
+  g_assert_cmpfloat (c->pixels[0], ==, 1 * 7 + 2);
+}
+
+static void
+test_luminance_keeps_chroma (void)
+{
+  g_autoptr (VkaImage) content = vka_image_new (2, 1, 3, NULL);
+  g_autoptr (VkaImage) out = vka_image_new (2, 1, 4, NULL);
+  const float c[6] = { 0.2f, 0.5f, 0.7f, 0.9f, 0.1f, 0.3f };
+  const float o[8] = { 0.6f, 0.6f, 0.6f, 0.25f, 0.3f, 0.2f, 0.1f, 0.75f };
+  memcpy (content->pixels, c, sizeof c);
+  memcpy (out->pixels, o, sizeof o);
+  g_assert_true (vka_color_luminance (out, content, NULL));
+  /* First pixel: Y(out) = 0.6, so the result is content + (0.6 − Y(content)). */
+  float yc = 0.299f * 0.2f + 0.587f * 0.5f + 0.114f * 0.7f;
+  g_assert_cmpfloat (fabsf (out->pixels[0] - (0.2f + 0.6f - yc)), <, 1e-6);
+  g_assert_cmpfloat (fabsf (out->pixels[3] - 0.25f), <, 1e-7);  /* alpha untouched */
+}
+
+/* ---- EXIF orientation and 16-bit ---------------------------------------- */
+
+static void
+test_save_formats (void)
+{
+  g_autofree char *dir = fresh_dir ("formats");
+  g_autoptr (VkaImage) im = vka_image_new (5, 3, 4, NULL);
+  for (int i = 0; i < 60; i++)
+    im->pixels[i] = (i % 17) / 16.0f;
+  const char *exts[] = { "png", "tif", "webp", "jpg" };
+  for (gsize k = 0; k < G_N_ELEMENTS (exts); k++)
+    {
+      g_autofree char *p = g_strdup_printf ("%s/x.%s", dir, exts[k]);
+      g_autoptr (GError) error = NULL;
+      g_assert_true (vka_image_save (im, p, &error));
+      VkaImageInfo info;
+      g_autoptr (VkaImage) back = vka_image_load (p, &info, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (back->width, ==, 5);
+      g_assert_cmpint (back->height, ==, 3);
+      g_assert_cmpint (back->channels, ==, strcmp (exts[k], "jpg") ? 4 : 3);
+      if (strcmp (exts[k], "png") == 0 || strcmp (exts[k], "tif") == 0)
+        for (int i = 0; i < 60; i++)
+          g_assert_cmpfloat (fabsf (back->pixels[i] - im->pixels[i]), <=, 0.5f / 255 + 1e-6);
+    }
+  g_assert_cmpuint (dir_count (dir), ==, 4);   /* no temporary files left */
+}
+
+static void
+test_exif_orientation (void)
+{
+  g_autofree char *p = golden ("exif6.jpg");
+  VkaImageInfo info;
+  g_autoptr (VkaImage) im = vka_image_load (p, &info, NULL);
+  g_assert_nonnull (im);
+  g_assert_cmpint (info.orientation, ==, 6);
+  g_assert_cmpint (im->width, ==, 8);
+  g_assert_cmpint (im->height, ==, 16);
+  g_assert_cmpfloat (im->pixels[0], >, 0.6f);                         /* red on top */
+  g_assert_cmpfloat (im->pixels[(gsize) (16 * 8 - 1) * 3 + 2], >, 0.6f); /* blue below */
+}
+
+/* ---- bad input ------------------------------------------------------------ */
+
+typedef struct
+{
+  const char *name;
+  const char *expect;   /* in the error line */
+} Bad;
+
+static char *
+write_file (const char *dir, const char *name, const void *data, gsize n)
+{
+  char *p = g_build_filename (dir, name, NULL);
+  g_assert_true (g_file_set_contents (p, data, n, NULL));
+  return p;
+}
+
+static char *
+checksum (const char *path)
+{
+  g_autofree char *data = NULL;
+  gsize n = 0;
+  if (!g_file_get_contents (path, &data, &n, NULL))
+    return g_strdup ("missing");
+  return g_compute_checksum_for_data (G_CHECKSUM_SHA256, (const guchar *) data, n);
+}
+
+static void
+expect_failure (const char *const *args, const char *must_name, const char *out_dir,
+                const char *const *inputs)
+{
+  g_autoptr (GPtrArray) sums = g_ptr_array_new_with_free_func (g_free);
+  for (int i = 0; inputs[i]; i++)
+    g_ptr_array_add (sums, checksum (inputs[i]));
+  Result r = run_cli (args);
+  g_test_message ("stderr: %s", r.err);
+  g_print ("# error line: %s", r.err);
+  g_assert_cmpint (r.status, !=, 0);
+  g_assert_nonnull (strstr (r.err, must_name));
+  g_assert_true (g_str_has_prefix (r.err, "vk-adain: "));
+  g_assert_cmpint (strchr (r.err, '\n') - r.err + 1, ==, (int) strlen (r.err)); /* one line */
+  if (out_dir)
+    g_assert_cmpuint (dir_count (out_dir), ==, 0);
+  for (int i = 0; inputs[i]; i++)
+    {
+      g_autofree char *now = checksum (inputs[i]);
+      g_assert_cmpstr (now, ==, sums->pdata[i]);
+    }
+  g_free (r.err);
+}
+
+static void
+test_bad_inputs (void)
+{
+  g_autofree char *dir = fresh_dir ("bad");
+  g_autofree char *out = fresh_dir ("bad-out");
+  g_autofree char *vgg = golden ("vgg.pth"), *dec = golden ("decoder.pth");
+  g_autofree char *content = golden ("content.png"), *style = golden ("style.png");
+  g_autofree char *missing = g_build_filename (dir, "missing.png", NULL);
+  g_autofree char *empty = write_file (dir, "empty.png", "", 0);
+  g_autofree char *png_head = NULL;
+  gsize n;
+  g_assert_true (g_file_get_contents (content, &png_head, &n, NULL));
+  g_autofree char *truncated = write_file (dir, "truncated.png", png_head, 60);
+  g_autofree char *garbage = write_file (dir, "garbage.jpg", "\xff\xd8\xff\xe0 not a jpeg at all", 22);
+  g_autofree char *empty_dir = fresh_dir ("bad/empty-styles");
+  g_autofree char *a_file = write_file (dir, "notadir", "x", 1);
+  g_autofree char *under_file = g_build_filename (a_file, "sub", NULL);
+  const char *inputs[] = { content, style, empty, truncated, garbage, NULL };
+
+#define RUN(C, S, MUST, ...) do { \
+    const char *args[] = { "--vgg", vgg, "--decoder", dec, "--content", C, "--style", S, \
+                           "--quiet", __VA_ARGS__, NULL }; \
+    expect_failure (args, MUST, out, inputs); } while (0)
+
+  RUN (missing, style, "missing.png", "--output", out);
+  RUN (content, missing, "missing.png", "--output", out);
+  RUN (empty, style, "empty.png", "--output", out);
+  RUN (truncated, style, "truncated.png", "--output", out);
+  RUN (content, garbage, "garbage.jpg", "--output", out);
+  RUN (content, empty_dir, "empty-styles", "--output", out);
+  RUN (content, style, "notadir", "--output", under_file);
+  g_autofree char *into_file = g_build_filename (under_file, "x.png", NULL);
+  RUN (content, style, "notadir", "-o", into_file);
+  /* -o pointing at an input never overwrites it. */
+  RUN (content, style, "content.png", "-o", content);
+  {
+    const char *args[] = { "--vgg", missing, "--decoder", dec, "--content", content,
+                           "--style", style, "--quiet", "--output", out, NULL };
+    expect_failure (args, "missing.png", out, inputs);
+  }
+  if (getuid () != 0)
+    {
+      g_autofree char *ro = fresh_dir ("read-only");
+      g_chmod (ro, 0555);
+      RUN (content, style, "read-only", "--output", ro);
+      g_autofree char *unreadable = write_file (dir, "unreadable.png", png_head, n);
+      g_chmod (unreadable, 0);
+      RUN (unreadable, style, "unreadable.png", "--output", out);
+      g_chmod (ro, 0755);
+    }
+  else
+    g_test_message ("running as root: read-only folder and unreadable file not tested");
+#undef RUN
+}
+
+/* --save-style writes the statistics; using them as --style gives the same
+ * picture as the style image. A style folder stylises with each style. */
+static void
+test_save_style_and_folder (void)
+{
+  g_autofree char *dir = fresh_dir ("stats");
+  g_autofree char *styles = fresh_dir ("stats/styles");
+  g_autofree char *vgg = golden ("vgg.pth"), *dec = golden ("decoder.pth");
+  g_autofree char *content = golden ("content.png"), *style = golden ("style.png");
+  g_autofree char *stats = g_build_filename (dir, "style.safetensors", NULL);
+  g_autofree char *a = g_build_filename (dir, "a.png", NULL);
+  g_autofree char *b = g_build_filename (dir, "b.png", NULL);
+  {
+    const char *args[] = { "--vgg", vgg, "--decoder", dec, "--content", content, "--style",
+                           style, "--save-style", stats, "-o", a, "--quiet",
+                           "--content-size", "24", "--style-size", "20", NULL };
+    Result r = run_cli (args);
+    g_assert_cmpint (r.status, ==, 0);
+    g_free (r.err);
+  }
+  {
+    const char *args[] = { "--vgg", vgg, "--decoder", dec, "--content", content, "--style",
+                           stats, "-o", b, "--quiet", "--content-size", "24", NULL };
+    Result r = run_cli (args);
+    g_assert_cmpint (r.status, ==, 0);
+    g_free (r.err);
+  }
+  g_autofree char *ca = checksum (a), *cb = checksum (b);
+  g_assert_cmpstr (ca, ==, cb);
+
+  g_autofree char *s1 = g_build_filename (styles, "one.png", NULL);
+  g_autofree char *s2 = g_build_filename (styles, "two.png", NULL);
+  g_autofree char *style2 = golden ("style2.png");
+  g_autofree char *d1 = NULL, *d2 = NULL;
+  gsize n1, n2;
+  g_assert_true (g_file_get_contents (style, &d1, &n1, NULL));
+  g_assert_true (g_file_get_contents (style2, &d2, &n2, NULL));
+  g_assert_true (g_file_set_contents (s1, d1, n1, NULL));
+  g_assert_true (g_file_set_contents (s2, d2, n2, NULL));
+  g_autofree char *outdir = g_build_filename (dir, "out", NULL);
+  const char *args[] = { "--vgg", vgg, "--decoder", dec, "--content", content, "--style",
+                         styles, "--output", outdir, "--save-ext", "png", "--quiet",
+                         "--content-size", "24", "--style-size", "20", NULL };
+  Result r = run_cli (args);
+  g_assert_cmpint (r.status, ==, 0);
+  g_free (r.err);
+  g_autofree char *o1 = g_build_filename (outdir, "content_stylized_one.png", NULL);
+  g_autofree char *o2 = g_build_filename (outdir, "content_stylized_two.png", NULL);
+  g_assert_true (g_file_test (o1, G_FILE_TEST_IS_REGULAR));
+  g_assert_true (g_file_test (o2, G_FILE_TEST_IS_REGULAR));
+  g_assert_cmpuint (dir_count (outdir), ==, 2);
+}
+
+static VkaImage *
+load_or_fail (const char *path)
+{
+  g_autoptr (GError) error = NULL;
+  VkaImage *im = vka_image_load (path, NULL, &error);
+  g_assert_no_error (error);
+  return im;
+}
+
+/* --mask: all white is the first style alone (and a mask of another size is
+ * resized, with a note); half white differs from both styles alone; --tile
+ * gives the untiled picture. */
+static void
+test_mask_and_tile (void)
+{
+  g_autofree char *dir = fresh_dir ("mask");
+  g_autofree char *vgg = golden ("vgg.pth"), *dec = golden ("decoder.pth");
+  g_autofree char *content = golden ("content.png"), *style = golden ("style.png");
+  g_autofree char *style2 = golden ("style2.png");
+  g_autofree char *both = g_strdup_printf ("%s,%s", style, style2);
+  g_autofree char *white = g_build_filename (dir, "white.png", NULL);
+  g_autofree char *half = g_build_filename (dir, "half.png", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VkaImage) c = load_or_fail (content);
+  g_autoptr (VkaImage) w = vka_image_new (c->width + 5, c->height + 3, 1, NULL);
+  g_autoptr (VkaImage) h = vka_image_new (c->width, c->height, 1, NULL);
+  for (int i = 0; i < w->width * w->height; i++)
+    w->pixels[i] = 1.0f;
+  for (int i = 0; i < h->width * h->height; i++)
+    h->pixels[i] = i % h->width < h->width / 2 ? 1.0f : 0.0f;
+  g_assert_true (vka_image_save (w, white, &error));
+  g_assert_true (vka_image_save (h, half, &error));
+  g_assert_no_error (error);
+
+  g_autofree char *only1 = g_build_filename (dir, "only1.png", NULL);
+  g_autofree char *only2 = g_build_filename (dir, "only2.png", NULL);
+  g_autofree char *masked1 = g_build_filename (dir, "masked1.png", NULL);
+  g_autofree char *halved = g_build_filename (dir, "halved.png", NULL);
+  const char *runs[][4] = { { style, NULL, only1, NULL }, { style2, NULL, only2, NULL },
+                            { both, white, masked1, NULL }, { both, half, halved, NULL } };
+  for (guint i = 0; i < G_N_ELEMENTS (runs); i++)
+    {
+      const char *args[] = { "--vgg", vgg, "--decoder", dec, "--content", content,
+                             "--style", runs[i][0], "-o", runs[i][2], "--content-size", "0",
+                             "--style-size", "0", runs[i][1] ? "--mask" : NULL, runs[i][1],
+                             NULL };
+      Result r = run_cli (args);
+      g_assert_cmpint (r.status, ==, 0);
+      if (runs[i][1] == white)
+        g_assert_nonnull (strstr (r.err, "resized to the content's"));
+      g_free (r.err);
+    }
+  g_autoptr (VkaImage) a = load_or_fail (only1), b = load_or_fail (only2);
+  g_autoptr (VkaImage) m = load_or_fail (masked1), hv = load_or_fail (halved);
+  double mx;
+  g_assert_cmpfloat (psnr_rgb (a, m, &mx), >=, 60);
+  g_test_message ("half mask vs style 1: %.1f dB, vs style 2: %.1f dB",
+                  psnr_rgb (a, hv, &mx), psnr_rgb (b, hv, &mx));
+  g_assert_cmpfloat (psnr_rgb (a, hv, &mx), <, 50);
+  g_assert_cmpfloat (psnr_rgb (b, hv, &mx), <, 50);
+
+  /* a mask needs two styles */
+  {
+    const char *args[] = { "--vgg", vgg, "--decoder", dec, "--content", content, "--style",
+                           style, "--mask", half, "-o", only1, NULL };
+    Result r = run_cli (args);
+    g_assert_cmpint (r.status, !=, 0);
+    g_assert_nonnull (strstr (r.err, "--mask needs exactly two styles"));
+    g_free (r.err);
+  }
+
+  /* tiles: a picture several tiles wide */
+  g_autofree char *big = g_build_filename (dir, "big.png", NULL);
+  g_autoptr (VkaImage) bi = vka_image_new (300, 260, 3, NULL);
+  for (int y = 0; y < 260; y++)
+    for (int x = 0; x < 300; x++)
+      for (int k = 0; k < 3; k++)
+        bi->pixels[(y * 300 + x) * 3 + k] = 0.5f + 0.45f * sinf (x * 0.05f * (k + 1) + y * 0.031f);
+  g_assert_true (vka_image_save (bi, big, &error));
+  g_autofree char *untiled = g_build_filename (dir, "untiled.png", NULL);
+  g_autofree char *tiled = g_build_filename (dir, "tiled.png", NULL);
+  const char *outs[2] = { untiled, tiled };
+  for (int i = 0; i < 2; i++)
+    {
+      const char *args[] = { "--vgg", vgg, "--decoder", dec, "--content", big, "--style",
+                             style, "-o", outs[i], "--content-size", "0", "--quiet",
+                             i ? "--tile" : NULL, "64", NULL };
+      Result r = run_cli (args);
+      g_assert_cmpint (r.status, ==, 0);
+      g_free (r.err);
+    }
+  g_autoptr (VkaImage) u = load_or_fail (untiled), t = load_or_fail (tiled);
+  double db = psnr_rgb (u, t, &mx);
+  g_test_message ("--tile 64 vs untiled: %.1f dB", db);
+  g_assert_cmpfloat (db, >=, 40);
+}
+
+static gboolean
+rm_rf (const char *path)
+{
+  if (g_file_test (path, G_FILE_TEST_IS_DIR) && !g_file_test (path, G_FILE_TEST_IS_SYMLINK))
+    {
+      g_chmod (path, 0755);
+      GDir *d = g_dir_open (path, 0, NULL);
+      const char *name;
+      while (d && (name = g_dir_read_name (d)))
+        {
+          g_autofree char *child = g_build_filename (path, name, NULL);
+          rm_rf (child);
+        }
+      if (d)
+        g_dir_close (d);
+      return g_rmdir (path) == 0;
+    }
+  return g_unlink (path) == 0;
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  golden_dir = g_getenv ("VKA_GOLDEN");
+  cli = g_getenv ("VKA_CLI");
+  g_assert_nonnull (golden_dir);
+  g_assert_nonnull (cli);
+  tmp_root = g_dir_make_tmp ("vk-adain-cli-XXXXXX", NULL);
+  g_assert_nonnull (tmp_root);
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/cli/golden/%s", cases[i].name);
+      g_test_add_data_func (path, &cases[i], test_golden);
+    }
+  g_test_add_func ("/cli/resize/pil", test_resize_pil);
+  g_test_add_func ("/cli/resize/crop-round-half-even", test_crop_round_half_even);
+  g_test_add_func ("/cli/color/luminance", test_luminance_keeps_chroma);
+  g_test_add_func ("/cli/imageio/formats", test_save_formats);
+  g_test_add_func ("/cli/imageio/exif-orientation", test_exif_orientation);
+  g_test_add_func ("/cli/bad-inputs", test_bad_inputs);
+  g_test_add_func ("/cli/save-style-and-folder", test_save_style_and_folder);
+  g_test_add_func ("/cli/mask-and-tile", test_mask_and_tile);
+  int status = g_test_run ();
+  rm_rf (tmp_root);
+  g_free (tmp_root);
+  gegl_exit ();
+  return status;
+}
