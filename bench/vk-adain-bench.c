@@ -2,10 +2,14 @@
  * 64/128/256/512) at N×N: per-layer time and GFLOP/s, then whole
  * stylisations (content and style encoded each time).
  *
- *   vk-adain-bench [--size N] [--reps R] [--device D] */
+ *   vk-adain-bench [--size N] [--reps R] [--device D] [--threads T]
+ *
+ * --device cpu times the oneDNN CPU backend ($VKA_CPU_VERBOSE=1 prints the
+ * algorithm it measured and chose per convolution). */
 #include "context-private.h"
 #include "stylize-private.h"
 #include "vulkan/vk-private.h"
+#include "cpu/cpu-backend.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -56,12 +60,15 @@ compare_double (const void *a, const void *b)
 int
 main (int argc, char **argv)
 {
-  int size = 256, reps = 3;
+  int size = 256, reps = 3, threads = 0;
   g_autofree char *device = NULL;
   GOptionEntry entries[] = {
     { "size", 0, 0, G_OPTION_ARG_INT, &size, "Image side in pixels (default 256)", "N" },
     { "reps", 0, 0, G_OPTION_ARG_INT, &reps, "Repetitions (default 3)", "R" },
-    { "device", 0, 0, G_OPTION_ARG_STRING, &device, "Device index or name substring", "D" },
+    { "device", 0, 0, G_OPTION_ARG_STRING, &device,
+      "Device index, name substring, or \"cpu\"", "D" },
+    { "threads", 0, 0, G_OPTION_ARG_INT, &threads,
+      "CPU backend threads (default 0: all cores)", "T" },
     { NULL }
   };
   g_autoptr (GOptionContext) opts = g_option_context_new ("— time the AdaIN network");
@@ -73,7 +80,7 @@ main (int argc, char **argv)
       return 2;
     }
 
-  VkaContextOptions copts = { .device = device };
+  VkaContextOptions copts = { .device = device, .threads = threads };
   g_autoptr (VkaContext) ctx = vka_context_new (&copts, &error);
   if (!ctx)
     {
@@ -168,7 +175,12 @@ main (int argc, char **argv)
       runs[r] = (g_get_monotonic_time () - start) / 1e6;
     }
   qsort (runs, reps, sizeof (double), compare_double);
-  g_print ("peak device memory: %.1f MiB\n", vka_vk_backend_peak_bytes (backend) / 1048576.0);
+  if (g_str_equal (backend->ops->name, "vulkan"))
+    g_print ("peak device memory: %.1f MiB\n",
+             vka_vk_backend_peak_bytes (backend) / 1048576.0);
+  else if (g_str_equal (backend->ops->name, "cpu"))
+    g_print ("peak tensor memory: %.1f MiB\n",
+             vka_cpu_backend_peak_bytes (backend) / 1048576.0);
   g_print ("stylize %dx%d: median %.3f s\n", size, size, runs[reps / 2]);
   g_free (runs);
   g_array_unref (t.times);

@@ -31,7 +31,7 @@ typedef struct
   char        *vgg, *decoder, *content, *style, *style_weights, *preserve;
   char        *output_dir, *output_file, *save_ext, *save_style, *device, *mask;
   double       alpha;
-  int          content_size, style_size, tile;
+  int          content_size, style_size, tile, threads;
   gboolean     crop, list_devices, quiet;
   VkaColorMode color;
   gboolean     progress;
@@ -524,8 +524,9 @@ run (int argc, char **argv)
     { "save-style", 0, 0, G_OPTION_ARG_FILENAME, &o.save_style, "Save the style's (or mix's) statistics to FILE", "FILE" },
     { "mask", 0, 0, G_OPTION_ARG_FILENAME, &o.mask, "Spatial control: where the mask is white the first of two styles applies, elsewhere the second", "FILE" },
     { "tile", 0, 0, G_OPTION_ARG_INT, &o.tile, "Tile side in pixels for large pictures (default 0: from the device's memory)", "N" },
-    { "device", 0, 0, G_OPTION_ARG_STRING, &o.device, "Device index or name substring", "D" },
-    { "list-devices", 0, 0, G_OPTION_ARG_NONE, &o.list_devices, "List the Vulkan devices and exit", NULL },
+    { "device", 0, 0, G_OPTION_ARG_STRING, &o.device, "Device: an index, a name substring, or cpu (default: a GPU, else the CPU backend)", "D" },
+    { "threads", 0, 0, G_OPTION_ARG_INT, &o.threads, "Threads of the CPU backend (default 0: all cores)", "N" },
+    { "list-devices", 0, 0, G_OPTION_ARG_NONE, &o.list_devices, "List the devices and exit", NULL },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &o.quiet, "No progress output", NULL },
     G_OPTION_ENTRY_NULL,
   };
@@ -548,7 +549,7 @@ run (int argc, char **argv)
       return 2;
     }
   if (!(o.alpha >= 0 && o.alpha <= 1) || o.content_size < 0 || o.style_size < 0
-      || o.tile < 0)
+      || o.tile < 0 || o.threads < 0)
     {
       g_printerr ("vk-adain: --alpha must be in [0,1] and sizes >= 0\n");
       return 2;
@@ -621,7 +622,7 @@ run (int argc, char **argv)
   /* Model and device. */
   if (!find_model (&o, &error))
     return fail (error);
-  VkaContextOptions copt = { .device = o.device };
+  VkaContextOptions copt = { .device = o.device, .threads = o.threads };
   g_autoptr (VkaContext) context = vka_context_new (&copt, &error);
   if (!context)
     return fail (error);
@@ -714,6 +715,6 @@ main (int argc, char **argv)
 {
   setlocale (LC_ALL, "");
   int status = run (argc, argv);
-  gegl_exit ();
+  vka_imageio_shutdown ();
   return status;
 }

@@ -153,5 +153,8 @@ gboolean vka_check_conv3x3_backward_data (VkaTensor *dout, VkaTensor *weight,
 
 /* The plain-C reference backend (compute/reference/). */
 VkaBackend *vka_reference_backend_new (void);
+/* The oneDNN CPU backend (compute/cpu/); threads 0 = all cores. Fails with
+ * VKA_ERROR_NO_DEVICE in a build without oneDNN. */
+VkaBackend *vka_cpu_backend_new (int threads, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VkaTensor, vka_tensor_free)

@@ -8,7 +8,9 @@ typedef struct
 {
   const char *device;
   gboolean    validation;
-  gboolean    guards;      /* guard words around every tensor (tests) */
+  gboolean    guards;      /* guard words around every tensor (Vulkan; tests) */
+  int         threads;     /* CPU backend; 0 = all cores */
+  gboolean    vulkan_only; /* leave the CPU backend out of the choice (tests) */
 } VkaContextConfig;
 
 VkaContext *vka_context_new_full (const VkaContextConfig *config, GError **error);

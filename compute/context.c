@@ -1,10 +1,13 @@
 /* context.c — a context is one backend on one chosen device. */
 #include "context-private.h"
 #include "vulkan/vk-private.h"
+#include "cpu/cpu-backend.h"
+
+#include <string.h>
 
 struct VkaContext
 {
-  VkaVkInstance *instance;   /* NULL for the reference backend */
+  VkaVkInstance *instance;   /* NULL for the reference and CPU backends */
   VkaBackend    *backend;
   VkaDeviceInfo *info;
 };
@@ -50,17 +53,134 @@ env_flag (const char *name)
   return value && *value && !g_str_equal (value, "0");
 }
 
+/* The devices a context can run on: the Vulkan devices in the loader's
+ * order, then the oneDNN CPU backend (when built). Either part may be
+ * missing; vk_error says why the Vulkan part is. */
+typedef struct
+{
+  VkaVkInstance *instance;
+  GError        *vk_error;
+  GPtrArray     *infos;       /* VkaDeviceInfo*, index = position */
+  int            cpu_index;   /* -1: no CPU backend */
+} DeviceList;
+
+static void
+device_list_init (DeviceList *list, gboolean validation, int threads)
+{
+  *list = (DeviceList) { .cpu_index = -1 };
+  list->instance = vka_vk_instance_new (validation, &list->vk_error);
+  list->infos = g_ptr_array_new_with_free_func ((GDestroyNotify) vka_device_info_free);
+  if (list->instance)
+    for (guint i = 0; i < list->instance->infos->len; i++)
+      g_ptr_array_add (list->infos, device_info_copy (list->instance->infos->pdata[i]));
+  VkaDeviceInfo *cpu = vka_cpu_device_info (threads);
+  if (cpu)
+    {
+      cpu->index = list->cpu_index = (int) list->infos->len;
+      g_ptr_array_add (list->infos, cpu);
+    }
+}
+
+static void
+device_list_clear (DeviceList *list)
+{
+  g_clear_pointer (&list->instance, vka_vk_instance_free);
+  g_clear_error (&list->vk_error);
+  g_clear_pointer (&list->infos, g_ptr_array_unref);
+}
+
+/* discrete > integrated > virtual GPU > CPU backend > Vulkan CPU device */
+static int
+rank (const DeviceList *list, int i)
+{
+  if (i == list->cpu_index)
+    return 3;
+  switch (((VkaDeviceInfo *) list->infos->pdata[i])->type)
+    {
+    case VKA_DEVICE_DISCRETE: return 0;
+    case VKA_DEVICE_INTEGRATED: return 1;
+    case VKA_DEVICE_VIRTUAL: return 2;
+    case VKA_DEVICE_CPU: return 4;
+    default: return 5;
+    }
+}
+
+static int
+no_device (DeviceList *list, const char *choice, GError **error)
+{
+  if (list->vk_error)
+    {
+      /* the Vulkan error says what to install */
+      g_propagate_error (error, g_steal_pointer (&list->vk_error));
+      return -1;
+    }
+  GString *names = g_string_new (NULL);
+  for (guint i = 0; i < list->infos->len; i++)
+    {
+      VkaDeviceInfo *info = list->infos->pdata[i];
+      g_string_append_printf (names, "%s%u: %s (%s)", i ? "; " : "", i, info->name,
+                              vka_device_type_name (info->type));
+    }
+  g_set_error (error, VKA_ERROR, VKA_ERROR_NO_DEVICE,
+               "no device matches \"%s\"; the devices are: %s", choice, names->str);
+  g_string_free (names, TRUE);
+  return -1;
+}
+
+static int
+device_list_choose (DeviceList *list, const char *choice, gboolean vulkan_only,
+                    GError **error)
+{
+  int n = (int) list->infos->len;
+  if (!choice || !*choice)
+    {
+      int best = -1;
+      for (int i = 0; i < n; i++)
+        if (!(vulkan_only && i == list->cpu_index)
+            && (best < 0 || rank (list, i) < rank (list, best)))
+          best = i;
+      return best >= 0 ? best : no_device (list, "", error);
+    }
+  if (g_ascii_strcasecmp (choice, "cpu") == 0)
+    {
+      if (list->cpu_index >= 0)
+        return list->cpu_index;
+      g_set_error (error, VKA_ERROR, VKA_ERROR_NO_DEVICE,
+                   "this vk-adain was built without the CPU backend (oneDNN; "
+                   "Debian: libdnnl-dev, then meson -Dcpu_backend=enabled)");
+      return -1;
+    }
+  char *end = NULL;
+  gint64 index = g_ascii_strtoll (choice, &end, 10);
+  if (end && *end == '\0' && end != choice)
+    {
+      if (index >= 0 && index < n)
+        return (int) index;
+      return no_device (list, choice, error);
+    }
+  g_autofree char *needle = g_utf8_casefold (choice, -1);
+  for (int i = 0; i < n; i++)
+    {
+      g_autofree char *hay = g_utf8_casefold (((VkaDeviceInfo *) list->infos->pdata[i])->name,
+                                              -1);
+      if (strstr (hay, needle))
+        return i;
+    }
+  return no_device (list, choice, error);
+}
+
 GPtrArray *
 vka_list_devices (GError **error)
 {
-  VkaVkInstance *inst = vka_vk_instance_new (FALSE, error);
-  if (!inst)
-    return NULL;
-  GPtrArray *list = g_ptr_array_new_with_free_func ((GDestroyNotify) vka_device_info_free);
-  for (guint i = 0; i < inst->infos->len; i++)
-    g_ptr_array_add (list, device_info_copy (inst->infos->pdata[i]));
-  vka_vk_instance_free (inst);
-  return list;
+  DeviceList list;
+  device_list_init (&list, FALSE, 0);
+  GPtrArray *infos = NULL;
+  if (list.infos->len > 0)
+    infos = g_ptr_array_ref (list.infos);
+  else
+    g_propagate_error (error, g_steal_pointer (&list.vk_error));
+  device_list_clear (&list);
+  return infos;
 }
 
 VkaContext *
@@ -69,19 +189,26 @@ vka_context_new_full (const VkaContextConfig *config, GError **error)
   const char *choice = config->device ? config->device : g_getenv ("VK_ADAIN_DEVICE");
   gboolean validation = config->validation || env_flag ("VKA_VALIDATION");
   VkaContext *ctx = g_new0 (VkaContext, 1);
-  ctx->instance = vka_vk_instance_new (validation, error);
-  if (!ctx->instance)
-    goto fail;
-  int index = vka_vk_instance_choose (ctx->instance, choice, error);
+  DeviceList list;
+  device_list_init (&list, validation, config->threads);
+  int index = device_list_choose (&list, choice, config->vulkan_only, error);
   if (index < 0)
     goto fail;
-  ctx->backend = vka_vk_backend_new (ctx->instance, index, config->guards, error);
+  if (index == list.cpu_index)
+    ctx->backend = vka_cpu_backend_new (config->threads, error);
+  else
+    {
+      ctx->instance = g_steal_pointer (&list.instance);
+      ctx->backend = vka_vk_backend_new (ctx->instance, index, config->guards, error);
+    }
   if (!ctx->backend)
     goto fail;
-  ctx->info = device_info_copy (ctx->instance->infos->pdata[index]);
+  ctx->info = device_info_copy (list.infos->pdata[index]);
+  device_list_clear (&list);
   return ctx;
 
 fail:
+  device_list_clear (&list);
   vka_context_free (ctx);
   return NULL;
 }
@@ -94,6 +221,7 @@ vka_context_new (const VkaContextOptions *options, GError **error)
     {
       config.device = options->device;
       config.validation = options->validation;
+      config.threads = options->threads;
     }
   return vka_context_new_full (&config, error);
 }

@@ -19,15 +19,23 @@
 #include <math.h>
 #include <string.h>
 
+static gsize gegl_started = 0;
+
 static void
 ensure_gegl (void)
 {
-  static gsize done = 0;
-  if (g_once_init_enter (&done))
+  if (g_once_init_enter (&gegl_started))
     {
       gegl_init (NULL, NULL);
-      g_once_init_leave (&done, 1);
+      g_once_init_leave (&gegl_started, 1);
     }
+}
+
+void
+vka_imageio_shutdown (void)
+{
+  if (g_atomic_pointer_get (&gegl_started))
+    gegl_exit ();
 }
 
 /* ---- EXIF orientation ------------------------------------------------------ */

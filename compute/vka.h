@@ -51,13 +51,18 @@ typedef struct
 
 typedef struct
 {
-  /* NULL or "" picks automatically (discrete > integrated > virtual > CPU);
-   * a number picks that index; anything else is a case-insensitive
-   * substring of the device name. When NULL, $VK_ADAIN_DEVICE is used. */
+  /* NULL or "" picks automatically (discrete > integrated > virtual GPU >
+   * the oneDNN CPU backend > a Vulkan CPU device such as lavapipe); "cpu"
+   * picks the CPU backend; a number picks that index of vka_list_devices
+   * (the Vulkan devices in the loader's order, then the CPU backend);
+   * anything else is a case-insensitive substring of the device name
+   * ("llvmpipe" picks lavapipe). When NULL, $VK_ADAIN_DEVICE is used. */
   const char *device;
   /* Turn on VK_LAYER_KHRONOS_validation and count its messages (tests).
    * $VKA_VALIDATION=1 does the same. */
   gboolean    validation;
+  /* Threads of the CPU backend; 0 = all cores. */
+  int         threads;
 } VkaContextOptions;
 
 const char *vka_device_type_name (VkaDeviceType type);

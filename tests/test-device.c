@@ -1,8 +1,10 @@
-/* test-device.c — device listing and choice, and the documented errors when
+/* test-device.c — device listing and choice (the Vulkan devices, then the
+ * oneDNN CPU backend), the automatic order, and the documented errors when
  * there is no Vulkan loader, no driver, or no matching device. Cases that
  * change the environment run in a subprocess. */
 #include "test-util.h"
 #include "vulkan/vk-private.h"
+#include "cpu/cpu-backend.h"
 
 #include <math.h>
 #include <string.h>
@@ -24,6 +26,85 @@ test_list (void)
       g_test_message ("%d: %s, %s, %s, %" G_GUINT64_FORMAT " MiB", info->index, info->name,
                       vka_device_type_name (info->type), info->driver,
                       info->memory_bytes >> 20);
+    }
+  /* the CPU backend comes last, after the Vulkan devices */
+  VkaDeviceInfo *last = devices->pdata[devices->len - 1];
+  if (VKA_HAVE_CPU_BACKEND)
+    {
+      g_assert_true (g_str_has_prefix (last->name, "CPU (oneDNN "));
+      g_assert_cmpint (last->type, ==, VKA_DEVICE_CPU);
+    }
+}
+
+static gboolean
+is_gpu (VkaDeviceType type)
+{
+  return type == VKA_DEVICE_DISCRETE || type == VKA_DEVICE_INTEGRATED
+         || type == VKA_DEVICE_VIRTUAL;
+}
+
+/* discrete > integrated > virtual GPU > CPU backend > Vulkan CPU device */
+static void
+test_automatic_order (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) devices = vka_list_devices (&error);
+  g_assert_no_error (error);
+  VkaDeviceInfo *best_gpu = NULL;
+  for (guint i = 0; i < devices->len; i++)
+    {
+      VkaDeviceInfo *info = devices->pdata[i];
+      if (is_gpu (info->type) && (!best_gpu || info->type < best_gpu->type))
+        best_gpu = info;
+    }
+  VkaContextConfig config = { .device = "" };
+  g_autoptr (VkaContext) ctx = vka_context_new_full (&config, &error);
+  g_assert_no_error (error);
+  const char *chosen = vka_context_device (ctx)->name;
+  const char *backend = vka_context_backend (ctx)->ops->name;
+  g_test_message ("automatic choice: %s (%s backend)", chosen, backend);
+  if (best_gpu)
+    g_assert_cmpstr (chosen, ==, best_gpu->name);
+  else if (VKA_HAVE_CPU_BACKEND)
+    g_assert_cmpstr (backend, ==, "cpu");
+  else
+    g_assert_cmpstr (backend, ==, "vulkan");
+}
+
+/* "cpu" forces the CPU backend, a thread count shows in its name, and
+ * "llvmpipe" (a name substring) still picks lavapipe. */
+static void
+test_choose_cpu (void)
+{
+  if (!VKA_HAVE_CPU_BACKEND)
+    {
+      g_autoptr (GError) error = NULL;
+      VkaContextConfig config = { .device = "cpu" };
+      g_assert_null (vka_context_new_full (&config, &error));
+      g_assert_error (error, VKA_ERROR, VKA_ERROR_NO_DEVICE);
+      g_test_skip ("built without the CPU backend");
+      return;
+    }
+  g_autoptr (GError) error = NULL;
+  VkaContextConfig config = { .device = "CPU", .threads = 1 };
+  g_autoptr (VkaContext) ctx = vka_context_new_full (&config, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (vka_context_backend (ctx)->ops->name, ==, "cpu");
+  g_assert_nonnull (strstr (vka_context_device (ctx)->name, ", 1 thread, "));
+  g_assert_cmpint (vka_context_device (ctx)->type, ==, VKA_DEVICE_CPU);
+
+  g_autoptr (GPtrArray) devices = vka_list_devices (&error);
+  g_assert_no_error (error);
+  for (guint i = 0; i + 1 < devices->len; i++)
+    {
+      VkaDeviceInfo *info = devices->pdata[i];
+      if (!strstr (info->name, "llvmpipe"))
+        continue;
+      VkaContextConfig lvp = { .device = "llvmpipe" };
+      g_autoptr (VkaContext) c = vka_context_new_full (&lvp, &error);
+      g_assert_no_error (error);
+      g_assert_cmpstr (vka_context_backend (c)->ops->name, ==, "vulkan");
+      g_assert_cmpstr (vka_context_device (c)->name, ==, info->name);
     }
 }
 
@@ -59,7 +140,7 @@ test_bad_choice (void)
   g_assert_null (ctx);
   g_assert_error (error, VKA_ERROR, VKA_ERROR_NO_DEVICE);
   g_assert_true (g_str_has_prefix (error->message,
-                                   "no Vulkan device matches \"no-such-gpu-anywhere\"; "
+                                   "no device matches \"no-such-gpu-anywhere\"; "
                                    "the devices are: 0: "));
   g_clear_error (&error);
 
@@ -69,11 +150,21 @@ test_bad_choice (void)
   g_assert_error (error, VKA_ERROR, VKA_ERROR_NO_DEVICE);
 }
 
+/* Without Vulkan the automatic choice falls back to the CPU backend (when
+ * built); asking for lavapipe by name gives the error that says what to
+ * install. */
 static void
 expect_context_error (int code, const char *needle)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (VkaContext) ctx = vka_context_new (NULL, &error);
+  if (VKA_HAVE_CPU_BACKEND)
+    {
+      g_autoptr (VkaContext) cpu = vka_context_new (NULL, &error);
+      g_assert_no_error (error);
+      g_assert_cmpstr (vka_context_backend (cpu)->ops->name, ==, "cpu");
+    }
+  VkaContextOptions options = { .device = VKA_HAVE_CPU_BACKEND ? "llvmpipe" : NULL };
+  g_autoptr (VkaContext) ctx = vka_context_new (&options, &error);
   g_assert_null (ctx);
   g_assert_error (error, VKA_ERROR, code);
   g_printerr ("%s\n", error->message);
@@ -196,6 +287,8 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/device/list", test_list);
   g_test_add_func ("/device/choose", test_choose_by_index_and_name);
+  g_test_add_func ("/device/automatic-order", test_automatic_order);
+  g_test_add_func ("/device/choose-cpu", test_choose_cpu);
   g_test_add_func ("/device/bad-choice", test_bad_choice);
   g_test_add_func ("/device/no-loader", test_no_loader);
   g_test_add_func ("/device/no-driver", test_no_driver);

@@ -1,5 +1,7 @@
 /* test-network.c — the whole forward pass (small widths, random weights) on
- * the device under test against the plain-C reference, and model errors. */
+ * the backend under test (--backend vulkan|cpu) against the plain-C
+ * reference, tiled against untiled, and model errors; the same limits for
+ * every backend. */
 #include "test-util.h"
 #include "stylize-private.h"
 
@@ -280,7 +282,8 @@ test_out_of_memory_retries (void)
   g_autoptr (GError) error = NULL;
   /* 3.5 MB: a 406-pixel window of 4-channel activations fits, 556 does not */
   g_setenv ("VKA_TEST_ALLOC_LIMIT", "3500000", TRUE);
-  VkaContextConfig config = { .validation = TRUE };
+  VkaContextConfig config = test_device_config ();
+  config.guards = FALSE;
   g_autoptr (VkaContext) limited = vka_context_new_full (&config, &error);
   g_unsetenv ("VKA_TEST_ALLOC_LIMIT");
   g_assert_no_error (error);
@@ -450,8 +453,8 @@ static const ForwardCase forward_cases[] = {
 int
 main (int argc, char **argv)
 {
-  g_test_init (&argc, &argv, NULL);
-  device_context = test_vulkan_context ();
+  test_init (&argc, &argv);
+  device_context = test_device_context ();
   reference_context = vka_context_new_reference ();
   for (guint i = 0; i < G_N_ELEMENTS (forward_cases); i++)
     {

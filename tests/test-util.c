@@ -1,14 +1,76 @@
 /* test-util.c — helpers shared by the tests. */
 #include "test-util.h"
 #include "network.h"
+#include "vulkan/vk-private.h"
+
+#include <string.h>
 
 #include <math.h>
+
+TestBackend test_backend = TEST_BACKEND_VULKAN;
+
+void
+test_init (int *argc, char ***argv)
+{
+  int kept = 1;
+  for (int i = 1; i < *argc; i++)
+    {
+      const char *arg = (*argv)[i];
+      const char *value = NULL;
+      if (g_str_has_prefix (arg, "--backend="))
+        value = arg + strlen ("--backend=");
+      else if (g_str_equal (arg, "--backend") && i + 1 < *argc)
+        value = (*argv)[++i];
+      else
+        {
+          (*argv)[kept++] = (*argv)[i];
+          continue;
+        }
+      if (g_str_equal (value, "cpu"))
+        test_backend = TEST_BACKEND_CPU;
+      else if (g_str_equal (value, "vulkan"))
+        test_backend = TEST_BACKEND_VULKAN;
+      else
+        g_error ("--backend %s: expected vulkan or cpu", value);
+    }
+  (*argv)[kept] = NULL;
+  *argc = kept;
+  g_test_init (argc, argv, NULL);
+}
+
+const char *
+test_backend_name (void)
+{
+  return test_backend == TEST_BACKEND_CPU ? "cpu" : "vulkan";
+}
+
+VkaContextConfig
+test_device_config (void)
+{
+  VkaContextConfig config = { .validation = TRUE, .guards = TRUE };
+  if (test_backend == TEST_BACKEND_CPU)
+    config.device = "cpu";
+  else
+    config.vulkan_only = TRUE;
+  return config;
+}
+
+VkaContext *
+test_device_context (void)
+{
+  g_autoptr (GError) error = NULL;
+  VkaContextConfig config = test_device_config ();
+  VkaContext *context = vka_context_new_full (&config, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (context);
+  return context;
+}
 
 VkaContext *
 test_vulkan_context (void)
 {
   g_autoptr (GError) error = NULL;
-  VkaContextConfig config = { .device = NULL, .validation = TRUE, .guards = TRUE };
+  VkaContextConfig config = { .validation = TRUE, .guards = TRUE, .vulkan_only = TRUE };
   VkaContext *context = vka_context_new_full (&config, &error);
   g_assert_no_error (error);
   g_assert_nonnull (context);
@@ -21,6 +83,16 @@ test_context_finish (VkaContext *context)
   guint messages = vka_context_validation_messages (context);
   vka_context_free (context);
   g_assert_cmpuint (messages, ==, 0);
+}
+
+void
+test_check_guards (VkaTensor *tensor)
+{
+  if (!g_str_equal (tensor->backend->ops->name, "vulkan"))
+    return;
+  g_autoptr (GError) error = NULL;
+  vka_vk_tensor_check_guards (tensor, &error);
+  g_assert_no_error (error);
 }
 
 void

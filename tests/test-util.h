@@ -1,14 +1,36 @@
-/* test-util.h — what every test shares: a Vulkan context with the
- * validation layer and guard words on, seeded random data, NMSE. */
+/* test-util.h — what every test shares: a context on the backend under
+ * test (Vulkan with the validation layer and guard words, or the oneDNN CPU
+ * backend), seeded random data, NMSE. */
 #pragma once
 
 #include "context-private.h"
 
-/* The device under test: $VK_ADAIN_DEVICE or automatic; validation on,
- * guard words on. Fails the test (never skips) when there is none. */
+/* Which backend the op and network tests run on: one harness, two runs
+ * (tests/meson.build registers each executable once per backend). */
+typedef enum
+{
+  TEST_BACKEND_VULKAN,   /* $VK_ADAIN_DEVICE or the best Vulkan device */
+  TEST_BACKEND_CPU,      /* the oneDNN CPU backend */
+} TestBackend;
+
+extern TestBackend test_backend;
+
+/* g_test_init, after taking "--backend vulkan|cpu" out of argv. */
+void        test_init (int *argc, char ***argv);
+const char *test_backend_name (void);
+/* The configuration of a context on the backend under test: validation on,
+ * guard words on (Vulkan; the CPU backend is checked by ASan in CI). */
+VkaContextConfig test_device_config (void);
+/* A context on the backend under test. Fails the test (never skips) when
+ * there is none. */
+VkaContext *test_device_context (void);
+/* A Vulkan context ($VK_ADAIN_DEVICE or the best Vulkan device) whatever
+ * the backend under test: for tests of Vulkan itself. */
 VkaContext *test_vulkan_context (void);
 /* Fails the test if the context saw any validation message, then frees it. */
 void        test_context_finish (VkaContext *context);
+/* Fails the test if a write went past tensor's end (Vulkan guard words). */
+void        test_check_guards (VkaTensor *tensor);
 
 void        test_fill_random (GRand *rand, float *data, gsize n, float lo, float hi);
 /* Σ(a−b)² / Σa² (Σa² = 0: plain Σ(a−b)²). */

@@ -1,0 +1,541 @@
+/* backend.c — the oneDNN CPU backend: tensors and their two layouts (see
+ * cpu-private.h), pooling and upsampling on the padded layout, and the
+ * per-pixel ops through the plain-C reference. Convolutions are in conv.c. */
+#include "cpu-private.h"
+#include "reference/reference.h"
+
+#include <string.h>
+#include <unistd.h>
+
+static VkaCpuBackend *
+cpub (VkaBackend *b)
+{
+  return (VkaCpuBackend *) b;
+}
+
+gboolean
+vka_cpu_dnnl_check (dnnl_status_t s, const char *what, GError **error)
+{
+  if (s == dnnl_success)
+    return TRUE;
+  g_set_error (error, VKA_ERROR, s == dnnl_out_of_memory ? VKA_ERROR_OUT_OF_MEMORY
+                                                         : VKA_ERROR_DEVICE,
+               "oneDNN: %s failed (dnnl_status_t %d)", what, (int) s);
+  return FALSE;
+}
+
+/* ---- storage ---- */
+
+static gsize
+layout_floats (const VkaTensor *t, VkaCpuLayout layout)
+{
+  if (layout == VKA_CPU_PLAIN)
+    return vka_tensor_numel (t);
+  return (gsize) t->n * vka_cpu_blocks (t->c) * VKA_CPU_BLOCK * (gsize) (t->h + 2)
+         * (gsize) (t->w + 2);
+}
+
+float *
+vka_cpu_storage_alloc (VkaCpuBackend *b, gsize floats, GError **error)
+{
+  gsize bytes = MAX (floats, 1) * sizeof (float);
+  float *p = NULL;
+  for (GList *l = b->spare.head; l; l = l->next)
+    {
+      VkaCpuSpare *s = l->data;
+      if (s->bytes == bytes)
+        {
+          p = s->data;
+          g_free (s);
+          g_queue_delete_link (&b->spare, l);
+          break;
+        }
+    }
+  /* 64-byte aligned: oneDNN's kernels load whole cache lines */
+  if (!p && (floats > G_MAXSIZE / sizeof (float)
+             || posix_memalign ((void **) &p, 64, bytes) != 0))
+    {
+      g_set_error (error, VKA_ERROR, VKA_ERROR_OUT_OF_MEMORY,
+                   "cannot allocate %" G_GSIZE_FORMAT " MiB of host memory", bytes >> 20);
+      return NULL;
+    }
+  b->bytes_allocated += bytes;
+  b->peak_bytes = MAX (b->peak_bytes, b->bytes_allocated);
+  return p;
+}
+
+void
+vka_cpu_storage_free (VkaCpuBackend *b, float *p, gsize floats)
+{
+  if (!p)
+    return;
+  gsize bytes = MAX (floats, 1) * sizeof (float);
+  b->bytes_allocated -= bytes;
+  VkaCpuSpare *s = g_new (VkaCpuSpare, 1);
+  *s = (VkaCpuSpare) { p, bytes };
+  g_queue_push_head (&b->spare, s);
+  while (b->spare.length > VKA_CPU_MAX_SPARES)
+    {
+      VkaCpuSpare *old = g_queue_pop_tail (&b->spare);
+      free (old->data);
+      g_free (old);
+    }
+}
+
+static void
+spares_clear (VkaCpuBackend *b)
+{
+  VkaCpuSpare *s;
+  while ((s = g_queue_pop_head (&b->spare)))
+    {
+      free (s->data);
+      g_free (s);
+    }
+}
+
+static VkaTensor *
+cpu_tensor_new (VkaBackend *backend, int n, int c, int h, int w, GError **error)
+{
+  VkaCpuBackend *b = cpub (backend);
+  if (n <= 0 || c <= 0 || h <= 0 || w <= 0)
+    {
+      g_set_error (error, VKA_ERROR, VKA_ERROR_INVALID_ARGUMENT,
+                   "tensor shape %d×%d×%d×%d has an empty dimension", n, c, h, w);
+      return NULL;
+    }
+  guint64 bytes = (guint64) n * c * h * w * sizeof (float);
+  if (bytes / sizeof (float) / n / c / h != (guint64) w
+      || bytes > backend->ops->max_tensor_bytes (backend))
+    {
+      g_set_error (error, VKA_ERROR, VKA_ERROR_TOO_LARGE,
+                   "a %d×%d×%d×%d tensor exceeds the CPU backend's tensor limit of %"
+                   G_GUINT64_FORMAT " MiB; use a smaller tile", n, c, h, w,
+                   backend->ops->max_tensor_bytes (backend) >> 20);
+      return NULL;
+    }
+  if (b->fail_alloc_over && bytes > b->fail_alloc_over)
+    {
+      g_set_error (error, VKA_ERROR, VKA_ERROR_OUT_OF_MEMORY,
+                   "allocating %" G_GUINT64_FORMAT " MiB for a %d×%d×%d×%d tensor failed "
+                   "(test limit)", bytes >> 20, n, c, h, w);
+      return NULL;
+    }
+  VkaCpuTensor *t = g_new0 (VkaCpuTensor, 1);
+  t->base = (VkaTensor) { backend, n, c, h, w };
+  t->layout = VKA_CPU_PLAIN;   /* storage comes with the first use */
+  return &t->base;
+}
+
+static void
+drop_packed (VkaCpuTensor *t)
+{
+  g_clear_pointer (&t->packed, g_ptr_array_unref);
+}
+
+static void
+cpu_tensor_free (VkaTensor *tensor)
+{
+  VkaCpuTensor *t = vka_cpu_tensor (tensor);
+  vka_cpu_storage_free (cpub (tensor->backend), t->data, t->bytes / sizeof (float));
+  drop_packed (t);
+  g_free (t);
+}
+
+/* plain NCHW → padded nChw16c with the reflected border */
+static void
+plain_to_padded (const VkaTensor *t, const float *src, float *dst)
+{
+  int cb_n = vka_cpu_blocks (t->c), ph = t->h + 2, pw = t->w + 2;
+  gsize plane = (gsize) t->h * t->w;
+  for (int n = 0; n < t->n; n++)
+    for (int cb = 0; cb < cb_n; cb++)
+      {
+        float *blk = dst + ((gsize) n * cb_n + cb) * ph * pw * VKA_CPU_BLOCK;
+        int lanes = MIN (VKA_CPU_BLOCK, t->c - cb * VKA_CPU_BLOCK);
+        const float *s0 = src + ((gsize) n * t->c + (gsize) cb * VKA_CPU_BLOCK) * plane;
+        for (int y = 0; y < t->h; y++)
+          for (int x = 0; x < t->w; x++)
+            {
+              float *d = blk + ((gsize) (y + 1) * pw + x + 1) * VKA_CPU_BLOCK;
+              const float *s = s0 + (gsize) y * t->w + x;
+              int l = 0;
+              for (; l < lanes; l++)
+                d[l] = s[l * plane];
+              for (; l < VKA_CPU_BLOCK; l++)
+                d[l] = 0.0f;
+            }
+      }
+}
+
+static void
+padded_to_plain (const VkaTensor *t, const float *src, float *dst)
+{
+  int cb_n = vka_cpu_blocks (t->c), ph = t->h + 2, pw = t->w + 2;
+  gsize plane = (gsize) t->h * t->w;
+  for (int n = 0; n < t->n; n++)
+    for (int c = 0; c < t->c; c++)
+      {
+        const float *blk = src + ((gsize) n * cb_n + c / VKA_CPU_BLOCK) * ph * pw
+                                   * VKA_CPU_BLOCK + c % VKA_CPU_BLOCK;
+        float *d = dst + ((gsize) n * t->c + c) * plane;
+        for (int y = 0; y < t->h; y++)
+          {
+            const float *s = blk + ((gsize) (y + 1) * pw + 1) * VKA_CPU_BLOCK;
+            for (int x = 0; x < t->w; x++)
+              d[(gsize) y * t->w + x] = s[(gsize) x * VKA_CPU_BLOCK];
+          }
+      }
+}
+
+/* Writes the one-pixel border of a padded tensor from its interior:
+ * PyTorch's ReflectionPad2d(1); a map one pixel wide repeats that pixel. */
+void
+vka_cpu_fill_border (VkaCpuTensor *t)
+{
+  const VkaTensor *s = &t->base;
+  int ph = s->h + 2, pw = s->w + 2;
+  int left = s->w == 1 ? 1 : 2, right = s->w == 1 ? 1 : s->w - 1;
+  int top = s->h == 1 ? 1 : 2, bottom = s->h == 1 ? 1 : s->h - 1;
+  gsize pix = VKA_CPU_BLOCK * sizeof (float);
+  gsize blocks = (gsize) s->n * vka_cpu_blocks (s->c);
+  for (gsize b = 0; b < blocks; b++)
+    {
+      float *blk = t->data + b * ph * pw * VKA_CPU_BLOCK;
+      for (int y = 1; y <= s->h; y++)
+        {
+          float *row = blk + (gsize) y * pw * VKA_CPU_BLOCK;
+          memcpy (row, row + (gsize) left * VKA_CPU_BLOCK, pix);
+          memcpy (row + (gsize) (pw - 1) * VKA_CPU_BLOCK, row + (gsize) right * VKA_CPU_BLOCK,
+                  pix);
+        }
+      memcpy (blk, blk + (gsize) top * pw * VKA_CPU_BLOCK, pw * pix);
+      memcpy (blk + (gsize) (ph - 1) * pw * VKA_CPU_BLOCK,
+              blk + (gsize) bottom * pw * VKA_CPU_BLOCK, pw * pix);
+    }
+}
+
+/* Changes t's storage to layout; keep: convert the value, else leave the
+ * new storage for the caller to overwrite (zeroed, as padded blocks need). */
+gboolean
+vka_cpu_tensor_set_layout (VkaCpuTensor *t, VkaCpuLayout layout, gboolean keep,
+                           GError **error)
+{
+  if (t->layout == layout && t->data)
+    return TRUE;
+  VkaCpuBackend *b = cpub (t->base.backend);
+  gsize floats = layout_floats (&t->base, layout);
+  float *data = vka_cpu_storage_alloc (b, floats, error);
+  if (!data)
+    return FALSE;
+  if (keep && !t->data)
+    memset (data, 0, floats * sizeof (float));   /* a tensor never written is zero */
+  else if (keep && layout == VKA_CPU_PADDED)
+    plain_to_padded (&t->base, t->data, data);
+  else if (keep)
+    padded_to_plain (&t->base, t->data, data);
+  else if (layout == VKA_CPU_PADDED && t->base.c % VKA_CPU_BLOCK)
+    memset (data, 0, floats * sizeof (float));   /* channels past c must be zero */
+  vka_cpu_storage_free (b, t->data, t->bytes / sizeof (float));
+  t->data = data;
+  t->bytes = floats * sizeof (float);
+  t->layout = layout;
+  if (keep && layout == VKA_CPU_PADDED)
+    vka_cpu_fill_border (t);
+  return TRUE;
+}
+
+static gboolean
+cpu_tensor_write (VkaTensor *tensor, const float *src, GError **error)
+{
+  VkaCpuTensor *t = vka_cpu_tensor (tensor);
+  drop_packed (t);
+  if (!vka_cpu_tensor_set_layout (t, VKA_CPU_PLAIN, FALSE, error))
+    return FALSE;
+  memcpy (t->data, src, vka_tensor_numel (tensor) * sizeof (float));
+  return TRUE;
+}
+
+static gboolean
+cpu_tensor_read (VkaTensor *tensor, float *dst, GError **error)
+{
+  VkaCpuTensor *t = vka_cpu_tensor (tensor);
+  if (!t->data)
+    memset (dst, 0, vka_tensor_numel (tensor) * sizeof (float));
+  else if (t->layout == VKA_CPU_PADDED)
+    padded_to_plain (tensor, t->data, dst);
+  else
+    memcpy (dst, t->data, vka_tensor_numel (tensor) * sizeof (float));
+  return TRUE;
+}
+
+/* ---- padded-layout ops ---- */
+
+/* 2×2 stride 2, ceil mode: the window is cut at the right and bottom edges. */
+static gboolean
+cpu_maxpool2x2 (VkaBackend *backend, VkaTensor *in, VkaTensor *out, GError **error)
+{
+  if (!vka_check_maxpool2x2 (in, out, error))
+    return FALSE;
+  VkaCpuTensor *ti = vka_cpu_tensor (in), *to = vka_cpu_tensor (out);
+  if (!vka_cpu_tensor_set_layout (ti, VKA_CPU_PADDED, TRUE, error)
+      || !vka_cpu_tensor_set_layout (to, VKA_CPU_PADDED, FALSE, error))
+    return FALSE;
+  gsize blocks = (gsize) in->n * vka_cpu_blocks (in->c);
+  int ipw = in->w + 2, iph = in->h + 2, opw = out->w + 2, oph = out->h + 2;
+  for (gsize b = 0; b < blocks; b++)
+    for (int y = 0; y < out->h; y++)
+      {
+        int y1 = MIN (2 * y + 1, in->h - 1);
+        const float *r0 = ti->data + (b * iph + 2 * y + 1) * ipw * VKA_CPU_BLOCK;
+        const float *r1 = ti->data + (b * iph + y1 + 1) * ipw * VKA_CPU_BLOCK;
+        float *d = to->data + ((b * oph + y + 1) * opw + 1) * VKA_CPU_BLOCK;
+        for (int x = 0; x < out->w; x++, d += VKA_CPU_BLOCK)
+          {
+            gsize x0 = (gsize) (2 * x + 1) * VKA_CPU_BLOCK;
+            gsize x1 = (gsize) (MIN (2 * x + 1, in->w - 1) + 1) * VKA_CPU_BLOCK;
+            for (int l = 0; l < VKA_CPU_BLOCK; l++)
+              {
+                float m = MAX (r0[x0 + l], r0[x1 + l]);
+                m = MAX (m, r1[x0 + l]);
+                d[l] = MAX (m, r1[x1 + l]);
+              }
+          }
+      }
+  vka_cpu_fill_border (to);
+  return TRUE;
+}
+
+static gboolean
+cpu_upsample2x (VkaBackend *backend, VkaTensor *in, VkaTensor *out, GError **error)
+{
+  if (!vka_check_upsample2x (in, out, error))
+    return FALSE;
+  VkaCpuTensor *ti = vka_cpu_tensor (in), *to = vka_cpu_tensor (out);
+  if (!vka_cpu_tensor_set_layout (ti, VKA_CPU_PADDED, TRUE, error)
+      || !vka_cpu_tensor_set_layout (to, VKA_CPU_PADDED, FALSE, error))
+    return FALSE;
+  gsize blocks = (gsize) in->n * vka_cpu_blocks (in->c);
+  int ipw = in->w + 2, iph = in->h + 2, opw = out->w + 2, oph = out->h + 2;
+  gsize row = (gsize) out->w * VKA_CPU_BLOCK;
+  for (gsize b = 0; b < blocks; b++)
+    for (int y = 0; y < out->h; y++)
+      {
+        float *d = to->data + ((b * oph + y + 1) * opw + 1) * VKA_CPU_BLOCK;
+        if (y % 2)
+          {
+            /* an odd row repeats the even row above it */
+            memcpy (d, d - (gsize) opw * VKA_CPU_BLOCK, row * sizeof (float));
+            continue;
+          }
+        const float *s = ti->data + ((b * iph + y / 2 + 1) * ipw + 1) * VKA_CPU_BLOCK;
+        for (int x = 0; x < out->w; x++)
+          for (int l = 0; l < VKA_CPU_BLOCK; l++)
+            d[(gsize) x * VKA_CPU_BLOCK + l] = s[(gsize) (x / 2) * VKA_CPU_BLOCK + l];
+      }
+  vka_cpu_fill_border (to);
+  return TRUE;
+}
+
+/* ---- per-pixel ops: plain layout, the reference's code ---- */
+
+#define PLAIN(t) \
+  if (!vka_cpu_tensor_set_layout (vka_cpu_tensor (t), VKA_CPU_PLAIN, TRUE, error)) \
+    return FALSE
+#define DATA(t) (vka_cpu_tensor (t)->data)
+
+static gboolean
+cpu_channel_stats (VkaBackend *backend, VkaTensor *in, VkaTensor *stats, GError **error)
+{
+  if (!vka_check_channel_stats (in, stats, error))
+    return FALSE;
+  PLAIN (in);
+  PLAIN (stats);
+  vka_ref_channel_stats (DATA (in), in->n * in->c, (gsize) in->h * in->w, DATA (stats));
+  return TRUE;
+}
+
+static gboolean
+cpu_adain (VkaBackend *backend, VkaTensor *x, VkaTensor *x_stats, VkaTensor *target_stats,
+           float alpha, VkaTensor *out, GError **error)
+{
+  if (!vka_check_adain (x, x_stats, target_stats, out, error))
+    return FALSE;
+  PLAIN (x);
+  PLAIN (x_stats);
+  PLAIN (target_stats);
+  PLAIN (out);
+  vka_ref_adain (DATA (x), DATA (x_stats), DATA (target_stats), x->n * x->c,
+                 (gsize) x->h * x->w, alpha, DATA (out));
+  return TRUE;
+}
+
+static gboolean
+cpu_image_to_tensor (VkaBackend *backend, VkaTensor *image, int channels, VkaTensor *out,
+                     GError **error)
+{
+  if (!vka_check_image_to_tensor (image, channels, out, error))
+    return FALSE;
+  PLAIN (image);
+  PLAIN (out);
+  vka_ref_image_to_tensor (DATA (image), out->h, out->w, channels, DATA (out));
+  return TRUE;
+}
+
+static gboolean
+cpu_tensor_to_image (VkaBackend *backend, VkaTensor *in, int y0, int x0, VkaTensor *image,
+                     GError **error)
+{
+  if (!vka_check_tensor_to_image (in, y0, x0, image, error))
+    return FALSE;
+  PLAIN (in);
+  PLAIN (image);
+  vka_ref_tensor_to_image (DATA (in), in->h, in->w, y0, x0, image->h, image->w / 3,
+                           DATA (image));
+  return TRUE;
+}
+
+static gboolean
+cpu_mask_blend (VkaBackend *backend, VkaTensor *a, VkaTensor *b, VkaTensor *mask,
+                VkaTensor *out, GError **error)
+{
+  if (!vka_check_mask_blend (a, b, mask, out, error))
+    return FALSE;
+  PLAIN (a);
+  PLAIN (b);
+  PLAIN (mask);
+  PLAIN (out);
+  vka_ref_mask_blend (DATA (a), DATA (b), DATA (mask), a->n, a->c, (gsize) a->h * a->w,
+                      DATA (out));
+  return TRUE;
+}
+
+static guint64
+physical_memory (void)
+{
+  long pages = sysconf (_SC_PHYS_PAGES), size = sysconf (_SC_PAGESIZE);
+  return pages > 0 && size > 0 ? (guint64) pages * (guint64) size : (guint64) 8 << 30;
+}
+
+static guint64
+cpu_max_tensor_bytes (VkaBackend *backend)
+{
+  /* as on a GPU: a tile's largest activation may take an eighth of memory */
+  return MIN (physical_memory () / 8, (guint64) G_MAXINT32 * sizeof (float));
+}
+
+static gboolean
+cpu_flush (VkaBackend *backend, GError **error)
+{
+  return TRUE;   /* every op has finished when it returns */
+}
+
+static void
+cpu_destroy (VkaBackend *backend)
+{
+  VkaCpuBackend *b = cpub (backend);
+  g_clear_pointer (&b->plans, g_hash_table_unref);
+  spares_clear (b);
+  if (b->stream)
+    dnnl_stream_destroy (b->stream);
+  if (b->engine)
+    dnnl_engine_destroy (b->engine);
+  g_free (b);
+}
+
+static const VkaBackendOps cpu_ops = {
+  .name = "cpu",
+  .destroy = cpu_destroy,
+  .tensor_new = cpu_tensor_new,
+  .tensor_free = cpu_tensor_free,
+  .tensor_write = cpu_tensor_write,
+  .tensor_read = cpu_tensor_read,
+  .conv2d = vka_cpu_conv2d,
+  .maxpool2x2 = cpu_maxpool2x2,
+  .upsample2x = cpu_upsample2x,
+  .channel_stats = cpu_channel_stats,
+  .adain = cpu_adain,
+  .image_to_tensor = cpu_image_to_tensor,
+  .tensor_to_image = cpu_tensor_to_image,
+  .mask_blend = cpu_mask_blend,
+  .max_tensor_bytes = cpu_max_tensor_bytes,
+  .flush = cpu_flush,
+};
+
+/* oneDNN here runs on OpenMP (Debian builds it so); its thread count is the
+ * OpenMP one, set through libgomp, which libdnnl has already loaded. */
+static void
+set_threads (int threads)
+{
+  void (*set) (int) = NULL;
+  GModule *self = g_module_open (NULL, G_MODULE_BIND_LAZY);
+  if (self && g_module_symbol (self, "omp_set_num_threads", (gpointer *) &set) && set)
+    set (threads);
+  if (self)
+    g_module_close (self);
+}
+
+static int
+resolve_threads (int threads)
+{
+  return threads > 0 ? threads : (int) g_get_num_processors ();
+}
+
+VkaBackend *
+vka_cpu_backend_new (int threads, GError **error)
+{
+  VkaCpuBackend *b = g_new0 (VkaCpuBackend, 1);
+  b->base.ops = &cpu_ops;
+  b->threads = resolve_threads (threads);
+  const char *limit = g_getenv ("VKA_TEST_ALLOC_LIMIT");
+  b->fail_alloc_over = limit ? g_ascii_strtoull (limit, NULL, 10) : 0;
+  b->plans = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, vka_cpu_plan_free);
+  set_threads (b->threads);
+  if (!vka_cpu_dnnl_check (dnnl_engine_create (&b->engine, dnnl_cpu, 0),
+                           "creating the CPU engine", error)
+      || !vka_cpu_dnnl_check (dnnl_stream_create (&b->stream, b->engine,
+                                                  dnnl_stream_default_flags),
+                              "creating a stream", error))
+    {
+      cpu_destroy (&b->base);
+      return NULL;
+    }
+  return &b->base;
+}
+
+guint64
+vka_cpu_backend_peak_bytes (VkaBackend *backend)
+{
+  return cpub (backend)->peak_bytes;
+}
+
+static const char *
+isa_name (dnnl_cpu_isa_t isa)
+{
+  switch ((int) isa)
+    {
+    case dnnl_cpu_isa_sse41: return "sse41";
+    case dnnl_cpu_isa_avx: return "avx";
+    case dnnl_cpu_isa_avx2: return "avx2";
+    case dnnl_cpu_isa_avx512_core: return "avx512_core";
+    case dnnl_cpu_isa_avx512_core_vnni: return "avx512_core_vnni";
+    case dnnl_cpu_isa_avx512_core_bf16: return "avx512_core_bf16";
+    case dnnl_cpu_isa_avx512_core_amx: return "avx512_core_amx";
+    default: return "native";
+    }
+}
+
+VkaDeviceInfo *
+vka_cpu_device_info (int threads)
+{
+  const dnnl_version_t *v = dnnl_version ();
+  threads = resolve_threads (threads);
+  VkaDeviceInfo *info = g_new0 (VkaDeviceInfo, 1);
+  info->name = g_strdup_printf ("CPU (oneDNN %d.%d.%d, %d thread%s, %s)", v->major,
+                                v->minor, v->patch, threads, threads == 1 ? "" : "s",
+                                isa_name (dnnl_get_effective_cpu_isa ()));
+  info->type = VKA_DEVICE_CPU;
+  info->driver = g_strdup_printf ("vk-adain CPU backend, oneDNN %d.%d.%d", v->major,
+                                  v->minor, v->patch);
+  info->memory_bytes = physical_memory ();
+  return info;
+}
