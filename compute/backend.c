@@ -109,11 +109,39 @@ vka_check_mask_blend (VkaTensor *a, VkaTensor *b, VkaTensor *mask, VkaTensor *ou
 }
 
 gboolean
-vka_check_conv3x3_backward_data (VkaTensor *dout, VkaTensor *weight, VkaTensor *din,
-                                 GError **error)
+vka_check_conv2d_backward_data (VkaTensor *dout, VkaTensor *weight, VkaTensor *din,
+                                GError **error)
 {
-  return vka_check_shape ("conv3x3_backward_data", "weight", weight, dout->c, din->c, 3, 3,
+  int k = weight->h;
+  if (k != 1 && k != 3)
+    {
+      g_set_error (error, VKA_ERROR, VKA_ERROR_INVALID_ARGUMENT,
+                   "conv2d_backward_data: kernel %d×%d is not supported", k, weight->w);
+      return FALSE;
+    }
+  return vka_check_shape ("conv2d_backward_data", "weight", weight, dout->c, din->c, k, k,
                           error)
-      && vka_check_shape ("conv3x3_backward_data", "input gradient", din, dout->n, din->c,
+      && vka_check_shape ("conv2d_backward_data", "input gradient", din, dout->n, din->c,
                           dout->h, dout->w, error);
+}
+
+gboolean
+vka_check_conv3x3_backward_weight (VkaTensor *in, VkaTensor *dout, VkaTensor *dweight,
+                                   VkaTensor *dbias, GError **error)
+{
+  return vka_check_shape ("conv3x3_backward_weight", "output gradient", dout, in->n,
+                          dout->c, in->h, in->w, error)
+      && vka_check_shape ("conv3x3_backward_weight", "weight gradient", dweight, dout->c,
+                          in->c, 3, 3, error)
+      && vka_check_shape ("conv3x3_backward_weight", "bias gradient", dbias, 1, dout->c,
+                          1, 1, error);
+}
+
+gboolean
+vka_check_optimizer_step (VkaTensor *param, VkaTensor *grad, VkaTensor *m, VkaTensor *v,
+                          GError **error)
+{
+  return vka_check_same_shape ("optimizer_step", param, grad, error)
+      && vka_check_same_shape ("optimizer_step", param, m, error)
+      && vka_check_same_shape ("optimizer_step", param, v, error);
 }

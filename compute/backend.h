@@ -25,6 +25,13 @@ vka_tensor_numel (const VkaTensor *t)
   return (gsize) t->n * (gsize) t->c * (gsize) t->h * (gsize) t->w;
 }
 
+typedef struct
+{
+  gboolean sgd;      /* plain SGD instead of Adam */
+  double   lr;       /* this step's learning rate */
+  double   beta1, beta2, eps;
+} VkaOptimizer;
+
 struct VkaBackendOps
 {
   const char *name;
@@ -74,8 +81,9 @@ struct VkaBackendOps
   /* Training ops (NULL on backends that only stylise). Each gives the
    * gradient with respect to an input from the gradient of the output; see
    * compute/reference/ops-impl.h for the maths. */
-  /* din (n, Cin, h, w) from dout (n, Cout, h, w) and weight (Cout, Cin, 3, 3) */
-  gboolean    (*conv3x3_backward_data) (VkaBackend *backend, VkaTensor *dout,
+  /* din (n, Cin, h, w) from dout (n, Cout, h, w) and weight (Cout, Cin, k, k),
+   * k = 1 or 3 (reflection padding) */
+  gboolean    (*conv2d_backward_data) (VkaBackend *backend, VkaTensor *dout,
                                         VkaTensor *weight, VkaTensor *din, GError **error);
   /* dweight (Cout, Cin, 3, 3) and dbias (1, Cout, 1, 1), summed over the batch */
   gboolean    (*conv3x3_backward_weight) (VkaBackend *backend, VkaTensor *in,
@@ -97,6 +105,14 @@ struct VkaBackendOps
   /* da = scale·2(a − b)/numel */
   gboolean    (*mse_backward)  (VkaBackend *backend, VkaTensor *a, VkaTensor *b,
                                 float scale, VkaTensor *da, GError **error);
+  /* out = a + b */
+  gboolean    (*add)           (VkaBackend *backend, VkaTensor *a, VkaTensor *b,
+                                VkaTensor *out, GError **error);
+  /* One Adam (or, with sgd, plain SGD) step of param by grad; m and v are
+   * Adam's moments; step counts from 1 (see vka_ref_optimizer_step). */
+  gboolean    (*optimizer_step) (VkaBackend *backend, VkaTensor *param, VkaTensor *grad,
+                                 VkaTensor *m, VkaTensor *v, const VkaOptimizer *opt,
+                                 int step, GError **error);
 };
 
 struct VkaBackend
@@ -148,8 +164,13 @@ gboolean vka_check_tensor_to_image (VkaTensor *in, int y0, int x0, VkaTensor *im
                                     GError **error);
 gboolean vka_check_mask_blend (VkaTensor *a, VkaTensor *b, VkaTensor *mask,
                                VkaTensor *out, GError **error);
-gboolean vka_check_conv3x3_backward_data (VkaTensor *dout, VkaTensor *weight,
-                                          VkaTensor *din, GError **error);
+gboolean vka_check_conv2d_backward_data (VkaTensor *dout, VkaTensor *weight,
+                                         VkaTensor *din, GError **error);
+gboolean vka_check_conv3x3_backward_weight (VkaTensor *in, VkaTensor *dout,
+                                            VkaTensor *dweight, VkaTensor *dbias,
+                                            GError **error);
+gboolean vka_check_optimizer_step (VkaTensor *param, VkaTensor *grad, VkaTensor *m,
+                                   VkaTensor *v, GError **error);
 
 /* The plain-C reference backend (compute/reference/). */
 VkaBackend *vka_reference_backend_new (void);

@@ -111,6 +111,23 @@ VKA_PUSH (VkaPushElementwise, VKA_PUSH_ELEMENTWISE)
 } VKA_PUSH_END (VkaPushElementwise)
 #endif
 
+#if !defined(VKA_GLSL) || defined(VKA_PUSH_OPTIMIZER)
+/* optimizer_step: Adam (step_size = lr/(1−β1^t)) or SGD (step_size = lr) */
+VKA_PUSH (VkaPushOptimizer, VKA_PUSH_OPTIMIZER)
+{
+  uint32_t count;
+  uint32_t row;
+  uint32_t sgd;
+  float    step_size;
+  float    beta1;
+  float    beta2;
+  float    one_minus_beta1;   /* from the host in double, as PyTorch does */
+  float    one_minus_beta2;
+  float    eps;
+  float    inv_sqrt_bc2;  /* 1/sqrt(1−β2^t) */
+} VKA_PUSH_END (VkaPushOptimizer)
+#endif
+
 #if !defined(VKA_GLSL) || defined(VKA_PUSH_BLEND)
 /* mask_blend: out = m·a + (1−m)·b, m (N,1,H,W) broadcast over channels */
 VKA_PUSH (VkaPushBlend, VKA_PUSH_BLEND)

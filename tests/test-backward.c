@@ -52,7 +52,7 @@ test_conv3x3_backward_data (gconstpointer data)
   g_autoptr (VkaTensor) dout_t = test_tensor (b, s->n, s->cout, s->h, s->w, dout);
   g_autoptr (VkaTensor) w_t = test_tensor (b, s->cout, s->c, 3, 3, w);
   g_autoptr (VkaTensor) din_t = test_tensor (b, s->n, s->c, s->h, s->w, NULL);
-  b->ops->conv3x3_backward_data (b, dout_t, w_t, din_t, &error);
+  b->ops->conv2d_backward_data (b, dout_t, w_t, din_t, &error);
   g_assert_no_error (error);
   compare ("conv3x3_backward_data", s, din_t, expected, 1e-10);
 }
@@ -139,6 +139,56 @@ test_pointwise_backward (gconstpointer data)
   compare ("channel_stats_backward", s, out_t, expected, 1e-11);
 }
 
+/* conv1x1 data gradient, add, and Adam/SGD steps */
+static void
+test_misc_training_ops (void)
+{
+  VkaBackend *b = vka_context_backend (context);
+  g_autoptr (GRand) rand = g_rand_new_with_seed (77);
+  g_autoptr (GError) error = NULL;
+  Shape s = { 2, 3, 7, 5, 3 };
+  gsize n = (gsize) s.n * s.c * s.h * s.w;
+  g_autofree float *dout = random_data (rand, n, -1, 1);
+  g_autofree float *w = random_data (rand, 9, -1, 1);
+  g_autofree float *expected = g_new (float, n);
+  vka_ref_conv2d_backward_data (dout, s.n, 3, s.h, s.w, w, 3, 1, expected);
+  g_autoptr (VkaTensor) dout_t = test_tensor (b, s.n, 3, s.h, s.w, dout);
+  g_autoptr (VkaTensor) w_t = test_tensor (b, 3, 3, 1, 1, w);
+  g_autoptr (VkaTensor) din_t = test_tensor (b, s.n, 3, s.h, s.w, NULL);
+  b->ops->conv2d_backward_data (b, dout_t, w_t, din_t, &error);
+  g_assert_no_error (error);
+  compare ("conv1x1_backward_data", &s, din_t, expected, 1e-12);
+
+  g_autofree float *other = random_data (rand, n, -1, 1);
+  g_autoptr (VkaTensor) other_t = test_tensor (b, s.n, 3, s.h, s.w, other);
+  vka_ref_add (dout, other, n, expected);
+  b->ops->add (b, dout_t, other_t, din_t, &error);
+  g_assert_no_error (error);
+  compare ("add", &s, din_t, expected, 0);
+
+  /* three Adam steps, then two SGD steps, on the same parameters */
+  gsize np = 1000;
+  g_autofree float *p = random_data (rand, np, -1, 1);
+  g_autofree float *m = g_new0 (float, np), *v = g_new0 (float, np);
+  g_autoptr (VkaTensor) p_t = test_tensor (b, 1, 1, 1, np, p);
+  g_autoptr (VkaTensor) m_t = test_tensor (b, 1, 1, 1, np, m);
+  g_autoptr (VkaTensor) v_t = test_tensor (b, 1, 1, 1, np, v);
+  for (int step = 1; step <= 5; step++)
+    {
+      g_autofree float *g = random_data (rand, np, -1, 1);
+      g_autoptr (VkaTensor) g_t = test_tensor (b, 1, 1, 1, np, g);
+      VkaOptimizer opt = { step > 3, 1e-2 / step, 0.9, 0.999, 1e-8 };
+      vka_ref_optimizer_step (p, g, m, v, np, opt.sgd, opt.lr, opt.beta1, opt.beta2, opt.eps,
+                              step);
+      b->ops->optimizer_step (b, p_t, g_t, m_t, v_t, &opt, step, &error);
+      g_assert_no_error (error);
+    }
+  Shape ps = { 1, 1, 1, (int) np, 0 };
+  compare ("optimizer_step (param)", &ps, p_t, p, 1e-12);
+  compare ("optimizer_step (m)", &ps, m_t, m, 1e-12);
+  compare ("optimizer_step (v)", &ps, v_t, v, 1e-12);
+}
+
 static const int sizes[][2] = { { 1, 1 }, { 1, 2 }, { 2, 1 }, { 2, 3 }, { 3, 3 }, { 7, 5 },
                                 { 33, 17 }, { 300, 300 } };
 static const int channels[] = { 1, 3, 4, 5, 16 };
@@ -167,6 +217,7 @@ main (int argc, char **argv)
           }
         g_test_add_data_func_full (p2, s, test_pointwise_backward, g_free);
       }
+  g_test_add_func ("/backward/misc", test_misc_training_ops);
   int status = g_test_run ();
   test_context_finish (context);
   return status;

@@ -313,5 +313,38 @@ FN (P, mse_backward) (const REAL *a, const REAL *b, size_t count, double scale, 
     da[i] = (REAL) (scale * 2.0 * ((double) a[i] - b[i]) / (double) count);
 }
 
+/* out = a + b */
+void
+FN (P, add) (const REAL *a, const REAL *b, size_t count, REAL *out)
+{
+  for (size_t i = 0; i < count; i++)
+    out[i] = a[i] + b[i];
+}
+
+/* One Adam step as PyTorch takes it (t counts from 1):
+ * m = β1·m + (1−β1)·g;  v = β2·v + (1−β2)·g²;
+ * p −= lr/(1−β1^t) · m / (sqrt(v)/sqrt(1−β2^t) + ε).
+ * With sgd set: p −= lr·g, and m, v are left alone. */
+void
+FN (P, optimizer_step) (REAL *param, const REAL *grad, REAL *m, REAL *v, size_t count,
+                        int sgd, double lr, double beta1, double beta2, double eps, int t)
+{
+  double bc1 = 1.0 - pow (beta1, t), bc2 = 1.0 - pow (beta2, t);
+  for (size_t i = 0; i < count; i++)
+    {
+      double g = grad[i];
+      if (sgd)
+        {
+          param[i] = (REAL) (param[i] - lr * g);
+          continue;
+        }
+      double mi = beta1 * m[i] + (1.0 - beta1) * g;
+      double vi = beta2 * v[i] + (1.0 - beta2) * g * g;
+      m[i] = (REAL) mi;
+      v[i] = (REAL) vi;
+      param[i] = (REAL) (param[i] - lr / bc1 * mi / (sqrt (vi) / sqrt (bc2) + eps));
+    }
+}
+
 #undef FN
 #undef FN_

@@ -157,6 +157,109 @@ ref_max_tensor_bytes (VkaBackend *backend)
   return G_MAXINT32 * (guint64) sizeof (float);
 }
 
+/* ---- training ops ---- */
+
+static gboolean
+ref_conv2d_backward_data (VkaBackend *backend, VkaTensor *dout, VkaTensor *weight,
+                          VkaTensor *din, GError **error)
+{
+  if (!vka_check_conv2d_backward_data (dout, weight, din, error))
+    return FALSE;
+  vka_ref_conv2d_backward_data (data_of (dout), dout->n, dout->c, dout->h, dout->w,
+                                data_of (weight), din->c, weight->h, data_of (din));
+  return TRUE;
+}
+
+static gboolean
+ref_conv3x3_backward_weight (VkaBackend *backend, VkaTensor *in, VkaTensor *dout,
+                             VkaTensor *dweight, VkaTensor *dbias, GError **error)
+{
+  if (!vka_check_conv3x3_backward_weight (in, dout, dweight, dbias, error))
+    return FALSE;
+  vka_ref_conv2d_backward_weight (data_of (in), data_of (dout), in->n, in->c, in->h, in->w,
+                                  dout->c, 3, data_of (dweight), data_of (dbias));
+  return TRUE;
+}
+
+static gboolean
+ref_relu_backward (VkaBackend *backend, VkaTensor *y, VkaTensor *dy, VkaTensor *dx,
+                   GError **error)
+{
+  if (!vka_check_same_shape ("relu_backward", y, dy, error)
+      || !vka_check_same_shape ("relu_backward", y, dx, error))
+    return FALSE;
+  vka_ref_relu_backward (data_of (y), data_of (dy), vka_tensor_numel (y), data_of (dx));
+  return TRUE;
+}
+
+static gboolean
+ref_maxpool2x2_backward (VkaBackend *backend, VkaTensor *in, VkaTensor *dout,
+                         VkaTensor *din, GError **error)
+{
+  if (!vka_check_maxpool2x2 (in, dout, error)
+      || !vka_check_same_shape ("maxpool2x2_backward", in, din, error))
+    return FALSE;
+  vka_ref_maxpool2x2_backward (data_of (in), in->n * in->c, in->h, in->w, data_of (dout),
+                               data_of (din));
+  return TRUE;
+}
+
+static gboolean
+ref_upsample2x_backward (VkaBackend *backend, VkaTensor *dout, VkaTensor *din,
+                         GError **error)
+{
+  if (!vka_check_upsample2x (din, dout, error))
+    return FALSE;
+  vka_ref_upsample2x_backward (data_of (dout), din->n * din->c, din->h, din->w,
+                               data_of (din));
+  return TRUE;
+}
+
+static gboolean
+ref_channel_stats_backward (VkaBackend *backend, VkaTensor *in, VkaTensor *stats,
+                            VkaTensor *dstats, VkaTensor *din, GError **error)
+{
+  if (!vka_check_channel_stats (in, stats, error)
+      || !vka_check_channel_stats (in, dstats, error)
+      || !vka_check_same_shape ("channel_stats_backward", in, din, error))
+    return FALSE;
+  vka_ref_channel_stats_backward (data_of (in), in->n * in->c, (gsize) in->h * in->w,
+                                  data_of (stats), data_of (dstats), data_of (din));
+  return TRUE;
+}
+
+static gboolean
+ref_mse_backward (VkaBackend *backend, VkaTensor *a, VkaTensor *b, float scale,
+                  VkaTensor *da, GError **error)
+{
+  if (!vka_check_same_shape ("mse_backward", a, b, error)
+      || !vka_check_same_shape ("mse_backward", a, da, error))
+    return FALSE;
+  vka_ref_mse_backward (data_of (a), data_of (b), vka_tensor_numel (a), scale, data_of (da));
+  return TRUE;
+}
+
+static gboolean
+ref_add (VkaBackend *backend, VkaTensor *a, VkaTensor *b, VkaTensor *out, GError **error)
+{
+  if (!vka_check_same_shape ("add", a, b, error) || !vka_check_same_shape ("add", a, out, error))
+    return FALSE;
+  vka_ref_add (data_of (a), data_of (b), vka_tensor_numel (a), data_of (out));
+  return TRUE;
+}
+
+static gboolean
+ref_optimizer_step (VkaBackend *backend, VkaTensor *param, VkaTensor *grad, VkaTensor *m,
+                    VkaTensor *v, const VkaOptimizer *opt, int step, GError **error)
+{
+  if (!vka_check_optimizer_step (param, grad, m, v, error))
+    return FALSE;
+  vka_ref_optimizer_step (data_of (param), data_of (grad), data_of (m), data_of (v),
+                          vka_tensor_numel (param), opt->sgd, opt->lr, opt->beta1,
+                          opt->beta2, opt->eps, step);
+  return TRUE;
+}
+
 static gboolean
 ref_flush (VkaBackend *backend, GError **error)
 {
@@ -179,6 +282,15 @@ static const VkaBackendOps reference_ops = {
   .tensor_to_image = ref_tensor_to_image,
   .mask_blend = ref_mask_blend,
   .max_tensor_bytes = ref_max_tensor_bytes,
+  .conv2d_backward_data = ref_conv2d_backward_data,
+  .conv3x3_backward_weight = ref_conv3x3_backward_weight,
+  .relu_backward = ref_relu_backward,
+  .maxpool2x2_backward = ref_maxpool2x2_backward,
+  .upsample2x_backward = ref_upsample2x_backward,
+  .channel_stats_backward = ref_channel_stats_backward,
+  .mse_backward = ref_mse_backward,
+  .add = ref_add,
+  .optimizer_step = ref_optimizer_step,
   .flush = ref_flush,
 };
 

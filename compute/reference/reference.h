@@ -41,7 +41,10 @@
                                   const REAL *stats, const REAL *dstats, REAL *din); \
   double P##mse (const REAL *a, const REAL *b, size_t count); \
   void P##mse_backward (const REAL *a, const REAL *b, size_t count, double scale, \
-                        REAL *da);
+                        REAL *da); \
+  void P##add (const REAL *a, const REAL *b, size_t count, REAL *out); \
+  void P##optimizer_step (REAL *param, const REAL *grad, REAL *m, REAL *v, size_t count, \
+                          int sgd, double lr, double beta1, double beta2, double eps, int t);
 
 VKA_REF_DECLARE (float, vka_ref_)
 VKA_REF_DECLARE (double, vka_ref64_)

@@ -3,6 +3,7 @@
 #include "vk-private.h"
 #include "push-constants.h"
 
+#include <math.h>
 #include <string.h>
 
 #define CEIL_DIV(a, b) (((a) + (b) - 1) / (b))
@@ -298,18 +299,20 @@ vk_mask_blend (VkaBackend *backend, VkaTensor *a, VkaTensor *b, VkaTensor *mask,
 /* ---- training ops ---- */
 
 static gboolean
-vk_conv3x3_backward_data (VkaBackend *backend, VkaTensor *dout, VkaTensor *weight,
+vk_conv2d_backward_data (VkaBackend *backend, VkaTensor *dout, VkaTensor *weight,
                           VkaTensor *din, GError **error)
 {
-  if (!vka_check_conv3x3_backward_data (dout, weight, din, error))
+  if (!vka_check_conv2d_backward_data (dout, weight, din, error))
     return FALSE;
   VkaPushConv pc = {
     .batch = dout->n, .in_channels = din->c, .out_channels = dout->c,
     .height = dout->h, .width = dout->w,
   };
   VkaVkBuffer *bufs[] = { buf_of (dout), buf_of (weight), buf_of (din) };
-  /* conv3x3_backward_data: one invocation per input-gradient value */
-  return vka_vk_dispatch (vkb (backend), VKA_SHADER_CONV3X3_BACKWARD_DATA, bufs, &pc,
+  /* conv{1x1,3x3}_backward_data: one invocation per input-gradient value */
+  return vka_vk_dispatch (vkb (backend), weight->h == 1 ? VKA_SHADER_CONV1X1_BACKWARD_DATA
+                                                         : VKA_SHADER_CONV3X3_BACKWARD_DATA,
+                          bufs, &pc,
                           CEIL_DIV (din->w, 8), CEIL_DIV (din->h, 8),
                           (guint32) (din->n * din->c), error);
 }
@@ -321,12 +324,7 @@ static gboolean
 vk_conv3x3_backward_weight (VkaBackend *backend, VkaTensor *in, VkaTensor *dout,
                             VkaTensor *dweight, VkaTensor *dbias, GError **error)
 {
-  if (!vka_check_shape ("conv3x3_backward_weight", "output gradient", dout, in->n, dout->c,
-                        in->h, in->w, error)
-      || !vka_check_shape ("conv3x3_backward_weight", "weight gradient", dweight, dout->c,
-                           in->c, 3, 3, error)
-      || !vka_check_shape ("conv3x3_backward_weight", "bias gradient", dbias, 1, dout->c,
-                           1, 1, error))
+  if (!vka_check_conv3x3_backward_weight (in, dout, dweight, dbias, error))
     return FALSE;
   guint32 pixels = (guint32) in->n * in->h * in->w;
   VkaPushConvGrad pc = {
@@ -438,6 +436,41 @@ vk_channel_stats_backward (VkaBackend *backend, VkaTensor *in, VkaTensor *stats,
                           CEIL_DIV (pc.pixels, 256), pc.planes, 1, error);
 }
 
+static gboolean
+vk_add (VkaBackend *backend, VkaTensor *a, VkaTensor *b, VkaTensor *out, GError **error)
+{
+  if (!vka_check_same_shape ("add", a, b, error) || !vka_check_same_shape ("add", a, out, error))
+    return FALSE;
+  VkaVkBuffer *bufs[] = { buf_of (a), buf_of (b), buf_of (out) };
+  /* add: one invocation per value */
+  return elementwise (backend, VKA_SHADER_ADD, bufs, vka_tensor_numel (a), 0, error);
+}
+
+static gboolean
+vk_optimizer_step (VkaBackend *backend, VkaTensor *param, VkaTensor *grad, VkaTensor *m,
+                   VkaTensor *v, const VkaOptimizer *opt, int step, GError **error)
+{
+  if (!vka_check_optimizer_step (param, grad, m, v, error))
+    return FALSE;
+  gsize count = vka_tensor_numel (param);
+  guint32 groups = CEIL_DIV (count, 256);
+  guint32 rows = CEIL_DIV (groups, 32768);
+  /* bias corrections come from the host, in double */
+  double bc1 = 1.0 - pow (opt->beta1, step), bc2 = 1.0 - pow (opt->beta2, step);
+  VkaPushOptimizer pc = {
+    .count = (guint32) count, .row = CEIL_DIV (groups, rows) * 256,
+    .sgd = opt->sgd ? 1 : 0,
+    .step_size = (float) (opt->sgd ? opt->lr : opt->lr / bc1),
+    .beta1 = (float) opt->beta1, .beta2 = (float) opt->beta2,
+    .one_minus_beta1 = (float) (1.0 - opt->beta1), .one_minus_beta2 = (float) (1.0 - opt->beta2),
+    .eps = (float) opt->eps, .inv_sqrt_bc2 = (float) (1.0 / sqrt (bc2)),
+  };
+  VkaVkBuffer *bufs[] = { buf_of (param), buf_of (grad), buf_of (m), buf_of (v) };
+  /* optimizer_step: one invocation per parameter */
+  return vka_vk_dispatch (vkb (backend), VKA_SHADER_OPTIMIZER_STEP, bufs, &pc, pc.row / 256,
+                          rows, 1, error);
+}
+
 static guint64
 vk_max_tensor_bytes (VkaBackend *backend)
 {
@@ -487,13 +520,15 @@ static const VkaBackendOps vulkan_ops = {
   .tensor_to_image = vk_tensor_to_image,
   .mask_blend = vk_mask_blend,
   .max_tensor_bytes = vk_max_tensor_bytes,
-  .conv3x3_backward_data = vk_conv3x3_backward_data,
+  .conv2d_backward_data = vk_conv2d_backward_data,
   .conv3x3_backward_weight = vk_conv3x3_backward_weight,
   .relu_backward = vk_relu_backward,
   .maxpool2x2_backward = vk_maxpool2x2_backward,
   .upsample2x_backward = vk_upsample2x_backward,
   .channel_stats_backward = vk_channel_stats_backward,
   .mse_backward = vk_mse_backward,
+  .add = vk_add,
+  .optimizer_step = vk_optimizer_step,
   .flush = vka_vk_flush,
 };
 

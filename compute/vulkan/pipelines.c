@@ -27,6 +27,9 @@ const VkaVkKernelSpec vka_vk_kernel_specs[VKA_SHADER_COUNT] = {
   [VKA_SHADER_UPSAMPLE2X_BACKWARD]    = { 2, sizeof (VkaPushResample) },
   [VKA_SHADER_CHANNEL_STATS_BACKWARD] = { 4, sizeof (VkaPushStats) },
   [VKA_SHADER_MSE_BACKWARD]           = { 3, sizeof (VkaPushElementwise) },
+  [VKA_SHADER_CONV1X1_BACKWARD_DATA]  = { 3, sizeof (VkaPushConv) },
+  [VKA_SHADER_ADD]                    = { 3, sizeof (VkaPushElementwise) },
+  [VKA_SHADER_OPTIMIZER_STEP]         = { 4, sizeof (VkaPushOptimizer) },
 };
 
 gboolean
