@@ -1,0 +1,81 @@
+/* vka-plugin-params.h — the plug-in's procedure arguments, declared once.
+ *
+ * Both front-ends (GIMP 2.10 and GIMP 3.0) build their PDB arguments, their
+ * last-values storage and their dialog widgets from this table: name (the
+ * PDB/config property name), label and blurb (translatable, marked with N_()
+ * and translated by the front-end with _()), the hard range and the default.
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define VKA_PLUGIN_PROC   "plug-in-vk-adain"
+#define VKA_PLUGIN_BINARY "vk-adain"
+#define VKA_PLUGIN_ROLE   "vk-adain"
+
+typedef enum
+{
+  VKA_PARAM_STYLE_FILE,    /* string (2.10) / GFile (3.0) */
+  VKA_PARAM_STRENGTH,      /* double */
+  VKA_PARAM_COLOR_MODE,    /* int: VkaColorMode */
+  VKA_PARAM_STYLE_SIZE,    /* int, 0 = original */
+  VKA_PARAM_CONTENT_SIZE,  /* int, 0 = original */
+  VKA_PARAM_STYLE_FILE_2,  /* GIMP 3 only: optional second style */
+  VKA_PARAM_STYLE_BLEND,   /* GIMP 3 only: 0 = first style, 1 = second */
+  VKA_N_PARAMS
+} VkaParamId;
+
+typedef enum
+{
+  VKA_PARAM_TYPE_FILE,
+  VKA_PARAM_TYPE_DOUBLE,
+  VKA_PARAM_TYPE_INT,
+} VkaParamType;
+
+typedef struct
+{
+  const char  *name;
+  const char  *label;    /* N_() */
+  const char  *blurb;    /* N_() */
+  VkaParamType type;
+  double       min, max, def;   /* hard limits and default */
+  double       step, page;      /* for sliders and spin buttons */
+  int          digits;
+} VkaParam;
+
+extern const VkaParam vka_params[VKA_N_PARAMS];
+
+/* Colour modes: the values of color-mode, with translatable names. */
+#define VKA_N_COLOR_MODES 3
+extern const char *const vka_color_mode_labels[VKA_N_COLOR_MODES];   /* N_() */
+
+/* Procedure texts (N_()). */
+extern const char *const vka_proc_menu_label;   /* "Style Transfer (AdaIN)..." */
+extern const char *const vka_proc_menu_path;    /* "<Image>/Filters/Artistic" */
+extern const char *const vka_proc_blurb;
+extern const char *const vka_proc_help;
+extern const char *const vka_proc_author;
+extern const char *const vka_proc_date;
+
+/* The settings of one run, as both front-ends hold them. Strings are owned. */
+typedef struct
+{
+  char  *style_file;
+  char  *style_file_2;   /* NULL or "" for none */
+  double strength;
+  int    color_mode;
+  int    style_size;
+  int    content_size;
+  double style_blend;
+  char  *model_dir;      /* NULL or "": the usual search */
+  char  *device;         /* NULL or "": automatic */
+} VkaPluginSettings;
+
+void     vka_plugin_settings_init_defaults (VkaPluginSettings *s);
+void     vka_plugin_settings_clear (VkaPluginSettings *s);
+/* FALSE with a message naming the argument and its range on a bad value. */
+gboolean vka_plugin_settings_check (const VkaPluginSettings *s, GError **error);
+
+G_END_DECLS

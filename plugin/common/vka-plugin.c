@@ -1,0 +1,500 @@
+/* vka-plugin.c — model and style folders, GEGL buffers <-> VkaImage, and
+ * the stylise call shared by the GIMP 2.10 and 3.0 front-ends. */
+#include "vka-plugin.h"
+#include "vka-plugin-i18n.h"
+#include "vka-color.h"
+#include "vka-imageio.h"
+
+#include <glib/gstdio.h>
+#include <stdio.h>
+#include <string.h>
+
+#ifndef VKA_DATADIR
+#error "VKA_DATADIR must be defined by the build"
+#endif
+
+#define STATS_MEAN "relu4_1.mean"
+#define STATS_STD  "relu4_1.std"
+
+/* ---- Folders ---------------------------------------------------------------- */
+
+gboolean
+vka_plugin_find_model (const char *profile_dir, const char *model_dir,
+                       char **encoder_path, char **decoder_path, GError **error)
+{
+  /* $VK_ADAIN_MODELS goes before the profile's folder (the issue's order);
+   * vka_model_files_find looks at it again after the extra folders, which
+   * changes nothing. */
+  g_autofree char *profile_models = profile_dir
+    ? g_build_filename (profile_dir, "vk-adain", "models", NULL) : NULL;
+  const char *env = g_getenv ("VK_ADAIN_MODELS");
+  const char *extra[4] = { NULL, NULL, NULL, NULL };
+  int n = 0;
+  if (model_dir && model_dir[0])
+    extra[n++] = model_dir;
+  if (env && env[0])
+    extra[n++] = env;
+  if (profile_models)
+    extra[n++] = profile_models;
+  return vka_model_files_find (extra, encoder_path, decoder_path, error);
+}
+
+GStrv
+vka_plugin_style_dirs (const char *profile_dir)
+{
+  GPtrArray *dirs = g_ptr_array_new ();
+  const char *env = g_getenv ("VK_ADAIN_STYLES");
+  if (env && env[0])
+    g_ptr_array_add (dirs, g_strdup (env));
+  if (profile_dir)
+    g_ptr_array_add (dirs, g_build_filename (profile_dir, "vk-adain", "styles", NULL));
+  g_ptr_array_add (dirs, g_build_filename (g_get_user_data_dir (), "vk-adain", "styles",
+                                           NULL));
+  g_ptr_array_add (dirs, g_build_filename (VKA_DATADIR, "styles", NULL));
+  g_ptr_array_add (dirs, g_build_filename (VKA_DATADIR, "samples", NULL));
+  g_ptr_array_add (dirs, NULL);
+  return (GStrv) g_ptr_array_free (dirs, FALSE);
+}
+
+static gboolean
+is_picture_name (const char *name)
+{
+  static const char *const exts[] = { ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp" };
+  const char *dot = strrchr (name, '.');
+  if (!dot || name[0] == '.')
+    return FALSE;
+  for (guint i = 0; i < G_N_ELEMENTS (exts); i++)
+    if (g_ascii_strcasecmp (dot, exts[i]) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+static gint
+compare_paths (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(char *const *) a, *(char *const *) b);
+}
+
+GPtrArray *
+vka_plugin_list_styles (const char *profile_dir)
+{
+  GPtrArray *out = g_ptr_array_new_with_free_func (g_free);
+  g_auto (GStrv) dirs = vka_plugin_style_dirs (profile_dir);
+  for (int i = 0; dirs[i]; i++)
+    {
+      g_autoptr (GDir) dir = g_dir_open (dirs[i], 0, NULL);
+      if (!dir)
+        continue;
+      g_autoptr (GPtrArray) found = g_ptr_array_new ();
+      const char *name;
+      while ((name = g_dir_read_name (dir)))
+        {
+          char *full = g_build_filename (dirs[i], name, NULL);
+          /* The installed samples folder also holds the sample content. */
+          gboolean wanted = !g_str_has_suffix (dirs[i], "samples")
+                            || g_str_has_prefix (name, "style");
+          if (wanted && is_picture_name (name) && g_file_test (full, G_FILE_TEST_IS_REGULAR))
+            g_ptr_array_add (found, full);
+          else
+            g_free (full);
+        }
+      g_ptr_array_sort (found, compare_paths);
+      for (guint k = 0; k < found->len; k++)
+        g_ptr_array_add (out, found->pdata[k]);
+    }
+  return out;
+}
+
+/* ---- Pixels ----------------------------------------------------------------- */
+
+const char *
+vka_plugin_format_name (int channels)
+{
+  static const char *const names[] = { "Y' float", "Y'A float", "R'G'B' float",
+                                       "R'G'B'A float" };
+  g_return_val_if_fail (channels >= 1 && channels <= 4, NULL);
+  return names[channels - 1];
+}
+
+VkaImage *
+vka_plugin_buffer_read (GeglBuffer *buffer, const GeglRectangle *rect, gboolean gray,
+                        gboolean alpha, GError **error)
+{
+  int channels = (gray ? 1 : 3) + (alpha ? 1 : 0);
+  VkaImage *image = vka_image_new (rect->width, rect->height, channels, error);
+  if (!image)
+    return NULL;
+  gegl_buffer_get (buffer, rect, 1.0, babl_format (vka_plugin_format_name (channels)),
+                   image->pixels, GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
+  return image;
+}
+
+void
+vka_plugin_buffer_write (GeglBuffer *buffer, const GeglRectangle *rect,
+                         const VkaImage *image)
+{
+  g_return_if_fail (image->width == rect->width && image->height == rect->height);
+  gegl_buffer_set (buffer, rect, 0, babl_format (vka_plugin_format_name (image->channels)),
+                   image->pixels, GEGL_AUTO_ROWSTRIDE);
+}
+
+/* ---- The engine ----------------------------------------------------------------- */
+
+typedef struct
+{
+  char     *path;
+  int       size;
+  VkaImage *image;    /* resized picture, or NULL for a statistics file */
+  VkaStyle *style;    /* statistics without colour transfer, made on first use */
+} StyleEntry;
+
+struct VkaPluginEngine
+{
+  char       *profile_dir;
+  char       *model_key;  /* model_dir + "\n" + device of the loaded model */
+  VkaContext *context;
+  VkaModel   *model;
+  GPtrArray  *styles;     /* StyleEntry*, a small cache */
+};
+
+static void
+style_entry_free (gpointer p)
+{
+  StyleEntry *e = p;
+  g_free (e->path);
+  vka_image_free (e->image);
+  vka_style_free (e->style);
+  g_free (e);
+}
+
+VkaPluginEngine *
+vka_plugin_engine_new (const char *profile_dir)
+{
+  VkaPluginEngine *engine = g_new0 (VkaPluginEngine, 1);
+  engine->profile_dir = g_strdup (profile_dir);
+  engine->styles = g_ptr_array_new_with_free_func (style_entry_free);
+  return engine;
+}
+
+void
+vka_plugin_engine_free (VkaPluginEngine *engine)
+{
+  if (!engine)
+    return;
+  g_ptr_array_unref (engine->styles);
+  vka_model_free (engine->model);
+  vka_context_free (engine->context);
+  g_free (engine->model_key);
+  g_free (engine->profile_dir);
+  g_free (engine);
+}
+
+const char *
+vka_plugin_engine_device_name (VkaPluginEngine *engine)
+{
+  return engine->context ? vka_context_device (engine->context)->name : NULL;
+}
+
+static gboolean
+ensure_model (VkaPluginEngine *engine, const VkaPluginSettings *s, GError **error)
+{
+  g_autofree char *key = g_strdup_printf ("%s\n%s", s->model_dir ? s->model_dir : "",
+                                          s->device ? s->device : "");
+  if (engine->model && g_strcmp0 (key, engine->model_key) == 0)
+    return TRUE;
+  g_clear_pointer (&engine->model, vka_model_free);
+  g_clear_pointer (&engine->context, vka_context_free);
+  g_clear_pointer (&engine->model_key, g_free);
+
+  g_autofree char *enc_path = NULL, *dec_path = NULL;
+  if (!vka_plugin_find_model (engine->profile_dir, s->model_dir, &enc_path, &dec_path,
+                              error))
+    return FALSE;
+  g_autoptr (VkaWeights) enc = vka_weights_load (enc_path, NULL, error);
+  if (!enc)
+    return FALSE;
+  g_autoptr (VkaWeights) dec = vka_weights_load (dec_path, NULL, error);
+  if (!dec)
+    return FALSE;
+  VkaContextOptions copt = { .device = s->device && s->device[0] ? s->device : NULL };
+  g_autoptr (VkaContext) context = vka_context_new (&copt, error);
+  if (!context)
+    return FALSE;
+  g_autoptr (GError) e = NULL;
+  VkaModel *model = vka_model_new (context, enc, dec, &e);
+  if (!model)
+    {
+      g_autofree char *d1 = g_filename_display_name (enc_path);
+      g_autofree char *d2 = g_filename_display_name (dec_path);
+      g_set_error (error, e->domain, e->code, _("Model %s + %s: %s"), d1, d2, e->message);
+      return FALSE;
+    }
+  engine->context = g_steal_pointer (&context);
+  engine->model = model;
+  engine->model_key = g_steal_pointer (&key);
+  return TRUE;
+}
+
+/* A safetensors file starts with an 8-byte header length and then '{'. */
+static gboolean
+is_stats_file (const char *path)
+{
+  guint8 head[9];
+  FILE *f = g_fopen (path, "rb");
+  if (!f)
+    return FALSE;
+  gboolean yes = fread (head, 1, 9, f) == 9 && head[8] == '{';
+  fclose (f);
+  return yes;
+}
+
+static VkaStyle *
+load_stats (const char *path, GError **error)
+{
+  g_autoptr (VkaWeights) w = vka_weights_load (path, NULL, error);
+  if (!w)
+    return NULL;
+  const VkaTensorData *mean = vka_weights_get (w, STATS_MEAN);
+  const VkaTensorData *std = vka_weights_get (w, STATS_STD);
+  if (!mean || !std || mean->ndim != 1 || std->ndim != 1
+      || mean->shape[0] != std->shape[0] || mean->shape[0] < 1)
+    {
+      g_autofree char *disp = g_filename_display_name (path);
+      g_set_error (error, VKA_ERROR, VKA_ERROR_FILE_FORMAT,
+                   _("%s is not a style statistics file"), disp);
+      return NULL;
+    }
+  return vka_style_new ((int) mean->shape[0], mean->data, std->data);
+}
+
+/* The style picture as the CLI prepares it: loaded through GEGL, shorter
+ * side resized to size with PIL's arithmetic (8-bit files exactly). */
+static StyleEntry *
+get_style (VkaPluginEngine *engine, const char *path, int size, GError **error)
+{
+  for (guint i = 0; i < engine->styles->len; i++)
+    {
+      StyleEntry *e = engine->styles->pdata[i];
+      if (e->size == size && strcmp (e->path, path) == 0)
+        return e;
+    }
+  StyleEntry *e = g_new0 (StyleEntry, 1);
+  e->path = g_strdup (path);
+  e->size = size;
+  if (is_stats_file (path))
+    e->style = load_stats (path, error);
+  else
+    {
+      VkaImageInfo info;
+      g_autoptr (VkaImage) raw = vka_image_load (path, &info, error);
+      if (raw)
+        e->image = vka_image_resize_shorter (raw, size, info.bits == 8, error);
+    }
+  if (!e->style && !e->image)
+    {
+      style_entry_free (e);
+      return NULL;
+    }
+  if (engine->styles->len >= 4)
+    g_ptr_array_remove_index (engine->styles, 0);
+  g_ptr_array_add (engine->styles, e);
+  return e;
+}
+
+static VkaStyle *
+encode_style (VkaPluginEngine *engine, StyleEntry *s, const VkaImage *content, int color,
+              GCancellable *cancellable, GError **error)
+{
+  g_autofree char *disp = g_filename_display_name (s->path);
+  if (color == VKA_COLOR_CORAL)
+    {
+      if (!s->image)
+        {
+          g_set_error (error, VKA_ERROR, VKA_ERROR_INVALID_ARGUMENT,
+                       _("Color transfer needs a style picture, and %s is a statistics "
+                         "file"), disp);
+          return NULL;
+        }
+      g_autoptr (VkaImage) moved = vka_color_coral (s->image, content, error);
+      return moved ? vka_style_from_image (engine->model, moved, cancellable, error) : NULL;
+    }
+  if (!s->style)
+    {
+      g_autoptr (GError) e = NULL;
+      s->style = vka_style_from_image (engine->model, s->image, cancellable, &e);
+      if (!s->style)
+        {
+          g_set_error (error, e->domain, e->code, _("Style %s: %s"), disp, e->message);
+          return NULL;
+        }
+    }
+  return vka_style_new (vka_style_channels (s->style), vka_style_mean (s->style),
+                        vka_style_std (s->style));
+}
+
+typedef struct
+{
+  VkaPluginProgress func;
+  gpointer          data;
+  double            from, to;
+} Stage;
+
+static void
+stage_progress (double fraction, gpointer data)
+{
+  Stage *st = data;
+  if (st->func)
+    st->func (st->from + (st->to - st->from) * CLAMP (fraction, 0.0, 1.0), NULL, st->data);
+}
+
+static void
+copy_alpha (VkaImage *out, const VkaImage *content)
+{
+  if (out->channels != 4)
+    return;
+  gboolean has = content->channels == 2 || content->channels == 4;
+  gsize n = (gsize) out->width * out->height;
+  for (gsize i = 0; i < n; i++)
+    out->pixels[i * 4 + 3] = has ? content->pixels[i * content->channels
+                                                   + content->channels - 1] : 1.0f;
+}
+
+gboolean
+vka_plugin_engine_run (VkaPluginEngine *engine, const VkaPluginSettings *s,
+                       const VkaImage *content, gboolean content_8bit, VkaImage *out,
+                       VkaPluginProgress progress, gpointer progress_data,
+                       GCancellable *cancellable, GError **error)
+{
+  g_return_val_if_fail (out->width == content->width && out->height == content->height
+                        && out->channels >= 3, FALSE);
+  if (!vka_plugin_settings_check (s, error))
+    return FALSE;
+  if (progress)
+    progress (0.0, _("Loading the model"), progress_data);
+  if (!ensure_model (engine, s, error))
+    return FALSE;
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return FALSE;
+
+  /* The content at the working resolution (the CLI's --content-size). */
+  g_autoptr (VkaImage) small = NULL;
+  const VkaImage *work = content;
+  if (s->content_size > 0 && MIN (content->width, content->height) != s->content_size)
+    {
+      small = vka_image_resize_shorter (content, s->content_size, content_8bit, error);
+      if (!small)
+        return FALSE;
+      work = small;
+    }
+
+  if (progress)
+    progress (0.05, _("Reading the style"), progress_data);
+  const char *paths[2] = { s->style_file, s->style_file_2 };
+  int n = s->style_file_2 && s->style_file_2[0] ? 2 : 1;
+  double weights[2] = { 1.0 - s->style_blend, s->style_blend };
+  if (n == 1)
+    weights[0] = 1.0;
+  g_autoptr (GPtrArray) styles = g_ptr_array_new_with_free_func ((GDestroyNotify) vka_style_free);
+  for (int i = 0; i < n; i++)
+    {
+      StyleEntry *entry = get_style (engine, paths[i], s->style_size, error);
+      if (!entry)
+        return FALSE;
+      VkaStyle *st = encode_style (engine, entry, work, s->color_mode, cancellable, error);
+      if (!st)
+        return FALSE;
+      g_ptr_array_add (styles, st);
+    }
+  /* Drop a style of weight 0 (vka_stylize wants a positive total). */
+  if (n == 2 && weights[1] <= 0)
+    n = 1;
+  else if (n == 2 && weights[0] <= 0)
+    {
+      g_ptr_array_remove_index (styles, 0);
+      weights[0] = 1.0;
+      n = 1;
+    }
+
+  g_autoptr (VkaImage) small_out = NULL;
+  VkaImage *target = out;
+  if (work != content)
+    {
+      small_out = vka_image_new (work->width, work->height, out->channels, error);
+      if (!small_out)
+        return FALSE;
+      target = small_out;
+    }
+  if (progress)
+    progress (0.1, _("Stylizing"), progress_data);
+  Stage st = { progress, progress_data, 0.1, work != content ? 0.9 : 0.98 };
+  VkaStylizeOptions opt = VKA_STYLIZE_OPTIONS_DEFAULT;
+  opt.alpha = s->strength;
+  if (!vka_stylize (engine->model, work, (const VkaStyle *const *) styles->pdata, weights, n,
+                    &opt, target, stage_progress, &st, cancellable, error))
+    return FALSE;
+  if (s->color_mode == VKA_COLOR_LUMINANCE && !vka_color_luminance (target, work, error))
+    return FALSE;
+
+  if (work != content)
+    {
+      /* Back to the layer's size; alpha is the layer's own, unresampled. */
+      g_autoptr (VkaImage) big = vka_image_resize (small_out, content->width, content->height,
+                                                   FALSE, error);
+      if (!big)
+        return FALSE;
+      memcpy (out->pixels, big->pixels,
+              sizeof (float) * (gsize) out->width * out->height * out->channels);
+      copy_alpha (out, content);
+      /* The bilinear filter can leave [0,1] by a hair: keep it in range. */
+      gsize total = (gsize) out->width * out->height * out->channels;
+      for (gsize i = 0; i < total; i++)
+        out->pixels[i] = CLAMP (out->pixels[i], 0.0f, 1.0f);
+    }
+  if (progress)
+    progress (1.0, NULL, progress_data);
+  return TRUE;
+}
+
+gboolean
+vka_plugin_stylize_buffer (VkaPluginEngine *engine, const VkaPluginSettings *settings,
+                           GeglBuffer *src, GeglBuffer *dst, const GeglRectangle *rect,
+                           gboolean gray, gboolean alpha, gboolean content_8bit,
+                           VkaPluginProgress progress, gpointer progress_data,
+                           GCancellable *cancellable, GError **error)
+{
+  g_autoptr (VkaImage) content = vka_plugin_buffer_read (src, rect, gray, alpha, error);
+  if (!content)
+    return FALSE;
+  g_autoptr (VkaImage) out = vka_image_new (rect->width, rect->height, alpha ? 4 : 3, error);
+  if (!out)
+    return FALSE;
+  if (!vka_plugin_engine_run (engine, settings, content, content_8bit, out, progress,
+                              progress_data, cancellable, error))
+    return FALSE;
+  vka_plugin_buffer_write (dst, rect, out);
+  return TRUE;
+}
+
+guchar *
+vka_plugin_preview_render (VkaPluginEngine *engine, const VkaPluginSettings *settings,
+                           GeglBuffer *src, const GeglRectangle *rect, gboolean gray,
+                           gboolean alpha, gboolean content_8bit, int *rowstride,
+                           GError **error)
+{
+  g_autoptr (VkaImage) content = vka_plugin_buffer_read (src, rect, gray, alpha, error);
+  if (!content)
+    return NULL;
+  g_autoptr (VkaImage) out = vka_image_new (rect->width, rect->height, alpha ? 4 : 3, error);
+  if (!out || !vka_plugin_engine_run (engine, settings, content, content_8bit, out, NULL,
+                                      NULL, NULL, error))
+    return NULL;
+  static const char *const u8_names[] = { "Y' u8", "Y'A u8", "R'G'B' u8", "R'G'B'A u8" };
+  int channels = (gray ? 1 : 3) + (alpha ? 1 : 0);
+  const Babl *fish = babl_fish (babl_format (vka_plugin_format_name (out->channels)),
+                                babl_format (u8_names[channels - 1]));
+  gsize n = (gsize) rect->width * rect->height;
+  guchar *bytes = g_malloc (n * channels);
+  babl_process (fish, out->pixels, bytes, n);
+  *rowstride = rect->width * channels;
+  return bytes;
+}

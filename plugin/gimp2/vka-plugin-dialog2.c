@@ -1,0 +1,313 @@
+/* vka-plugin-dialog2.c — the GIMP 2.10 dialog: a gallery of the style
+ * folders' pictures, a file chooser, and one widget per numeric argument
+ * of the common table (strength, colors, style size, resolution). */
+#include <libgimp/gimp.h>
+#include <libgimp/gimpui.h>
+#include <stdlib.h>
+
+#include "vka-plugin.h"
+#include "vka-plugin-i18n.h"
+#include "vka-plugin-dialog2.h"
+
+#define THUMB_SIZE 72
+
+enum { COL_PIXBUF, COL_NAME, COL_PATH, N_COLS };
+
+typedef struct
+{
+  VkaPluginSettings *s;
+  gint32             drawable_id;
+  gboolean           u8;
+  VkaPluginEngine   *engine;     /* kept for the preview: model loaded once */
+  GtkWidget         *chooser;
+  GtkWidget         *gallery;
+  GtkWidget         *ok;
+  GtkWidget         *preview;
+  GtkWidget         *status;     /* the preview's error, if any */
+} Dialog;
+
+static void
+invalidate (Dialog *d)
+{
+  if (d->preview)
+    gimp_preview_invalidate (GIMP_PREVIEW (d->preview));
+}
+
+/* The preview stylises the visible part at 1:1 (at the same scale as the
+ * whole layer would be with the Resolution setting). */
+static void
+preview_update (GimpPreview *preview, Dialog *d)
+{
+  g_autofree char *style = gtk_file_chooser_get_filename (GTK_FILE_CHOOSER (d->chooser));
+  gint x, y, w, h;
+  gimp_preview_get_position (preview, &x, &y);
+  gimp_preview_get_size (preview, &w, &h);
+  if (!style || w < 1 || h < 1)
+    {
+      gtk_label_set_text (GTK_LABEL (d->status), "");
+      return;
+    }
+  VkaPluginSettings s = *d->s;
+  s.style_file = style;
+  if (d->s->content_size > 0)
+    {
+      double full = MIN (gimp_drawable_width (d->drawable_id),
+                         gimp_drawable_height (d->drawable_id));
+      s.content_size = MAX (8, (int) (MIN (w, h) * d->s->content_size / full + 0.5));
+    }
+  GeglRectangle rect = { x, y, w, h };
+  GeglBuffer *src = gimp_drawable_get_buffer (d->drawable_id);
+  g_autoptr (GError) error = NULL;
+  int rowstride = 0;
+  g_autofree guchar *bytes = vka_plugin_preview_render (d->engine, &s, src, &rect,
+                                                        gimp_drawable_is_gray (d->drawable_id),
+                                                        gimp_drawable_has_alpha (d->drawable_id),
+                                                        d->u8, &rowstride, &error);
+  g_object_unref (src);
+  gtk_label_set_text (GTK_LABEL (d->status), error ? error->message : "");
+  if (bytes)
+    gimp_preview_draw_buffer (preview, bytes, rowstride);
+}
+
+static void
+update_ok (Dialog *d)
+{
+  g_autofree char *path = gtk_file_chooser_get_filename (GTK_FILE_CHOOSER (d->chooser));
+  gtk_widget_set_sensitive (d->ok, path != NULL);
+}
+
+static void
+chooser_changed (GtkFileChooser *chooser, Dialog *d)
+{
+  update_ok (d);
+  invalidate (d);
+}
+
+static void
+gallery_selected (GtkIconView *view, Dialog *d)
+{
+  GList *sel = gtk_icon_view_get_selected_items (view);
+  if (!sel)
+    return;
+  GtkTreeModel *model = gtk_icon_view_get_model (view);
+  GtkTreeIter iter;
+  if (gtk_tree_model_get_iter (model, &iter, sel->data))
+    {
+      g_autofree char *path = NULL;
+      gtk_tree_model_get (model, &iter, COL_PATH, &path, -1);
+      gtk_file_chooser_set_filename (GTK_FILE_CHOOSER (d->chooser), path);
+    }
+  g_list_free_full (sel, (GDestroyNotify) gtk_tree_path_free);
+}
+
+static GtkWidget *
+make_gallery (Dialog *d)
+{
+  g_autoptr (GPtrArray) styles = vka_plugin_list_styles (gimp_directory ());
+  GtkListStore *store = gtk_list_store_new (N_COLS, GDK_TYPE_PIXBUF, G_TYPE_STRING,
+                                            G_TYPE_STRING);
+  for (guint i = 0; i < styles->len; i++)
+    {
+      const char *path = styles->pdata[i];
+      GdkPixbuf *pix = gdk_pixbuf_new_from_file_at_scale (path, THUMB_SIZE, THUMB_SIZE,
+                                                          TRUE, NULL);
+      if (!pix)
+        continue;
+      g_autofree char *base = g_path_get_basename (path);
+      GtkTreeIter iter;
+      gtk_list_store_append (store, &iter);
+      gtk_list_store_set (store, &iter, COL_PIXBUF, pix, COL_NAME, base, COL_PATH, path, -1);
+      g_object_unref (pix);
+    }
+  GtkWidget *view = gtk_icon_view_new_with_model (GTK_TREE_MODEL (store));
+  g_object_unref (store);
+  gtk_icon_view_set_pixbuf_column (GTK_ICON_VIEW (view), COL_PIXBUF);
+  gtk_icon_view_set_text_column (GTK_ICON_VIEW (view), COL_NAME);
+  gtk_icon_view_set_item_width (GTK_ICON_VIEW (view), THUMB_SIZE + 16);
+  gtk_icon_view_set_selection_mode (GTK_ICON_VIEW (view), GTK_SELECTION_SINGLE);
+  g_signal_connect (view, "selection-changed", G_CALLBACK (gallery_selected), d);
+  d->gallery = view;
+
+  GtkWidget *scroll = gtk_scrolled_window_new (NULL, NULL);
+  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scroll), GTK_POLICY_AUTOMATIC,
+                                  GTK_POLICY_AUTOMATIC);
+  gtk_scrolled_window_set_shadow_type (GTK_SCROLLED_WINDOW (scroll), GTK_SHADOW_IN);
+  gtk_widget_set_size_request (scroll, 4 * (THUMB_SIZE + 28), THUMB_SIZE + 56);
+  gtk_container_add (GTK_CONTAINER (scroll), view);
+  if (styles->len == 0)
+    {
+      g_auto (GStrv) dirs = vka_plugin_style_dirs (gimp_directory ());
+      g_autofree char *list = g_strjoinv ("\n", dirs);
+      g_autofree char *text = g_strdup_printf (_("No style pictures found. Put some in "
+                                                 "one of these folders:\n%s"), list);
+      GtkWidget *label = gtk_label_new (text);
+      gtk_label_set_selectable (GTK_LABEL (label), TRUE);
+      gtk_misc_set_alignment (GTK_MISC (label), 0.0, 0.5);
+      return label;
+    }
+  return scroll;
+}
+
+static GtkWidget *
+make_chooser (Dialog *d)
+{
+  GtkWidget *chooser = gtk_file_chooser_button_new (_("Choose a style picture"),
+                                                    GTK_FILE_CHOOSER_ACTION_OPEN);
+  GtkFileFilter *images = gtk_file_filter_new ();
+  gtk_file_filter_set_name (images, _("Pictures"));
+  static const char *const patterns[] = { "*.png", "*.jpg", "*.jpeg", "*.tif", "*.tiff",
+                                          "*.webp", "*.PNG", "*.JPG", "*.JPEG",
+                                          "*.safetensors" };
+  for (guint i = 0; i < G_N_ELEMENTS (patterns); i++)
+    gtk_file_filter_add_pattern (images, patterns[i]);
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), images);
+  if (d->s->style_file && d->s->style_file[0])
+    gtk_file_chooser_set_filename (GTK_FILE_CHOOSER (chooser), d->s->style_file);
+  g_signal_connect (chooser, "file-set", G_CALLBACK (chooser_changed), d);
+  g_signal_connect (chooser, "selection-changed", G_CALLBACK (chooser_changed), d);
+  d->chooser = chooser;
+  return chooser;
+}
+
+static GtkObject *
+scale_row (GtkTable *table, int row, VkaParamId id, double value, double ui_max)
+{
+  const VkaParam *p = &vka_params[id];
+  gboolean constrain = ui_max >= p->max;
+  GtkObject *adj = gimp_scale_entry_new (table, 0, row, _(p->label), 200, 6, value,
+                                         p->min, constrain ? p->max : ui_max, p->step,
+                                         p->page, p->digits, constrain, p->min, p->max,
+                                         _(p->blurb), NULL);
+  return adj;
+}
+
+static GtkWidget *
+model_label (void)
+{
+  g_autofree char *enc = NULL, *dec = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *text = NULL;
+  if (vka_plugin_find_model (gimp_directory (), NULL, &enc, &dec, &error))
+    {
+      g_autofree char *dir = g_path_get_dirname (enc);
+      text = g_strdup_printf (_("Model: %s"), dir);
+    }
+  else
+    text = g_strdup (error->message);
+  GtkWidget *label = gtk_label_new (text);
+  gtk_label_set_line_wrap (GTK_LABEL (label), TRUE);
+  gtk_label_set_selectable (GTK_LABEL (label), TRUE);
+  gtk_misc_set_alignment (GTK_MISC (label), 0.0, 0.5);
+  gimp_label_set_attributes (GTK_LABEL (label), PANGO_ATTR_SCALE, PANGO_SCALE_SMALL, -1);
+  return label;
+}
+
+static gboolean
+timeout_cancel (gpointer dialog)
+{
+  gtk_dialog_response (GTK_DIALOG (dialog), GTK_RESPONSE_CANCEL);
+  return G_SOURCE_REMOVE;
+}
+
+gboolean
+vka_plugin_dialog2_run (VkaPluginSettings *s, gint32 image_id, gint32 drawable_id)
+{
+  gimp_ui_init (VKA_PLUGIN_BINARY, FALSE);
+  GimpPrecision precision = gimp_image_get_precision (image_id);
+  Dialog d = { .s = s, .drawable_id = drawable_id,
+               .u8 = precision == GIMP_PRECISION_U8_LINEAR
+                     || precision == GIMP_PRECISION_U8_GAMMA,
+               .engine = vka_plugin_engine_new (gimp_directory ()) };
+
+  GtkWidget *dialog = gimp_dialog_new (_("Style Transfer (AdaIN)"), VKA_PLUGIN_ROLE,
+                                       NULL, 0, gimp_standard_help_func, VKA_PLUGIN_PROC,
+                                       _("_Cancel"), GTK_RESPONSE_CANCEL,
+                                       _("_OK"), GTK_RESPONSE_OK,
+                                       NULL);
+  gtk_dialog_set_alternative_button_order (GTK_DIALOG (dialog), GTK_RESPONSE_OK,
+                                           GTK_RESPONSE_CANCEL, -1);
+  d.ok = gtk_dialog_get_widget_for_response (GTK_DIALOG (dialog), GTK_RESPONSE_OK);
+  gimp_window_set_transient (GTK_WINDOW (dialog));
+
+  GtkWidget *hbox_main = gtk_hbox_new (FALSE, 12);
+  gtk_container_set_border_width (GTK_CONTAINER (hbox_main), 12);
+  gtk_box_pack_start (GTK_BOX (gtk_dialog_get_content_area (GTK_DIALOG (dialog))),
+                      hbox_main, TRUE, TRUE, 0);
+  GtkWidget *pbox = gtk_vbox_new (FALSE, 6);
+  gtk_box_pack_start (GTK_BOX (hbox_main), pbox, FALSE, FALSE, 0);
+  d.preview = gimp_drawable_preview_new_from_drawable_id (drawable_id);
+  gtk_box_pack_start (GTK_BOX (pbox), d.preview, TRUE, TRUE, 0);
+  d.status = gtk_label_new (NULL);
+  gtk_label_set_line_wrap (GTK_LABEL (d.status), TRUE);
+  gtk_widget_set_size_request (d.status, 200, -1);
+  gtk_box_pack_start (GTK_BOX (pbox), d.status, FALSE, FALSE, 0);
+  g_signal_connect (d.preview, "invalidated", G_CALLBACK (preview_update), &d);
+
+  GtkWidget *vbox = gtk_vbox_new (FALSE, 12);
+  gtk_box_pack_start (GTK_BOX (hbox_main), vbox, TRUE, TRUE, 0);
+
+  GtkWidget *frame = gimp_frame_new (_("Style picture"));
+  gtk_box_pack_start (GTK_BOX (vbox), frame, TRUE, TRUE, 0);
+  GtkWidget *fbox = gtk_vbox_new (FALSE, 6);
+  gtk_container_add (GTK_CONTAINER (frame), fbox);
+  gtk_box_pack_start (GTK_BOX (fbox), make_gallery (&d), TRUE, TRUE, 0);
+  GtkWidget *hbox = gtk_hbox_new (FALSE, 6);
+  gtk_box_pack_start (GTK_BOX (fbox), hbox, FALSE, FALSE, 0);
+  GtkWidget *label = gtk_label_new_with_mnemonic (_(vka_params[VKA_PARAM_STYLE_FILE].label));
+  gtk_box_pack_start (GTK_BOX (hbox), label, FALSE, FALSE, 0);
+  GtkWidget *chooser = make_chooser (&d);
+  gtk_label_set_mnemonic_widget (GTK_LABEL (label), chooser);
+  gtk_box_pack_start (GTK_BOX (hbox), chooser, TRUE, TRUE, 0);
+
+  GtkWidget *table = gtk_table_new (4, 3, FALSE);
+  gtk_table_set_col_spacings (GTK_TABLE (table), 6);
+  gtk_table_set_row_spacings (GTK_TABLE (table), 6);
+  gtk_box_pack_start (GTK_BOX (vbox), table, FALSE, FALSE, 0);
+
+  GtkObject *strength = scale_row (GTK_TABLE (table), 0, VKA_PARAM_STRENGTH, s->strength, 1);
+  g_signal_connect (strength, "value-changed", G_CALLBACK (gimp_double_adjustment_update),
+                    &s->strength);
+
+  GtkWidget *combo = gimp_int_combo_box_new (_(vka_color_mode_labels[0]), 0,
+                                             _(vka_color_mode_labels[1]), 1,
+                                             _(vka_color_mode_labels[2]), 2, NULL);
+  gimp_int_combo_box_connect (GIMP_INT_COMBO_BOX (combo), s->color_mode,
+                              G_CALLBACK (gimp_int_combo_box_get_active), &s->color_mode);
+  gimp_table_attach_aligned (GTK_TABLE (table), 0, 1,
+                             _(vka_params[VKA_PARAM_COLOR_MODE].label), 0.0, 0.5,
+                             combo, 2, FALSE);
+  gimp_help_set_help_data (combo, _(vka_params[VKA_PARAM_COLOR_MODE].blurb), NULL);
+
+  GtkObject *style_size = scale_row (GTK_TABLE (table), 2, VKA_PARAM_STYLE_SIZE,
+                                     s->style_size, 2048);
+  g_signal_connect (style_size, "value-changed", G_CALLBACK (gimp_int_adjustment_update),
+                    &s->style_size);
+  GtkObject *content_size = scale_row (GTK_TABLE (table), 3, VKA_PARAM_CONTENT_SIZE,
+                                       s->content_size, 4096);
+  g_signal_connect (content_size, "value-changed", G_CALLBACK (gimp_int_adjustment_update),
+                    &s->content_size);
+
+  gtk_box_pack_start (GTK_BOX (vbox), model_label (), FALSE, FALSE, 0);
+
+  g_signal_connect_swapped (strength, "value-changed", G_CALLBACK (invalidate), &d);
+  g_signal_connect_swapped (combo, "changed", G_CALLBACK (invalidate), &d);
+  g_signal_connect_swapped (style_size, "value-changed", G_CALLBACK (invalidate), &d);
+  g_signal_connect_swapped (content_size, "value-changed", G_CALLBACK (invalidate), &d);
+
+  update_ok (&d);
+  gtk_widget_show_all (dialog);
+
+  const char *timeout = g_getenv ("VKA_PLUGIN_DIALOG_TIMEOUT");
+  if (timeout && atoi (timeout) > 0)
+    g_timeout_add_seconds (atoi (timeout), timeout_cancel, dialog);
+
+  gboolean run = gimp_dialog_run (GIMP_DIALOG (dialog)) == GTK_RESPONSE_OK;
+  if (run)
+    {
+      g_free (s->style_file);
+      s->style_file = gtk_file_chooser_get_filename (GTK_FILE_CHOOSER (d.chooser));
+    }
+  gtk_widget_destroy (dialog);
+  vka_plugin_engine_free (d.engine);
+  return run && s->style_file;
+}

@@ -1,0 +1,412 @@
+/* vk-adain-gimp3.c — the GIMP 3.0 front-end (libgimp-3.0).
+ *
+ * plug-in-vk-adain (run-mode, image, drawables, style-file (GFile),
+ * strength, color-mode, style-size, content-size, style-file-2 (GFile,
+ * optional), style-blend): every argument comes from the common table, the
+ * config remembers the last values, GimpProcedureDialog builds the dialog
+ * from the same arguments (plus a gallery of the style folders' pictures).
+ * Pixels: the selection's bounds of the drawable are stylised by
+ * plugin/common into the shadow buffer, merged with one undo step; on any
+ * failure nothing is merged and the procedure returns the error.
+ */
+#include <libgimp/gimp.h>
+#include <libgimp/gimpui.h>
+#include <stdlib.h>
+
+#include "vka-plugin.h"
+#include "vka-plugin-i18n.h"
+
+#define VKA_TYPE_PLUG_IN (vka_plug_in_get_type ())
+G_DECLARE_FINAL_TYPE (VkaPlugIn, vka_plug_in, VKA, PLUG_IN, GimpPlugIn)
+
+struct _VkaPlugIn
+{
+  GimpPlugIn parent_instance;
+};
+
+G_DEFINE_TYPE (VkaPlugIn, vka_plug_in, GIMP_TYPE_PLUG_IN)
+
+GIMP_MAIN (VKA_TYPE_PLUG_IN)
+
+/* The 3.0 arguments after run-mode, image, drawables: the order. */
+static const VkaParamId gimp3_params[] = {
+  VKA_PARAM_STYLE_FILE, VKA_PARAM_STRENGTH, VKA_PARAM_COLOR_MODE,
+  VKA_PARAM_STYLE_SIZE, VKA_PARAM_CONTENT_SIZE, VKA_PARAM_STYLE_FILE_2,
+  VKA_PARAM_STYLE_BLEND,
+};
+
+#define THUMB_SIZE 72
+
+static GList *
+query_procedures (GimpPlugIn *plug_in)
+{
+  return g_list_append (NULL, g_strdup (VKA_PLUGIN_PROC));
+}
+
+static GimpValueArray *run (GimpProcedure *procedure, GimpRunMode run_mode,
+                            GimpImage *image, GimpDrawable **drawables,
+                            GimpProcedureConfig *config, gpointer run_data);
+
+static GimpProcedure *
+create_procedure (GimpPlugIn *plug_in, const gchar *name)
+{
+  if (g_strcmp0 (name, VKA_PLUGIN_PROC) != 0)
+    return NULL;
+  GimpProcedure *procedure = gimp_image_procedure_new (plug_in, name,
+                                                       GIMP_PDB_PROC_TYPE_PLUGIN,
+                                                       run, NULL, NULL);
+  gimp_procedure_set_image_types (procedure, "RGB*, GRAY*");
+  gimp_procedure_set_sensitivity_mask (procedure, GIMP_PROCEDURE_SENSITIVE_DRAWABLE);
+  gimp_procedure_set_menu_label (procedure, _(vka_proc_menu_label));
+  gimp_procedure_add_menu_path (procedure, vka_proc_menu_path);
+  gimp_procedure_set_documentation (procedure, _(vka_proc_blurb), _(vka_proc_help), name);
+  gimp_procedure_set_attribution (procedure, vka_proc_author, vka_proc_author,
+                                  vka_proc_date);
+
+  for (guint i = 0; i < G_N_ELEMENTS (gimp3_params); i++)
+    {
+      const VkaParam *p = &vka_params[gimp3_params[i]];
+      switch (p->type)
+        {
+        case VKA_PARAM_TYPE_FILE:
+          /* An "open" file: the dialog shows a file chooser, and GIMP itself
+           * refuses a file that does not exist, naming the argument (with
+           * GIMP_FILE_CHOOSER_ACTION_ANY our own message would name the
+           * file, but GimpProcedureDialog 3.0.4 then has no widget for it). */
+          gimp_procedure_add_file_argument (procedure, p->name, _(p->label), _(p->blurb),
+                                            GIMP_FILE_CHOOSER_ACTION_OPEN, TRUE, NULL,
+                                            G_PARAM_READWRITE);
+          break;
+        case VKA_PARAM_TYPE_DOUBLE:
+          gimp_procedure_add_double_argument (procedure, p->name, _(p->label), _(p->blurb),
+                                              p->min, p->max, p->def, G_PARAM_READWRITE);
+          break;
+        case VKA_PARAM_TYPE_INT:
+          gimp_procedure_add_int_argument (procedure, p->name, _(p->label), _(p->blurb),
+                                           (int) p->min, (int) p->max, (int) p->def,
+                                           G_PARAM_READWRITE);
+          break;
+        }
+    }
+  return procedure;
+}
+
+static void
+vka_plug_in_class_init (VkaPlugInClass *klass)
+{
+  GimpPlugInClass *plug_in_class = GIMP_PLUG_IN_CLASS (klass);
+  plug_in_class->query_procedures = query_procedures;
+  plug_in_class->create_procedure = create_procedure;
+  /* set_i18n unset: GIMP binds the domain "vk-adain" to the plug-in
+   * folder's locale/, where po/meson.build installs the catalogs. */
+}
+
+static void
+vka_plug_in_init (VkaPlugIn *plug_in)
+{
+}
+
+/* ---- Settings from the config ------------------------------------------------ */
+
+static char *
+file_path (GFile *file)
+{
+  return file ? g_file_get_path (file) : NULL;
+}
+
+static void
+settings_from_config (VkaPluginSettings *s, GimpProcedureConfig *config)
+{
+  g_autoptr (GFile) style = NULL, style2 = NULL;
+  g_object_get (config,
+                "style-file", &style,
+                "style-file-2", &style2,
+                "strength", &s->strength,
+                "color-mode", &s->color_mode,
+                "style-size", &s->style_size,
+                "content-size", &s->content_size,
+                "style-blend", &s->style_blend,
+                NULL);
+  g_free (s->style_file);
+  g_free (s->style_file_2);
+  s->style_file = file_path (style);
+  s->style_file_2 = file_path (style2);
+}
+
+/* ---- The dialog --------------------------------------------------------------------- */
+
+enum { COL_PIXBUF, COL_NAME, COL_PATH, N_COLS };
+
+static void
+gallery_selected (GtkIconView *view, GimpProcedureConfig *config)
+{
+  GList *sel = gtk_icon_view_get_selected_items (view);
+  if (!sel)
+    return;
+  GtkTreeModel *model = gtk_icon_view_get_model (view);
+  GtkTreeIter iter;
+  if (gtk_tree_model_get_iter (model, &iter, sel->data))
+    {
+      g_autofree char *path = NULL;
+      gtk_tree_model_get (model, &iter, COL_PATH, &path, -1);
+      g_autoptr (GFile) file = g_file_new_for_path (path);
+      g_object_set (config, "style-file", file, NULL);
+    }
+  g_list_free_full (sel, (GDestroyNotify) gtk_tree_path_free);
+}
+
+static GtkWidget *
+make_gallery (GimpProcedureConfig *config)
+{
+  g_autoptr (GPtrArray) styles = vka_plugin_list_styles (gimp_directory ());
+  if (styles->len == 0)
+    {
+      g_auto (GStrv) dirs = vka_plugin_style_dirs (gimp_directory ());
+      g_autofree char *list = g_strjoinv ("\n", dirs);
+      g_autofree char *text = g_strdup_printf (_("No style pictures found. Put some in "
+                                                 "one of these folders:\n%s"), list);
+      GtkWidget *label = gtk_label_new (text);
+      gtk_label_set_selectable (GTK_LABEL (label), TRUE);
+      gtk_label_set_xalign (GTK_LABEL (label), 0.0);
+      return label;
+    }
+  GtkListStore *store = gtk_list_store_new (N_COLS, GDK_TYPE_PIXBUF, G_TYPE_STRING,
+                                            G_TYPE_STRING);
+  for (guint i = 0; i < styles->len; i++)
+    {
+      const char *path = styles->pdata[i];
+      GdkPixbuf *pix = gdk_pixbuf_new_from_file_at_scale (path, THUMB_SIZE, THUMB_SIZE,
+                                                          TRUE, NULL);
+      if (!pix)
+        continue;
+      g_autofree char *base = g_path_get_basename (path);
+      GtkTreeIter iter;
+      gtk_list_store_append (store, &iter);
+      gtk_list_store_set (store, &iter, COL_PIXBUF, pix, COL_NAME, base, COL_PATH, path, -1);
+      g_object_unref (pix);
+    }
+  GtkWidget *view = gtk_icon_view_new_with_model (GTK_TREE_MODEL (store));
+  g_object_unref (store);
+  gtk_icon_view_set_pixbuf_column (GTK_ICON_VIEW (view), COL_PIXBUF);
+  gtk_icon_view_set_text_column (GTK_ICON_VIEW (view), COL_NAME);
+  gtk_icon_view_set_item_width (GTK_ICON_VIEW (view), THUMB_SIZE + 16);
+  gtk_icon_view_set_selection_mode (GTK_ICON_VIEW (view), GTK_SELECTION_SINGLE);
+  g_signal_connect (view, "selection-changed", G_CALLBACK (gallery_selected), config);
+
+  GtkWidget *scroll = gtk_scrolled_window_new (NULL, NULL);
+  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scroll), GTK_POLICY_AUTOMATIC,
+                                  GTK_POLICY_AUTOMATIC);
+  gtk_scrolled_window_set_shadow_type (GTK_SCROLLED_WINDOW (scroll), GTK_SHADOW_IN);
+  gtk_widget_set_size_request (scroll, 4 * (THUMB_SIZE + 28), THUMB_SIZE + 56);
+  gtk_container_add (GTK_CONTAINER (scroll), view);
+  return scroll;
+}
+
+static GtkWidget *
+model_label (void)
+{
+  g_autofree char *enc = NULL, *dec = NULL, *text = NULL;
+  g_autoptr (GError) error = NULL;
+  if (vka_plugin_find_model (gimp_directory (), NULL, &enc, &dec, &error))
+    {
+      g_autofree char *dir = g_path_get_dirname (enc);
+      text = g_strdup_printf (_("Model: %s"), dir);
+    }
+  else
+    text = g_strdup (error->message);
+  GtkWidget *label = gtk_label_new (text);
+  gtk_label_set_line_wrap (GTK_LABEL (label), TRUE);
+  gtk_label_set_selectable (GTK_LABEL (label), TRUE);
+  gtk_label_set_xalign (GTK_LABEL (label), 0.0);
+  return label;
+}
+
+typedef struct
+{
+  GimpProcedureConfig *config;
+  GimpDrawable        *drawable;
+  gboolean             u8;
+  VkaPluginEngine     *engine;   /* kept for the preview: model loaded once */
+  GtkWidget           *status;   /* the preview's error, if any */
+} Preview;
+
+/* The preview stylises the visible part at 1:1 (at the same scale as the
+ * whole layer would be with the Resolution setting). */
+static void
+preview_update (GimpPreview *preview, Preview *p)
+{
+  VkaPluginSettings s;
+  vka_plugin_settings_init_defaults (&s);
+  settings_from_config (&s, p->config);
+  gint x, y, w, h;
+  gimp_preview_get_position (preview, &x, &y);
+  gimp_preview_get_size (preview, &w, &h);
+  if (!s.style_file || w < 1 || h < 1)
+    {
+      gtk_label_set_text (GTK_LABEL (p->status), "");
+      vka_plugin_settings_clear (&s);
+      return;
+    }
+  if (s.content_size > 0)
+    {
+      double full = MIN (gimp_drawable_get_width (p->drawable),
+                         gimp_drawable_get_height (p->drawable));
+      s.content_size = MAX (8, (int) (MIN (w, h) * s.content_size / full + 0.5));
+    }
+  GeglRectangle rect = { x, y, w, h };
+  GeglBuffer *src = gimp_drawable_get_buffer (p->drawable);
+  g_autoptr (GError) error = NULL;
+  int rowstride = 0;
+  g_autofree guchar *bytes = vka_plugin_preview_render (p->engine, &s, src, &rect,
+                                                        gimp_drawable_is_gray (p->drawable),
+                                                        gimp_drawable_has_alpha (p->drawable),
+                                                        p->u8, &rowstride, &error);
+  g_object_unref (src);
+  vka_plugin_settings_clear (&s);
+  gtk_label_set_text (GTK_LABEL (p->status), error ? error->message : "");
+  if (bytes)
+    gimp_preview_draw_buffer (preview, bytes, rowstride);
+}
+
+static gboolean
+timeout_cancel (gpointer dialog)
+{
+  gtk_dialog_response (GTK_DIALOG (dialog), GTK_RESPONSE_CANCEL);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+run_dialog (GimpProcedure *procedure, GimpProcedureConfig *config, GimpDrawable *drawable,
+            gboolean u8)
+{
+  gimp_ui_init (VKA_PLUGIN_BINARY);
+  GtkWidget *dialog = gimp_procedure_dialog_new (procedure, config,
+                                                 _("Style Transfer (AdaIN)"));
+  GimpProcedureDialog *pd = GIMP_PROCEDURE_DIALOG (dialog);
+
+  GimpIntStore *colors = GIMP_INT_STORE (gimp_int_store_new (_(vka_color_mode_labels[0]), 0,
+                                                             _(vka_color_mode_labels[1]), 1,
+                                                             _(vka_color_mode_labels[2]), 2,
+                                                             NULL));
+  gimp_procedure_dialog_get_int_combo (pd, "color-mode", colors);   /* takes the store */
+  gimp_procedure_dialog_get_scale_entry (pd, "strength", 1.0);
+  gimp_procedure_dialog_get_scale_entry (pd, "style-blend", 1.0);
+  gimp_procedure_dialog_fill_box (pd, "second-style-box", "style-file-2", "style-blend",
+                                  NULL);
+  gimp_procedure_dialog_get_label (pd, "second-style-label", _("Second style"), FALSE,
+                                   FALSE);
+  gimp_procedure_dialog_fill_expander (pd, "second-style-expander", "second-style-label",
+                                       FALSE, "second-style-box");
+  Preview pv = { config, drawable, u8, vka_plugin_engine_new (gimp_directory ()),
+                 gtk_label_new (NULL) };
+  GtkWidget *preview = gimp_procedure_dialog_get_drawable_preview (pd, "preview", drawable);
+  g_signal_connect (preview, "invalidated", G_CALLBACK (preview_update), &pv);
+  g_signal_connect_swapped (config, "notify", G_CALLBACK (gimp_preview_invalidate), preview);
+  gimp_procedure_dialog_fill (pd, "preview", "style-file", "strength", "color-mode",
+                              "style-size", "content-size", "second-style-expander", NULL);
+
+  GtkWidget *content = gtk_dialog_get_content_area (GTK_DIALOG (dialog));
+  GtkWidget *gallery = make_gallery (config);
+  gtk_box_pack_start (GTK_BOX (content), gallery, TRUE, TRUE, 0);
+  gtk_box_reorder_child (GTK_BOX (content), gallery, 0);
+  gtk_widget_show_all (gallery);
+  GtkWidget *label = model_label ();
+  gtk_box_pack_end (GTK_BOX (content), label, FALSE, FALSE, 0);
+  gtk_widget_show (label);
+  gtk_label_set_line_wrap (GTK_LABEL (pv.status), TRUE);
+  gtk_label_set_xalign (GTK_LABEL (pv.status), 0.0);
+  gtk_box_pack_end (GTK_BOX (content), pv.status, FALSE, FALSE, 0);
+  gtk_widget_show (pv.status);
+
+  const char *timeout = g_getenv ("VKA_PLUGIN_DIALOG_TIMEOUT");
+  if (timeout && atoi (timeout) > 0)
+    g_timeout_add_seconds (atoi (timeout), timeout_cancel, dialog);
+
+  gboolean ok = gimp_procedure_dialog_run (pd);
+  g_signal_handlers_disconnect_by_func (config, G_CALLBACK (gimp_preview_invalidate), preview);
+  gtk_widget_destroy (dialog);
+  vka_plugin_engine_free (pv.engine);
+  return ok;
+}
+
+/* ---- The run --------------------------------------------------------------------- */
+
+static void
+progress_cb (double fraction, const char *text, gpointer data)
+{
+  if (text)
+    gimp_progress_set_text (text);
+  gimp_progress_update (fraction);
+}
+
+static gboolean
+stylize_drawable (GimpImage *image, GimpDrawable *drawable, const VkaPluginSettings *s,
+                  GError **error)
+{
+  gint x, y, w, h;
+  if (!gimp_drawable_mask_intersect (drawable, &x, &y, &w, &h))
+    return TRUE;   /* the selection does not touch this drawable */
+  GeglRectangle rect = { x, y, w, h };
+  GimpPrecision precision = gimp_image_get_precision (image);
+  gboolean u8 = precision == GIMP_PRECISION_U8_LINEAR
+             || precision == GIMP_PRECISION_U8_NON_LINEAR
+             || precision == GIMP_PRECISION_U8_PERCEPTUAL;
+
+  gimp_progress_init (_("Style transfer"));
+  g_autoptr (VkaPluginEngine) engine = vka_plugin_engine_new (gimp_directory ());
+  GeglBuffer *src = gimp_drawable_get_buffer (drawable);
+  GeglBuffer *dst = gimp_drawable_get_shadow_buffer (drawable);
+  gboolean ok = vka_plugin_stylize_buffer (engine, s, src, dst, &rect,
+                                           gimp_drawable_is_gray (drawable),
+                                           gimp_drawable_has_alpha (drawable), u8,
+                                           progress_cb, NULL, NULL, error);
+  g_object_unref (src);
+  if (ok)
+    {
+      gegl_buffer_flush (dst);
+      g_object_unref (dst);
+      gimp_drawable_merge_shadow (drawable, TRUE);
+      gimp_drawable_update (drawable, x, y, w, h);
+    }
+  else
+    {
+      g_object_unref (dst);
+      gimp_drawable_free_shadow (drawable);
+    }
+  gimp_progress_end ();
+  return ok;
+}
+
+static GimpValueArray *
+run (GimpProcedure *procedure, GimpRunMode run_mode, GimpImage *image,
+     GimpDrawable **drawables, GimpProcedureConfig *config, gpointer run_data)
+{
+  GError *error = NULL;
+  gegl_init (NULL, NULL);
+
+  if (gimp_core_object_array_get_length ((GObject **) drawables) != 1)
+    {
+      g_set_error (&error, GIMP_PLUG_IN_ERROR, 0,
+                   _("Procedure '%s' works with one layer."), VKA_PLUGIN_PROC);
+      return gimp_procedure_new_return_values (procedure, GIMP_PDB_CALLING_ERROR, error);
+    }
+  GimpPrecision precision = gimp_image_get_precision (image);
+  gboolean u8 = precision == GIMP_PRECISION_U8_LINEAR
+             || precision == GIMP_PRECISION_U8_NON_LINEAR
+             || precision == GIMP_PRECISION_U8_PERCEPTUAL;
+  if (run_mode == GIMP_RUN_INTERACTIVE && !run_dialog (procedure, config, drawables[0], u8))
+    return gimp_procedure_new_return_values (procedure, GIMP_PDB_CANCEL, NULL);
+
+  VkaPluginSettings s;
+  vka_plugin_settings_init_defaults (&s);
+  settings_from_config (&s, config);
+  GimpPDBStatusType status = GIMP_PDB_SUCCESS;
+  if (!vka_plugin_settings_check (&s, &error))
+    status = GIMP_PDB_CALLING_ERROR;
+  else if (!stylize_drawable (image, drawables[0], &s, &error))
+    status = GIMP_PDB_EXECUTION_ERROR;
+  else if (run_mode != GIMP_RUN_NONINTERACTIVE)
+    gimp_displays_flush ();
+  vka_plugin_settings_clear (&s);
+  return gimp_procedure_new_return_values (procedure, status, error);
+}

@@ -1,0 +1,198 @@
+#!/usr/bin/env bash
+# The GIMP 2.10 plug-in, installed and run by gimp-console-2.10 (TAP output).
+#   tests/plugin/test-gimp2.sh BUILD_DIR [SCREENSHOT.png]
+# 1. batch: plug-in-vk-adain from Script-Fu (RUN-NONINTERACTIVE) on a small
+#    picture with a small random-weight model; the saved result is compared
+#    with build/cli/vk-adain's for the same settings (PSNR >= 45 dB, printed).
+# 2. a missing style file: the procedure fails with a message naming the
+#    file and the image stays as it was.
+# 3. an RGBA layer (strength 0.7, colour transfer) and a gray layer
+#    (luminance mode) against the CLI.
+# 4. with a selection, only the selection changes.
+# 5. the dialog (RUN-INTERACTIVE) opens under Xvfb without GTK/GLib
+#    criticals; a screenshot is kept when a second argument names a file.
+# GIMP's exit status is not trusted: the output files and the log decide.
+set -uo pipefail
+build=$(cd "${1:?usage: test-gimp2.sh BUILD_DIR [SCREENSHOT]}" && pwd)
+shot=${2:-}
+src=$(cd "$(dirname "$0")/../.." && pwd)
+golden=$src/tests/cli/golden
+compare="python3 $src/tests/plugin/png_psnr.py"
+cli=$build/cli/vk-adain
+min_db=45
+
+echo "1..5"
+if ! command -v gimp-console-2.10 >/dev/null; then
+  for i in 1 2 3 4 5; do echo "ok $i # SKIP gimp-console-2.10 not installed"; done
+  exit 0
+fi
+
+tmp=$(mktemp -d /tmp/vka-gimp2.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+
+# Install into a throwaway destdir: the layout a user gets.
+if ! meson install -C "$build" --no-rebuild --quiet --destdir "$tmp/dest" >"$tmp/install.log" 2>&1; then
+  cat "$tmp/install.log"
+  echo "Bail out! meson install failed"
+  exit 1
+fi
+plugin=$(find "$tmp/dest" -path '*/plug-ins/vk-adain/vk-adain' -type f | head -n1)
+if [ -z "$plugin" ]; then
+  echo "Bail out! the installed tree has no plug-ins/vk-adain/vk-adain"
+  exit 1
+fi
+plugdir=$(dirname "$(dirname "$plugin")")
+echo "# installed: ${plugin#$tmp/dest}"
+
+# A throwaway profile whose plug-in-path adds the installed folder.
+export GIMP2_DIRECTORY=$tmp/profile
+mkdir -p "$GIMP2_DIRECTORY"
+cat >"$GIMP2_DIRECTORY/gimprc" <<EOF
+(plug-in-path "\${gimp_dir}/plug-ins:\${gimp_plug_in_dir}/plug-ins:$plugdir")
+EOF
+# The small random-weight model of the CLI's golden tests.
+export VK_ADAIN_MODELS=$tmp/models
+mkdir -p "$VK_ADAIN_MODELS"
+cp "$golden/vgg.pth" "$VK_ADAIN_MODELS/vgg_normalised.pth"
+cp "$golden/decoder.pth" "$VK_ADAIN_MODELS/decoder.pth"
+# A style folder for the dialog's gallery.
+export VK_ADAIN_STYLES=$tmp/styles
+mkdir -p "$VK_ADAIN_STYLES"
+cp "$golden/style.png" "$VK_ADAIN_STYLES/"
+export XDG_DATA_HOME=$tmp/data XDG_CACHE_HOME=$tmp/cache XDG_CONFIG_HOME=$tmp/config
+export GEGL_SWAP=RAM LC_ALL=C.UTF-8 LANGUAGE=
+cp "$golden/content.png" "$golden/style.png" "$golden/rgba.png" "$golden/gray.png" "$tmp/"
+
+gimp_batch() { # LOG SCRIPT
+  local log=$1 script=$2
+  timeout 300 gimp-console-2.10 -i -d -f -b "$script" -b '(gimp-quit 0)' >"$log" 2>&1
+}
+
+# ---- 1. batch vs CLI -------------------------------------------------------------
+style_size=48
+gimp_batch "$tmp/batch.log" "
+(let* ((image (car (gimp-file-load RUN-NONINTERACTIVE \"$tmp/content.png\" \"content.png\")))
+       (drawable (car (gimp-image-get-active-drawable image))))
+  (plug-in-vk-adain RUN-NONINTERACTIVE image drawable \"$tmp/style.png\" 1.0 0 $style_size 0)
+  (gimp-file-save RUN-NONINTERACTIVE image drawable \"$tmp/gimp.png\" \"gimp.png\"))"
+"$cli" -q --vgg "$VK_ADAIN_MODELS/vgg_normalised.pth" --decoder "$VK_ADAIN_MODELS/decoder.pth" \
+  --content "$tmp/content.png" --style "$tmp/style.png" --content-size 0 \
+  --style-size $style_size -o "$tmp/cli.png" >"$tmp/cli.log" 2>&1
+if [ -f "$tmp/gimp.png" ] && [ -f "$tmp/cli.png" ] && out=$($compare "$tmp/gimp.png" "$tmp/cli.png" $min_db) \
+   && ! $compare "$tmp/gimp.png" "$tmp/content.png" 60 >/dev/null; then
+  echo "# GIMP 2.10 vs CLI: $out"
+  echo "ok 1 - batch result matches the CLI (>= $min_db dB)"
+else
+  echo "# compare: ${out:-no output}"
+  sed 's/^/# gimp: /' "$tmp/batch.log"; sed 's/^/# cli: /' "$tmp/cli.log"
+  echo "not ok 1 - batch result matches the CLI"
+fi
+
+# ---- 2. missing style: an error with the message, image untouched ------------------
+missing=$tmp/no-such-style.png
+gimp_batch "$tmp/error.log" "
+(let* ((image (car (gimp-file-load RUN-NONINTERACTIVE \"$tmp/content.png\" \"content.png\")))
+       (drawable (car (gimp-image-get-active-drawable image))))
+  (catch (gimp-message \"vka-test: caught\")
+    (plug-in-vk-adain RUN-NONINTERACTIVE image drawable \"$missing\" 1.0 0 512 0)
+    (gimp-message \"vka-test: no error\"))
+  (gimp-file-save RUN-NONINTERACTIVE image drawable \"$tmp/after-error.png\" \"a.png\"))"
+gimp_batch "$tmp/error2.log" "
+(let* ((image (car (gimp-file-load RUN-NONINTERACTIVE \"$tmp/content.png\" \"content.png\")))
+       (drawable (car (gimp-image-get-active-drawable image))))
+  (plug-in-vk-adain RUN-NONINTERACTIVE image drawable \"$missing\" 1.0 0 512 0))"
+if grep -q "vka-test: caught" "$tmp/error.log" && ! grep -q "vka-test: no error" "$tmp/error.log" \
+   && grep -q "plug-in-vk-adain.*no-such-style.png" "$tmp/error2.log" \
+   && [ -f "$tmp/after-error.png" ] && out=$($compare "$tmp/after-error.png" "$tmp/content.png" 99); then
+  echo "# message: $(grep -o 'plug-in-vk-adain.*no-such-style.png[^"]*' "$tmp/error2.log" | head -n1)"
+  echo "# image after the failure vs before: $out"
+  echo "ok 2 - a missing style fails with a message, image unchanged"
+else
+  sed 's/^/# error run: /' "$tmp/error.log" "$tmp/error2.log"
+  echo "not ok 2 - a missing style fails with a message, image unchanged"
+fi
+
+# ---- 3. RGBA with colour transfer, and gray with luminance, vs the CLI ----------------------
+gimp_batch "$tmp/more.log" "
+(let* ((image (car (gimp-file-load RUN-NONINTERACTIVE \"$tmp/rgba.png\" \"rgba.png\")))
+       (drawable (car (gimp-image-get-active-drawable image))))
+  (plug-in-vk-adain RUN-NONINTERACTIVE image drawable \"$tmp/style.png\" 0.7 1 $style_size 0)
+  (gimp-file-save RUN-NONINTERACTIVE image drawable \"$tmp/gimp-rgba.png\" \"gimp-rgba.png\"))
+(let* ((image (car (gimp-file-load RUN-NONINTERACTIVE \"$tmp/gray.png\" \"gray.png\")))
+       (drawable (car (gimp-image-get-active-drawable image))))
+  (plug-in-vk-adain RUN-NONINTERACTIVE image drawable \"$tmp/style.png\" 1.0 2 $style_size 0)
+  (gimp-file-save RUN-NONINTERACTIVE image drawable \"$tmp/gimp-gray.png\" \"gimp-gray.png\"))"
+m="--vgg $VK_ADAIN_MODELS/vgg_normalised.pth --decoder $VK_ADAIN_MODELS/decoder.pth"
+"$cli" -q $m --content "$tmp/rgba.png" --style "$tmp/style.png" --alpha 0.7 \
+  --preserve-color=coral --content-size 0 --style-size $style_size -o "$tmp/cli-rgba.png" >>"$tmp/cli.log" 2>&1
+"$cli" -q $m --content "$tmp/gray.png" --style "$tmp/style.png" --preserve-color=luminance \
+  --content-size 0 --style-size $style_size -o "$tmp/cli-gray.png" >>"$tmp/cli.log" 2>&1
+# A gray layer keeps one channel: GIMP turns the RGB result into gray (babl),
+# the CLI writes RGB; with luminance mode both carry the same lightness.
+if out=$($compare "$tmp/gimp-rgba.png" "$tmp/cli-rgba.png" $min_db) \
+   && out2=$($compare "$tmp/gimp-gray.png" "$tmp/cli-gray.png" 30); then
+  echo "# RGBA, strength 0.7, color transfer: $out"
+  echo "# gray, luminance mode (gray layer vs the CLI's RGB): $out2"
+  echo "ok 3 - RGBA and gray layers match the CLI"
+else
+  echo "# compare: ${out:-} ${out2:-}"
+  sed 's/^/# gimp: /' "$tmp/more.log"; sed 's/^/# cli: /' "$tmp/cli.log"
+  echo "not ok 3 - RGBA and gray layers match the CLI"
+fi
+
+# ---- 4. only the selection changes (2.10's PDB has no undo call to test the step) ----------------------------------
+gimp_batch "$tmp/sel.log" "
+(let* ((image (car (gimp-file-load RUN-NONINTERACTIVE \"$tmp/content.png\" \"content.png\")))
+       (drawable (car (gimp-image-get-active-drawable image)))
+       (outside (cadr (gimp-drawable-get-pixel drawable 30 20)))
+       (inside (cadr (gimp-drawable-get-pixel drawable 5 5))))
+  (gimp-image-select-rectangle image CHANNEL-OP-REPLACE 0 0 16 12)
+  (plug-in-vk-adain RUN-NONINTERACTIVE image drawable \"$tmp/style.png\" 1.0 0 $style_size 0)
+  (gimp-message (string-append \"vka-test: outside \"
+     (if (equal? outside (cadr (gimp-drawable-get-pixel drawable 30 20))) \"unchanged\" \"CHANGED\")
+     \", inside \"
+     (if (equal? inside (cadr (gimp-drawable-get-pixel drawable 5 5))) \"UNCHANGED\" \"changed\"))))"
+if grep -q "vka-test: outside unchanged, inside changed" "$tmp/sel.log"; then
+  echo "ok 4 - only the selection changes"
+else
+  sed 's/^/# selection run: /' "$tmp/sel.log"
+  echo "not ok 4 - only the selection changes"
+fi
+
+# ---- 5. the dialog under Xvfb ---------------------------------------------------------
+if ! command -v xvfb-run >/dev/null || ! command -v xwininfo >/dev/null; then
+  echo "ok 5 # SKIP xvfb-run or xwininfo (x11-utils) missing"
+  exit 0
+fi
+cat >"$tmp/dialog.sh" <<EOF
+#!/usr/bin/env bash
+# Runs inside xvfb-run: start GIMP with the dialog, wait for its window,
+# screenshot, then the dialog cancels itself (VKA_PLUGIN_DIALOG_TIMEOUT).
+export VKA_PLUGIN_DIALOG_TIMEOUT=25
+gimp-console-2.10 -i -d -f -b '
+(let* ((image (car (gimp-file-load RUN-NONINTERACTIVE "$tmp/content.png" "content.png")))
+       (drawable (car (gimp-image-get-active-drawable image))))
+  (catch #f (plug-in-vk-adain RUN-INTERACTIVE image drawable "$tmp/style.png" 1.0 0 512 0)))' \
+  -b '(gimp-quit 0)' >"$tmp/dialog.log" 2>&1 &
+pid=\$!
+for i in \$(seq 1 60); do
+  if xwininfo -root -tree 2>/dev/null | grep -q '"Style Transfer (AdaIN)"'; then
+    sleep 2
+    xwininfo -root -tree | grep '"Style Transfer (AdaIN)"' >"$tmp/window.txt"
+    if command -v import >/dev/null; then import -window root "$tmp/dialog.png"; fi
+    break
+  fi
+  sleep 1
+done
+wait \$pid
+EOF
+chmod +x "$tmp/dialog.sh"
+xvfb-run -a -s "-screen 0 1024x768x24" "$tmp/dialog.sh"
+if [ -s "$tmp/window.txt" ] && ! grep -Eq "CRITICAL|Gtk-WARNING|GLib-WARNING|GLib-GObject-WARNING" "$tmp/dialog.log"; then
+  echo "# window: $(sed 's/^ *//' "$tmp/window.txt" | head -n1)"
+  if [ -n "$shot" ] && [ -f "$tmp/dialog.png" ]; then cp "$tmp/dialog.png" "$shot"; echo "# screenshot: $shot"; fi
+  echo "ok 5 - the dialog opens without GTK/GLib criticals"
+else
+  sed 's/^/# dialog: /' "$tmp/dialog.log"
+  echo "not ok 5 - the dialog opens without GTK/GLib criticals"
+fi

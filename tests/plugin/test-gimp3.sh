@@ -1,0 +1,175 @@
+#!/usr/bin/env bash
+# The GIMP 3.0 plug-in, installed and run by gimp-console (TAP output); meant
+# for a Debian 13 system or chroot (.ci/gimp3-chroot.sh runs it there).
+#   tests/plugin/test-gimp3.sh BUILD_DIR [SCREENSHOT.png]
+# 1. batch: plug-in-vk-adain from Python-Fu (config properties style-file,
+#    strength, style-size) vs build/cli/vk-adain with the same settings
+#    (PSNR >= 45 dB, printed); also a two-style blend run (style-file-2).
+# 2. a missing style file: the procedure fails with a message naming the
+#    file, the image stays as it was.
+# 3. the dialog (RUN_INTERACTIVE) opens under Xvfb without GTK/GLib
+#    criticals; a screenshot is kept when a second argument names a file.
+# GIMP's exit status is not trusted: the output files and the log decide.
+set -uo pipefail
+build=$(cd "${1:?usage: test-gimp3.sh BUILD_DIR [SCREENSHOT]}" && pwd)
+shot=${2:-}
+src=$(cd "$(dirname "$0")/../.." && pwd)
+golden=$src/tests/cli/golden
+compare="python3 $src/tests/plugin/png_psnr.py"
+cli=$build/cli/vk-adain
+min_db=45
+gimp=$(command -v gimp-console-3.0 || command -v gimp-console || true)
+
+echo "1..3"
+if [ -z "$gimp" ]; then
+  for i in 1 2 3; do echo "ok $i # SKIP gimp-console (3.0) not installed"; done
+  exit 0
+fi
+
+tmp=$(mktemp -d /tmp/vka-gimp3.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+
+if ! meson install -C "$build" --no-rebuild --quiet --destdir "$tmp/dest" >"$tmp/install.log" 2>&1; then
+  cat "$tmp/install.log"
+  echo "Bail out! meson install failed"
+  exit 1
+fi
+plugin=$(find "$tmp/dest" -path '*/plug-ins/vk-adain/vk-adain' -type f | head -n1)
+if [ -z "$plugin" ]; then
+  echo "Bail out! the installed tree has no plug-ins/vk-adain/vk-adain"
+  exit 1
+fi
+plugdir=$(dirname "$(dirname "$plugin")")
+echo "# installed: ${plugin#$tmp/dest}"
+ls "$(dirname "$plugin")/locale" >/dev/null 2>&1 && echo "# translations: $(ls "$(dirname "$plugin")/locale" | tr '\n' ' ')"
+
+export GIMP3_DIRECTORY=$tmp/profile
+mkdir -p "$GIMP3_DIRECTORY"
+cat >"$GIMP3_DIRECTORY/gimprc" <<EOF
+(plug-in-path "\${gimp_dir}/plug-ins:\${gimp_plug_in_dir}/plug-ins:$plugdir")
+EOF
+export VK_ADAIN_MODELS=$tmp/models
+mkdir -p "$VK_ADAIN_MODELS"
+cp "$golden/vgg.pth" "$VK_ADAIN_MODELS/vgg_normalised.pth"
+cp "$golden/decoder.pth" "$VK_ADAIN_MODELS/decoder.pth"
+# A style folder for the dialog's gallery.
+export VK_ADAIN_STYLES=$tmp/styles
+mkdir -p "$VK_ADAIN_STYLES"
+cp "$golden/style.png" "$golden/style2.png" "$VK_ADAIN_STYLES/"
+export XDG_DATA_HOME=$tmp/data XDG_CACHE_HOME=$tmp/cache XDG_CONFIG_HOME=$tmp/config
+export GEGL_SWAP=RAM LC_ALL=C.UTF-8 LANGUAGE=
+cp "$golden/content.png" "$golden/style.png" "$golden/style2.png" "$tmp/"
+
+# One Python-Fu helper: run the procedure on content.png and save the result.
+cat >"$tmp/run.py" <<'EOF'
+import os, sys
+from gi.repository import Gimp, Gio
+def stylize(out, mode=Gimp.RunMode.NONINTERACTIVE, **props):
+    tmp = os.environ["VKA_TMP"]
+    img = Gimp.file_load(Gimp.RunMode.NONINTERACTIVE, Gio.File.new_for_path(tmp + "/content.png"))
+    layer = img.get_layers()[0]
+    proc = Gimp.get_pdb().lookup_procedure("plug-in-vk-adain")
+    cfg = proc.create_config()
+    cfg.set_property("run-mode", mode)
+    cfg.set_property("image", img)
+    cfg.set_core_object_array("drawables", [layer])
+    for k, v in props.items():
+        k = k.replace("_", "-")
+        if k.startswith("style-file"):
+            v = Gio.File.new_for_path(v)
+        cfg.set_property(k, v)
+    res = proc.run(cfg)
+    status = res.index(0)
+    msg = res.index(1) if res.length() > 1 else ""
+    print("vka-test: status %s message %s" % (status.value_nick, msg), flush=True)
+    Gimp.file_save(Gimp.RunMode.NONINTERACTIVE, img, Gio.File.new_for_path(out), None)
+    img.delete()
+EOF
+export VKA_TMP=$tmp
+
+gimp_py() { # LOG PYTHON
+  local log=$1 code=$2
+  printf '%s\n' "exec(open('$tmp/run.py').read())" "$code" >"$tmp/batch.py"
+  timeout 300 "$gimp" -i -d -f --batch-interpreter python-fu-eval \
+    -b "exec(open('$tmp/batch.py').read())" --quit >"$log" 2>&1
+}
+
+# ---- 1. batch vs CLI ---------------------------------------------------------------
+style_size=48
+gimp_py "$tmp/batch.log" "
+stylize('$tmp/gimp.png', style_file='$tmp/style.png', strength=1.0, style_size=$style_size)
+stylize('$tmp/gimp-blend.png', style_file='$tmp/style.png', style_file_2='$tmp/style2.png', style_blend=0.25, strength=0.8, style_size=$style_size)"
+m="--vgg $VK_ADAIN_MODELS/vgg_normalised.pth --decoder $VK_ADAIN_MODELS/decoder.pth"
+"$cli" -q $m --content "$tmp/content.png" --style "$tmp/style.png" --content-size 0 \
+  --style-size $style_size -o "$tmp/cli.png" >"$tmp/cli.log" 2>&1
+"$cli" -q $m --content "$tmp/content.png" --style "$tmp/style.png,$tmp/style2.png" \
+  --style-weights 0.75,0.25 --alpha 0.8 --content-size 0 --style-size $style_size \
+  -o "$tmp/cli-blend.png" >>"$tmp/cli.log" 2>&1
+if [ -f "$tmp/gimp.png" ] && out=$($compare "$tmp/gimp.png" "$tmp/cli.png" $min_db) \
+   && out2=$($compare "$tmp/gimp-blend.png" "$tmp/cli-blend.png" $min_db) \
+   && ! $compare "$tmp/gimp.png" "$tmp/content.png" 60 >/dev/null; then
+  echo "# GIMP 3.0 vs CLI: $out"
+  echo "# GIMP 3.0 vs CLI, two styles blended 0.25, strength 0.8: $out2"
+  echo "ok 1 - batch results match the CLI (>= $min_db dB)"
+else
+  echo "# compare: ${out:-} ${out2:-}"
+  sed 's/^/# gimp: /' "$tmp/batch.log"; sed 's/^/# cli: /' "$tmp/cli.log"
+  echo "not ok 1 - batch results match the CLI"
+fi
+
+# ---- 2. missing style ------------------------------------------------------------------
+# GIMP 3 itself refuses a GFile argument of an "open" file chooser that does
+# not exist (a calling error naming the argument, before the plug-in runs).
+gimp_py "$tmp/error.log" "stylize('$tmp/after-error.png', style_file='$tmp/no-such-style.png')"
+if grep -Eq "vka-test: status (calling|execution)-error message .*(no-such-style.png|'style-file')" "$tmp/error.log" \
+   && [ -f "$tmp/after-error.png" ] && out=$($compare "$tmp/after-error.png" "$tmp/content.png" 99); then
+  echo "# $(grep 'vka-test:' "$tmp/error.log")"
+  echo "# image after the failure vs before: $out"
+  echo "ok 2 - a missing style fails with a message, image unchanged"
+else
+  sed 's/^/# error run: /' "$tmp/error.log"
+  echo "not ok 2 - a missing style fails with a message, image unchanged"
+fi
+
+# ---- 3. the dialog under Xvfb ------------------------------------------------------------
+if ! command -v xvfb-run >/dev/null || ! command -v xwininfo >/dev/null; then
+  echo "ok 3 # SKIP xvfb-run or xwininfo (x11-utils) missing"
+  exit 0
+fi
+cat >"$tmp/dialog.sh" <<EOF
+#!/usr/bin/env bash
+export VKA_PLUGIN_DIALOG_TIMEOUT=40
+printf '%s\n' "exec(open('$tmp/run.py').read())" \
+  "stylize('$tmp/after-dialog.png', mode=Gimp.RunMode.INTERACTIVE, style_file='$tmp/style.png')" >"$tmp/dialog.py"
+"$gimp" -i -d -f --batch-interpreter python-fu-eval -b "exec(open('$tmp/dialog.py').read())" \
+  --quit >"$tmp/dialog.log" 2>&1 &
+pid=\$!
+for i in \$(seq 1 90); do
+  if xwininfo -root -tree 2>/dev/null | grep -q '"Style Transfer (AdaIN)"'; then
+    sleep 3
+    xwininfo -root -tree | grep '"Style Transfer (AdaIN)"' >"$tmp/window.txt"
+    if command -v import >/dev/null; then import -window root "$tmp/dialog.png"; fi
+    break
+  fi
+  sleep 1
+done
+wait \$pid
+EOF
+chmod +x "$tmp/dialog.sh"
+xvfb-run -a -s "-screen 0 1024x768x24" "$tmp/dialog.sh"
+# Criticals and warnings of the plug-in's own process count; one is GIMP's
+# and expected here: gimp-console has no window to make the dialog
+# transient for (gimp_window_transient_on_mapped).
+grep -E "^\((vk-adain|gimp-console[^:]*):[0-9]+\): .*(CRITICAL|Gtk-WARNING|GLib-WARNING|GLib-GObject-WARNING)" "$tmp/dialog.log" \
+  | grep -v "gimp_window_transient_on_mapped" >"$tmp/criticals.txt"
+grep -E "duplicate mnemonic" "$tmp/dialog.log" >>"$tmp/criticals.txt"
+if [ -s "$tmp/window.txt" ] && [ ! -s "$tmp/criticals.txt" ]; then
+  echo "# window: $(sed 's/^ *//' "$tmp/window.txt" | head -n1)"
+  if [ -n "$shot" ] && [ -f "$tmp/dialog.png" ]; then cp "$tmp/dialog.png" "$shot"; echo "# screenshot: $shot"; fi
+  echo "ok 3 - the dialog opens without GTK/GLib criticals"
+else
+  sed 's/^/# dialog: /' "$tmp/dialog.log"
+  sed 's/^/# counted: /' "$tmp/criticals.txt"
+  if [ -n "$shot" ] && [ -f "$tmp/dialog.png" ]; then cp "$tmp/dialog.png" "$shot"; fi
+  echo "not ok 3 - the dialog opens without GTK/GLib criticals"
+fi
