@@ -174,6 +174,8 @@ gboolean vka_check_optimizer_step (VkaTensor *param, VkaTensor *grad, VkaTensor 
 
 /* The plain-C reference backend (compute/reference/). */
 VkaBackend *vka_reference_backend_new (void);
+/* The same on double (tensors still read and write float). */
+VkaBackend *vka_reference64_backend_new (void);
 /* The oneDNN CPU backend (compute/cpu/); threads 0 = all cores. Fails with
  * VKA_ERROR_NO_DEVICE in a build without oneDNN. */
 VkaBackend *vka_cpu_backend_new (int threads, GError **error);

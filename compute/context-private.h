@@ -16,4 +16,6 @@ typedef struct
 VkaContext *vka_context_new_full (const VkaContextConfig *config, GError **error);
 /* A context over the plain-C reference backend: the oracle for tests. */
 VkaContext *vka_context_new_reference (void);
+/* The same in double precision (finite-difference checks). */
+VkaContext *vka_context_new_reference64 (void);
 VkaBackend *vka_context_backend (VkaContext *context);

@@ -226,16 +226,28 @@ vka_context_new (const VkaContextOptions *options, GError **error)
   return vka_context_new_full (&config, error);
 }
 
-VkaContext *
-vka_context_new_reference (void)
+static VkaContext *
+reference_context (VkaBackend *backend, const char *name)
 {
   VkaContext *ctx = g_new0 (VkaContext, 1);
-  ctx->backend = vka_reference_backend_new ();
+  ctx->backend = backend;
   ctx->info = g_new0 (VkaDeviceInfo, 1);
-  ctx->info->name = g_strdup ("plain-C reference");
+  ctx->info->name = g_strdup (name);
   ctx->info->type = VKA_DEVICE_CPU;
   ctx->info->driver = g_strdup ("vk-adain reference ops");
   return ctx;
+}
+
+VkaContext *
+vka_context_new_reference (void)
+{
+  return reference_context (vka_reference_backend_new (), "plain-C reference");
+}
+
+VkaContext *
+vka_context_new_reference64 (void)
+{
+  return reference_context (vka_reference64_backend_new (), "plain-C reference (double)");
 }
 
 void

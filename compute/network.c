@@ -34,6 +34,9 @@ typedef struct
   VkaLayerInfo info;
   VkaTensor   *weight;   /* (Cout, Cin, k, k) */
   VkaTensor   *bias;     /* (1, Cout, 1, 1) */
+  VkaTensor   *dweight;  /* training: gradients, made by the first backward pass */
+  VkaTensor   *dbias;
+  char        *names[2]; /* "{index}.weight", "{index}.bias" */
 } Layer;
 
 struct VkaNetwork
@@ -95,6 +98,8 @@ load_conv (VkaBackend *backend, Layer *layer, const VkaWeights *weights, int in_
     }
   layer->info.in_channels = in_channels;
   layer->info.out_channels = (int) w->shape[0];
+  layer->names[0] = g_strdup (wname);
+  layer->names[1] = g_strdup (bname);
   layer->weight = upload (backend, w, (int) w->shape[0], in_channels, k, k, error);
   if (layer->weight)
     layer->bias = upload (backend, b, 1, (int) w->shape[0], 1, 1, error);
@@ -185,6 +190,10 @@ vka_network_free (VkaNetwork *net)
     {
       vka_tensor_free (net->layers[i].weight);
       vka_tensor_free (net->layers[i].bias);
+      vka_tensor_free (net->layers[i].dweight);
+      vka_tensor_free (net->layers[i].dbias);
+      g_free (net->layers[i].names[0]);
+      g_free (net->layers[i].names[1]);
     }
   g_free (net->layers);
   g_free (net);
@@ -282,4 +291,244 @@ vka_network_forward (VkaNetwork *net, VkaTensor *input, VkaLayerHook hook,
         }
     }
   return x;
+}
+
+/* ---- training ---- */
+
+struct VkaTape
+{
+  VkaTensor  *input;     /* borrowed */
+  guint       n;
+  VkaTensor **outputs;   /* owned */
+};
+
+void
+vka_tape_free (VkaTape *tape)
+{
+  if (!tape)
+    return;
+  for (guint i = 0; i < tape->n; i++)
+    vka_tensor_free (tape->outputs[i]);
+  g_free (tape->outputs);
+  g_free (tape);
+}
+
+VkaTensor *
+vka_tape_output (VkaTape *tape, guint layer)
+{
+  g_return_val_if_fail (layer < tape->n, NULL);
+  return tape->outputs[layer];
+}
+
+guint
+vka_network_n_layers (const VkaNetwork *net)
+{
+  return net->n_layers;
+}
+
+int
+vka_network_layer_of (const VkaNetwork *net, int index)
+{
+  for (guint i = 0; i < net->n_layers; i++)
+    if (net->layers[i].info.spec->index == index)
+      return (int) i;
+  return -1;
+}
+
+VkaTensor *
+vka_network_forward_tape (VkaNetwork *net, VkaTensor *input, VkaTape **tape_out,
+                          GError **error)
+{
+  g_autoptr (VkaTape) tape = g_new0 (VkaTape, 1);
+  tape->input = input;
+  tape->n = net->n_layers;
+  tape->outputs = g_new0 (VkaTensor *, net->n_layers);
+  VkaTensor *x = input;
+  for (guint i = 0; i < net->n_layers; i++)
+    {
+      tape->outputs[i] = run_layer (net, &net->layers[i], x, error);
+      if (!tape->outputs[i])
+        return NULL;
+      x = tape->outputs[i];
+    }
+  *tape_out = g_steal_pointer (&tape);
+  return x;
+}
+
+static VkaTensor *
+like (VkaBackend *b, VkaTensor *t, GError **error)
+{
+  return vka_tensor_new (b, t->n, t->c, t->h, t->w, error);
+}
+
+/* The gradient flowing down a backward pass: borrowed (a caller's tensor)
+ * or owned (made here). */
+typedef struct
+{
+  VkaTensor *t;
+  gboolean   owned;
+} Grad;
+
+static void
+grad_set (Grad *g, VkaTensor *t, gboolean owned)
+{
+  if (g->owned)
+    vka_tensor_free (g->t);
+  g->t = t;
+  g->owned = owned;
+}
+
+/* g += extra */
+static gboolean
+grad_add (VkaBackend *b, Grad *g, VkaTensor *extra, GError **error)
+{
+  if (!g->t)
+    {
+      grad_set (g, extra, FALSE);
+      return TRUE;
+    }
+  VkaTensor *sum = like (b, g->t, error);
+  if (!sum || !b->ops->add (b, g->t, extra, sum, error))
+    {
+      vka_tensor_free (sum);
+      return FALSE;
+    }
+  grad_set (g, sum, TRUE);
+  return TRUE;
+}
+
+static gboolean
+conv_backward (VkaNetwork *net, Layer *layer, VkaTensor *x, VkaTensor *y, VkaTensor *grad,
+               gboolean param_grads, gboolean need_dx, VkaTensor **dx, GError **error)
+{
+  VkaBackend *b = net->backend;
+  g_autoptr (VkaTensor) dz = NULL;
+  if (layer->info.spec->relu)
+    {
+      dz = like (b, y, error);
+      if (!dz || !b->ops->relu_backward (b, y, grad, dz, error))
+        return FALSE;
+    }
+  VkaTensor *g = dz ? dz : grad;
+  if (param_grads)
+    {
+      if (layer->info.spec->kernel != 3)
+        {
+          g_set_error (error, VKA_ERROR, VKA_ERROR_INVALID_ARGUMENT,
+                       "layer %d: only 3×3 convolutions can be trained",
+                       layer->info.spec->index);
+          return FALSE;
+        }
+      if (!layer->dweight)
+        layer->dweight = like (b, layer->weight, error);
+      if (layer->dweight && !layer->dbias)
+        layer->dbias = like (b, layer->bias, error);
+      if (!layer->dbias
+          || !b->ops->conv3x3_backward_weight (b, x, g, layer->dweight, layer->dbias, error))
+        return FALSE;
+    }
+  if (!need_dx)
+    return TRUE;
+  *dx = like (b, x, error);
+  if (!*dx || !b->ops->conv2d_backward_data (b, g, layer->weight, *dx, error))
+    {
+      g_clear_pointer (dx, vka_tensor_free);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+vka_network_backward (VkaNetwork *net, VkaTape *tape, VkaTensor *d_output,
+                      VkaTensor *const *inject, gboolean param_grads, VkaTensor **d_input,
+                      GError **error)
+{
+  VkaBackend *b = net->backend;
+  if (!b->ops->conv2d_backward_data)
+    {
+      g_set_error (error, VKA_ERROR, VKA_ERROR_INVALID_ARGUMENT,
+                   "the %s backend cannot train", b->ops->name);
+      return FALSE;
+    }
+  /* NULL while no loss has reached the layer */
+  Grad grad = { d_output, FALSE };
+  gboolean ok = TRUE;
+  for (int i = (int) net->n_layers - 1; ok && i >= 0; i--)
+    {
+      Layer *layer = &net->layers[i];
+      if (inject && inject[i] && !grad_add (b, &grad, inject[i], error))
+        {
+          ok = FALSE;
+          break;
+        }
+      if (!grad.t)
+        continue;
+      VkaTensor *x = i > 0 ? tape->outputs[i - 1] : tape->input;
+      VkaTensor *y = tape->outputs[i];
+      gboolean need_dx = i > 0 || d_input;
+      VkaTensor *dx = NULL;
+      switch (layer->info.spec->kind)
+        {
+        case VKA_LAYER_CONV:
+          ok = conv_backward (net, layer, x, y, grad.t, param_grads, need_dx, &dx, error);
+          break;
+        case VKA_LAYER_MAXPOOL:
+          ok = (dx = like (b, x, error))
+            && b->ops->maxpool2x2_backward (b, x, grad.t, dx, error);
+          break;
+        case VKA_LAYER_UPSAMPLE:
+          ok = (dx = like (b, x, error)) && b->ops->upsample2x_backward (b, grad.t, dx, error);
+          break;
+        }
+      grad_set (&grad, dx, TRUE);
+    }
+  if (ok && d_input)
+    {
+      if (!grad.owned && grad.t)
+        {
+          g_set_error (error, VKA_ERROR, VKA_ERROR_INVALID_ARGUMENT,
+                       "backward: no layer between the gradient and the input");
+          ok = FALSE;
+        }
+      else
+        {
+          *d_input = grad.t;
+          grad.owned = FALSE;
+        }
+    }
+  grad_set (&grad, NULL, FALSE);
+  return ok;
+}
+
+guint
+vka_network_n_params (const VkaNetwork *net)
+{
+  guint n = 0;
+  for (guint i = 0; i < net->n_layers; i++)
+    if (net->layers[i].weight)
+      n += 2;
+  return n;
+}
+
+void
+vka_network_param (const VkaNetwork *net, guint i, const char **name, VkaTensor **param,
+                   VkaTensor **grad)
+{
+  for (guint l = 0; l < net->n_layers; l++)
+    {
+      const Layer *layer = &net->layers[l];
+      if (!layer->weight)
+        continue;
+      if (i < 2)
+        {
+          if (name)
+            *name = layer->names[i];
+          *param = i == 0 ? layer->weight : layer->bias;
+          if (grad)
+            *grad = i == 0 ? layer->dweight : layer->dbias;
+          return;
+        }
+      i -= 2;
+    }
+  g_return_if_reached ();
 }

@@ -58,4 +58,38 @@ guint64     vka_network_peak_elements (const VkaNetwork *net, int h, int w);
 VkaTensor  *vka_network_forward (VkaNetwork *net, VkaTensor *input, VkaLayerHook hook,
                                  gpointer hook_data, GError **error);
 
+/* ---- training ---- */
+
+/* Every layer's output of one forward pass, kept for the backward pass. */
+typedef struct VkaTape VkaTape;
+
+void        vka_tape_free (VkaTape *tape);
+/* Output of layer i (owned by the tape). */
+VkaTensor  *vka_tape_output (VkaTape *tape, guint layer);
+
+/* Like vka_network_forward, keeping every output in *tape; returns the last
+ * output (owned by the tape). input stays the caller's and must outlive the tape. */
+VkaTensor  *vka_network_forward_tape (VkaNetwork *net, VkaTensor *input, VkaTape **tape,
+                                      GError **error);
+/* Position in the layer table of the layer with this sequential index
+ * (e.g. 29 for relu4_1's conv), or -1. */
+int         vka_network_layer_of (const VkaNetwork *net, int index);
+guint       vka_network_n_layers (const VkaNetwork *net);
+
+/* Backpropagates through a taped pass. d_output: ∂L/∂(last output), or NULL;
+ * inject (n_layers entries, or NULL): extra ∂L/∂(layer i's output), e.g.
+ * from losses on intermediate features. With param_grads the gradients of
+ * every conv's weight and bias are computed (vka_network_param). With
+ * d_input, ∂L/∂input is returned there (caller frees). */
+gboolean    vka_network_backward (VkaNetwork *net, VkaTape *tape, VkaTensor *d_output,
+                                  VkaTensor *const *inject, gboolean param_grads,
+                                  VkaTensor **d_input, GError **error);
+
+/* Trainable tensors: 2 per conv (weight, bias), in layer order; grad is
+ * NULL until a backward pass with param_grads. */
+guint       vka_network_n_params (const VkaNetwork *net);
+void        vka_network_param (const VkaNetwork *net, guint i, const char **name,
+                               VkaTensor **param, VkaTensor **grad);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VkaNetwork, vka_network_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (VkaTape, vka_tape_free)

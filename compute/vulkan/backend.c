@@ -466,6 +466,8 @@ vk_optimizer_step (VkaBackend *backend, VkaTensor *param, VkaTensor *grad, VkaTe
     .eps = (float) opt->eps, .inv_sqrt_bc2 = (float) (1.0 / sqrt (bc2)),
   };
   VkaVkBuffer *bufs[] = { buf_of (param), buf_of (grad), buf_of (m), buf_of (v) };
+  /* conv weights packed from the old values are stale after this step */
+  release_later (vkb (backend), &((VkaVkTensor *) param)->packed);
   /* optimizer_step: one invocation per parameter */
   return vka_vk_dispatch (vkb (backend), VKA_SHADER_OPTIMIZER_STEP, bufs, &pc, pc.row / 256,
                           rows, 1, error);

@@ -1,0 +1,299 @@
+/* train.c — one training iteration of the AdaIN decoder: encode, AdaIN,
+ * decode, re-encode, the content and style losses, backpropagation through
+ * the frozen encoder into the decoder, and an Adam or SGD update. */
+#include "vka-train.h"
+#include "context-private.h"
+#include "network.h"
+#include "train-private.h"
+
+#include <math.h>
+#include <string.h>
+
+/* The encoder layers whose outputs the style loss compares:
+ * relu1_1, relu2_1, relu3_1, relu4_1 (conv indices 2, 9, 16, 29). */
+static const int style_taps[4] = { 2, 9, 16, 29 };
+
+struct VkaTrainer
+{
+  VkaBackend     *backend;
+  VkaNetwork     *encoder;
+  VkaNetwork     *decoder;
+  VkaTrainOptions options;
+  int             iteration;
+  int             taps[4];       /* layer positions of style_taps */
+  GPtrArray      *m, *v;         /* Adam moments, one per decoder parameter */
+};
+
+void
+vka_trainer_free (VkaTrainer *trainer)
+{
+  if (!trainer)
+    return;
+  if (trainer->m)
+    g_ptr_array_unref (trainer->m);
+  if (trainer->v)
+    g_ptr_array_unref (trainer->v);
+  vka_network_free (trainer->encoder);
+  vka_network_free (trainer->decoder);
+  g_free (trainer);
+}
+
+static VkaTensor *
+zeros_like (VkaBackend *b, VkaTensor *t, GError **error)
+{
+  VkaTensor *z = vka_tensor_new (b, t->n, t->c, t->h, t->w, error);
+  if (!z)
+    return NULL;
+  g_autofree float *data = g_new0 (float, vka_tensor_numel (t));
+  if (!b->ops->tensor_write (z, data, error))
+    g_clear_pointer (&z, vka_tensor_free);
+  return z;
+}
+
+VkaTrainer *
+vka_trainer_new (VkaContext *context, const VkaWeights *encoder, const VkaWeights *decoder,
+                 const VkaTrainOptions *options, GError **error)
+{
+  VkaTrainOptions defaults = VKA_TRAIN_OPTIONS_DEFAULT;
+  g_autoptr (VkaTrainer) t = g_new0 (VkaTrainer, 1);
+  t->backend = vka_context_backend (context);
+  t->options = options ? *options : defaults;
+  if (!t->backend->ops->optimizer_step)
+    {
+      g_set_error (error, VKA_ERROR, VKA_ERROR_INVALID_ARGUMENT,
+                   "the %s backend cannot train; choose a Vulkan device",
+                   t->backend->ops->name);
+      return NULL;
+    }
+  t->encoder = vka_network_new (t->backend, VKA_NETWORK_ENCODER, encoder, 3, "encoder",
+                                error);
+  if (!t->encoder)
+    return NULL;
+  t->decoder = vka_network_new (t->backend, VKA_NETWORK_DECODER, decoder,
+                                vka_network_out_channels (t->encoder), "decoder", error);
+  if (!t->decoder)
+    return NULL;
+  for (int i = 0; i < 4; i++)
+    t->taps[i] = vka_network_layer_of (t->encoder, style_taps[i]);
+  t->m = g_ptr_array_new_with_free_func ((GDestroyNotify) vka_tensor_free);
+  t->v = g_ptr_array_new_with_free_func ((GDestroyNotify) vka_tensor_free);
+  for (guint i = 0; i < vka_network_n_params (t->decoder); i++)
+    {
+      VkaTensor *p;
+      vka_network_param (t->decoder, i, NULL, &p, NULL);
+      VkaTensor *m = zeros_like (t->backend, p, error);
+      VkaTensor *v = m ? zeros_like (t->backend, p, error) : NULL;
+      if (m)
+        g_ptr_array_add (t->m, m);
+      if (v)
+        g_ptr_array_add (t->v, v);
+      if (!v)
+        return NULL;
+    }
+  return g_steal_pointer (&t);
+}
+
+int
+vka_trainer_iteration (VkaTrainer *trainer)
+{
+  return trainer->iteration;
+}
+
+static VkaTensor *
+upload (VkaBackend *b, const float *data, int n, int c, int h, int w, GError **error)
+{
+  VkaTensor *t = vka_tensor_new (b, n, c, h, w, error);
+  if (t && !b->ops->tensor_write (t, data, error))
+    g_clear_pointer (&t, vka_tensor_free);
+  return t;
+}
+
+static VkaTensor *
+stats_of (VkaBackend *b, VkaTensor *x, GError **error)
+{
+  VkaTensor *s = vka_tensor_new (b, x->n, x->c, 1, 2, error);
+  if (s && !b->ops->channel_stats (b, x, s, error))
+    g_clear_pointer (&s, vka_tensor_free);
+  return s;
+}
+
+static double
+mse_on_host (VkaTensor *a, VkaTensor *b, GError **error)
+{
+  gsize n = vka_tensor_numel (a);
+  g_autofree float *x = g_try_new (float, n);
+  g_autofree float *y = g_try_new (float, n);
+  if (!x || !y)
+    {
+      g_set_error (error, VKA_ERROR, VKA_ERROR_OUT_OF_MEMORY, "cannot read back the loss");
+      return NAN;
+    }
+  if (!a->backend->ops->tensor_read (a, x, error) || !b->backend->ops->tensor_read (b, y, error))
+    return NAN;
+  double sum = 0;
+  for (gsize i = 0; i < n; i++)
+    sum += ((double) x[i] - y[i]) * ((double) x[i] - y[i]);
+  return sum / (double) n;
+}
+
+gboolean
+vka_trainer_compute_gradients (VkaTrainer *t, const float *content, const float *style,
+                               int n, int h, int w, VkaTrainLosses *losses, GError **error)
+{
+  VkaBackend *b = t->backend;
+  const VkaTrainOptions *o = &t->options;
+  gboolean ok = FALSE;
+  guint n_enc = vka_network_n_layers (t->encoder);
+  /* extra gradients at the encoder's layers: the style loss's, at the taps */
+  g_autofree VkaTensor **inject = g_new0 (VkaTensor *, n_enc);
+
+  g_autoptr (VkaTensor) c_in = upload (b, content, n, 3, h, w, error);
+  g_autoptr (VkaTensor) s_in = c_in ? upload (b, style, n, 3, h, w, error) : NULL;
+  if (!s_in)
+    return FALSE;
+  /* t = AdaIN (f(c), f(s)), and the style's statistics at the four taps */
+  g_autoptr (VkaTape) style_tape = NULL;
+  g_autoptr (VkaTensor) fc = vka_network_forward (t->encoder, c_in, NULL, NULL, error);
+  if (!fc || !vka_network_forward_tape (t->encoder, s_in, &style_tape, error))
+    return FALSE;
+  VkaTensor *s_stats[4] = { NULL };
+  g_autoptr (VkaTensor) fc_stats = stats_of (b, fc, error);
+  g_autoptr (VkaTensor) target = fc_stats ? vka_tensor_new (b, fc->n, fc->c, fc->h, fc->w,
+                                                            error) : NULL;
+  g_autoptr (VkaTape) dec_tape = NULL, enc_tape = NULL;
+  VkaTensor *g_stats[4] = { NULL };
+  VkaTensor *d_stats[4] = { NULL };
+  g_autoptr (VkaTensor) d_content = NULL;
+  g_autoptr (VkaTensor) d_image = NULL;
+  if (!target)
+    goto out;
+  for (int i = 0; i < 4; i++)
+    if (!(s_stats[i] = stats_of (b, vka_tape_output (style_tape, t->taps[i]), error)))
+      goto out;
+  if (!b->ops->adain (b, fc, fc_stats, s_stats[3], 1.0f, target, error))
+    goto out;
+
+  /* g(t) and φ(g(t)) */
+  VkaTensor *image = vka_network_forward_tape (t->decoder, target, &dec_tape, error);
+  if (!image || !vka_network_forward_tape (t->encoder, image, &enc_tape, error))
+    goto out;
+
+  /* losses and their gradients at the taps */
+  VkaTensor *g4 = vka_tape_output (enc_tape, t->taps[3]);
+  d_content = vka_tensor_new (b, g4->n, g4->c, g4->h, g4->w, error);
+  if (!d_content || !b->ops->mse_backward (b, g4, target, (float) o->content_weight,
+                                           d_content, error))
+    goto out;
+  double style_loss = 0;
+  for (int i = 0; i < 4; i++)
+    {
+      VkaTensor *gi = vka_tape_output (enc_tape, t->taps[i]);
+      if (!(g_stats[i] = stats_of (b, gi, error))
+          || !(d_stats[i] = vka_tensor_new (b, gi->n, gi->c, 1, 2, error))
+          /* MSE(μ) + MSE(σ) = 2·MSE over the interleaved (μ, σ) pairs */
+          || !b->ops->mse_backward (b, g_stats[i], s_stats[i], (float) (2 * o->style_weight),
+                                    d_stats[i], error)
+          || !(inject[t->taps[i]] = vka_tensor_new (b, gi->n, gi->c, gi->h, gi->w, error))
+          || !b->ops->channel_stats_backward (b, gi, g_stats[i], d_stats[i],
+                                              inject[t->taps[i]], error))
+        goto out;
+      if (losses)
+        {
+          double l = 2 * mse_on_host (g_stats[i], s_stats[i], error);
+          if (isnan (l))
+            goto out;
+          style_loss += l;
+        }
+    }
+  /* relu4_1 is the encoder's last layer: the content gradient enters there */
+  if (!vka_network_backward (t->encoder, enc_tape, d_content, inject, FALSE, &d_image, error)
+      || !vka_network_backward (t->decoder, dec_tape, d_image, NULL, TRUE, NULL, error))
+    goto out;
+  if (losses)
+    {
+      losses->content = mse_on_host (g4, target, error);
+      if (isnan (losses->content))
+        goto out;
+      losses->style = style_loss;
+      losses->loss = o->content_weight * losses->content + o->style_weight * style_loss;
+    }
+  ok = TRUE;
+
+out:
+  for (int i = 0; i < 4; i++)
+    {
+      vka_tensor_free (s_stats[i]);
+      vka_tensor_free (g_stats[i]);
+      vka_tensor_free (d_stats[i]);
+    }
+  for (guint i = 0; i < n_enc; i++)
+    vka_tensor_free (inject[i]);
+  return ok;
+}
+
+gboolean
+vka_trainer_step (VkaTrainer *t, const float *content, const float *style, int n, int h,
+                  int w, VkaTrainLosses *losses, GError **error)
+{
+  if (!vka_trainer_compute_gradients (t, content, style, n, h, w, losses, error))
+    return FALSE;
+  const VkaTrainOptions *o = &t->options;
+  VkaOptimizer opt = {
+    .sgd = o->sgd,
+    .lr = o->lr / (1.0 + o->lr_decay * t->iteration),
+    .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8,
+  };
+  for (guint i = 0; i < vka_network_n_params (t->decoder); i++)
+    {
+      VkaTensor *p, *g;
+      vka_network_param (t->decoder, i, NULL, &p, &g);
+      if (!t->backend->ops->optimizer_step (t->backend, p, g, t->m->pdata[i], t->v->pdata[i],
+                                            &opt, t->iteration + 1, error))
+        return FALSE;
+    }
+  if (!vka_backend_flush (t->backend, error))
+    return FALSE;
+  if (losses)
+    losses->lr = opt.lr;
+  t->iteration++;
+  return TRUE;
+}
+
+VkaWeights *
+vka_trainer_decoder_weights (VkaTrainer *t, GError **error)
+{
+  g_autoptr (VkaWeights) weights = vka_weights_new ();
+  for (guint i = 0; i < vka_network_n_params (t->decoder); i++)
+    {
+      const char *name;
+      VkaTensor *p;
+      vka_network_param (t->decoder, i, &name, &p, NULL);
+      float *data = g_new (float, vka_tensor_numel (p));
+      if (!t->backend->ops->tensor_read (p, data, error))
+        {
+          g_free (data);
+          return NULL;
+        }
+      /* weights (Cout, Cin, k, k); biases 1-D, as PyTorch keeps them */
+      gint64 wshape[4] = { p->n, p->c, p->h, p->w }, bshape[1] = { p->c };
+      gboolean is_bias = g_str_has_suffix (name, ".bias");
+      if (!vka_weights_insert (weights, name, is_bias ? 1 : 4, is_bias ? bshape : wshape,
+                               data, error))
+        return NULL;
+    }
+  return g_steal_pointer (&weights);
+}
+
+VkaTensor *
+vka_trainer_param_grad (VkaTrainer *t, guint i, VkaTensor **param)
+{
+  VkaTensor *g;
+  vka_network_param (t->decoder, i, NULL, param, &g);
+  return g;
+}
+
+guint
+vka_trainer_n_params (VkaTrainer *t)
+{
+  return vka_network_n_params (t->decoder);
+}
