@@ -23,8 +23,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#define STATS_MEAN "relu4_1.mean"
-#define STATS_STD  "relu4_1.std"
 
 typedef struct
 {
@@ -138,52 +136,6 @@ collect (const char *path, const char *what, GPtrArray *out, GError **error)
   return TRUE;
 }
 
-/* A safetensors file starts with an 8-byte header length and then '{'. */
-static gboolean
-is_stats_file (const char *path)
-{
-  guint8 head[9];
-  FILE *f = g_fopen (path, "rb");
-  if (!f)
-    return FALSE;
-  gboolean yes = fread (head, 1, 9, f) == 9 && head[8] == '{';
-  fclose (f);
-  return yes;
-}
-
-static VkaStyle *
-load_stats (const char *path, GError **error)
-{
-  g_autoptr (VkaWeights) w = vka_weights_load (path, NULL, error);
-  if (!w)
-    return NULL;
-  const VkaTensorData *mean = vka_weights_get (w, STATS_MEAN);
-  const VkaTensorData *std = vka_weights_get (w, STATS_STD);
-  if (!mean || !std || mean->ndim != 1 || std->ndim != 1
-      || mean->shape[0] != std->shape[0] || mean->shape[0] < 1)
-    {
-      g_autofree char *disp = g_filename_display_name (path);
-      g_set_error (error, VKA_ERROR, VKA_ERROR_FILE_FORMAT,
-                   "%s is not a style statistics file (needs 1-D tensors \"%s\" and "
-                   "\"%s\" of equal length)", disp, STATS_MEAN, STATS_STD);
-      return NULL;
-    }
-  return vka_style_new ((int) mean->shape[0], mean->data, std->data);
-}
-
-static gboolean
-save_stats (const VkaStyle *style, const char *path, GError **error)
-{
-  int c = vka_style_channels (style);
-  gint64 shape[1] = { c };
-  g_autoptr (VkaWeights) w = vka_weights_new ();
-  return vka_weights_insert (w, STATS_MEAN, 1, shape,
-                             g_memdup2 (vka_style_mean (style), sizeof (float) * c), error)
-      && vka_weights_insert (w, STATS_STD, 1, shape,
-                             g_memdup2 (vka_style_std (style), sizeof (float) * c), error)
-      && vka_weights_save_safetensors (w, path, error);
-}
-
 /* Load (and resize/crop) a picture as the reference's test_transform does. */
 static VkaImage *
 load_prepared (const char *path, int size, gboolean crop, VkaImageInfo *info, GError **error)
@@ -207,9 +159,9 @@ prepare_style (StyleSource *s, const Options *o, GError **error)
 {
   if (s->image || s->style)
     return TRUE;
-  if (is_stats_file (s->path))
+  if (vka_style_file_probe (s->path))
     {
-      s->style = load_stats (s->path, error);
+      s->style = vka_style_load (s->path, error);
       return s->style != NULL;
     }
   s->image = load_prepared (s->path, o->style_size, o->crop, NULL, error);
@@ -654,7 +606,7 @@ run (int argc, char **argv)
           g_ptr_array_add (st, one);
         }
       g_autoptr (VkaStyle) mixed = mix_to_one ((VkaStyle **) st->pdata, weights, st->len);
-      if (!save_stats (mixed, o.save_style, &error))
+      if (!vka_style_save (mixed, o.save_style, &error))
         return fail (error);
     }
   if (!o.content)

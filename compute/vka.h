@@ -140,6 +140,13 @@ int          vka_style_channels (const VkaStyle *style);
 const float *vka_style_mean (const VkaStyle *style);
 const float *vka_style_std (const VkaStyle *style);
 
+/* A style saved as a file (safetensors: "relu4_1.mean", "relu4_1.std"),
+ * so that it need not be encoded again. Saving is atomic. */
+gboolean     vka_style_save (const VkaStyle *style, const char *path, GError **error);
+VkaStyle    *vka_style_load (const char *path, GError **error);
+/* TRUE when path looks like such a file rather than a picture. */
+gboolean     vka_style_file_probe (const char *path);
+
 typedef void (*VkaProgressFunc) (double fraction, gpointer user_data);
 
 typedef struct

@@ -13,8 +13,6 @@
 #error "VKA_DATADIR must be defined by the build"
 #endif
 
-#define STATS_MEAN "relu4_1.mean"
-#define STATS_STD  "relu4_1.std"
 
 /* ---- Folders ---------------------------------------------------------------- */
 
@@ -235,37 +233,6 @@ ensure_model (VkaPluginEngine *engine, const VkaPluginSettings *s, GError **erro
   return TRUE;
 }
 
-/* A safetensors file starts with an 8-byte header length and then '{'. */
-static gboolean
-is_stats_file (const char *path)
-{
-  guint8 head[9];
-  FILE *f = g_fopen (path, "rb");
-  if (!f)
-    return FALSE;
-  gboolean yes = fread (head, 1, 9, f) == 9 && head[8] == '{';
-  fclose (f);
-  return yes;
-}
-
-static VkaStyle *
-load_stats (const char *path, GError **error)
-{
-  g_autoptr (VkaWeights) w = vka_weights_load (path, NULL, error);
-  if (!w)
-    return NULL;
-  const VkaTensorData *mean = vka_weights_get (w, STATS_MEAN);
-  const VkaTensorData *std = vka_weights_get (w, STATS_STD);
-  if (!mean || !std || mean->ndim != 1 || std->ndim != 1
-      || mean->shape[0] != std->shape[0] || mean->shape[0] < 1)
-    {
-      g_autofree char *disp = g_filename_display_name (path);
-      g_set_error (error, VKA_ERROR, VKA_ERROR_FILE_FORMAT,
-                   _("%s is not a style statistics file"), disp);
-      return NULL;
-    }
-  return vka_style_new ((int) mean->shape[0], mean->data, std->data);
-}
 
 /* The style picture as the CLI prepares it: loaded through GEGL, shorter
  * side resized to size with PIL's arithmetic (8-bit files exactly). */
@@ -281,8 +248,8 @@ get_style (VkaPluginEngine *engine, const char *path, int size, GError **error)
   StyleEntry *e = g_new0 (StyleEntry, 1);
   e->path = g_strdup (path);
   e->size = size;
-  if (is_stats_file (path))
-    e->style = load_stats (path, error);
+  if (vka_style_file_probe (path))
+    e->style = vka_style_load (path, error);
   else
     {
       VkaImageInfo info;
