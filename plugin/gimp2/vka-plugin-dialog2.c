@@ -8,10 +8,9 @@
 #include "vka-plugin.h"
 #include "vka-plugin-i18n.h"
 #include "vka-plugin-dialog2.h"
+#include "vka-plugin-gallery.h"
 
-#define THUMB_SIZE 72
 
-enum { COL_PIXBUF, COL_NAME, COL_PATH, N_COLS };
 
 typedef struct
 {
@@ -20,7 +19,6 @@ typedef struct
   gboolean           u8;
   VkaPluginEngine   *engine;     /* kept for the preview: model loaded once */
   GtkWidget         *chooser;
-  GtkWidget         *gallery;
   GtkWidget         *ok;
   GtkWidget         *preview;
   GtkWidget         *status;     /* the preview's error, if any */
@@ -84,68 +82,10 @@ chooser_changed (GtkFileChooser *chooser, Dialog *d)
 }
 
 static void
-gallery_selected (GtkIconView *view, Dialog *d)
+gallery_picked (const char *path, gpointer data)
 {
-  GList *sel = gtk_icon_view_get_selected_items (view);
-  if (!sel)
-    return;
-  GtkTreeModel *model = gtk_icon_view_get_model (view);
-  GtkTreeIter iter;
-  if (gtk_tree_model_get_iter (model, &iter, sel->data))
-    {
-      g_autofree char *path = NULL;
-      gtk_tree_model_get (model, &iter, COL_PATH, &path, -1);
-      gtk_file_chooser_set_filename (GTK_FILE_CHOOSER (d->chooser), path);
-    }
-  g_list_free_full (sel, (GDestroyNotify) gtk_tree_path_free);
-}
-
-static GtkWidget *
-make_gallery (Dialog *d)
-{
-  g_autoptr (GPtrArray) styles = vka_plugin_list_styles (gimp_directory ());
-  GtkListStore *store = gtk_list_store_new (N_COLS, GDK_TYPE_PIXBUF, G_TYPE_STRING,
-                                            G_TYPE_STRING);
-  for (guint i = 0; i < styles->len; i++)
-    {
-      const char *path = styles->pdata[i];
-      GdkPixbuf *pix = gdk_pixbuf_new_from_file_at_scale (path, THUMB_SIZE, THUMB_SIZE,
-                                                          TRUE, NULL);
-      if (!pix)
-        continue;
-      g_autofree char *base = g_path_get_basename (path);
-      GtkTreeIter iter;
-      gtk_list_store_append (store, &iter);
-      gtk_list_store_set (store, &iter, COL_PIXBUF, pix, COL_NAME, base, COL_PATH, path, -1);
-      g_object_unref (pix);
-    }
-  GtkWidget *view = gtk_icon_view_new_with_model (GTK_TREE_MODEL (store));
-  g_object_unref (store);
-  gtk_icon_view_set_pixbuf_column (GTK_ICON_VIEW (view), COL_PIXBUF);
-  gtk_icon_view_set_text_column (GTK_ICON_VIEW (view), COL_NAME);
-  gtk_icon_view_set_item_width (GTK_ICON_VIEW (view), THUMB_SIZE + 16);
-  gtk_icon_view_set_selection_mode (GTK_ICON_VIEW (view), GTK_SELECTION_SINGLE);
-  g_signal_connect (view, "selection-changed", G_CALLBACK (gallery_selected), d);
-  d->gallery = view;
-
-  GtkWidget *scroll = gtk_scrolled_window_new (NULL, NULL);
-  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scroll), GTK_POLICY_AUTOMATIC,
-                                  GTK_POLICY_AUTOMATIC);
-  gtk_scrolled_window_set_shadow_type (GTK_SCROLLED_WINDOW (scroll), GTK_SHADOW_IN);
-  gtk_widget_set_size_request (scroll, 4 * (THUMB_SIZE + 28), THUMB_SIZE + 56);
-  gtk_container_add (GTK_CONTAINER (scroll), view);
-  if (styles->len == 0)
-    {
-      g_auto (GStrv) dirs = vka_plugin_style_dirs (gimp_directory ());
-      g_autofree char *list = g_strjoinv ("\n", dirs);
-      g_autofree char *text = g_strdup_printf (_("No style pictures found. Put some in "
-                                                 "one of these folders:\n%s"), list);
-      GtkWidget *label = gtk_label_new (text);
-      gtk_label_set_selectable (GTK_LABEL (label), TRUE);
-      gtk_misc_set_alignment (GTK_MISC (label), 0.0, 0.5);
-      return label;
-    }
-  return scroll;
+  Dialog *d = data;
+  gtk_file_chooser_set_filename (GTK_FILE_CHOOSER (d->chooser), path);
 }
 
 static GtkWidget *
@@ -250,7 +190,9 @@ vka_plugin_dialog2_run (VkaPluginSettings *s, gint32 image_id, gint32 drawable_i
   gtk_box_pack_start (GTK_BOX (vbox), frame, TRUE, TRUE, 0);
   GtkWidget *fbox = gtk_vbox_new (FALSE, 6);
   gtk_container_add (GTK_CONTAINER (frame), fbox);
-  gtk_box_pack_start (GTK_BOX (fbox), make_gallery (&d), TRUE, TRUE, 0);
+  gtk_box_pack_start (GTK_BOX (fbox),
+                      vka_plugin_gallery_new (gimp_directory (), gallery_picked, &d),
+                      TRUE, TRUE, 0);
   GtkWidget *hbox = gtk_hbox_new (FALSE, 6);
   gtk_box_pack_start (GTK_BOX (fbox), hbox, FALSE, FALSE, 0);
   GtkWidget *label = gtk_label_new_with_mnemonic (_(vka_params[VKA_PARAM_STYLE_FILE].label));

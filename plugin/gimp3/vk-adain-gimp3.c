@@ -14,6 +14,7 @@
 #include <stdlib.h>
 
 #include "vka-plugin.h"
+#include "vka-plugin-gallery.h"
 #include "vka-plugin-i18n.h"
 
 #define VKA_TYPE_PLUG_IN (vka_plug_in_get_type ())
@@ -35,7 +36,6 @@ static const VkaParamId gimp3_params[] = {
   VKA_PARAM_STYLE_BLEND,
 };
 
-#define THUMB_SIZE 72
 
 static GList *
 query_procedures (GimpPlugIn *plug_in)
@@ -135,71 +135,11 @@ settings_from_config (VkaPluginSettings *s, GimpProcedureConfig *config)
 
 /* ---- The dialog --------------------------------------------------------------------- */
 
-enum { COL_PIXBUF, COL_NAME, COL_PATH, N_COLS };
-
 static void
-gallery_selected (GtkIconView *view, GimpProcedureConfig *config)
+gallery_picked (const char *path, gpointer data)
 {
-  GList *sel = gtk_icon_view_get_selected_items (view);
-  if (!sel)
-    return;
-  GtkTreeModel *model = gtk_icon_view_get_model (view);
-  GtkTreeIter iter;
-  if (gtk_tree_model_get_iter (model, &iter, sel->data))
-    {
-      g_autofree char *path = NULL;
-      gtk_tree_model_get (model, &iter, COL_PATH, &path, -1);
-      g_autoptr (GFile) file = g_file_new_for_path (path);
-      g_object_set (config, "style-file", file, NULL);
-    }
-  g_list_free_full (sel, (GDestroyNotify) gtk_tree_path_free);
-}
-
-static GtkWidget *
-make_gallery (GimpProcedureConfig *config)
-{
-  g_autoptr (GPtrArray) styles = vka_plugin_list_styles (gimp_directory ());
-  if (styles->len == 0)
-    {
-      g_auto (GStrv) dirs = vka_plugin_style_dirs (gimp_directory ());
-      g_autofree char *list = g_strjoinv ("\n", dirs);
-      g_autofree char *text = g_strdup_printf (_("No style pictures found. Put some in "
-                                                 "one of these folders:\n%s"), list);
-      GtkWidget *label = gtk_label_new (text);
-      gtk_label_set_selectable (GTK_LABEL (label), TRUE);
-      gtk_label_set_xalign (GTK_LABEL (label), 0.0);
-      return label;
-    }
-  GtkListStore *store = gtk_list_store_new (N_COLS, GDK_TYPE_PIXBUF, G_TYPE_STRING,
-                                            G_TYPE_STRING);
-  for (guint i = 0; i < styles->len; i++)
-    {
-      const char *path = styles->pdata[i];
-      GdkPixbuf *pix = gdk_pixbuf_new_from_file_at_scale (path, THUMB_SIZE, THUMB_SIZE,
-                                                          TRUE, NULL);
-      if (!pix)
-        continue;
-      g_autofree char *base = g_path_get_basename (path);
-      GtkTreeIter iter;
-      gtk_list_store_append (store, &iter);
-      gtk_list_store_set (store, &iter, COL_PIXBUF, pix, COL_NAME, base, COL_PATH, path, -1);
-      g_object_unref (pix);
-    }
-  GtkWidget *view = gtk_icon_view_new_with_model (GTK_TREE_MODEL (store));
-  g_object_unref (store);
-  gtk_icon_view_set_pixbuf_column (GTK_ICON_VIEW (view), COL_PIXBUF);
-  gtk_icon_view_set_text_column (GTK_ICON_VIEW (view), COL_NAME);
-  gtk_icon_view_set_item_width (GTK_ICON_VIEW (view), THUMB_SIZE + 16);
-  gtk_icon_view_set_selection_mode (GTK_ICON_VIEW (view), GTK_SELECTION_SINGLE);
-  g_signal_connect (view, "selection-changed", G_CALLBACK (gallery_selected), config);
-
-  GtkWidget *scroll = gtk_scrolled_window_new (NULL, NULL);
-  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scroll), GTK_POLICY_AUTOMATIC,
-                                  GTK_POLICY_AUTOMATIC);
-  gtk_scrolled_window_set_shadow_type (GTK_SCROLLED_WINDOW (scroll), GTK_SHADOW_IN);
-  gtk_widget_set_size_request (scroll, 4 * (THUMB_SIZE + 28), THUMB_SIZE + 56);
-  gtk_container_add (GTK_CONTAINER (scroll), view);
-  return scroll;
+  g_autoptr (GFile) file = g_file_new_for_path (path);
+  g_object_set (GIMP_PROCEDURE_CONFIG (data), "style-file", file, NULL);
 }
 
 static GtkWidget *
@@ -306,7 +246,7 @@ run_dialog (GimpProcedure *procedure, GimpProcedureConfig *config, GimpDrawable 
                               "style-size", "content-size", "second-style-expander", NULL);
 
   GtkWidget *content = gtk_dialog_get_content_area (GTK_DIALOG (dialog));
-  GtkWidget *gallery = make_gallery (config);
+  GtkWidget *gallery = vka_plugin_gallery_new (gimp_directory (), gallery_picked, config);
   gtk_box_pack_start (GTK_BOX (content), gallery, TRUE, TRUE, 0);
   gtk_box_reorder_child (GTK_BOX (content), gallery, 0);
   gtk_widget_show_all (gallery);
