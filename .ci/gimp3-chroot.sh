@@ -16,7 +16,7 @@ chroot_dir=${VKA_TRIXIE:-/var/tmp/vka-trixie}
 mirror=${VKA_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 shot=${1:-}
 packages=(gimp libgimp-3.0-dev meson ninja-build gcc pkg-config python3 glslang-tools
-          spirv-tools libvulkan-dev mesa-vulkan-drivers libgegl-dev libglib2.0-dev gettext
+          spirv-tools libvulkan-dev mesa-vulkan-drivers libgegl-dev libglib2.0-dev libdnnl-dev gettext
           python3-gi xvfb xauth x11-utils imagemagick)
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -60,8 +60,12 @@ for f in /usr/share/vulkan/icd.d/lvp_icd.x86_64.json /usr/share/vulkan/icd.d/lvp
   [ -f \$f ] && export VK_DRIVER_FILES=\$f && break
 done
 build=/var/tmp/vka-build-gimp3
-if [ ! -f \$build/build.ninja ]; then
-  meson setup \$build /src/vk-adain -Dgimp=3 -Dbench=false -Dtests=false -Dprefix=/opt/vk-adain
+# Debian 13 has oneDNN 3.x: the CPU backend's 3.x branch is compiled here
+opts=\"-Dgimp=3 -Dcpu_backend=enabled -Dbench=false -Dtests=false -Dprefix=/opt/vk-adain\"
+if [ -f \$build/build.ninja ]; then
+  meson setup --wipe \$build /src/vk-adain \$opts
+else
+  meson setup \$build /src/vk-adain \$opts
 fi
 ninja -C \$build
 bash /src/vk-adain/tests/plugin/test-gimp3.sh \$build /var/tmp/gimp3-dialog.png | tee /var/tmp/gimp3-test.log

@@ -20,6 +20,7 @@
 #include <locale.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -97,7 +98,7 @@ has_image_extension (const char *name)
 }
 
 static gint
-compare_strings (gconstpointer a, gconstpointer b, gpointer unused)
+compare_strings (const void *a, const void *b)
 {
   return strcmp (*(char *const *) a, *(char *const *) b);
 }
@@ -131,8 +132,7 @@ collect (const char *path, const char *what, GPtrArray *out, GError **error)
                    "the %s folder %s has no images (.png .jpg .tif .webp)", what, disp);
       return FALSE;
     }
-  g_qsort_with_data (out->pdata + before, out->len - before, sizeof (gpointer),
-                     compare_strings, NULL);
+  qsort (out->pdata + before, out->len - before, sizeof (gpointer), compare_strings);
   return TRUE;
 }
 
