@@ -20,11 +20,11 @@ typedef struct
   int      orientation;  /* EXIF orientation 1..8 that was applied (1 = none) */
 } VkaImageInfo;
 
-/* Reads an image file. JPEG EXIF orientation is applied (GEGL 0.4.42's
- * loader ignores it), so the result is upright. info may be NULL. */
 /* Releases GEGL if the functions below started it (at program exit). */
 void      vka_imageio_shutdown (void);
 
+/* Reads an image file. JPEG EXIF orientation is applied (GEGL 0.4.42's
+ * loader ignores it), so the result is upright. info may be NULL. */
 VkaImage *vka_image_load (const char *path, VkaImageInfo *info, GError **error);
 
 /* Writes an image; the format follows the extension (.png .jpg/.jpeg

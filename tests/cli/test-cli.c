@@ -273,6 +273,53 @@ test_exif_orientation (void)
   g_assert_cmpfloat (im->pixels[(gsize) (16 * 8 - 1) * 3 + 2], >, 0.6f); /* blue below */
 }
 
+static VkaImage *
+load_or_fail (const char *path)
+{
+  g_autoptr (GError) error = NULL;
+  VkaImage *im = vka_image_load (path, NULL, &error);
+  g_assert_no_error (error);
+  return im;
+}
+
+static char *checksum (const char *path);
+
+/* A 16-bit PNG (the 8-bit content's values × 257) loads to the same floats,
+ * and vk-adain gives the same picture from it. */
+static void
+test_16bit_input (void)
+{
+  g_autofree char *p8 = golden ("content.png"), *p16 = golden ("content16.png");
+  g_autoptr (VkaImage) a = load_or_fail (p8), b = load_or_fail (p16);
+  VkaImageInfo info;
+  g_autoptr (VkaImage) c = vka_image_load (p16, &info, NULL);
+  g_assert_nonnull (c);
+  g_assert_cmpint (info.bits, ==, 16);
+  g_assert_cmpint (a->width, ==, b->width);
+  g_assert_cmpint (a->height, ==, b->height);
+  g_assert_cmpint (a->channels, ==, b->channels);
+  for (gsize i = 0; i < (gsize) a->width * a->height * a->channels; i++)
+    g_assert_cmpfloat (fabsf (a->pixels[i] - b->pixels[i]), <=, 1e-6f);
+
+  g_autofree char *dir = fresh_dir ("sixteen");
+  g_autofree char *vgg = golden ("vgg.pth"), *dec = golden ("decoder.pth");
+  g_autofree char *style = golden ("style.png");
+  g_autofree char *o8 = g_build_filename (dir, "from8.png", NULL);
+  g_autofree char *o16 = g_build_filename (dir, "from16.png", NULL);
+  const char *outs[2] = { o8, o16 }, *ins[2] = { p8, p16 };
+  for (int i = 0; i < 2; i++)
+    {
+      const char *args[] = { "--vgg", vgg, "--decoder", dec, "--content", ins[i], "--style",
+                             style, "-o", outs[i], "--content-size", "0", "--style-size", "0",
+                             "--quiet", NULL };
+      Result r = run_cli (args);
+      g_assert_cmpint (r.status, ==, 0);
+      g_free (r.err);
+    }
+  g_autofree char *c8 = checksum (o8), *c16 = checksum (o16);
+  g_assert_cmpstr (c8, ==, c16);
+}
+
 /* ---- bad input ------------------------------------------------------------ */
 
 typedef struct
@@ -431,14 +478,6 @@ test_save_style_and_folder (void)
   g_assert_cmpuint (dir_count (outdir), ==, 2);
 }
 
-static VkaImage *
-load_or_fail (const char *path)
-{
-  g_autoptr (GError) error = NULL;
-  VkaImage *im = vka_image_load (path, NULL, &error);
-  g_assert_no_error (error);
-  return im;
-}
 
 /* --mask: all white is the first style alone (and a mask of another size is
  * resized, with a note); half white differs from both styles alone; --tile
@@ -569,6 +608,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/color/luminance", test_luminance_keeps_chroma);
   g_test_add_func ("/cli/imageio/formats", test_save_formats);
   g_test_add_func ("/cli/imageio/exif-orientation", test_exif_orientation);
+  g_test_add_func ("/cli/imageio/16-bit", test_16bit_input);
   g_test_add_func ("/cli/bad-inputs", test_bad_inputs);
   g_test_add_func ("/cli/save-style-and-folder", test_save_style_and_folder);
   g_test_add_func ("/cli/mask-and-tile", test_mask_and_tile);
