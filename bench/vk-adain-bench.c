@@ -3,6 +3,10 @@
  * stylisations (content and style encoded each time).
  *
  *   vk-adain-bench [--size N] [--reps R] [--device D] [--threads T]
+ *                  [--throughput N]
+ *
+ * --throughput N also stylises N times with one style encoded beforehand (as
+ * a folder run does) and prints images per second.
  *
  * --device cpu times the oneDNN CPU backend ($VKA_CPU_VERBOSE=1 prints the
  * algorithm it measured and chose per convolution). */
@@ -57,10 +61,28 @@ compare_double (const void *a, const void *b)
   return (x > y) - (x < y);
 }
 
+static gboolean
+time_throughput (VkaModel *model, const VkaImage *content, const VkaImage *style_image,
+                 VkaImage *out, int count, GError **error)
+{
+  g_autoptr (VkaStyle) style = vka_style_from_image (model, style_image, NULL, error);
+  if (!style)
+    return FALSE;
+  const VkaStyle *styles[1] = { style };
+  gint64 start = g_get_monotonic_time ();
+  for (int i = 0; i < count; i++)
+    if (!vka_stylize (model, content, styles, NULL, 1, NULL, out, NULL, NULL, NULL, error))
+      return FALSE;
+  double s = (g_get_monotonic_time () - start) / 1e6;
+  g_print ("throughput %dx%d, one style: %d stylisations in %.3f s = %.1f images/s\n",
+           content->width, content->height, count, s, count / s);
+  return TRUE;
+}
+
 int
 main (int argc, char **argv)
 {
-  int size = 256, reps = 3, threads = 0;
+  int size = 256, reps = 3, threads = 0, throughput = 0;
   g_autofree char *device = NULL;
   GOptionEntry entries[] = {
     { "size", 0, 0, G_OPTION_ARG_INT, &size, "Image side in pixels (default 256)", "N" },
@@ -69,6 +91,8 @@ main (int argc, char **argv)
       "Device index, name substring, or \"cpu\"", "D" },
     { "threads", 0, 0, G_OPTION_ARG_INT, &threads,
       "CPU backend threads (default 0: all cores)", "T" },
+    { "throughput", 0, 0, G_OPTION_ARG_INT, &throughput,
+      "Also time N stylisations with one pre-encoded style", "N" },
     { NULL }
   };
   g_autoptr (GOptionContext) opts = g_option_context_new ("— time the AdaIN network");
@@ -175,6 +199,11 @@ main (int argc, char **argv)
       runs[r] = (g_get_monotonic_time () - start) / 1e6;
     }
   qsort (runs, reps, sizeof (double), compare_double);
+  if (throughput > 0 && !time_throughput (model, content, style_image, out, throughput, &error))
+    {
+      g_printerr ("vk-adain-bench: %s\n", error->message);
+      return 1;
+    }
   if (g_str_equal (backend->ops->name, "vulkan"))
     g_print ("peak device memory: %.1f MiB\n",
              vka_vk_backend_peak_bytes (backend) / 1048576.0);

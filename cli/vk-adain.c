@@ -188,7 +188,7 @@ encode_style (VkaModel *model, StyleSource *s, const VkaImage *content, VkaColor
   if (!s->style)
     {
       g_autoptr (GError) e = NULL;
-      s->style = vka_style_from_image (model, s->image, NULL, &e);
+      s->style = vka_style_from_image_cached (model, s->image, NULL, &e);
       if (!s->style)
         {
           g_set_error (error, e->domain, e->code, "style %s: %s", disp, e->message);

@@ -11,3 +11,6 @@ VkaStyle  *vka_style_from_image_tiled (VkaModel *model, const VkaImage *image, i
                                        GCancellable *cancellable, GError **error);
 /* The model's decoder network (for per-layer benchmarks). */
 VkaNetwork *vka_model_decoder (VkaModel *model);
+/* SHA-256 (hex) of the encoder's weights as loaded, for caches keyed by the
+ * encoder (style-cache.c). */
+const char *vka_model_encoder_fingerprint (VkaModel *model);

@@ -14,6 +14,7 @@ struct VkaModel
   VkaBackend *backend;
   VkaNetwork *encoder;
   VkaNetwork *decoder;
+  char       *encoder_fingerprint;
 };
 
 struct VkaStyle
@@ -23,6 +24,33 @@ struct VkaStyle
   float *std;
 };
 
+/* The tensors the encoder reads: "{i}.weight" / "{i}.bias" up to relu4_1's
+ * conv (index 29); the deeper layers a full VGG file holds do not count. */
+static char *
+encoder_fingerprint (const VkaWeights *encoder)
+{
+  g_autoptr (GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
+  for (guint i = 0; i < vka_weights_count (encoder); i++)
+    {
+      const VkaTensorData *t = vka_weights_nth (encoder, i);
+      char *end = NULL;
+      gint64 index = g_ascii_strtoll (t->name, &end, 10);
+      if (end == t->name || *end != '.' || index > 29)
+        continue;
+      g_checksum_update (sum, (const guchar *) t->name, (gssize) strlen (t->name) + 1);
+      g_checksum_update (sum, (const guchar *) t->shape, t->ndim * sizeof t->shape[0]);
+      g_checksum_update (sum, (const guchar *) t->data,
+                         vka_tensor_data_numel (t) * (gssize) sizeof (float));
+    }
+  return g_strdup (g_checksum_get_string (sum));
+}
+
+const char *
+vka_model_encoder_fingerprint (VkaModel *model)
+{
+  return model->encoder_fingerprint;
+}
+
 VkaModel *
 vka_model_new (VkaContext *context, const VkaWeights *encoder, const VkaWeights *decoder,
                GError **error)
@@ -30,6 +58,7 @@ vka_model_new (VkaContext *context, const VkaWeights *encoder, const VkaWeights 
   VkaModel *model = g_new0 (VkaModel, 1);
   model->context = context;
   model->backend = vka_context_backend (context);
+  model->encoder_fingerprint = encoder_fingerprint (encoder);
   model->encoder = vka_network_new (model->backend, VKA_NETWORK_ENCODER, encoder, 3,
                                     "encoder", error);
   if (model->encoder)
@@ -59,6 +88,7 @@ vka_model_free (VkaModel *model)
     return;
   vka_network_free (model->encoder);
   vka_network_free (model->decoder);
+  g_free (model->encoder_fingerprint);
   g_free (model);
 }
 

@@ -140,6 +140,13 @@ int          vka_style_channels (const VkaStyle *style);
 const float *vka_style_mean (const VkaStyle *style);
 const float *vka_style_std (const VkaStyle *style);
 
+/* vka_style_from_image through an on-disk cache in the user's cache folder
+ * (vk-adain/styles), keyed by the model's encoder and the picture's pixels:
+ * a style met before is not encoded again. A cache that cannot be read or
+ * written only costs the encode. $VKA_STYLE_CACHE=0 turns it off. */
+VkaStyle    *vka_style_from_image_cached (VkaModel *model, const VkaImage *image,
+                                          GCancellable *cancellable, GError **error);
+
 /* A style saved as a file (safetensors: "relu4_1.mean", "relu4_1.std"),
  * so that it need not be encoded again. Saving is atomic. */
 gboolean     vka_style_save (const VkaStyle *style, const char *path, GError **error);

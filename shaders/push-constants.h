@@ -22,6 +22,9 @@
  * Its weights are repacked (conv3x3_pack) in groups of VKA_CONV3X3_TCO. */
 #define VKA_CONV3X3_TCO 8
 #define VKA_CONV3X3_TPX 16
+/* conv3x3_gemm: pixels per workgroup; output channels per workgroup are 64
+ * (4 per invocation) or 128 (8 per invocation). */
+#define VKA_CONV3X3_GEMM_BN 128
 
 #if !defined(VKA_GLSL) || defined(VKA_PUSH_CONV)
 /* conv1x1, conv3x3_reflect: out[n][co][y][x] = bias[co] + Σ w·in, optional ReLU */

@@ -5,6 +5,7 @@
 #include "test-util.h"
 #include "stylize-private.h"
 
+#include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
 
@@ -441,6 +442,101 @@ test_progress_and_cancel (void)
   free_models (&m);
 }
 
+static guint
+count_files (const char *dir)
+{
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  guint n = 0;
+  while (d && g_dir_read_name (d))
+    n++;
+  return n;
+}
+
+static char *
+only_file (const char *dir)
+{
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  g_assert_nonnull (d);
+  const char *name = g_dir_read_name (d);
+  g_assert_nonnull (name);
+  return g_build_filename (dir, name, NULL);
+}
+
+static void
+assert_same_style (const VkaStyle *a, const VkaStyle *b)
+{
+  int c = vka_style_channels (a);
+  g_assert_cmpint (c, ==, vka_style_channels (b));
+  g_assert_cmpmem (vka_style_mean (a), c * 4, vka_style_mean (b), c * 4);
+  g_assert_cmpmem (vka_style_std (a), c * 4, vka_style_std (b), c * 4);
+}
+
+/* The on-disk style cache: an entry is written, read back instead of an
+ * encode (a planted entry comes back as it is), a damaged one is replaced,
+ * another encoder gets its own, and VKA_STYLE_CACHE=0 bypasses it. */
+static void
+test_style_cache (void)
+{
+  Models m = make_models (61), other = make_models (62);
+  g_autoptr (GRand) rand = g_rand_new_with_seed (3);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = g_build_filename (g_get_user_cache_dir (), "vk-adain", "styles",
+                                           NULL);
+  {
+    g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+    const char *name;
+    while (d && (name = g_dir_read_name (d)))
+      {
+        g_autofree char *path = g_build_filename (dir, name, NULL);
+        g_assert_cmpint (g_unlink (path), ==, 0);
+      }
+  }
+  g_autoptr (VkaImage) picture = random_image (rand, 24, 20, 3);
+  g_autoptr (VkaStyle) encoded = vka_style_from_image (m.device, picture, NULL, &error);
+  g_assert_no_error (error);
+
+  g_autoptr (VkaStyle) first = vka_style_from_image_cached (m.device, picture, NULL, &error);
+  g_assert_no_error (error);
+  assert_same_style (first, encoded);
+  g_assert_cmpuint (count_files (dir), ==, 1);
+  g_autofree char *entry = only_file (dir);
+
+  int c = vka_style_channels (encoded);
+  g_autofree float *values = g_new (float, c);
+  for (int i = 0; i < c; i++)
+    values[i] = 0.25f + i;
+  g_autoptr (VkaStyle) planted = vka_style_new (c, values, values);
+  g_assert_true (vka_style_save (planted, entry, &error));
+  g_autoptr (VkaStyle) read_back = vka_style_from_image_cached (m.device, picture, NULL,
+                                                                &error);
+  g_assert_no_error (error);
+  assert_same_style (read_back, planted);
+
+  g_assert_true (g_file_set_contents (entry, "not a safetensors file", -1, NULL));
+  g_autoptr (VkaStyle) reencoded = vka_style_from_image_cached (m.device, picture, NULL,
+                                                                &error);
+  g_assert_no_error (error);
+  assert_same_style (reencoded, encoded);
+  g_autoptr (VkaStyle) replaced = vka_style_load (entry, &error);
+  g_assert_no_error (error);
+  assert_same_style (replaced, encoded);
+
+  g_autoptr (VkaStyle) other_model = vka_style_from_image_cached (other.device, picture,
+                                                                  NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (count_files (dir), ==, 2);
+
+  g_setenv ("VKA_STYLE_CACHE", "0", TRUE);
+  g_autoptr (VkaImage) another = random_image (rand, 16, 16, 3);
+  g_autoptr (VkaStyle) uncached = vka_style_from_image_cached (m.device, another, NULL,
+                                                               &error);
+  g_unsetenv ("VKA_STYLE_CACHE");
+  g_assert_no_error (error);
+  g_assert_cmpuint (count_files (dir), ==, 2);
+  free_models (&m);
+  free_models (&other);
+}
+
 static const ForwardCase forward_cases[] = {
   { 37, 29, 3, 3, 1, 1.0 },     /* odd sizes: ceil-mode pools, crop */
   { 64, 48, 3, 3, 2, 0.6 },     /* two-style mix with strength */
@@ -471,6 +567,7 @@ main (int argc, char **argv)
   g_test_add_func ("/network/out-of-memory-retries", test_out_of_memory_retries);
   g_test_add_func ("/network/mask", test_mask);
   g_test_add_func ("/network/progress-and-cancel", test_progress_and_cancel);
+  g_test_add_func ("/network/style-cache", test_style_cache);
   int status = g_test_run ();
   vka_context_free (reference_context);
   test_context_finish (device_context);

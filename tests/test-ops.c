@@ -260,6 +260,14 @@ add_cases (void)
         add_case (&ops[6], (Shape) { n, c, h, w, 0, (int) ci % 2 });
         add_case (&ops[9], (Shape) { n, c, h, w, 0, 0 });
       }
+  /* wider layers: several 64- and 128-channel tiles with a partial last one,
+   * input channels that are no multiple of 8, and a plane of more than
+   * 32768·128 pixels (the GEMM kernel's grid folds into two dimensions) */
+  static const Shape wide[] = { { 2, 67, 9, 11, 130, 0 }, { 1, 16, 33, 17, 200, 0 },
+                                { 1, 130, 2, 3, 65, 0 }, { 1, 1, 2049, 2049, 1, 0 } };
+  for (guint i = 0; i < G_N_ELEMENTS (wide); i++)
+    for (int op = 0; op < 3; op++)
+      add_case (&ops[op], wide[i]);
   /* long reductions: one chunk's loop and the number of chunks both grow */
   add_case (&ops[5], (Shape) { 1, 2, 1024, 1023, 0, 0 });
   add_case (&ops[5], (Shape) { 1, 1, 1, 70001, 0, 0 });

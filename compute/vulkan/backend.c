@@ -124,21 +124,39 @@ vka_vk_tensor_check_guards (VkaTensor *tensor, GError **error)
 
 /* ---- ops ---- */
 
-/* The weights in conv3x3_reflect's order, packed on first use. */
+/* How a 3×3 convolution is laid out for the backend's variant. */
+typedef struct
+{
+  VkaShaderId kernel, pack;
+  int         tco;   /* output channels per packed group */
+} Conv3x3Plan;
+
+static Conv3x3Plan
+conv3x3_plan (VkaVkBackend *b, int out_channels)
+{
+  if (b->conv3x3 == VKA_VK_CONV3X3_DIRECT)
+    return (Conv3x3Plan) { VKA_SHADER_CONV3X3_REFLECT, VKA_SHADER_CONV3X3_PACK,
+                           VKA_CONV3X3_TCO };
+  /* 128-channel tiles waste half their work below 65 channels */
+  if (out_channels <= 64)
+    return (Conv3x3Plan) { VKA_SHADER_CONV3X3_GEMM4, VKA_SHADER_CONV3X3_PACK_GEMM4, 64 };
+  return (Conv3x3Plan) { VKA_SHADER_CONV3X3_GEMM8, VKA_SHADER_CONV3X3_PACK_GEMM8, 128 };
+}
+
+/* The weights in the plan's order, packed on first use. */
 static VkaVkBuffer *
-packed_weights (VkaVkBackend *b, VkaTensor *weight, const VkaPushConv *pc, GError **error)
+packed_weights (VkaVkBackend *b, VkaTensor *weight, const Conv3x3Plan *plan,
+                const VkaPushConv *pc, GError **error)
 {
   VkaVkTensor *w = (VkaVkTensor *) weight;
   if (w->packed.buffer)
     return &w->packed;
-  guint64 n = (guint64) CEIL_DIV (weight->n, VKA_CONV3X3_TCO) * VKA_CONV3X3_TCO
-            * weight->c * 9;
+  guint64 n = (guint64) CEIL_DIV (weight->n, plan->tco) * plan->tco * weight->c * 9;
   if (!vka_vk_buffer_alloc (b, n * sizeof (float), b->guards, &w->packed, error))
     return NULL;
   VkaVkBuffer *bufs[] = { &w->buf, &w->packed };
   /* conv3x3_pack: one invocation per packed value */
-  if (!vka_vk_dispatch (b, VKA_SHADER_CONV3X3_PACK, bufs, pc, CEIL_DIV (n, 256), 1, 1,
-                        error))
+  if (!vka_vk_dispatch (b, plan->pack, bufs, pc, CEIL_DIV (n, 256), 1, 1, error))
     return NULL;
   return &w->packed;
 }
@@ -162,15 +180,23 @@ vk_conv2d (VkaBackend *backend, VkaTensor *in, VkaTensor *weight, VkaTensor *bia
                               CEIL_DIV (in->w, 8), CEIL_DIV (in->h, 8),
                               (guint32) (out->n * out->c), error);
     }
-  VkaVkBuffer *packed = packed_weights (vkb (backend), weight, &pc, error);
+  Conv3x3Plan plan = conv3x3_plan (vkb (backend), out->c);
+  VkaVkBuffer *packed = packed_weights (vkb (backend), weight, &plan, &pc, error);
   if (!packed)
     return FALSE;
   VkaVkBuffer *bufs[] = { buf_of (in), packed, buf_of (bias), buf_of (out) };
-  /* conv3x3_reflect: TCO channels × TPX pixels per invocation, 64 per group */
-  return vka_vk_dispatch (vkb (backend), VKA_SHADER_CONV3X3_REFLECT, bufs, &pc,
-                          CEIL_DIV (CEIL_DIV (in->w, VKA_CONV3X3_TPX) * in->h, 64),
-                          (guint32) (out->n * CEIL_DIV (out->c, VKA_CONV3X3_TCO)), 1,
-                          error);
+  if (plan.kernel == VKA_SHADER_CONV3X3_REFLECT)
+    /* conv3x3_reflect: TCO channels × TPX pixels per invocation, 64 per group */
+    return vka_vk_dispatch (vkb (backend), plan.kernel, bufs, &pc,
+                            CEIL_DIV (CEIL_DIV (in->w, VKA_CONV3X3_TPX) * in->h, 64),
+                            (guint32) (out->n * CEIL_DIV (out->c, VKA_CONV3X3_TCO)), 1,
+                            error);
+  /* conv3x3_gemm: tco channels × BN pixels per workgroup; the pixel blocks
+   * fold into x and y to stay under the 65535 groups a dimension may have */
+  guint32 blocks = CEIL_DIV ((guint64) in->w * in->h, VKA_CONV3X3_GEMM_BN);
+  guint32 gx = MIN (blocks, 32768u);
+  return vka_vk_dispatch (vkb (backend), plan.kernel, bufs, &pc, gx, CEIL_DIV (blocks, gx),
+                          (guint32) (out->n * CEIL_DIV (out->c, plan.tco)), error);
 }
 
 static gboolean
@@ -496,12 +522,14 @@ vk_destroy (VkaBackend *backend)
     {
       vka_vk_flush (backend, NULL);
       b->vk->DeviceWaitIdle (b->device);
+      vka_vk_pool_drain (b);
       vka_vk_pipelines_destroy (b);
       vka_vk_pipeline_cache_save (b);
       vka_vk_commands_destroy (b);
       b->vk->DestroyDevice (b->device, NULL);
     }
   g_ptr_array_unref (b->deferred);
+  g_clear_pointer (&b->pool, g_ptr_array_unref);
   g_free (b->pipeline_cache_path);
   g_free (b);
 }
@@ -552,6 +580,30 @@ find_compute_queue (VkaVkBackend *b, GError **error)
   return FALSE;
 }
 
+/* $VKA_CONV3X3=direct|gemm forces a variant (tests run both everywhere). */
+static gboolean
+choose_conv3x3_variant (VkaVkBackend *b, GError **error)
+{
+  const char *forced = g_getenv ("VKA_CONV3X3");
+  if (forced && *forced)
+    {
+      if (g_str_equal (forced, "direct"))
+        b->conv3x3 = VKA_VK_CONV3X3_DIRECT;
+      else if (g_str_equal (forced, "gemm"))
+        b->conv3x3 = VKA_VK_CONV3X3_GEMM;
+      else
+        {
+          g_set_error (error, VKA_ERROR, VKA_ERROR_INVALID_ARGUMENT,
+                       "VKA_CONV3X3 is \"%s\"; it must be \"direct\" or \"gemm\"", forced);
+          return FALSE;
+        }
+      return TRUE;
+    }
+  b->conv3x3 = b->props.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU ? VKA_VK_CONV3X3_DIRECT
+                                                                  : VKA_VK_CONV3X3_GEMM;
+  return TRUE;
+}
+
 VkaBackend *
 vka_vk_backend_new (VkaVkInstance *inst, int index, gboolean guards, GError **error)
 {
@@ -573,7 +625,7 @@ vka_vk_backend_new (VkaVkInstance *inst, int index, gboolean guards, GError **er
   b->props = props2.properties;
   b->max_allocation = m3.maxMemoryAllocationSize;
   vk->GetPhysicalDeviceMemoryProperties (b->physical, &b->mem_props);
-  if (!find_compute_queue (b, error))
+  if (!find_compute_queue (b, error) || !choose_conv3x3_variant (b, error))
     goto fail;
 
   float priority = 1.0f;

@@ -1,5 +1,13 @@
-/* memory.c — device buffers: allocation within the device's limits, and host
- * access (mapped directly when host-visible, staged otherwise). */
+/* memory.c — device buffers: allocation within the device's limits, a pool
+ * that recycles released buffers, and host access (mapped directly when
+ * host-visible and cached, staged otherwise).
+ *
+ * Why a pool: one stylisation makes and drops dozens of activations of the
+ * same few sizes, and vkAllocateMemory is slow on some drivers (about 25 ms
+ * for 256 MiB on an H200 under a VM). Released buffers wait in the pool
+ * until an allocation of the same size class and use takes them; when
+ * memory runs out the pool is emptied and the allocation tried again.
+ * $VKA_BUFFER_POOL=0 turns it off. */
 #include "vk-private.h"
 
 #include <string.h>
@@ -31,11 +39,134 @@ fill_guards (VkaVkBuffer *buf)
     tail[i] = VKA_VK_GUARD_WORD;
 }
 
-/* Host-visible and coherent memory is preferred (lavapipe, integrated GPUs,
- * resizable BAR); otherwise device-local memory, reached through staging. */
+/* What a buffer is for, which decides its memory type. */
+typedef enum
+{
+  TENSOR,          /* device-local; mapped only where that costs nothing */
+  TENSOR_MAPPED,   /* always host-visible (guard words need it) */
+  UPLOAD,          /* host writes, device reads once */
+  READBACK,        /* device writes, host reads */
+} BufferUse;
+
+/* Memory types in order of preference per use. A tensor is mapped directly
+ * only when its memory is device-local and host-cached (lavapipe, most
+ * integrated GPUs); on a discrete GPU the host-visible device memory (BAR)
+ * is uncached, and reading tensors back through it ran at a few tens of
+ * MB/s on an H200, so tensors there are device-local and staged. */
 static gboolean
-alloc_buffer (VkaVkBackend *b, VkDeviceSize size, gboolean prefer_host,
-              VkaVkBuffer *buf, GError **error)
+choose_memory_type (VkaVkBackend *b, guint32 type_bits, BufferUse use, guint32 *type)
+{
+  const VkMemoryPropertyFlags host = VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT
+                                   | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT;
+  const VkMemoryPropertyFlags cached = VK_MEMORY_PROPERTY_HOST_CACHED_BIT;
+  const VkMemoryPropertyFlags local = VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT;
+  switch (use)
+    {
+    case TENSOR:
+      return find_memory_type (b, type_bits, local | host | cached, type)
+             || find_memory_type (b, type_bits, local, type)
+             || find_memory_type (b, type_bits, host, type);
+    case TENSOR_MAPPED:
+      return find_memory_type (b, type_bits, local | host, type)
+             || find_memory_type (b, type_bits, host, type);
+    case UPLOAD:
+      return find_memory_type (b, type_bits, host, type);
+    case READBACK:
+      return find_memory_type (b, type_bits, host | cached, type)
+             || find_memory_type (b, type_bits, host, type);
+    }
+  return FALSE;
+}
+
+/* Eight classes per power of two: at most 12.5 % more than asked for. */
+static VkDeviceSize
+size_class (VkDeviceSize size)
+{
+  if (size <= 4096)
+    return 4096;
+  VkDeviceSize step = (VkDeviceSize) 1 << MAX (12, (int) g_bit_storage (size) - 4);
+  return (size + step - 1) / step * step;
+}
+
+static gboolean
+pool_enabled (void)
+{
+  const char *env = g_getenv ("VKA_BUFFER_POOL");
+  return !env || strcmp (env, "0") != 0;
+}
+
+static gboolean
+pool_take (VkaVkBackend *b, VkDeviceSize size, BufferUse use, VkaVkBuffer *buf)
+{
+  if (!b->pool)
+    return FALSE;
+  for (guint i = b->pool->len; i-- > 0;)
+    {
+      VkaVkBuffer *pooled = b->pool->pdata[i];
+      if (pooled->total == size && pooled->use == use)
+        {
+          *buf = *pooled;
+          g_ptr_array_remove_index_fast (b->pool, i);
+          g_free (pooled);
+          return TRUE;
+        }
+    }
+  return FALSE;
+}
+
+static void
+free_buffer (VkaVkBackend *b, VkaVkBuffer *buf)
+{
+  if (buf->buffer)
+    b->vk->DestroyBuffer (b->device, buf->buffer, NULL);
+  if (buf->memory)
+    {
+      b->bytes_allocated -= MIN (b->bytes_allocated, buf->total);
+      b->vk->FreeMemory (b->device, buf->memory, NULL);
+    }
+  memset (buf, 0, sizeof *buf);
+}
+
+void
+vka_vk_pool_drain (VkaVkBackend *b)
+{
+  if (!b->pool)
+    return;
+  for (guint i = 0; i < b->pool->len; i++)
+    {
+      free_buffer (b, b->pool->pdata[i]);
+      g_free (b->pool->pdata[i]);
+    }
+  g_ptr_array_set_size (b->pool, 0);
+}
+
+static gboolean alloc_new_buffer (VkaVkBackend *b, VkDeviceSize size, BufferUse use,
+                                  VkaVkBuffer *buf, GError **error);
+
+static gboolean
+alloc_buffer (VkaVkBackend *b, VkDeviceSize size, BufferUse use, VkaVkBuffer *buf,
+              GError **error)
+{
+  VkDeviceSize rounded = size_class (size);
+  if (b->max_allocation == 0 || rounded <= b->max_allocation)
+    size = rounded;
+  if (pool_take (b, size, use, buf))
+    return TRUE;
+  g_autoptr (GError) local = NULL;
+  if (alloc_new_buffer (b, size, use, buf, &local))
+    return TRUE;
+  if (b->pool && b->pool->len > 0 && g_error_matches (local, VKA_ERROR, VKA_ERROR_OUT_OF_MEMORY))
+    {
+      vka_vk_pool_drain (b);
+      return alloc_new_buffer (b, size, use, buf, error);
+    }
+  g_propagate_error (error, g_steal_pointer (&local));
+  return FALSE;
+}
+
+static gboolean
+alloc_new_buffer (VkaVkBackend *b, VkDeviceSize size, BufferUse use, VkaVkBuffer *buf,
+                  GError **error)
 {
   VkaVkFuncs *vk = b->vk;
   VkBufferCreateInfo info = {
@@ -53,14 +184,8 @@ alloc_buffer (VkaVkBackend *b, VkDeviceSize size, gboolean prefer_host,
 
   const VkMemoryPropertyFlags host = VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT
                                    | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT;
-  const VkMemoryPropertyFlags local = VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT;
   guint32 type;
-  gboolean found = prefer_host
-    ? find_memory_type (b, req.memoryTypeBits, host, &type)
-    : (find_memory_type (b, req.memoryTypeBits, local | host, &type)
-       || find_memory_type (b, req.memoryTypeBits, local, &type)
-       || find_memory_type (b, req.memoryTypeBits, host, &type));
-  if (!found)
+  if (!choose_memory_type (b, req.memoryTypeBits, use, &type))
     {
       vk->DestroyBuffer (b->device, buf->buffer, NULL);
       buf->buffer = VK_NULL_HANDLE;
@@ -96,6 +221,7 @@ alloc_buffer (VkaVkBackend *b, VkDeviceSize size, gboolean prefer_host,
                         "mapping memory", error))
     goto fail;
   buf->total = size;
+  buf->use = use;
   b->bytes_allocated += size;
   b->peak_bytes = MAX (b->peak_bytes, b->bytes_allocated);
   return TRUE;
@@ -120,8 +246,9 @@ vka_vk_max_buffer_bytes (VkaVkBackend *b, const char **limit)
       if (limit)
         *limit = "largest allocation";
     }
+  /* only the direct 3×3 kernel binds tensors as texel buffers */
   VkDeviceSize texels = (VkDeviceSize) b->props.limits.maxTexelBufferElements * sizeof (float);
-  if (texels < range)
+  if (b->conv3x3 == VKA_VK_CONV3X3_DIRECT && texels < range)
     {
       range = texels;
       if (limit)
@@ -147,7 +274,7 @@ vka_vk_buffer_alloc (VkaVkBackend *b, VkDeviceSize bytes, gboolean guards,
     }
   VkDeviceSize guard = guards ? VKA_VK_GUARD_BYTES : 0;
   VkDeviceSize total = guard + ((bytes + 3) & ~(VkDeviceSize) 3) + guard;
-  if (!alloc_buffer (b, total, FALSE, buf, error))
+  if (!alloc_buffer (b, total, guards ? TENSOR_MAPPED : TENSOR, buf, error))
     return FALSE;
   buf->offset = guard;
   buf->bytes = bytes;
@@ -189,17 +316,20 @@ vka_vk_buffer_view (VkaVkBackend *b, VkaVkBuffer *buf, VkaVkBindingKind kind,
 void
 vka_vk_buffer_release (VkaVkBackend *b, VkaVkBuffer *buf)
 {
+  /* views carry the old payload's range: the next user makes its own */
   for (guint i = 0; i < G_N_ELEMENTS (buf->views); i++)
     if (buf->views[i])
       b->vk->DestroyBufferView (b->device, buf->views[i], NULL);
-  if (buf->buffer)
-    b->vk->DestroyBuffer (b->device, buf->buffer, NULL);
-  if (buf->memory)
+  memset (buf->views, 0, sizeof buf->views);
+  if (buf->memory && pool_enabled ())
     {
-      b->bytes_allocated -= MIN (b->bytes_allocated, buf->total);
-      b->vk->FreeMemory (b->device, buf->memory, NULL);
+      if (!b->pool)
+        b->pool = g_ptr_array_new ();
+      g_ptr_array_add (b->pool, g_memdup2 (buf, sizeof *buf));
+      memset (buf, 0, sizeof *buf);
+      return;
     }
-  memset (buf, 0, sizeof *buf);
+  free_buffer (b, buf);
 }
 
 /* A one-off copy between a buffer and a host-visible staging buffer. */
@@ -207,8 +337,8 @@ static gboolean
 staged_copy (VkaVkBackend *b, VkaVkBuffer *buf, VkDeviceSize offset, VkDeviceSize bytes,
              void *host, gboolean to_device, GError **error)
 {
-  VkaVkBuffer staging;
-  if (!alloc_buffer (b, bytes, TRUE, &staging, error))
+  VkaVkBuffer staging = { 0 };
+  if (!alloc_buffer (b, bytes, to_device ? UPLOAD : READBACK, &staging, error))
     return FALSE;
   if (to_device)
     memcpy (staging.mapped, host, bytes);

@@ -126,6 +126,14 @@ typedef struct
 
 extern const VkaVkKernelSpec vka_vk_kernel_specs[VKA_SHADER_COUNT];
 
+/* How 3×3 convolutions run: conv3x3_reflect (texel buffers, registers only;
+ * best on CPU drivers) or conv3x3_gemm (shared-memory tiles; for GPUs). */
+typedef enum
+{
+  VKA_VK_CONV3X3_DIRECT,
+  VKA_VK_CONV3X3_GEMM,
+} VkaVkConv3x3Variant;
+
 /* The Vulkan backend: one logical device, one queue, one command buffer
  * being recorded at a time. */
 typedef struct
@@ -153,9 +161,11 @@ typedef struct
   VkPipeline                       pipelines[VKA_SHADER_COUNT];
   GPtrArray                       *deferred;  /* VkaVkBuffer* freed after the next flush */
   gboolean                         guards;
+  VkaVkConv3x3Variant              conv3x3;
   guint64                          fail_alloc_over;  /* tests: $VKA_TEST_ALLOC_LIMIT */
-  guint64                          bytes_allocated;
+  guint64                          bytes_allocated;  /* pooled buffers included */
   guint64                          peak_bytes;
+  GPtrArray                       *pool;     /* released VkaVkBuffer*, kept for reuse */
 } VkaVkBackend;
 
 /* A device buffer; tensors own one. */
@@ -166,7 +176,8 @@ typedef struct
   void          *mapped;   /* non-NULL when host-visible */
   VkDeviceSize   offset;   /* where the payload starts (after a guard zone) */
   VkDeviceSize   bytes;    /* payload size */
-  VkDeviceSize   total;    /* allocated size */
+  VkDeviceSize   total;    /* allocated size (a size class: see memory.c) */
+  guint          use;      /* what it was made for (memory.c's BufferUse) */
   VkBufferView   views[3]; /* by VkaVkBindingKind, made on first use */
 } VkaVkBuffer;
 
@@ -174,7 +185,8 @@ typedef struct
 {
   VkaTensor   base;
   VkaVkBuffer buf;
-  VkaVkBuffer packed;      /* conv weights repacked for conv3x3_reflect, or empty */
+  VkaVkBuffer packed;      /* conv weights repacked for the backend's conv3x3
+                            * variant, or empty */
 } VkaVkTensor;
 
 #define VKA_VK_GUARD_BYTES 256
@@ -186,7 +198,11 @@ VkBufferView vka_vk_buffer_view (VkaVkBackend *b, VkaVkBuffer *buf,
 VkDeviceSize vka_vk_max_buffer_bytes (VkaVkBackend *b, const char **limit);
 gboolean vka_vk_buffer_alloc (VkaVkBackend *b, VkDeviceSize bytes, gboolean guards,
                               VkaVkBuffer *buf, GError **error);
+/* Gives a buffer back to the pool, where an allocation of the same size
+ * class and use takes it again. Only for buffers no queued work uses. */
 void     vka_vk_buffer_release (VkaVkBackend *b, VkaVkBuffer *buf);
+/* Frees every pooled buffer (before the device goes, and when memory runs out). */
+void     vka_vk_pool_drain (VkaVkBackend *b);
 gboolean vka_vk_buffer_read (VkaVkBackend *b, VkaVkBuffer *buf, VkDeviceSize offset,
                              VkDeviceSize bytes, void *dst, GError **error);
 gboolean vka_vk_buffer_write (VkaVkBackend *b, VkaVkBuffer *buf, VkDeviceSize offset,
