@@ -385,7 +385,7 @@ vka_weights_save_pth (const VkaWeights *weights, const char *path, GError **erro
 
   guint64 central_offset, central_size;
   guint64 total = lay_out (records, &central_offset, &central_size);
-  if (total > ZIP32_LIMIT || total > G_MAXSIZE)
+  if (total > ZIP32_LIMIT)
     {
       g_set_error (error, VKA_ERROR, VKA_ERROR_TOO_LARGE,
                    "%s: %" G_GUINT64_FORMAT " bytes are more than a zip archive "

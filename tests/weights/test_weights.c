@@ -876,6 +876,31 @@ test_save_pth_unwritable (void)
   g_rmdir (dir);
 }
 
+/* A zip without ZIP64 counts its entries in 16 bits: more tensors than
+ * that fit are refused before anything is written (the 4 GiB size limit
+ * is the same check on bytes, too big to test here). */
+static void
+test_save_pth_too_many_entries (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VkaWeights) many = vka_weights_new ();
+  const gint64 shape[1] = { 1 };
+  for (guint i = 0; i < 0xffff - 3; i++)
+    {
+      char name[16];
+      g_snprintf (name, sizeof name, "%u.bias", i);
+      g_assert_true (vka_weights_insert (many, name, 1, shape, g_new0 (float, 1), &error));
+    }
+  g_autofree char *dir = g_dir_make_tmp ("vka-pth-XXXXXX", &error);
+  g_autofree char *out = g_build_filename (dir, "many.pth", NULL);
+  g_assert_false (vka_weights_save_pth (many, out, &error));
+  g_assert_error (error, VKA_ERROR, VKA_ERROR_TOO_LARGE);
+  g_test_message ("%s", error->message);
+  g_assert_true (g_str_has_prefix (error->message, "many.pth: "));
+  g_assert_cmpuint (count_entries (dir), ==, 0);
+  g_rmdir (dir);
+}
+
 /* ---- Model folder search ------------------------------------------------ */
 
 static void
@@ -979,6 +1004,7 @@ main (int argc, char **argv)
   g_test_add_func ("/weights/save-pth/round-trip", test_save_pth_round_trip);
   g_test_add_func ("/weights/save-pth/matches-torch", test_save_pth_matches_torch);
   g_test_add_func ("/weights/save-pth/unwritable", test_save_pth_unwritable);
+  g_test_add_func ("/weights/save-pth/too-many-entries", test_save_pth_too_many_entries);
   g_test_add_func ("/weights/model-files-find", test_model_files_find);
 
   int rc = g_test_run ();
