@@ -32,6 +32,12 @@ VkaWeights      *vka_weights_load_from_data (const guint8 *data, gsize size,
 /* Written to a temporary file in the same folder, synced, then renamed. */
 gboolean         vka_weights_save_safetensors (const VkaWeights *weights,
                                                const char *path, GError **error);
+/* The PyTorch >= 1.6 zip format of a plain state dict (an OrderedDict of
+ * float32 tensors, in insertion order), as torch.save writes it: loadable by
+ * torch.load (weights_only too) and by vka_weights_load. Written like
+ * vka_weights_save_safetensors; refused above 4 GiB (no ZIP64). */
+gboolean         vka_weights_save_pth (const VkaWeights *weights, const char *path,
+                                       GError **error);
 
 /* The model folder: holds vgg_normalised.{pth,t7,safetensors} and
  * decoder.{pth,t7,safetensors}. Searched in order: extra_dirs (may be NULL),

@@ -240,30 +240,9 @@ vka_weights_save_safetensors (const VkaWeights *weights, const char *path,
   guint8 *p = buf + 8 + header->len;
   g_string_free (header, TRUE);
   for (guint i = 0; i < n; i++)
-    {
-      const VkaTensorData *t = vka_weights_nth (weights, i);
-      gint64 numel = vka_tensor_data_numel (t);
-      for (gint64 k = 0; k < numel; k++, p += 4)
-        {
-          guint32 bits;
-          memcpy (&bits, &t->data[k], 4);
-          bits = GUINT32_TO_LE (bits);
-          memcpy (p, &bits, 4);
-        }
-    }
+    p = vka_weights_put_f32_le (p, vka_weights_nth (weights, i));
 
-  /* Temporary file in the same folder, fsync, rename (GLib does all three). */
-  GError *local = NULL;
-  gboolean ok = g_file_set_contents_full (path, (const char *) buf, (gssize) total,
-                                          G_FILE_SET_CONTENTS_CONSISTENT |
-                                          G_FILE_SET_CONTENTS_DURABLE,
-                                          0644, &local);
+  gboolean ok = vka_weights_write_file (path, buf, total, display_name, error);
   g_free (buf);
-  if (!ok)
-    {
-      g_set_error (error, VKA_ERROR, VKA_ERROR_IO, "%s: cannot write: %s",
-                   display_name, local->message);
-      g_error_free (local);
-    }
   return ok;
 }

@@ -81,6 +81,16 @@ vka_read_u64 (const guint8 *p)
   return (guint64) vka_read_u32 (p) | ((guint64) vka_read_u32 (p + 4) << 32);
 }
 
+/* Writes size bytes to a temporary file in path's folder, syncs it and
+ * renames it over path, so a reader never sees half a file. Errors are
+ * VKA_ERROR_IO naming display_name. */
+gboolean vka_weights_write_file (const char *path, const guint8 *data, gsize size,
+                                 const char *display_name, GError **error);
+
+/* Copies a tensor's floats to dst as little-endian float32; returns the
+ * byte after them. */
+guint8  *vka_weights_put_f32_le (guint8 *dst, const VkaTensorData *tensor);
+
 /* The format readers. data/size is the whole file. */
 VkaWeights *vka_pth_zip_load (const guint8 *data, gsize size,
                               const char *display_name, GError **error);
