@@ -12,6 +12,7 @@
  * algorithm it measured and chose per convolution). */
 #include "context-private.h"
 #include "stylize-private.h"
+#include "tiling.h"
 #include "vulkan/vk-private.h"
 #include "cpu/cpu-backend.h"
 
@@ -59,6 +60,68 @@ compare_double (const void *a, const void *b)
 {
   double x = *(const double *) a, y = *(const double *) b;
   return (x > y) - (x < y);
+}
+
+/* Where a whole-image stylisation's time goes, phase by phase (each ends
+ * with the device idle): the sum is close to one untiled vka_stylize. */
+static gboolean
+time_phases (VkaModel *model, VkaBackend *b, const VkaImage *content, int reps,
+             GError **error)
+{
+  enum { UPLOAD_ENCODE, READ_FEATURES, HOST_MOMENTS, ADAIN_DECODE, READ_IMAGE, N_PHASES };
+  static const char *names[N_PHASES] = { "upload + encode", "read relu4_1 back",
+                                         "statistics on the host", "AdaIN + decode",
+                                         "read the picture back" };
+  double best[N_PHASES];
+  for (int p = 0; p < N_PHASES; p++)
+    best[p] = G_MAXDOUBLE;
+  for (int r = 0; r < reps; r++)
+    {
+      double t[N_PHASES];
+      gint64 start = g_get_monotonic_time ();
+#define PHASE_END(p) do { gint64 now = g_get_monotonic_time (); \
+                          t[p] = (now - start) / 1e3; start = now; } while (0)
+      g_autoptr (VkaTensor) f = vka_model_encode (model, content, NULL, NULL, error);
+      if (!f || !b->ops->flush (b, error))
+        return FALSE;
+      PHASE_END (UPLOAD_ENCODE);
+      g_autofree float *map = g_new (float, vka_tensor_numel (f));
+      if (!b->ops->tensor_read (f, map, error))
+        return FALSE;
+      PHASE_END (READ_FEATURES);
+      VkaMoments m;
+      vka_moments_init (&m, f->c);
+      vka_moments_add (&m, map, f->h, f->w, 0, 0, f->w, f->h, NULL, 0);
+      g_autofree float *stats = g_new (float, 2 * f->c);
+      vka_moments_to_stats (&m, stats);
+      vka_moments_clear (&m);
+      PHASE_END (HOST_MOMENTS);
+      g_autoptr (VkaTensor) xs = vka_tensor_new (b, 1, f->c, 1, 2, error);
+      g_autoptr (VkaTensor) adapted = vka_tensor_new (b, 1, f->c, f->h, f->w, error);
+      if (!xs || !adapted || !b->ops->tensor_write (xs, stats, error)
+          || !b->ops->adain (b, f, xs, xs, 1.0f, adapted, error))
+        return FALSE;
+      g_autoptr (VkaTensor) decoded = vka_network_forward (vka_model_decoder (model), adapted,
+                                                           NULL, NULL, error);
+      g_autoptr (VkaTensor) rgb = decoded ? vka_tensor_new (b, 1, 1, content->height,
+                                                            content->width * 3, error)
+                                          : NULL;
+      if (!rgb || !b->ops->tensor_to_image (b, decoded, 0, 0, rgb, error)
+          || !b->ops->flush (b, error))
+        return FALSE;
+      PHASE_END (ADAIN_DECODE);
+      g_autofree float *pixels = g_new (float, vka_tensor_numel (rgb));
+      if (!b->ops->tensor_read (rgb, pixels, error))
+        return FALSE;
+      PHASE_END (READ_IMAGE);
+#undef PHASE_END
+      for (int p = 0; p < N_PHASES; p++)
+        best[p] = MIN (best[p], t[p]);
+    }
+  g_print ("\n%-38s %10s\n", "phase of one stylisation (best of reps)", "ms");
+  for (int p = 0; p < N_PHASES; p++)
+    g_print ("%-38s %10.2f\n", names[p], best[p]);
+  return TRUE;
 }
 
 static gboolean
@@ -182,6 +245,12 @@ main (int argc, char **argv)
     }
   g_print ("%-38s %10.2f %10.1f\n", "encoder + decoder", total_s * 1e3,
            total_flops / total_s / 1e9);
+
+  if (!time_phases (model, backend, content, reps, &error))
+    {
+      g_printerr ("vk-adain-bench: %s\n", error->message);
+      return 1;
+    }
 
   /* whole stylisations: style encode + stylize, as a user runs them */
   double *runs = g_new (double, reps);
