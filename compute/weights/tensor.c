@@ -143,6 +143,7 @@ vka_strided_tensor_insert (const VkaStridedTensor *t, VkaWeights *weights,
   gsize esize = vka_dtype_size (t->dtype);
   gint64 elements = (gint64) MIN (t->storage_bytes / esize, (gsize) G_MAXINT64);
   gint64 numel = 1;
+  gint64 nonzero_numel = 1;  /* a zero size must not hide an overflowing one */
   gint64 last = t->offset;   /* index of the last element read */
 
   if (t->offset < 0)
@@ -154,8 +155,10 @@ vka_strided_tensor_insert (const VkaStridedTensor *t, VkaWeights *weights,
         return fail (error, display_name, name, "negative size");
       if (s < 0)
         return fail (error, display_name, name, "negative stride");
-      if (n > 0 && numel > G_MAXINT64 / n)
+      if (n > 0 && nonzero_numel > G_MAXINT64 / (gint64) sizeof (float) / n)
         return fail (error, display_name, name, "size overflows");
+      if (n > 0)
+        nonzero_numel *= n;
       numel *= n;
     }
   if (numel > 0)
@@ -210,5 +213,10 @@ vka_strided_tensor_insert (const VkaStridedTensor *t, VkaWeights *weights,
           idx[d] = 0;
         }
     }
-  return vka_weights_insert (weights, name, t->ndim, t->size, out, error);
+  if (!vka_weights_insert (weights, name, t->ndim, t->size, out, error))
+    {
+      g_prefix_error (error, "%s: ", display_name);
+      return FALSE;
+    }
+  return TRUE;
 }

@@ -422,6 +422,8 @@ test_legacy_built (void)
     { 1, { 7 }, { 1 }, 0, 7, 7, 6 },                             /* data short */
     { 1, { 7 }, { 1 }, 0, -7, 7, 7 },                            /* negative numel */
     { 1, { 7 }, { 1 }, 0, 7, -1, 7 },                            /* negative count */
+    { 3, { 4, 1LL << 60, 0 }, { 0, 0, 0 }, 0, 7, 7, 7 },           /* found by fuzz-load:
+                                     a zero size hid a size whose bytes overflow */
   };
   for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
     {
