@@ -37,6 +37,33 @@ compare (const char *op, const Shape *s, VkaTensor *actual_t, const float *expec
   g_assert_no_error (error);
 }
 
+/* Weights that change after a backward pass (a write, as an optimiser step
+ * does) must not be served from the packing of their old values. */
+static void
+test_conv3x3_backward_data_rewrite (void)
+{
+  Shape s = { 1, 5, 6, 7, 9 };
+  VkaBackend *b = vka_context_backend (context);
+  g_autoptr (GRand) rand = g_rand_new_with_seed (17);
+  g_autoptr (GError) error = NULL;
+  gsize nout = (gsize) s.cout * s.h * s.w, nw = (gsize) s.cout * s.c * 9;
+  g_autofree float *dout = random_data (rand, nout, -1, 1);
+  g_autofree float *w1 = random_data (rand, nw, -1, 1);
+  g_autofree float *w2 = random_data (rand, nw, -1, 1);
+  g_autofree float *expected = g_new (float, (gsize) s.c * s.h * s.w);
+  g_autoptr (VkaTensor) dout_t = test_tensor (b, 1, s.cout, s.h, s.w, dout);
+  g_autoptr (VkaTensor) w_t = test_tensor (b, s.cout, s.c, 3, 3, w1);
+  g_autoptr (VkaTensor) din_t = test_tensor (b, 1, s.c, s.h, s.w, NULL);
+  g_assert_true (b->ops->conv2d_backward_data (b, dout_t, w_t, din_t, &error));
+  g_assert_no_error (error);
+  g_assert_true (b->ops->tensor_write (w_t, w2, &error));
+  g_assert_no_error (error);
+  g_assert_true (b->ops->conv2d_backward_data (b, dout_t, w_t, din_t, &error));
+  g_assert_no_error (error);
+  vka_ref_conv2d_backward_data (dout, 1, s.cout, s.h, s.w, w2, s.c, 3, expected);
+  compare ("conv3x3_backward_data after a write", &s, din_t, expected, 1e-10);
+}
+
 static void
 test_conv3x3_backward_data (gconstpointer data)
 {
@@ -217,6 +244,21 @@ main (int argc, char **argv)
           }
         g_test_add_data_func_full (p2, s, test_pointwise_backward, g_free);
       }
+  /* wide layers: several packed channel groups, a partial last one */
+  static const Shape wide[] = { { 2, 67, 9, 11, 130 }, { 1, 130, 5, 6, 65 },
+                                { 1, 64, 1, 2, 64 }, { 1, 64, 2, 1, 128 } };
+  for (guint i = 0; i < G_N_ELEMENTS (wide); i++)
+    {
+      const Shape *s = &wide[i];
+      g_autofree char *p1 = g_strdup_printf ("/backward/conv3x3-data/n%d-c%d-%dx%d-co%d",
+                                             s->n, s->c, s->h, s->w, s->cout);
+      g_autofree char *p3 = g_strdup_printf ("/backward/conv3x3-weight/n%d-c%d-%dx%d-co%d",
+                                             s->n, s->c, s->h, s->w, s->cout);
+      g_test_add_data_func (p1, s, test_conv3x3_backward_data);
+      g_test_add_data_func (p3, s, test_conv3x3_backward_weight);
+    }
+  g_test_add_func ("/backward/conv3x3-data/rewritten-weights",
+                   test_conv3x3_backward_data_rewrite);
   g_test_add_func ("/backward/misc", test_misc_training_ops);
   int status = g_test_run ();
   test_context_finish (context);

@@ -62,13 +62,21 @@ release_later (VkaVkBackend *b, VkaVkBuffer *buf)
   memset (buf, 0, sizeof *buf);
 }
 
+/* conv weights packed from old values are stale once the values change */
+static void
+release_packed (VkaVkBackend *b, VkaVkTensor *t)
+{
+  release_later (b, &t->packed);
+  release_later (b, &t->packed_backward);
+}
+
 static void
 vk_tensor_free (VkaTensor *tensor)
 {
   VkaVkBackend *b = vkb (tensor->backend);
   VkaVkTensor *t = (VkaVkTensor *) tensor;
   release_later (b, &t->buf);
-  release_later (b, &t->packed);
+  release_packed (b, t);
   g_free (t);
 }
 
@@ -76,8 +84,7 @@ static gboolean
 vk_tensor_write (VkaTensor *tensor, const float *src, GError **error)
 {
   VkaVkBuffer *buf = buf_of (tensor);
-  /* conv weights packed from the old values are stale now */
-  release_later (vkb (tensor->backend), &((VkaVkTensor *) tensor)->packed);
+  release_packed (vkb (tensor->backend), (VkaVkTensor *) tensor);
   return vka_vk_buffer_write (vkb (tensor->backend), buf, buf->offset, buf->bytes, src,
                               error);
 }
@@ -143,22 +150,30 @@ conv3x3_plan (VkaVkBackend *b, int out_channels)
   return (Conv3x3Plan) { VKA_SHADER_CONV3X3_GEMM8, VKA_SHADER_CONV3X3_PACK_GEMM8, 128 };
 }
 
-/* The weights in the plan's order, packed on first use. */
+/* The weights packed into *packed (for a kernel with pc's channel counts,
+ * in groups of tco output channels) on first use. */
+static VkaVkBuffer *
+pack_once (VkaVkBackend *b, VkaTensor *weight, VkaVkBuffer *packed, VkaShaderId pack,
+           int tco, const VkaPushConv *pc, GError **error)
+{
+  if (packed->buffer)
+    return packed;
+  guint64 n = (guint64) CEIL_DIV (pc->out_channels, tco) * tco * pc->in_channels * 9;
+  if (!vka_vk_buffer_alloc (b, n * sizeof (float), b->guards, packed, error))
+    return NULL;
+  VkaVkBuffer *bufs[] = { buf_of (weight), packed };
+  /* conv3x3_pack: one invocation per packed value */
+  if (!vka_vk_dispatch (b, pack, bufs, pc, CEIL_DIV (n, 256), 1, 1, error))
+    return NULL;
+  return packed;
+}
+
 static VkaVkBuffer *
 packed_weights (VkaVkBackend *b, VkaTensor *weight, const Conv3x3Plan *plan,
                 const VkaPushConv *pc, GError **error)
 {
-  VkaVkTensor *w = (VkaVkTensor *) weight;
-  if (w->packed.buffer)
-    return &w->packed;
-  guint64 n = (guint64) CEIL_DIV (weight->n, plan->tco) * plan->tco * weight->c * 9;
-  if (!vka_vk_buffer_alloc (b, n * sizeof (float), b->guards, &w->packed, error))
-    return NULL;
-  VkaVkBuffer *bufs[] = { &w->buf, &w->packed };
-  /* conv3x3_pack: one invocation per packed value */
-  if (!vka_vk_dispatch (b, plan->pack, bufs, pc, CEIL_DIV (n, 256), 1, 1, error))
-    return NULL;
-  return &w->packed;
+  return pack_once (b, weight, &((VkaVkTensor *) weight)->packed, plan->pack, plan->tco,
+                    pc, error);
 }
 
 static gboolean
@@ -324,6 +339,42 @@ vk_mask_blend (VkaBackend *backend, VkaTensor *a, VkaTensor *b, VkaTensor *mask,
 
 /* ---- training ops ---- */
 
+/* The gradient of a 3×3 reflection-padded convolution's input: the full
+ * convolution of dout with the transposed, flipped weights gives the
+ * gradient of the padded input, (H+2)×(W+2), which the fold then adds back
+ * through the reflection. Both run as the fast forward kernel does. */
+static gboolean
+conv3x3_backward_data (VkaVkBackend *b, VkaTensor *dout, VkaTensor *weight, VkaTensor *din,
+                       GError **error)
+{
+  VkaPushConv pc = {
+    .batch = dout->n, .in_channels = dout->c, .out_channels = din->c,
+    .height = dout->h, .width = dout->w,
+  };
+  VkaVkBuffer *packed = pack_once (b, weight, &((VkaVkTensor *) weight)->packed_backward,
+                                   VKA_SHADER_CONV3X3_PACK_FULL, VKA_CONV3X3_TCO, &pc,
+                                   error);
+  if (!packed)
+    return FALSE;
+  g_autoptr (VkaTensor) padded = vka_tensor_new (din->backend, din->n, din->c, din->h + 2,
+                                                 din->w + 2, error);
+  if (!padded)
+    return FALSE;
+  VkaVkBuffer *full[] = { buf_of (dout), packed, buf_of (padded) };
+  VkaVkBuffer *fold[] = { buf_of (padded), buf_of (din) };
+  VkaPushConv fold_pc = {
+    .batch = din->n, .in_channels = din->c, .height = din->h, .width = din->w,
+  };
+  /* conv3x3_full: TCO channels × TPX pixels per invocation, 64 per group;
+   * conv3x3_fold: one invocation per input-gradient value */
+  return vka_vk_dispatch (b, VKA_SHADER_CONV3X3_FULL, full, &pc,
+                          CEIL_DIV (CEIL_DIV (padded->w, VKA_CONV3X3_TPX) * padded->h, 64),
+                          (guint32) (din->n * CEIL_DIV (din->c, VKA_CONV3X3_TCO)), 1, error)
+      && vka_vk_dispatch (b, VKA_SHADER_CONV3X3_FOLD, fold, &fold_pc,
+                          CEIL_DIV (din->w, 8), CEIL_DIV (din->h, 8),
+                          (guint32) (din->n * din->c), error);
+}
+
 static gboolean
 vk_conv2d_backward_data (VkaBackend *backend, VkaTensor *dout, VkaTensor *weight,
                           VkaTensor *din, GError **error)
@@ -334,13 +385,15 @@ vk_conv2d_backward_data (VkaBackend *backend, VkaTensor *dout, VkaTensor *weight
     .batch = dout->n, .in_channels = din->c, .out_channels = dout->c,
     .height = dout->h, .width = dout->w,
   };
-  VkaVkBuffer *bufs[] = { buf_of (dout), buf_of (weight), buf_of (din) };
-  /* conv{1x1,3x3}_backward_data: one invocation per input-gradient value */
-  return vka_vk_dispatch (vkb (backend), weight->h == 1 ? VKA_SHADER_CONV1X1_BACKWARD_DATA
-                                                         : VKA_SHADER_CONV3X3_BACKWARD_DATA,
-                          bufs, &pc,
-                          CEIL_DIV (din->w, 8), CEIL_DIV (din->h, 8),
-                          (guint32) (din->n * din->c), error);
+  if (weight->h == 1)
+    {
+      VkaVkBuffer *bufs[] = { buf_of (dout), buf_of (weight), buf_of (din) };
+      /* conv1x1_backward_data: one invocation per input-gradient value */
+      return vka_vk_dispatch (vkb (backend), VKA_SHADER_CONV1X1_BACKWARD_DATA, bufs, &pc,
+                              CEIL_DIV (din->w, 8), CEIL_DIV (din->h, 8),
+                              (guint32) (din->n * din->c), error);
+    }
+  return conv3x3_backward_data (vkb (backend), dout, weight, din, error);
 }
 
 /* Pixels (of N·H·W) per partial sum of the weight gradient. */
@@ -492,8 +545,7 @@ vk_optimizer_step (VkaBackend *backend, VkaTensor *param, VkaTensor *grad, VkaTe
     .eps = (float) opt->eps, .inv_sqrt_bc2 = (float) (1.0 / sqrt (bc2)),
   };
   VkaVkBuffer *bufs[] = { buf_of (param), buf_of (grad), buf_of (m), buf_of (v) };
-  /* conv weights packed from the old values are stale after this step */
-  release_later (vkb (backend), &((VkaVkTensor *) param)->packed);
+  release_packed (vkb (backend), (VkaVkTensor *) param);
   /* optimizer_step: one invocation per parameter */
   return vka_vk_dispatch (vkb (backend), VKA_SHADER_OPTIMIZER_STEP, bufs, &pc, pc.row / 256,
                           rows, 1, error);

@@ -187,6 +187,7 @@ typedef struct
   VkaVkBuffer buf;
   VkaVkBuffer packed;      /* conv weights repacked for the backend's conv3x3
                             * variant, or empty */
+  VkaVkBuffer packed_backward;  /* ... and for its backward-data convolution */
 } VkaVkTensor;
 
 #define VKA_VK_GUARD_BYTES 256
