@@ -4,6 +4,7 @@
  * every backend. */
 #include "test-util.h"
 #include "stylize-private.h"
+#include "vulkan/vk-private.h"
 
 #include <glib/gstdio.h>
 #include <math.h>
@@ -129,6 +130,53 @@ test_forward (gconstpointer data)
     }
   free_models (&m);
   g_assert_cmpuint (vka_context_validation_messages (device_context), ==, before);
+}
+
+/* The pool hands a dropped activation to the next layer within the same
+ * pass, so a stylisation's device memory is about its live tensors, not the
+ * sum of every layer's output (what it was when buffers waited for the
+ * flush: $VKA_BUFFER_POOL=0). Same pixels both ways, with guard words on. */
+static guint64
+stylize_peak (VkaModel *model, const VkaImage *content, const VkaStyle *style,
+              VkaImage *out)
+{
+  VkaBackend *b = vka_context_backend (device_context);
+  g_autoptr (GError) error = NULL;
+  guint64 base = vka_vk_backend_reset_peak (b);
+  const VkaStyle *styles[1] = { style };
+  vka_stylize (model, content, styles, NULL, 1, NULL, out, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  return vka_vk_backend_peak_bytes (b) - base;
+}
+
+static void
+test_memory_reuse (void)
+{
+  /* VGG's proportions (each block as many bytes per activation as half the
+   * one before), wide enough that activations, not RGB planes, set the peak */
+  static const int wide[4] = { 16, 32, 64, 128 };
+  g_autoptr (GRand) rand = g_rand_new_with_seed (5);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VkaWeights) enc = test_encoder_weights (rand, wide);
+  g_autoptr (VkaWeights) dec = test_decoder_weights (rand, wide);
+  g_autoptr (VkaModel) model = vka_model_new (device_context, enc, dec, &error);
+  g_assert_no_error (error);
+  g_autoptr (VkaImage) content = random_image (rand, 160, 128, 3);
+  g_autoptr (VkaImage) style_image = random_image (rand, 40, 40, 3);
+  g_autoptr (VkaStyle) style = vka_style_from_image (model, style_image, NULL, &error);
+  g_assert_no_error (error);
+  g_autoptr (VkaImage) pooled = vka_image_new (160, 128, 3, NULL);
+  g_autoptr (VkaImage) unpooled = vka_image_new (160, 128, 3, NULL);
+
+  guint64 with_pool = stylize_peak (model, content, style, pooled);
+  g_setenv ("VKA_BUFFER_POOL", "0", TRUE);
+  guint64 without = stylize_peak (model, content, style, unpooled);
+  g_unsetenv ("VKA_BUFFER_POOL");
+  g_test_message ("peak of one stylisation: %.2f MiB reusing buffers, %.2f MiB without",
+                  with_pool / 1048576.0, without / 1048576.0);
+  g_assert_cmpuint (with_pool, <, without * 8 / 10);
+  g_assert_cmpmem (pooled->pixels, 160 * 128 * 3 * sizeof (float),
+                   unpooled->pixels, 160 * 128 * 3 * sizeof (float));
 }
 
 /* alpha 0 gives back decoder(encoder(content)) whatever the style */
@@ -568,6 +616,8 @@ main (int argc, char **argv)
   g_test_add_func ("/network/mask", test_mask);
   g_test_add_func ("/network/progress-and-cancel", test_progress_and_cancel);
   g_test_add_func ("/network/style-cache", test_style_cache);
+  if (g_str_equal (test_backend_name (), "vulkan"))
+    g_test_add_func ("/network/memory-reuse", test_memory_reuse);
   int status = g_test_run ();
   vka_context_free (reference_context);
   test_context_finish (device_context);

@@ -49,13 +49,14 @@ vk_tensor_new (VkaBackend *backend, int n, int c, int h, int w, GError **error)
   return &t->base;
 }
 
-/* Frees a buffer now, or after the flush when queued work may use it. */
+/* Gives a buffer to the pool (see memory.c), or without the pool frees it
+ * now or after the flush when queued work may use it. */
 static void
 release_later (VkaVkBackend *b, VkaVkBuffer *buf)
 {
   if (!buf->buffer)
     return;
-  if (b->recording)
+  if (b->recording && !vka_vk_pool_enabled ())
     g_ptr_array_add (b->deferred, g_memdup2 (buf, sizeof *buf));
   else
     vka_vk_buffer_release (b, buf);
@@ -575,6 +576,7 @@ vk_destroy (VkaBackend *backend)
       vka_vk_flush (backend, NULL);
       b->vk->DeviceWaitIdle (b->device);
       vka_vk_pool_drain (b);
+      vka_vk_pool_settle (b);
       vka_vk_pipelines_destroy (b);
       vka_vk_pipeline_cache_save (b);
       vka_vk_commands_destroy (b);
@@ -582,6 +584,7 @@ vk_destroy (VkaBackend *backend)
     }
   g_ptr_array_unref (b->deferred);
   g_clear_pointer (&b->pool, g_ptr_array_unref);
+  g_clear_pointer (&b->dead_views, g_array_unref);
   g_free (b->pipeline_cache_path);
   g_free (b);
 }
@@ -714,4 +717,14 @@ guint64
 vka_vk_backend_peak_bytes (VkaBackend *backend)
 {
   return vkb (backend)->peak_bytes;
+}
+
+guint64
+vka_vk_backend_reset_peak (VkaBackend *backend)
+{
+  VkaVkBackend *b = vkb (backend);
+  vka_vk_flush (backend, NULL);
+  vka_vk_pool_drain (b);
+  b->peak_bytes = b->bytes_allocated;
+  return b->bytes_allocated;
 }

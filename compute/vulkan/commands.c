@@ -47,6 +47,7 @@ vka_vk_flush (VkaBackend *backend, GError **error)
   if (!b->recording)
     {
       release_deferred (b);
+      vka_vk_pool_settle (b);
       return TRUE;
     }
   /* make the pass's writes visible to the host */
@@ -79,6 +80,7 @@ vka_vk_flush (VkaBackend *backend, GError **error)
   vk->ResetDescriptorPool (b->device, b->descriptor_pool, 0);
   b->descriptor_sets_used = 0;
   release_deferred (b);
+  vka_vk_pool_settle (b);
   return ok;
 }
 

@@ -5,9 +5,16 @@
  * Why a pool: one stylisation makes and drops dozens of activations of the
  * same few sizes, and vkAllocateMemory is slow on some drivers (about 25 ms
  * for 256 MiB on an H200 under a VM). Released buffers wait in the pool
- * until an allocation of the same size class and use takes them; when
- * memory runs out the pool is emptied and the allocation tried again.
- * $VKA_BUFFER_POOL=0 turns it off. */
+ * until an allocation of the same use and a size up to 4× smaller takes
+ * the smallest that fits; when memory runs out the pool is emptied and
+ * the allocation tried again. $VKA_BUFFER_POOL=0 turns it off.
+ *
+ * The pool is also what keeps a pass's memory down to its live tensors: a
+ * tensor dropped while a pass is being recorded goes back at once, and the
+ * next layer's output may take it in the same command buffer, because every
+ * dispatch ends in a barrier. Such an "in flight" buffer must not be touched
+ * by the host before the flush (its old owner's commands have not run yet),
+ * so staging never takes one and guard words are filled by the device. */
 #include "vk-private.h"
 
 #include <string.h>
@@ -24,6 +31,36 @@ find_memory_type (VkaVkBackend *b, guint32 type_bits, VkMemoryPropertyFlags want
         return TRUE;
       }
   return FALSE;
+}
+
+/* Guard words by the device, in command order: the buffer's old owner may
+ * still have recorded commands on it. */
+static gboolean
+fill_guards_recorded (VkaVkBackend *b, VkaVkBuffer *buf, GError **error)
+{
+  if (!vka_vk_begin (b, error))
+    return FALSE;
+  VkDeviceSize tail = buf->offset + ((buf->bytes + 3) & ~(VkDeviceSize) 3);
+  VkMemoryBarrier before = {
+    .sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+    .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT,
+    .dstAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
+  };
+  VkMemoryBarrier after = {
+    .sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+    .srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
+    .dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT,
+  };
+  b->vk->CmdPipelineBarrier (b->cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
+                             VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 1, &before, 0, NULL, 0,
+                             NULL);
+  b->vk->CmdFillBuffer (b->cmd, buf->buffer, 0, buf->offset, VKA_VK_GUARD_WORD);
+  if (buf->total > tail)
+    b->vk->CmdFillBuffer (b->cmd, buf->buffer, tail, buf->total - tail, VKA_VK_GUARD_WORD);
+  b->vk->CmdPipelineBarrier (b->cmd, VK_PIPELINE_STAGE_TRANSFER_BIT,
+                             VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, 0, 1, &after, 0, NULL,
+                             0, NULL);
+  return TRUE;
 }
 
 static void
@@ -88,30 +125,39 @@ size_class (VkDeviceSize size)
   return (size + step - 1) / step * step;
 }
 
-static gboolean
-pool_enabled (void)
+gboolean
+vka_vk_pool_enabled (void)
 {
   const char *env = g_getenv ("VKA_BUFFER_POOL");
   return !env || strcmp (env, "0") != 0;
 }
 
+/* The smallest pooled buffer of this use that holds size without wasting
+ * more than three quarters of itself. */
 static gboolean
 pool_take (VkaVkBackend *b, VkDeviceSize size, BufferUse use, VkaVkBuffer *buf)
 {
   if (!b->pool)
     return FALSE;
-  for (guint i = b->pool->len; i-- > 0;)
+  gboolean host_access = use == UPLOAD || use == READBACK;
+  guint best = G_MAXUINT;
+  for (guint i = 0; i < b->pool->len; i++)
     {
       VkaVkBuffer *pooled = b->pool->pdata[i];
-      if (pooled->total == size && pooled->use == use)
-        {
-          *buf = *pooled;
-          g_ptr_array_remove_index_fast (b->pool, i);
-          g_free (pooled);
-          return TRUE;
-        }
+      if (pooled->use != use || pooled->total < size || pooled->total / 4 > size
+          || (host_access && pooled->in_flight))
+        continue;
+      if (best == G_MAXUINT
+          || pooled->total < ((VkaVkBuffer *) b->pool->pdata[best])->total)
+        best = i;
     }
-  return FALSE;
+  if (best == G_MAXUINT)
+    return FALSE;
+  VkaVkBuffer *pooled = b->pool->pdata[best];
+  *buf = *pooled;
+  g_ptr_array_remove_index_fast (b->pool, best);
+  g_free (pooled);
+  return TRUE;
 }
 
 static void
@@ -132,12 +178,27 @@ vka_vk_pool_drain (VkaVkBackend *b)
 {
   if (!b->pool)
     return;
-  for (guint i = 0; i < b->pool->len; i++)
+  for (guint i = b->pool->len; i-- > 0;)
     {
-      free_buffer (b, b->pool->pdata[i]);
-      g_free (b->pool->pdata[i]);
+      VkaVkBuffer *pooled = b->pool->pdata[i];
+      if (pooled->in_flight)
+        continue;
+      free_buffer (b, pooled);
+      g_free (pooled);
+      g_ptr_array_remove_index_fast (b->pool, i);
     }
-  g_ptr_array_set_size (b->pool, 0);
+}
+
+void
+vka_vk_pool_settle (VkaVkBackend *b)
+{
+  for (guint i = 0; b->pool && i < b->pool->len; i++)
+    ((VkaVkBuffer *) b->pool->pdata[i])->in_flight = FALSE;
+  for (guint i = 0; b->dead_views && i < b->dead_views->len; i++)
+    b->vk->DestroyBufferView (b->device, g_array_index (b->dead_views, VkBufferView, i),
+                              NULL);
+  if (b->dead_views)
+    g_array_set_size (b->dead_views, 0);
 }
 
 static gboolean alloc_new_buffer (VkaVkBackend *b, VkDeviceSize size, BufferUse use,
@@ -157,6 +218,9 @@ alloc_buffer (VkaVkBackend *b, VkDeviceSize size, BufferUse use, VkaVkBuffer *bu
     return TRUE;
   if (b->pool && b->pool->len > 0 && g_error_matches (local, VKA_ERROR, VKA_ERROR_OUT_OF_MEMORY))
     {
+      /* run what is recorded, so that nothing pooled is in flight */
+      if (!vka_vk_flush (&b->base, error))
+        return FALSE;
       vka_vk_pool_drain (b);
       return alloc_new_buffer (b, size, use, buf, error);
     }
@@ -288,7 +352,16 @@ vka_vk_buffer_alloc (VkaVkBackend *b, VkDeviceSize bytes, gboolean guards,
                        b->props.deviceName);
           return FALSE;
         }
-      fill_guards (buf);
+      if (buf->in_flight)
+        {
+          if (!fill_guards_recorded (b, buf, error))
+            {
+              vka_vk_buffer_release (b, buf);
+              return FALSE;
+            }
+        }
+      else
+        fill_guards (buf);
     }
   return TRUE;
 }
@@ -316,15 +389,23 @@ vka_vk_buffer_view (VkaVkBackend *b, VkaVkBuffer *buf, VkaVkBindingKind kind,
 void
 vka_vk_buffer_release (VkaVkBackend *b, VkaVkBuffer *buf)
 {
-  /* views carry the old payload's range: the next user makes its own */
+  /* views carry the old payload's range: the next user makes its own (and
+   * recorded commands may still use these) */
   for (guint i = 0; i < G_N_ELEMENTS (buf->views); i++)
     if (buf->views[i])
-      b->vk->DestroyBufferView (b->device, buf->views[i], NULL);
+      {
+        if (!b->dead_views)
+          b->dead_views = g_array_new (FALSE, FALSE, sizeof (VkBufferView));
+        g_array_append_val (b->dead_views, buf->views[i]);
+      }
   memset (buf->views, 0, sizeof buf->views);
-  if (buf->memory && pool_enabled ())
+  if (!b->recording)
+    vka_vk_pool_settle (b);
+  if (buf->memory && vka_vk_pool_enabled ())
     {
       if (!b->pool)
         b->pool = g_ptr_array_new ();
+      buf->in_flight = b->recording;
       g_ptr_array_add (b->pool, g_memdup2 (buf, sizeof *buf));
       memset (buf, 0, sizeof *buf);
       return;

@@ -166,6 +166,7 @@ typedef struct
   guint64                          bytes_allocated;  /* pooled buffers included */
   guint64                          peak_bytes;
   GPtrArray                       *pool;     /* released VkaVkBuffer*, kept for reuse */
+  GArray                          *dead_views;  /* VkBufferView destroyed after the flush */
 } VkaVkBackend;
 
 /* A device buffer; tensors own one. */
@@ -179,6 +180,9 @@ typedef struct
   VkDeviceSize   total;    /* allocated size (a size class: see memory.c) */
   guint          use;      /* what it was made for (memory.c's BufferUse) */
   VkBufferView   views[3]; /* by VkaVkBindingKind, made on first use */
+  gboolean       in_flight; /* pooled: released while recorded commands may
+                             * still use it, so until the next flush only
+                             * those commands' successors may touch it */
 } VkaVkBuffer;
 
 typedef struct
@@ -199,11 +203,17 @@ VkBufferView vka_vk_buffer_view (VkaVkBackend *b, VkaVkBuffer *buf,
 VkDeviceSize vka_vk_max_buffer_bytes (VkaVkBackend *b, const char **limit);
 gboolean vka_vk_buffer_alloc (VkaVkBackend *b, VkDeviceSize bytes, gboolean guards,
                               VkaVkBuffer *buf, GError **error);
-/* Gives a buffer back to the pool, where an allocation of the same size
- * class and use takes it again. Only for buffers no queued work uses. */
+gboolean vka_vk_pool_enabled (void);
+/* Gives a buffer back to the pool, where a later allocation of about its
+ * size and the same use takes it again: while recording, a later command
+ * of the same pass (the dispatches are serialised by barriers). Without
+ * the pool, only for buffers no queued work uses. */
 void     vka_vk_buffer_release (VkaVkBackend *b, VkaVkBuffer *buf);
-/* Frees every pooled buffer (before the device goes, and when memory runs out). */
+/* Frees the pooled buffers that no queued work uses (all of them after a
+ * flush: before the device goes, and when memory runs out). */
 void     vka_vk_pool_drain (VkaVkBackend *b);
+/* After a flush: nothing pooled is in flight any more; dead views go. */
+void     vka_vk_pool_settle (VkaVkBackend *b);
 gboolean vka_vk_buffer_read (VkaVkBackend *b, VkaVkBuffer *buf, VkDeviceSize offset,
                              VkDeviceSize bytes, void *dst, GError **error);
 gboolean vka_vk_buffer_write (VkaVkBackend *b, VkaVkBuffer *buf, VkDeviceSize offset,
@@ -234,3 +244,6 @@ VkaBackend *vka_vk_backend_new (VkaVkInstance *inst, int index, gboolean guards,
  * word changed. */
 gboolean    vka_vk_tensor_check_guards (VkaTensor *tensor, GError **error);
 guint64     vka_vk_backend_peak_bytes (VkaBackend *backend);
+/* Finishes queued work, frees the pooled buffers and restarts the peak from
+ * what is allocated now, which it returns (weights, live tensors). */
+guint64     vka_vk_backend_reset_peak (VkaBackend *backend);
