@@ -56,17 +56,9 @@ say "PyTorch CUDA on the same network, same run"
 timeout 180 python3 bench/compare --size 512,1024,2048 --reps 10 --device NVIDIA \
   --torch-device cuda --bench "$B/bench/vk-adain-bench" 2>&1 | tee -a "$log"
 
-say "CLI end to end, cold start (empty pipeline cache) then warm"
-rm -rf /tmp/vka-cache
-args=(--vgg models/vgg_normalised.pth --decoder models/decoder.pth
-      --content models/samples/content.jpg --style models/samples/style.jpg
-      --content-size 0 --style-size 0 --device NVIDIA --quiet)
-for run in cold warm; do
-  start=$(date +%s%N)
-  "$B/cli/vk-adain" "${args[@]}" -o "$OUT/gpu-$run.png" 2>&1 | tee -a "$log"
-  echo "$run: $(( ($(date +%s%N) - start) / 1000000 )) ms wall, exit ${PIPESTATUS[0]}" | tee -a "$log"
-done
-rm -f "$OUT/gpu-cold.png"
+say "CLI end to end, cold start (empty caches) then warm"
+timeout 120 bash bench/cold-start --build "$B" --device NVIDIA --runs 3 --size 0 2>&1 |
+  tee -a "$log"
 if [ -x "$B/training/vk-adain-train" ]; then
   say "training bench"
   timeout 120 "$B/bench/vk-adain-bench" --train --device NVIDIA 2>&1 | tee -a "$log"
