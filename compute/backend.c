@@ -1,4 +1,4 @@
-/* backend.c — shape checks every backend shares. */
+/* backend.c — shape checks every backend shares, and ops made of others. */
 #include "backend.h"
 
 gboolean
@@ -37,6 +37,44 @@ vka_check_conv (VkaTensor *in, VkaTensor *weight, VkaTensor *bias,
     return FALSE;
   *kernel_out = k;
   return TRUE;
+}
+
+gboolean
+vka_check_conv3x3_upsampled (VkaTensor *in, VkaTensor *weight, VkaTensor *bias,
+                             VkaTensor *out, GError **error)
+{
+  if (weight->h != 3 || weight->w != 3)
+    {
+      g_set_error (error, VKA_ERROR, VKA_ERROR_INVALID_ARGUMENT,
+                   "conv3x3_upsampled: kernel %d×%d is not 3×3", weight->h, weight->w);
+      return FALSE;
+    }
+  return vka_check_shape ("conv3x3_upsampled", "weight", weight, weight->n, in->c, 3, 3,
+                          error)
+      && vka_check_shape ("conv3x3_upsampled", "bias", bias, 1, weight->n, 1, 1, error)
+      && vka_check_shape ("conv3x3_upsampled", "output", out, in->n, weight->n, in->h * 2,
+                          in->w * 2, error);
+}
+
+gboolean
+vka_conv3x3_upsampled_composed (VkaBackend *b, VkaTensor *in, VkaTensor *weight,
+                                VkaTensor *bias, gboolean relu, VkaTensor *out,
+                                GError **error)
+{
+  if (!vka_check_conv3x3_upsampled (in, weight, bias, out, error))
+    return FALSE;
+  g_autoptr (VkaTensor) up = vka_tensor_new (b, in->n, in->c, in->h * 2, in->w * 2, error);
+  return up && b->ops->upsample2x (b, in, up, error)
+      && b->ops->conv2d (b, up, weight, bias, relu, out, error);
+}
+
+gboolean
+vka_conv3x3_upsampled (VkaBackend *b, VkaTensor *in, VkaTensor *weight, VkaTensor *bias,
+                       gboolean relu, VkaTensor *out, GError **error)
+{
+  if (b->ops->conv3x3_upsampled)
+    return b->ops->conv3x3_upsampled (b, in, weight, bias, relu, out, error);
+  return vka_conv3x3_upsampled_composed (b, in, weight, bias, relu, out, error);
 }
 
 gboolean

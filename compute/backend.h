@@ -48,6 +48,12 @@ struct VkaBackendOps
   gboolean    (*conv2d)        (VkaBackend *backend, VkaTensor *in,
                                 VkaTensor *weight, VkaTensor *bias,
                                 gboolean relu, VkaTensor *out, GError **error);
+  /* out (n, Cout, 2h, 2w) = conv2d (upsample2x (in)) for a 3×3 weight,
+   * without making the upsampled map: the decoder's upsampling folded into
+   * the next convolution. Optional (NULL: vka_conv3x3_upsampled composes). */
+  gboolean    (*conv3x3_upsampled) (VkaBackend *backend, VkaTensor *in,
+                                    VkaTensor *weight, VkaTensor *bias,
+                                    gboolean relu, VkaTensor *out, GError **error);
   /* 2×2 stride 2, ceil mode: out is ⌈h/2⌉ × ⌈w/2⌉. */
   gboolean    (*maxpool2x2)    (VkaBackend *backend, VkaTensor *in,
                                 VkaTensor *out, GError **error);
@@ -146,6 +152,14 @@ vka_backend_free (VkaBackend *b)
     b->ops->destroy (b);
 }
 
+/* conv2d (upsample2x (in)): the backend's fused op, or the two ops. */
+gboolean vka_conv3x3_upsampled (VkaBackend *b, VkaTensor *in, VkaTensor *weight,
+                                VkaTensor *bias, gboolean relu, VkaTensor *out,
+                                GError **error);
+gboolean vka_conv3x3_upsampled_composed (VkaBackend *b, VkaTensor *in, VkaTensor *weight,
+                                         VkaTensor *bias, gboolean relu, VkaTensor *out,
+                                         GError **error);
+
 /* Shape checks shared by every backend; they set error and return FALSE. */
 gboolean vka_check_conv (VkaTensor *in, VkaTensor *weight, VkaTensor *bias,
                          VkaTensor *out, int *kernel_out, GError **error);
@@ -153,6 +167,8 @@ gboolean vka_check_same_shape (const char *op, VkaTensor *a, VkaTensor *b,
                                GError **error);
 gboolean vka_check_shape (const char *op, const char *what, VkaTensor *t,
                           int n, int c, int h, int w, GError **error);
+gboolean vka_check_conv3x3_upsampled (VkaTensor *in, VkaTensor *weight, VkaTensor *bias,
+                                      VkaTensor *out, GError **error);
 gboolean vka_check_maxpool2x2 (VkaTensor *in, VkaTensor *out, GError **error);
 gboolean vka_check_upsample2x (VkaTensor *in, VkaTensor *out, GError **error);
 gboolean vka_check_channel_stats (VkaTensor *in, VkaTensor *stats, GError **error);

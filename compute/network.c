@@ -260,6 +260,40 @@ run_layer (VkaNetwork *net, Layer *layer, VkaTensor *x, GError **error)
   return y;
 }
 
+/* An upsampling followed by a 3×3 convolution runs as one op that reads
+ * the small map (no upsampled map is made); $VKA_FUSE_UPSAMPLE=0 runs them
+ * apart, for comparisons. */
+static gboolean
+fuses_with_next (VkaNetwork *net, guint i)
+{
+  if (i + 1 >= net->n_layers || net->layers[i].info.spec->kind != VKA_LAYER_UPSAMPLE)
+    return FALSE;
+  const VkaLayerSpec *next = net->layers[i + 1].info.spec;
+  const char *env = g_getenv ("VKA_FUSE_UPSAMPLE");
+  return next->kind == VKA_LAYER_CONV && next->kernel == 3 && !(env && g_str_equal (env, "0"));
+}
+
+static VkaTensor *
+run_upsampled_conv (VkaNetwork *net, Layer *conv, VkaTensor *x, GError **error)
+{
+  VkaBackend *b = net->backend;
+  int h = x->h * 2, w = x->w * 2;
+  VkaTensor *y = vka_tensor_new (b, x->n, conv->info.out_channels, h, w, error);
+  if (!y)
+    return NULL;
+  if (!vka_conv3x3_upsampled (b, x, conv->weight, conv->bias, conv->info.spec->relu, y,
+                              error))
+    {
+      vka_tensor_free (y);
+      return NULL;
+    }
+  conv->info.height = h;
+  conv->info.width = w;
+  conv->info.flops = 2.0 * x->n * conv->info.in_channels * conv->info.out_channels * 9.0
+                   * h * w;
+  return y;
+}
+
 VkaTensor *
 vka_network_forward (VkaNetwork *net, VkaTensor *input, VkaLayerHook hook,
                      gpointer hook_data, GError **error)
@@ -274,7 +308,29 @@ vka_network_forward (VkaNetwork *net, VkaTensor *input, VkaLayerHook hook,
   VkaTensor *x = input;
   for (guint i = 0; i < net->n_layers; i++)
     {
-      VkaTensor *y = run_layer (net, &net->layers[i], x, error);
+      VkaTensor *y;
+      if (fuses_with_next (net, i))
+        {
+          /* the upsampling reports no time of its own: the pair's is the
+           * convolution's */
+          VkaLayerInfo *up = &net->layers[i].info;
+          up->height = x->h * 2;
+          up->width = x->w * 2;
+          up->flops = 0;
+          if (hook)
+            {
+              if (!vka_backend_flush (net->backend, error))
+                {
+                  if (x != input)
+                    vka_tensor_free (x);
+                  return NULL;
+                }
+              hook (up, hook_data);
+            }
+          y = run_upsampled_conv (net, &net->layers[++i], x, error);
+        }
+      else
+        y = run_layer (net, &net->layers[i], x, error);
       if (x != input)
         vka_tensor_free (x);
       if (!y)

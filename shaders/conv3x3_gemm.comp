@@ -9,7 +9,8 @@
  * so that the reflected offsets of a tap are computed once per tap.
  * Weights come packed as [⌈Cout/BM⌉][9][Cin][BM] (conv3x3_pack with
  * VKA_PACK_TAP_MAJOR). lavapipe prefers conv3x3_reflect: shared memory and
- * barriers are slow there.
+ * barriers are slow there. With VKA_CONV3X3_UPSAMPLED the input is
+ * (N, Cin, H/2, W/2), read as if upsampled ×2 (nearest) first.
  * Grid: x·y ≥ ⌈H·W/BN⌉ pixel blocks (x at most 32768), z = N·⌈Cout/BM⌉. */
 #define VKA_PUSH_CONV
 #include "common.glsl"
@@ -35,6 +36,7 @@ void main ()
   int W = int (pc.width), H = int (pc.height);
   int cin = int (pc.in_channels), cout = int (pc.out_channels);
   int plane = H * W;
+  int IW = W / UPSCALE, in_plane = (H / UPSCALE) * IW;   /* the input's */
   int co_blocks = (cout + BM - 1) / BM;
   int p0 = int (gl_WorkGroupID.x + gl_WorkGroupID.y * gl_NumWorkGroups.x) * BN;
   int n = int (gl_WorkGroupID.z) / co_blocks;
@@ -62,21 +64,21 @@ void main ()
   [[unroll]] for (int m = 0; m < TM; m++)
     acc[m][0] = acc[m][1] = vec4 (0.0);
 
-  int in_base = n * cin * plane;
+  int in_base = n * cin * in_plane;
   int w_base = cob * 9 * cin * (BM / 4);
   [[unroll]] for (int tap = 0; tap < 9; tap++)
     {
       int off[4];
       [[unroll]] for (int j = 0; j < 4; j++)
-        off[j] = reflect_index (ly[j] + tap / 3 - 1, H) * W
-               + reflect_index (lx[j] + tap % 3 - 1, W);
+        off[j] = conv_source (ly[j] + tap / 3 - 1, H) * IW
+               + conv_source (lx[j] + tap % 3 - 1, W);
       for (int c0 = 0; c0 < cin; c0 += BK)
         {
           int ci = c0 + lk;
           vec4 v = vec4 (0.0);
           if (ci < cin)
             {
-              int base = in_base + ci * plane;
+              int base = in_base + ci * in_plane;
               v = vec4 (in_data[base + off[0]], in_data[base + off[1]],
                         in_data[base + off[2]], in_data[base + off[3]]);
             }

@@ -12,7 +12,8 @@
  * 3×3 layer instead: zero padding 2, no bias, no ReLU, an (H+2)×(W+2) output
  * (the gradient of the padded input, which conv3x3_fold then folds back
  * through the reflection); W and H are the input's, and the weights come
- * packed transposed and flipped. */
+ * packed transposed and flipped. With VKA_CONV3X3_UPSAMPLED its input is
+ * (N, Cin, H/2, W/2) and is read as if upsampled ×2 (nearest) first. */
 #define VKA_PUSH_CONV
 #include "common.glsl"
 #include "push-constants.h"
@@ -38,6 +39,7 @@ void main ()
 {
   int W = int (pc.width), H = int (pc.height);
   int OW = W + PAD, OH = H + PAD;
+  int IW = W / UPSCALE, IH = H / UPSCALE;   /* the input's size */
   int cin = int (pc.in_channels), cout = int (pc.out_channels);
   int co_blocks = (cout + TCO - 1) / TCO;
   int x_blocks = (OW + TPX - 1) / TPX;
@@ -67,9 +69,9 @@ void main ()
     }
 #else
   [[unroll]] for (int i = 0; i < TPX + 2; i++)
-    cols[i] = reflect_index (x0 - 1 + i, W);
+    cols[i] = conv_source (x0 - 1 + i, W);
   [[unroll]] for (int k = 0; k < 3; k++)
-    rows[k] = reflect_index (y - 1 + k, H) * W;
+    rows[k] = conv_source (y - 1 + k, H) * IW;
 #endif
 
   vec4 acc[TQ][TPX];
@@ -77,7 +79,7 @@ void main ()
     [[unroll]] for (int p = 0; p < TPX; p++)
       acc[q][p] = vec4 (0.0);
 
-  int plane = H * W;
+  int plane = IH * IW;
   int base = n * cin * plane;
   int wi = cob * cin * 9 * TQ;
   for (int ci = 0; ci < cin; ci++, base += plane)

@@ -72,6 +72,21 @@ run_conv3x3_relu (VkaBackend *b, const Shape *s, guint32 seed, GError **error)
   return run_conv (b, s, seed, 3, TRUE, error);
 }
 
+/* conv3x3 of the ×2 upsampled input (the backend's fused op, or on the
+ * reference the two ops one after the other); extra: ReLU */
+static VkaTensor *
+run_conv3x3_upsampled (VkaBackend *b, const Shape *s, guint32 seed, GError **error)
+{
+  g_autoptr (GRand) rand = g_rand_new_with_seed (seed);
+  g_autoptr (VkaTensor) in = random_tensor (b, rand, s->n, s->c, s->h, s->w, -1, 1);
+  g_autoptr (VkaTensor) weight = random_tensor (b, rand, s->cout, s->c, 3, 3, -0.5, 0.5);
+  g_autoptr (VkaTensor) bias = random_tensor (b, rand, 1, s->cout, 1, 1, -0.5, 0.5);
+  VkaTensor *out = test_tensor (b, s->n, s->cout, s->h * 2, s->w * 2, NULL);
+  if (!vka_conv3x3_upsampled (b, in, weight, bias, s->extra != 0, out, error))
+    g_clear_pointer (&out, vka_tensor_free);
+  return out;
+}
+
 static VkaTensor *
 run_maxpool (VkaBackend *b, const Shape *s, guint32 seed, GError **error)
 {
@@ -176,6 +191,7 @@ static const OpSpec ops[] = {
   { "image_to_tensor", run_image_to_tensor, 0, OP (image_to_tensor) },
   { "tensor_to_image", run_tensor_to_image, 0, OP (tensor_to_image) },
   { "mask_blend", run_mask_blend, 0, OP (mask_blend) },
+  { "conv3x3_upsampled", run_conv3x3_upsampled, 1e-10, OP (conv3x3_upsampled) },
 };
 
 static void
@@ -268,6 +284,22 @@ add_cases (void)
   for (guint i = 0; i < G_N_ELEMENTS (wide); i++)
     for (int op = 0; op < 3; op++)
       add_case (&ops[op], wide[i]);
+  /* the decoder's upsampling folded into the next convolution: outputs of
+   * 2×2 (a reflection of the smallest map), odd inputs, several tiles */
+  static const int up_channels[] = { 1, 5, 16, 64 };
+  for (guint s = 0; s < G_N_ELEMENTS (sizes); s++)
+    for (guint ci = 0; ci < G_N_ELEMENTS (up_channels); ci++)
+      for (guint co = 0; co < G_N_ELEMENTS (up_channels); co++)
+        {
+          int h = sizes[s][0], w = sizes[s][1], c = up_channels[ci], cout = up_channels[co];
+          if (4.0 * h * w * c * cout * 9 > 4e7)
+            continue;
+          add_case (&ops[10], (Shape) { (s + co) % 3 == 0 ? 2 : 1, c, h, w, cout,
+                                        (int) (ci + co) % 2 });
+        }
+  add_case (&ops[10], (Shape) { 2, 67, 9, 11, 130, 1 });
+  add_case (&ops[10], (Shape) { 1, 130, 2, 3, 65, 0 });
+
   /* long reductions: one chunk's loop and the number of chunks both grow */
   add_case (&ops[5], (Shape) { 1, 2, 1024, 1023, 0, 0 });
   add_case (&ops[5], (Shape) { 1, 1, 1, 70001, 0, 0 });

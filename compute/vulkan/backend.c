@@ -136,7 +136,8 @@ vka_vk_tensor_check_guards (VkaTensor *tensor, GError **error)
 typedef struct
 {
   VkaShaderId kernel, pack;
-  int         tco;   /* output channels per packed group */
+  VkaShaderId upsampled;  /* kernel with an ×2 upsampling folded into its loads */
+  int         tco;        /* output channels per packed group */
 } Conv3x3Plan;
 
 static Conv3x3Plan
@@ -144,11 +145,13 @@ conv3x3_plan (VkaVkBackend *b, int out_channels)
 {
   if (b->conv3x3 == VKA_VK_CONV3X3_DIRECT)
     return (Conv3x3Plan) { VKA_SHADER_CONV3X3_REFLECT, VKA_SHADER_CONV3X3_PACK,
-                           VKA_CONV3X3_TCO };
+                           VKA_SHADER_CONV3X3_REFLECT_UP, VKA_CONV3X3_TCO };
   /* 128-channel tiles waste half their work below 65 channels */
   if (out_channels <= 64)
-    return (Conv3x3Plan) { VKA_SHADER_CONV3X3_GEMM4, VKA_SHADER_CONV3X3_PACK_GEMM4, 64 };
-  return (Conv3x3Plan) { VKA_SHADER_CONV3X3_GEMM8, VKA_SHADER_CONV3X3_PACK_GEMM8, 128 };
+    return (Conv3x3Plan) { VKA_SHADER_CONV3X3_GEMM4, VKA_SHADER_CONV3X3_PACK_GEMM4,
+                           VKA_SHADER_CONV3X3_GEMM4_UP, 64 };
+  return (Conv3x3Plan) { VKA_SHADER_CONV3X3_GEMM8, VKA_SHADER_CONV3X3_PACK_GEMM8,
+                         VKA_SHADER_CONV3X3_GEMM8_UP, 128 };
 }
 
 /* The weights packed into *packed (for a kernel with pc's channel counts,
@@ -177,6 +180,31 @@ packed_weights (VkaVkBackend *b, VkaTensor *weight, const Conv3x3Plan *plan,
                     pc, error);
 }
 
+/* One 3×3 convolution by the plan's kernel (or its upsampled form), with
+ * the grid over out. */
+static gboolean
+conv3x3 (VkaVkBackend *b, const Conv3x3Plan *plan, VkaShaderId kernel, VkaTensor *in,
+         VkaTensor *weight, VkaTensor *bias, VkaTensor *out, const VkaPushConv *pc,
+         GError **error)
+{
+  VkaVkBuffer *packed = packed_weights (b, weight, plan, pc, error);
+  if (!packed)
+    return FALSE;
+  VkaVkBuffer *bufs[] = { buf_of (in), packed, buf_of (bias), buf_of (out) };
+  if (plan->pack == VKA_SHADER_CONV3X3_PACK)
+    /* conv3x3_reflect: TCO channels × TPX pixels per invocation, 64 per group */
+    return vka_vk_dispatch (b, kernel, bufs, pc,
+                            CEIL_DIV (CEIL_DIV (out->w, VKA_CONV3X3_TPX) * out->h, 64),
+                            (guint32) (out->n * CEIL_DIV (out->c, VKA_CONV3X3_TCO)), 1,
+                            error);
+  /* conv3x3_gemm: tco channels × BN pixels per workgroup; the pixel blocks
+   * fold into x and y to stay under the 65535 groups a dimension may have */
+  guint32 blocks = CEIL_DIV ((guint64) out->w * out->h, VKA_CONV3X3_GEMM_BN);
+  guint32 gx = MIN (blocks, 32768u);
+  return vka_vk_dispatch (b, kernel, bufs, pc, gx, CEIL_DIV (blocks, gx),
+                          (guint32) (out->n * CEIL_DIV (out->c, plan->tco)), error);
+}
+
 static gboolean
 vk_conv2d (VkaBackend *backend, VkaTensor *in, VkaTensor *weight, VkaTensor *bias,
            gboolean relu, VkaTensor *out, GError **error)
@@ -197,22 +225,24 @@ vk_conv2d (VkaBackend *backend, VkaTensor *in, VkaTensor *weight, VkaTensor *bia
                               (guint32) (out->n * out->c), error);
     }
   Conv3x3Plan plan = conv3x3_plan (vkb (backend), out->c);
-  VkaVkBuffer *packed = packed_weights (vkb (backend), weight, &plan, &pc, error);
-  if (!packed)
+  return conv3x3 (vkb (backend), &plan, plan.kernel, in, weight, bias, out, &pc, error);
+}
+
+static gboolean
+vk_conv3x3_upsampled (VkaBackend *backend, VkaTensor *in, VkaTensor *weight,
+                      VkaTensor *bias, gboolean relu, VkaTensor *out, GError **error)
+{
+  if (!vka_check_conv3x3_upsampled (in, weight, bias, out, error))
     return FALSE;
-  VkaVkBuffer *bufs[] = { buf_of (in), packed, buf_of (bias), buf_of (out) };
-  if (plan.kernel == VKA_SHADER_CONV3X3_REFLECT)
-    /* conv3x3_reflect: TCO channels × TPX pixels per invocation, 64 per group */
-    return vka_vk_dispatch (vkb (backend), plan.kernel, bufs, &pc,
-                            CEIL_DIV (CEIL_DIV (in->w, VKA_CONV3X3_TPX) * in->h, 64),
-                            (guint32) (out->n * CEIL_DIV (out->c, VKA_CONV3X3_TCO)), 1,
-                            error);
-  /* conv3x3_gemm: tco channels × BN pixels per workgroup; the pixel blocks
-   * fold into x and y to stay under the 65535 groups a dimension may have */
-  guint32 blocks = CEIL_DIV ((guint64) in->w * in->h, VKA_CONV3X3_GEMM_BN);
-  guint32 gx = MIN (blocks, 32768u);
-  return vka_vk_dispatch (vkb (backend), plan.kernel, bufs, &pc, gx, CEIL_DIV (blocks, gx),
-                          (guint32) (out->n * CEIL_DIV (out->c, plan.tco)), error);
+  Conv3x3Plan plan = conv3x3_plan (vkb (backend), out->c);
+  if (!plan.upsampled)
+    return vka_conv3x3_upsampled_composed (backend, in, weight, bias, relu, out, error);
+  /* the push constants describe the convolution: the output's size */
+  VkaPushConv pc = {
+    .batch = in->n, .in_channels = in->c, .out_channels = out->c,
+    .height = out->h, .width = out->w, .relu = relu ? 1 : 0,
+  };
+  return conv3x3 (vkb (backend), &plan, plan.upsampled, in, weight, bias, out, &pc, error);
 }
 
 static gboolean
@@ -599,6 +629,7 @@ static const VkaBackendOps vulkan_ops = {
   .conv2d = vk_conv2d,
   .maxpool2x2 = vk_maxpool2x2,
   .upsample2x = vk_upsample2x,
+  .conv3x3_upsampled = vk_conv3x3_upsampled,
   .channel_stats = vk_channel_stats,
   .adain = vk_adain,
   .image_to_tensor = vk_image_to_tensor,
