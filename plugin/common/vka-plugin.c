@@ -7,6 +7,7 @@
 
 #include <glib/gstdio.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #ifndef VKA_DATADIR
@@ -299,12 +300,25 @@ encode_style (VkaPluginEngine *engine, StyleEntry *s, const VkaImage *content, i
                         vka_style_std (s->style));
 }
 
+/* vka_stylize reports progress between tiles (and checks the cancellable
+ * there); Stage maps its [0,1] onto a part of the whole run. */
 typedef struct
 {
   VkaPluginProgress func;
   gpointer          data;
   double            from, to;
+  GCancellable     *cancellable;
+  int               reports;       /* tiles done so far (both passes) */
+  int               cancel_after;  /* test hook: cancel after this many, 0 = never */
 } Stage;
+
+/* A number from a test-only environment variable; 0 when unset. */
+static int
+env_int (const char *name)
+{
+  const char *v = g_getenv (name);
+  return v && v[0] ? MAX (0, atoi (v)) : 0;
+}
 
 static void
 stage_progress (double fraction, gpointer data)
@@ -312,6 +326,21 @@ stage_progress (double fraction, gpointer data)
   Stage *st = data;
   if (st->func)
     st->func (st->from + (st->to - st->from) * CLAMP (fraction, 0.0, 1.0), NULL, st->data);
+  /* VKA_PLUGIN_TEST_CANCEL_AFTER=N: the tests' stand-in for GIMP's Cancel
+   * button, pressed once N tiles are done. */
+  if (st->cancel_after > 0 && ++st->reports == st->cancel_after)
+    {
+      g_printerr ("vk-adain: test cancel after %d tile(s), at %.0f%%\n", st->reports,
+                  100.0 * fraction);
+      g_cancellable_cancel (st->cancellable);
+    }
+}
+
+gboolean
+vka_plugin_error_is_cancel (const GError *error)
+{
+  return g_error_matches (error, VKA_ERROR, VKA_ERROR_CANCELLED)
+      || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
 }
 
 static void
@@ -393,12 +422,25 @@ vka_plugin_engine_run (VkaPluginEngine *engine, const VkaPluginSettings *s,
     }
   if (progress)
     progress (0.1, _("Stylizing"), progress_data);
-  Stage st = { progress, progress_data, 0.1, work != content ? 0.9 : 0.98 };
+  /* Without a caller's cancellable the test hook still needs one. */
+  g_autoptr (GCancellable) own = cancellable ? NULL : g_cancellable_new ();
+  Stage st = { progress, progress_data, 0.1, work != content ? 0.9 : 0.98,
+               cancellable ? cancellable : own, 0,
+               env_int ("VKA_PLUGIN_TEST_CANCEL_AFTER") };
   VkaStylizeOptions opt = VKA_STYLIZE_OPTIONS_DEFAULT;
   opt.alpha = s->strength;
+  opt.tile = env_int ("VKA_PLUGIN_TILE");   /* 0: from the device's memory */
+  g_autoptr (GError) local = NULL;
   if (!vka_stylize (engine->model, work, (const VkaStyle *const *) styles->pdata, weights, n,
-                    &opt, target, stage_progress, &st, cancellable, error))
-    return FALSE;
+                    &opt, target, stage_progress, &st, st.cancellable, &local))
+    {
+      if (vka_plugin_error_is_cancel (local))
+        g_set_error_literal (error, VKA_ERROR, VKA_ERROR_CANCELLED,
+                             _("Style transfer was cancelled; the image is unchanged"));
+      else
+        g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
   if (s->color_mode == VKA_COLOR_LUMINANCE && !vka_color_luminance (target, work, error))
     return FALSE;
 

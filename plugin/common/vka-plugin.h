@@ -64,7 +64,11 @@ void             vka_plugin_engine_free (VkaPluginEngine *engine);
 const char      *vka_plugin_engine_device_name (VkaPluginEngine *engine);
 
 /* Stylises content into out (content's size, 3 or 4 channels; alpha copied
- * from content). content_8bit: the layer has 8-bit precision, so resizing
+ * from content). progress is called between tiles, and cancellable is
+ * checked there: a cancelled run fails with VKA_ERROR_CANCELLED.
+ * Test hooks (environment): VKA_PLUGIN_TILE=N tiles with N-pixel tiles;
+ * VKA_PLUGIN_TEST_CANCEL_AFTER=N cancels once N tiles are done, as GIMP's
+ * Cancel button would. content_8bit: the layer has 8-bit precision, so resizing
  * it follows PIL's 8-bit arithmetic as the CLI does for 8-bit files.
  * On failure out is unspecified and error names the file or the cause. */
 gboolean vka_plugin_engine_run (VkaPluginEngine *engine, const VkaPluginSettings *settings,
@@ -72,6 +76,10 @@ gboolean vka_plugin_engine_run (VkaPluginEngine *engine, const VkaPluginSettings
                                 VkaImage *out, VkaPluginProgress progress,
                                 gpointer progress_data, GCancellable *cancellable,
                                 GError **error);
+
+/* TRUE for the error of a cancelled run (VKA_ERROR_CANCELLED): the
+ * front-ends return GIMP_PDB_CANCEL for it. */
+gboolean vka_plugin_error_is_cancel (const GError *error);
 
 /* The whole step of a front-end: read rect of src (gray/alpha as the
  * drawable), stylise, write rect of dst (the shadow buffer). dst is written

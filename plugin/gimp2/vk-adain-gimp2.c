@@ -130,6 +130,13 @@ save_last_values (const VkaPluginSettings *s)
 
 /* ---- The run ------------------------------------------------------------------ */
 
+/* Called between tiles. GIMP's Cancel button (the progress bar's) closes
+ * the plug-in: GIMP sends it a quit message, which libgimp acts on during
+ * the next PDB call, i.e. the progress update below, between two tiles,
+ * and kills the process 10 ms later. The shadow buffer is then never
+ * merged, so the image stays as it was. The same stop in-process (the
+ * cancellable, as the tests' VKA_PLUGIN_TEST_CANCEL_AFTER fires it) returns
+ * GIMP_PDB_CANCEL. */
 static void
 progress_cb (double fraction, const char *text, gpointer data)
 {
@@ -170,12 +177,13 @@ stylize_drawable (gint32 image_id, gint32 drawable_id, const VkaPluginSettings *
 
   gimp_progress_init (_("Style transfer"));
   g_autoptr (VkaPluginEngine) engine = vka_plugin_engine_new (gimp_directory ());
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
   GeglBuffer *src = gimp_drawable_get_buffer (drawable_id);
   GeglBuffer *dst = gimp_drawable_get_shadow_buffer (drawable_id);
   gboolean ok = vka_plugin_stylize_buffer (engine, s, src, dst, &rect,
                                            gimp_drawable_is_gray (drawable_id),
                                            gimp_drawable_has_alpha (drawable_id), u8,
-                                           progress_cb, NULL, NULL, error);
+                                           progress_cb, NULL, cancellable, error);
   g_object_unref (src);
   if (ok)
     {
@@ -257,7 +265,8 @@ run (const gchar *name, gint nparams, const GimpParam *param, gint *nreturn_vals
             save_last_values (&s);
         }
       else
-        status = GIMP_PDB_EXECUTION_ERROR;
+        status = vka_plugin_error_is_cancel (error) ? GIMP_PDB_CANCEL
+                                                    : GIMP_PDB_EXECUTION_ERROR;
     }
 
   values[0].data.d_status = status;

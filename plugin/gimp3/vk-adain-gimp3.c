@@ -271,6 +271,13 @@ run_dialog (GimpProcedure *procedure, GimpProcedureConfig *config, GimpDrawable 
 
 /* ---- The run --------------------------------------------------------------------- */
 
+/* Called between tiles. GIMP's Cancel button (the progress bar's) closes
+ * the plug-in: GIMP sends it a quit message, which libgimp acts on during
+ * the next PDB call, i.e. the progress update below, between two tiles,
+ * and kills the process 10 ms later. The shadow buffer is then never
+ * merged, so the image stays as it was. The same stop in-process (the
+ * cancellable, as the tests' VKA_PLUGIN_TEST_CANCEL_AFTER fires it) returns
+ * GIMP_PDB_CANCEL. */
 static void
 progress_cb (double fraction, const char *text, gpointer data)
 {
@@ -294,12 +301,13 @@ stylize_drawable (GimpImage *image, GimpDrawable *drawable, const VkaPluginSetti
 
   gimp_progress_init (_("Style transfer"));
   g_autoptr (VkaPluginEngine) engine = vka_plugin_engine_new (gimp_directory ());
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
   GeglBuffer *src = gimp_drawable_get_buffer (drawable);
   GeglBuffer *dst = gimp_drawable_get_shadow_buffer (drawable);
   gboolean ok = vka_plugin_stylize_buffer (engine, s, src, dst, &rect,
                                            gimp_drawable_is_gray (drawable),
                                            gimp_drawable_has_alpha (drawable), u8,
-                                           progress_cb, NULL, NULL, error);
+                                           progress_cb, NULL, cancellable, error);
   g_object_unref (src);
   if (ok)
     {
@@ -344,9 +352,12 @@ run (GimpProcedure *procedure, GimpRunMode run_mode, GimpImage *image,
   if (!vka_plugin_settings_check (&s, &error))
     status = GIMP_PDB_CALLING_ERROR;
   else if (!stylize_drawable (image, drawables[0], &s, &error))
-    status = GIMP_PDB_EXECUTION_ERROR;
+    status = vka_plugin_error_is_cancel (error) ? GIMP_PDB_CANCEL : GIMP_PDB_EXECUTION_ERROR;
   else if (run_mode != GIMP_RUN_NONINTERACTIVE)
     gimp_displays_flush ();
   vka_plugin_settings_clear (&s);
+  /* libgimp takes no error with GIMP_PDB_CANCEL. */
+  if (status == GIMP_PDB_CANCEL)
+    g_clear_error (&error);
   return gimp_procedure_new_return_values (procedure, status, error);
 }

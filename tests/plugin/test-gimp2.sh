@@ -9,7 +9,10 @@
 # 3. an RGBA layer (strength 0.7, colour transfer) and a gray layer
 #    (luminance mode) against the CLI.
 # 4. with a selection, only the selection changes.
-# 5. the dialog (RUN-INTERACTIVE) opens under Xvfb without GTK/GLib
+# 5. Cancel between tiles (VKA_PLUGIN_TEST_CANCEL_AFTER stands in for the
+#    progress bar's Cancel button): the procedure returns CANCEL, the image
+#    is unchanged.
+# 6. the dialog (RUN-INTERACTIVE) opens under Xvfb without GTK/GLib
 #    criticals; a screenshot is kept when a second argument names a file.
 # GIMP's exit status is not trusted: the output files and the log decide.
 set -uo pipefail
@@ -21,9 +24,9 @@ compare="python3 $src/tests/plugin/png_psnr.py"
 cli=$build/cli/vk-adain
 min_db=45
 
-echo "1..5"
+echo "1..6"
 if ! command -v gimp-console-2.10 >/dev/null; then
-  for i in 1 2 3 4 5; do echo "ok $i # SKIP gimp-console-2.10 not installed"; done
+  for i in 1 2 3 4 5 6; do echo "ok $i # SKIP gimp-console-2.10 not installed"; done
   exit 0
 fi
 
@@ -159,9 +162,32 @@ else
   echo "not ok 4 - only the selection changes"
 fi
 
-# ---- 5. the dialog under Xvfb ---------------------------------------------------------
+# ---- 5. Cancel between tiles: CANCEL returned, image unchanged -------------------------
+# 16-pixel tiles make 3×2 tiles of the 37×29 picture; the hook cancels once
+# the first is done, as GIMP's Cancel button would between two tiles.
+VKA_PLUGIN_TILE=16 VKA_PLUGIN_TEST_CANCEL_AFTER=1 gimp_batch "$tmp/cancel.log" "
+(let* ((image (car (gimp-file-load RUN-NONINTERACTIVE \"$tmp/content.png\" \"content.png\")))
+       (drawable (car (gimp-image-get-active-drawable image))))
+  (let ((r (plug-in-vk-adain RUN-NONINTERACTIVE image drawable \"$tmp/style.png\" 1.0 0 $style_size 0)))
+    (gimp-message (string-append \"vka-test: returned \"
+      (cond ((equal? r '(#t)) \"success\") ((equal? r '(#f)) \"cancel\") (else \"other\")))))
+  (gimp-file-save RUN-NONINTERACTIVE image drawable \"$tmp/after-cancel.png\" \"a.png\"))"
+# Script-Fu 2.10 raises no error for GIMP_PDB_CANCEL: the call returns (#f)
+# where a success returns (#t).
+if grep -q "vka-test: returned cancel" "$tmp/cancel.log" \
+   && grep -q "vk-adain: test cancel after 1 tile" "$tmp/cancel.log" \
+   && [ -f "$tmp/after-cancel.png" ] && out=$($compare "$tmp/after-cancel.png" "$tmp/content.png" 99); then
+  echo "# $(grep -m1 'vk-adain: test cancel' "$tmp/cancel.log"); $(grep -o -m1 'vka-test: returned cancel' "$tmp/cancel.log")"
+  echo "# image after the cancel vs before: $out"
+  echo "ok 5 - Cancel between tiles returns CANCEL, image unchanged"
+else
+  sed 's/^/# cancel run: /' "$tmp/cancel.log"
+  echo "not ok 5 - Cancel between tiles returns CANCEL, image unchanged"
+fi
+
+# ---- 6. the dialog under Xvfb ---------------------------------------------------------
 if ! command -v xvfb-run >/dev/null || ! command -v xwininfo >/dev/null; then
-  echo "ok 5 # SKIP xvfb-run or xwininfo (x11-utils) missing"
+  echo "ok 6 # SKIP xvfb-run or xwininfo (x11-utils) missing"
   exit 0
 fi
 cat >"$tmp/dialog.sh" <<EOF
@@ -191,8 +217,8 @@ xvfb-run -a -s "-screen 0 1024x768x24" "$tmp/dialog.sh"
 if [ -s "$tmp/window.txt" ] && ! grep -Eq "CRITICAL|Gtk-WARNING|GLib-WARNING|GLib-GObject-WARNING" "$tmp/dialog.log"; then
   echo "# window: $(sed 's/^ *//' "$tmp/window.txt" | head -n1)"
   if [ -n "$shot" ] && [ -f "$tmp/dialog.png" ]; then cp "$tmp/dialog.png" "$shot"; echo "# screenshot: $shot"; fi
-  echo "ok 5 - the dialog opens without GTK/GLib criticals"
+  echo "ok 6 - the dialog opens without GTK/GLib criticals"
 else
   sed 's/^/# dialog: /' "$tmp/dialog.log"
-  echo "not ok 5 - the dialog opens without GTK/GLib criticals"
+  echo "not ok 6 - the dialog opens without GTK/GLib criticals"
 fi

@@ -7,7 +7,9 @@
 #    (PSNR >= 45 dB, printed); also a two-style blend run (style-file-2).
 # 2. a missing style file: the procedure fails with a message naming the
 #    file, the image stays as it was.
-# 3. the dialog (RUN_INTERACTIVE) opens under Xvfb without GTK/GLib
+# 3. Cancel between tiles (VKA_PLUGIN_TEST_CANCEL_AFTER stands in for the
+#    progress bar's Cancel button): status CANCEL, the image unchanged.
+# 4. the dialog (RUN_INTERACTIVE) opens under Xvfb without GTK/GLib
 #    criticals; a screenshot is kept when a second argument names a file.
 # GIMP's exit status is not trusted: the output files and the log decide.
 set -uo pipefail
@@ -20,9 +22,9 @@ cli=$build/cli/vk-adain
 min_db=45
 gimp=$(command -v gimp-console-3.0 || command -v gimp-console || true)
 
-echo "1..3"
+echo "1..4"
 if [ -z "$gimp" ]; then
-  for i in 1 2 3; do echo "ok $i # SKIP gimp-console (3.0) not installed"; done
+  for i in 1 2 3 4; do echo "ok $i # SKIP gimp-console (3.0) not installed"; done
   exit 0
 fi
 
@@ -131,9 +133,25 @@ else
   echo "not ok 2 - a missing style fails with a message, image unchanged"
 fi
 
-# ---- 3. the dialog under Xvfb ------------------------------------------------------------
+# ---- 3. Cancel between tiles ------------------------------------------------------------
+# 16-pixel tiles make 3×2 tiles of the 37×29 picture; the hook cancels once
+# the first is done, as GIMP's Cancel button would between two tiles.
+VKA_PLUGIN_TILE=16 VKA_PLUGIN_TEST_CANCEL_AFTER=1 gimp_py "$tmp/cancel.log" \
+  "stylize('$tmp/after-cancel.png', style_file='$tmp/style.png', style_size=$style_size)"
+if grep -q "vka-test: status cancel " "$tmp/cancel.log" \
+   && grep -q "vk-adain: test cancel after 1 tile" "$tmp/cancel.log" \
+   && [ -f "$tmp/after-cancel.png" ] && out=$($compare "$tmp/after-cancel.png" "$tmp/content.png" 99); then
+  echo "# $(grep -m1 'vk-adain: test cancel' "$tmp/cancel.log"); $(grep -m1 'vka-test:' "$tmp/cancel.log")"
+  echo "# image after the cancel vs before: $out"
+  echo "ok 3 - Cancel between tiles returns CANCEL, image unchanged"
+else
+  sed 's/^/# cancel run: /' "$tmp/cancel.log"
+  echo "not ok 3 - Cancel between tiles returns CANCEL, image unchanged"
+fi
+
+# ---- 4. the dialog under Xvfb ------------------------------------------------------------
 if ! command -v xvfb-run >/dev/null || ! command -v xwininfo >/dev/null; then
-  echo "ok 3 # SKIP xvfb-run or xwininfo (x11-utils) missing"
+  echo "ok 4 # SKIP xvfb-run or xwininfo (x11-utils) missing"
   exit 0
 fi
 cat >"$tmp/dialog.sh" <<EOF
@@ -166,10 +184,10 @@ grep -E "duplicate mnemonic" "$tmp/dialog.log" >>"$tmp/criticals.txt"
 if [ -s "$tmp/window.txt" ] && [ ! -s "$tmp/criticals.txt" ]; then
   echo "# window: $(sed 's/^ *//' "$tmp/window.txt" | head -n1)"
   if [ -n "$shot" ] && [ -f "$tmp/dialog.png" ]; then cp "$tmp/dialog.png" "$shot"; echo "# screenshot: $shot"; fi
-  echo "ok 3 - the dialog opens without GTK/GLib criticals"
+  echo "ok 4 - the dialog opens without GTK/GLib criticals"
 else
   sed 's/^/# dialog: /' "$tmp/dialog.log"
   sed 's/^/# counted: /' "$tmp/criticals.txt"
   if [ -n "$shot" ] && [ -f "$tmp/dialog.png" ]; then cp "$tmp/dialog.png" "$shot"; fi
-  echo "not ok 3 - the dialog opens without GTK/GLib criticals"
+  echo "not ok 4 - the dialog opens without GTK/GLib criticals"
 fi
