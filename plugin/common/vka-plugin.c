@@ -289,7 +289,9 @@ encode_style (VkaPluginEngine *engine, StyleEntry *s, const VkaImage *content, i
   if (!s->style)
     {
       g_autoptr (GError) e = NULL;
-      s->style = vka_style_from_image (engine->model, s->image, cancellable, &e);
+      /* The on-disk cache the CLI uses too: a style met before, by either,
+       * is not encoded again. */
+      s->style = vka_style_from_image_cached (engine->model, s->image, cancellable, &e);
       if (!s->style)
         {
           g_set_error (error, e->domain, e->code, _("Style %s: %s"), disp, e->message);

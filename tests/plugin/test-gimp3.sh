@@ -101,6 +101,9 @@ style_size=48
 gimp_py "$tmp/batch.log" "
 stylize('$tmp/gimp.png', style_file='$tmp/style.png', strength=1.0, style_size=$style_size)
 stylize('$tmp/gimp-blend.png', style_file='$tmp/style.png', style_file_2='$tmp/style2.png', style_blend=0.25, strength=0.8, style_size=$style_size)"
+# The plug-in keeps style statistics in the cache the CLI uses
+# ($XDG_CACHE_HOME/vk-adain/styles), counted before the CLI adds its own.
+cached=$(find "$XDG_CACHE_HOME/vk-adain/styles" -name '*.safetensors' 2>/dev/null | wc -l)
 m="--vgg $VK_ADAIN_MODELS/vgg_normalised.pth --decoder $VK_ADAIN_MODELS/decoder.pth"
 "$cli" -q $m --content "$tmp/content.png" --style "$tmp/style.png" --content-size 0 \
   --style-size $style_size -o "$tmp/cli.png" >"$tmp/cli.log" 2>&1
@@ -109,12 +112,14 @@ m="--vgg $VK_ADAIN_MODELS/vgg_normalised.pth --decoder $VK_ADAIN_MODELS/decoder.
   -o "$tmp/cli-blend.png" >>"$tmp/cli.log" 2>&1
 if [ -f "$tmp/gimp.png" ] && out=$($compare "$tmp/gimp.png" "$tmp/cli.png" $min_db) \
    && out2=$($compare "$tmp/gimp-blend.png" "$tmp/cli-blend.png" $min_db) \
-   && ! $compare "$tmp/gimp.png" "$tmp/content.png" 60 >/dev/null; then
+   && ! $compare "$tmp/gimp.png" "$tmp/content.png" 60 >/dev/null \
+   && [ "$cached" -ge 1 ]; then
+  echo "# style-statistics cache entries the plug-in wrote: $cached"
   echo "# GIMP 3.0 vs CLI: $out"
   echo "# GIMP 3.0 vs CLI, two styles blended 0.25, strength 0.8: $out2"
   echo "ok 1 - batch results match the CLI (>= $min_db dB)"
 else
-  echo "# compare: ${out:-} ${out2:-}"
+  echo "# compare: ${out:-} ${out2:-}; cache entries: $cached"
   sed 's/^/# gimp: /' "$tmp/batch.log"; sed 's/^/# cli: /' "$tmp/cli.log"
   echo "not ok 1 - batch results match the CLI"
 fi
