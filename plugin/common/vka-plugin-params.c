@@ -87,6 +87,20 @@ check_range (VkaParamId id, double value, GError **error)
   return FALSE;
 }
 
+/* Our own message for a style file that is not there (GIMP 3's own check
+ * of an "open" file argument names neither the file nor the cause). */
+static gboolean
+check_exists (VkaParamId id, const char *path, GError **error)
+{
+  if (g_file_test (path, G_FILE_TEST_EXISTS))
+    return TRUE;
+  g_autofree char *disp = g_filename_display_name (path);
+  g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT,
+               _("The style file %s (argument %s) does not exist"), disp,
+               vka_params[id].name);
+  return FALSE;
+}
+
 gboolean
 vka_plugin_settings_check (const VkaPluginSettings *s, GError **error)
 {
@@ -97,6 +111,10 @@ vka_plugin_settings_check (const VkaPluginSettings *s, GError **error)
                    vka_params[VKA_PARAM_STYLE_FILE].name);
       return FALSE;
     }
+  if (!check_exists (VKA_PARAM_STYLE_FILE, s->style_file, error)
+      || (s->style_file_2 && s->style_file_2[0]
+          && !check_exists (VKA_PARAM_STYLE_FILE_2, s->style_file_2, error)))
+    return FALSE;
   return check_range (VKA_PARAM_STRENGTH, s->strength, error)
       && check_range (VKA_PARAM_COLOR_MODE, s->color_mode, error)
       && check_range (VKA_PARAM_STYLE_SIZE, s->style_size, error)

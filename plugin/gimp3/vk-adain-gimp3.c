@@ -69,12 +69,13 @@ create_procedure (GimpPlugIn *plug_in, const gchar *name)
       switch (p->type)
         {
         case VKA_PARAM_TYPE_FILE:
-          /* An "open" file: the dialog shows a file chooser, and GIMP itself
-           * refuses a file that does not exist, naming the argument (with
-           * GIMP_FILE_CHOOSER_ACTION_ANY our own message would name the
-           * file, but GimpProcedureDialog 3.0.4 then has no widget for it). */
+          /* Any file: with an "open" file GIMP would refuse a missing one
+           * itself, before the plug-in runs, with a message that names
+           * neither the file nor the cause; vka_plugin_settings_check
+           * names it. GimpProcedureDialog has no widget for such an
+           * argument, so the dialog makes its own file chooser. */
           gimp_procedure_add_file_argument (procedure, p->name, _(p->label), _(p->blurb),
-                                            GIMP_FILE_CHOOSER_ACTION_OPEN, TRUE, NULL,
+                                            GIMP_FILE_CHOOSER_ACTION_ANY, TRUE, NULL,
                                             G_PARAM_READWRITE);
           break;
         case VKA_PARAM_TYPE_DOUBLE:
@@ -108,10 +109,15 @@ vka_plug_in_init (VkaPlugIn *plug_in)
 
 /* ---- Settings from the config ------------------------------------------------ */
 
+/* The local path, or for a file with none (a remote URI) its name for
+ * the messages: vka_plugin_settings_check then reports it missing. */
 static char *
 file_path (GFile *file)
 {
-  return file ? g_file_get_path (file) : NULL;
+  if (!file)
+    return NULL;
+  char *path = g_file_get_path (file);
+  return path ? path : g_file_get_parse_name (file);
 }
 
 static void
@@ -140,6 +146,20 @@ gallery_picked (const char *path, gpointer data)
 {
   g_autoptr (GFile) file = g_file_new_for_path (path);
   g_object_set (GIMP_PROCEDURE_CONFIG (data), "style-file", file, NULL);
+}
+
+/* A file chooser for a file argument (GIMP_FILE_CHOOSER_ACTION_ANY, for
+ * which GimpProcedureDialog makes no widget), bound to the config. */
+static GtkWidget *
+file_chooser (GimpProcedureConfig *config, VkaParamId id)
+{
+  const VkaParam *p = &vka_params[id];
+  GtkWidget *chooser = gimp_file_chooser_new (GIMP_FILE_CHOOSER_ACTION_OPEN, _(p->label),
+                                              _("Choose a style picture"), NULL);
+  g_object_bind_property (config, p->name, chooser, "file",
+                          G_BINDING_BIDIRECTIONAL | G_BINDING_SYNC_CREATE);
+  gimp_help_set_help_data (chooser, _(p->blurb), NULL);
+  return chooser;
 }
 
 static GtkWidget *
@@ -230,26 +250,36 @@ run_dialog (GimpProcedure *procedure, GimpProcedureConfig *config, GimpDrawable 
                                                              NULL));
   gimp_procedure_dialog_get_int_combo (pd, "color-mode", colors);   /* takes the store */
   gimp_procedure_dialog_get_scale_entry (pd, "strength", 1.0);
-  gimp_procedure_dialog_get_scale_entry (pd, "style-blend", 1.0);
-  gimp_procedure_dialog_fill_box (pd, "second-style-box", "style-file-2", "style-blend",
-                                  NULL);
-  gimp_procedure_dialog_get_label (pd, "second-style-label", _("Second style"), FALSE,
-                                   FALSE);
-  gimp_procedure_dialog_fill_expander (pd, "second-style-expander", "second-style-label",
-                                       FALSE, "second-style-box");
+  /* The second style: our file chooser and the blend slider, folded. */
+  GtkWidget *second = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
+  gtk_box_pack_start (GTK_BOX (second), file_chooser (config, VKA_PARAM_STYLE_FILE_2),
+                      FALSE, FALSE, 0);
+  gtk_box_pack_start (GTK_BOX (second),
+                      gimp_procedure_dialog_get_scale_entry (pd, "style-blend", 1.0),
+                      FALSE, FALSE, 0);
+  GtkWidget *expander = gtk_expander_new_with_mnemonic (_("Second st_yle"));
+  gtk_container_add (GTK_CONTAINER (expander), second);
   Preview pv = { config, drawable, u8, vka_plugin_engine_new (gimp_directory ()),
                  gtk_label_new (NULL) };
   GtkWidget *preview = gimp_procedure_dialog_get_drawable_preview (pd, "preview", drawable);
   g_signal_connect (preview, "invalidated", G_CALLBACK (preview_update), &pv);
   g_signal_connect_swapped (config, "notify", G_CALLBACK (gimp_preview_invalidate), preview);
-  gimp_procedure_dialog_fill (pd, "preview", "style-file", "strength", "color-mode",
-                              "style-size", "content-size", "second-style-expander", NULL);
+  gimp_procedure_dialog_fill (pd, "preview", "strength", "color-mode", "style-size",
+                              "content-size", NULL);
 
+  /* Above the filled arguments: the gallery and the style file; below
+   * them: the second style. */
   GtkWidget *content = gtk_dialog_get_content_area (GTK_DIALOG (dialog));
   GtkWidget *gallery = vka_plugin_gallery_new (gimp_directory (), gallery_picked, config);
   gtk_box_pack_start (GTK_BOX (content), gallery, TRUE, TRUE, 0);
   gtk_box_reorder_child (GTK_BOX (content), gallery, 0);
   gtk_widget_show_all (gallery);
+  GtkWidget *style = file_chooser (config, VKA_PARAM_STYLE_FILE);
+  gtk_box_pack_start (GTK_BOX (content), style, FALSE, FALSE, 0);
+  gtk_box_reorder_child (GTK_BOX (content), style, 1);
+  gtk_widget_show_all (style);
+  gtk_box_pack_start (GTK_BOX (content), expander, FALSE, FALSE, 0);
+  gtk_widget_show_all (expander);
   GtkWidget *label = model_label ();
   gtk_box_pack_end (GTK_BOX (content), label, FALSE, FALSE, 0);
   gtk_widget_show (label);

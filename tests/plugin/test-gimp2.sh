@@ -110,9 +110,9 @@ gimp_batch "$tmp/error2.log" "
        (drawable (car (gimp-image-get-active-drawable image))))
   (plug-in-vk-adain RUN-NONINTERACTIVE image drawable \"$missing\" 1.0 0 512 0))"
 if grep -q "vka-test: caught" "$tmp/error.log" && ! grep -q "vka-test: no error" "$tmp/error.log" \
-   && grep -q "plug-in-vk-adain.*no-such-style.png" "$tmp/error2.log" \
+   && grep -q "plug-in-vk-adain.*$missing.* does not exist" "$tmp/error2.log" \
    && [ -f "$tmp/after-error.png" ] && out=$($compare "$tmp/after-error.png" "$tmp/content.png" 99); then
-  echo "# message: $(grep -o 'plug-in-vk-adain.*no-such-style.png[^"]*' "$tmp/error2.log" | head -n1)"
+  echo "# message: $(grep -o 'plug-in-vk-adain.*does not exist[^"]*' "$tmp/error2.log" | head -n1)"
   echo "# image after the failure vs before: $out"
   echo "ok 2 - a missing style fails with a message, image unchanged"
 else
