@@ -35,7 +35,30 @@ GStrv      vka_plugin_style_dirs (const char *profile_dir);
  * sorted by folder then name: a GPtrArray of owned paths. */
 GPtrArray *vka_plugin_list_styles (const char *profile_dir);
 
+/* ---- Devices and the model folder ------------------------------------------ */
+
+typedef struct
+{
+  char *id;      /* what VkaPluginSettings.device holds */
+  char *label;   /* translated, for a combo box */
+} VkaPluginChoice;
+
+/* The dialog's device choices: "" (automatic), the Vulkan devices the
+ * library lists (by name) and the CPU backend if built ("cpu"). Never
+ * empty; a GPtrArray of VkaPluginChoice*. */
+GPtrArray *vka_plugin_device_choices (void);
+/* "Model: FOLDER" where the model is found (model_dir first, then the
+ * usual search), or the error that names every folder searched. */
+char      *vka_plugin_model_description (const char *profile_dir, const char *model_dir);
+/* The folder of the model that would be used, or NULL. */
+char      *vka_plugin_model_folder (const char *profile_dir, const char *model_dir);
+
 /* ---- Pixels --------------------------------------------------------------- */
+
+/* A whole layer's pixels (as RGB) to use as a style; name is for
+ * messages, is_8bit: the image has 8-bit precision. */
+VkaStyleLayer *vka_plugin_style_layer_read (GeglBuffer *buffer, const char *name,
+                                            gboolean is_8bit, GError **error);
 
 /* The babl format of a VkaImage with this many channels:
  * "Y' float", "Y'A float", "R'G'B' float", "R'G'B'A float". */

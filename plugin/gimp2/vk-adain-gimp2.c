@@ -3,6 +3,9 @@
  * plug-in-vk-adain (run-mode, image, drawable, style-file, strength,
  * color-mode, style-size, content-size): the PDB arguments, the last values
  * and the dialog come from the table in plugin/common/vka-plugin-params.c.
+ * The last values also keep the dialog's device and model folder (not PDB
+ * arguments: a non-interactive run picks the device and the model as the
+ * CLI does, from $VK_ADAIN_DEVICE and the model search).
  * Pixels: the selection's bounds are read from the drawable, stylised by
  * plugin/common, written to the shadow buffer and merged with one undo
  * step; GIMP applies the selection (with its feathering) while merging. On
@@ -39,7 +42,8 @@ pdb_type (VkaParamType type)
 {
   switch (type)
     {
-    case VKA_PARAM_TYPE_FILE:   return GIMP_PDB_STRING;
+    case VKA_PARAM_TYPE_FILE:
+    case VKA_PARAM_TYPE_STRING: return GIMP_PDB_STRING;
     case VKA_PARAM_TYPE_DOUBLE: return GIMP_PDB_FLOAT;
     case VKA_PARAM_TYPE_INT:    return GIMP_PDB_INT32;
     }
@@ -84,6 +88,8 @@ typedef struct
   gint    color_mode;
   gint    style_size;
   gint    content_size;
+  gchar   device[256];
+  gchar   model_dir[4096];
 } LastValues;
 
 static void
@@ -95,6 +101,10 @@ settings_from_last (VkaPluginSettings *s, const LastValues *v)
   s->color_mode = v->color_mode;
   s->style_size = v->style_size;
   s->content_size = v->content_size;
+  g_free (s->device);
+  s->device = g_strdup (v->device);
+  g_free (s->model_dir);
+  s->model_dir = g_strdup (v->model_dir);
 }
 
 static void
@@ -106,6 +116,8 @@ settings_to_last (const VkaPluginSettings *s, LastValues *v)
   v->color_mode = s->color_mode;
   v->style_size = s->style_size;
   v->content_size = s->content_size;
+  g_strlcpy (v->device, s->device ? s->device : "", sizeof v->device);
+  g_strlcpy (v->model_dir, s->model_dir ? s->model_dir : "", sizeof v->model_dir);
 }
 
 static gboolean
@@ -116,6 +128,8 @@ load_last_values (VkaPluginSettings *s)
     return FALSE;
   gimp_get_data (VKA_PLUGIN_PROC, &v);
   v.style_file[sizeof v.style_file - 1] = '\0';
+  v.device[sizeof v.device - 1] = '\0';
+  v.model_dir[sizeof v.model_dir - 1] = '\0';
   settings_from_last (s, &v);
   return TRUE;
 }
