@@ -236,7 +236,8 @@ row (VkaParamId id, const char *label_text, GtkWidget *widget)
   GtkWidget *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
   GtkWidget *label = gtk_label_new_with_mnemonic (label_text);
   gtk_label_set_xalign (GTK_LABEL (label), 0.0);
-  gtk_label_set_yalign (GTK_LABEL (label), 0.0);
+  /* beside the first line of a taller widget (the model folder's) */
+  gtk_label_set_yalign (GTK_LABEL (label), id == VKA_PARAM_MODEL_DIR ? 0.15 : 0.5);
   gtk_label_set_mnemonic_widget (GTK_LABEL (label), widget);
   gtk_box_pack_start (GTK_BOX (box), label, FALSE, FALSE, 0);
   gtk_box_pack_start (GTK_BOX (box), widget, TRUE, TRUE, 0);

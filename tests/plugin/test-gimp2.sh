@@ -12,7 +12,10 @@
 # 5. Cancel between tiles (VKA_PLUGIN_TEST_CANCEL_AFTER stands in for the
 #    progress bar's Cancel button): the procedure returns CANCEL, the image
 #    is unchanged.
-# 6. the dialog (RUN-INTERACTIVE) opens under Xvfb without GTK/GLib
+# 6. precision: the RGBA picture as a 16-bit and as a float image keeps
+#    its precision (the 16-bit PNG export has values between 8-bit levels,
+#    and matches the CLI's 8-bit result to its rounding) and its alpha.
+# 7. the dialog (RUN-INTERACTIVE) opens under Xvfb without GTK/GLib
 #    criticals; a screenshot is kept when a second argument names a file.
 # GIMP's exit status is not trusted: the output files and the log decide.
 set -uo pipefail
@@ -24,9 +27,9 @@ compare="python3 $src/tests/plugin/png_psnr.py"
 cli=$build/cli/vk-adain
 min_db=45
 
-echo "1..6"
+echo "1..7"
 if ! command -v gimp-console-2.10 >/dev/null; then
-  for i in 1 2 3 4 5 6; do echo "ok $i # SKIP gimp-console-2.10 not installed"; done
+  for i in 1 2 3 4 5 6 7; do echo "ok $i # SKIP gimp-console-2.10 not installed"; done
   exit 0
 fi
 
@@ -133,6 +136,8 @@ gimp_batch "$tmp/more.log" "
 m="--vgg $VK_ADAIN_MODELS/vgg_normalised.pth --decoder $VK_ADAIN_MODELS/decoder.pth"
 "$cli" -q $m --content "$tmp/rgba.png" --style "$tmp/style.png" --alpha 0.7 \
   --preserve-color=coral --content-size 0 --style-size $style_size -o "$tmp/cli-rgba.png" >>"$tmp/cli.log" 2>&1
+"$cli" -q $m --content "$tmp/rgba.png" --style "$tmp/style.png" --content-size 0 \
+  --style-size $style_size -o "$tmp/cli-rgba1.png" >>"$tmp/cli.log" 2>&1
 "$cli" -q $m --content "$tmp/gray.png" --style "$tmp/style.png" --preserve-color=luminance \
   --content-size 0 --style-size $style_size -o "$tmp/cli-gray.png" >>"$tmp/cli.log" 2>&1
 # A gray layer keeps one channel: GIMP turns the RGB result into gray (babl),
@@ -190,9 +195,37 @@ else
   echo "not ok 5 - Cancel between tiles returns CANCEL, image unchanged"
 fi
 
-# ---- 6. the dialog under Xvfb ---------------------------------------------------------
+# ---- 6. 16-bit and float images keep their precision and alpha ---------------------------
+# GIMP exports both as 16-bit PNGs. The CLI's result (8-bit) of the same
+# RGBA picture is the reference: an 8-bit quantised result would have no
+# sample between two 8-bit levels.
+precision_ok=1
+for p in U16 FLOAT; do
+  gimp_batch "$tmp/precision-$p.log" "
+(let* ((image (car (gimp-file-load RUN-NONINTERACTIVE \"$tmp/rgba.png\" \"rgba.png\"))))
+  (gimp-image-convert-precision image PRECISION-$p-GAMMA)
+  (let ((drawable (car (gimp-image-get-active-drawable image))))
+    (plug-in-vk-adain RUN-NONINTERACTIVE image drawable \"$tmp/style.png\" 1.0 0 $style_size 0)
+    (gimp-file-save RUN-NONINTERACTIVE image drawable \"$tmp/gimp-$p.png\" \"gimp-$p.png\")))"
+  if [ -f "$tmp/gimp-$p.png" ] && out=$(python3 "$src/tests/plugin/png_precision.py" "$tmp/gimp-$p.png" \
+       "$tmp/cli-rgba1.png" "$tmp/rgba.png" $min_db); then
+    echo "# $p RGBA: $out"
+  else
+    echo "# $p RGBA: ${out:-no output}"
+    sed 's/^/# gimp: /' "$tmp/precision-$p.log"
+    precision_ok=0
+  fi
+done
+[ -f "$tmp/cli-rgba1.png" ] || precision_ok=0
+if [ $precision_ok = 1 ]; then
+  echo "ok 6 - 16-bit and float images keep their precision and alpha"
+else
+  echo "not ok 6 - 16-bit and float images keep their precision and alpha"
+fi
+
+# ---- 7. the dialog under Xvfb ---------------------------------------------------------
 if ! command -v xvfb-run >/dev/null || ! command -v xwininfo >/dev/null; then
-  echo "ok 6 # SKIP xvfb-run or xwininfo (x11-utils) missing"
+  echo "ok 7 # SKIP xvfb-run or xwininfo (x11-utils) missing"
   exit 0
 fi
 cat >"$tmp/dialog.sh" <<EOF
@@ -222,8 +255,8 @@ xvfb-run -a -s "-screen 0 1024x768x24" "$tmp/dialog.sh"
 if [ -s "$tmp/window.txt" ] && ! grep -Eq "CRITICAL|Gtk-WARNING|GLib-WARNING|GLib-GObject-WARNING" "$tmp/dialog.log"; then
   echo "# window: $(sed 's/^ *//' "$tmp/window.txt" | head -n1)"
   if [ -n "$shot" ] && [ -f "$tmp/dialog.png" ]; then cp "$tmp/dialog.png" "$shot"; echo "# screenshot: $shot"; fi
-  echo "ok 6 - the dialog opens without GTK/GLib criticals"
+  echo "ok 7 - the dialog opens without GTK/GLib criticals"
 else
   sed 's/^/# dialog: /' "$tmp/dialog.log"
-  echo "not ok 6 - the dialog opens without GTK/GLib criticals"
+  echo "not ok 7 - the dialog opens without GTK/GLib criticals"
 fi
