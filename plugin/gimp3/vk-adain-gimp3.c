@@ -401,13 +401,13 @@ run_dialog (GimpProcedure *procedure, GimpProcedureConfig *config, GimpDrawable 
 
 /* ---- The run --------------------------------------------------------------------- */
 
-/* Called between tiles. GIMP's Cancel button (the progress bar's) closes
- * the plug-in: GIMP sends it a quit message, which libgimp acts on during
- * the next PDB call, i.e. the progress update below, between two tiles,
- * and kills the process 10 ms later. The shadow buffer is then never
- * merged, so the image stays as it was. The same stop in-process (the
- * cancellable, as the tests' VKA_PLUGIN_TEST_CANCEL_AFTER fires it) returns
- * GIMP_PDB_CANCEL. */
+/* Called between tiles, where the core also checks the cancellable: a
+ * cancelled run stops there, merges nothing and returns GIMP_PDB_CANCEL
+ * (the tests fire it with VKA_PLUGIN_TEST_CANCEL_AFTER). GIMP's own Cancel
+ * button (the progress bar's) tells a plug-in nothing: GIMP closes it, a
+ * quit message (acted on by libgimp at the next PDB call, such as the
+ * progress update below) and SIGKILL 10 ms later, wherever it is. Either
+ * way the shadow buffer is never merged, so the image stays as it was. */
 static void
 progress_cb (double fraction, const char *text, gpointer data)
 {
