@@ -35,6 +35,15 @@ const VkaParam vka_params[VKA_N_PARAMS] = {
     "style-blend", N_("_Blend"),
     N_("Mix of the two styles: 0 is only the first, 1 only the second"),
     VKA_PARAM_TYPE_DOUBLE, 0.0, 1.0, 0.5, 0.01, 0.1, 2 },
+  [VKA_PARAM_DEVICE] = {
+    "device", N_("_Device"),
+    N_("The Vulkan device or the CPU backend that computes; Automatic picks a GPU first"),
+    VKA_PARAM_TYPE_STRING, 0, 0, 0, 0, 0, 0 },
+  [VKA_PARAM_MODEL_DIR] = {
+    "model-folder", N_("Model _folder"),
+    N_("The folder with vgg_normalised.* and decoder.*; empty: $VK_ADAIN_MODELS, the "
+       "profile's vk-adain/models, the user data folder, the installed data folder"),
+    VKA_PARAM_TYPE_STRING, 0, 0, 0, 0, 0, 0 },
 };
 
 const char *const vka_color_mode_labels[VKA_N_COLOR_MODES] = {
@@ -73,6 +82,17 @@ vka_plugin_settings_clear (VkaPluginSettings *s)
   g_clear_pointer (&s->style_file_2, g_free);
   g_clear_pointer (&s->model_dir, g_free);
   g_clear_pointer (&s->device, g_free);
+  g_clear_pointer (&s->style_layer, vka_style_layer_free);
+}
+
+void
+vka_style_layer_free (VkaStyleLayer *layer)
+{
+  if (!layer)
+    return;
+  g_free (layer->name);
+  g_free (layer->pixels);
+  g_free (layer);
 }
 
 static gboolean
@@ -87,16 +107,36 @@ check_range (VkaParamId id, double value, GError **error)
   return FALSE;
 }
 
+/* Our own message for a style file that is not there (GIMP 3's own check
+ * of an "open" file argument names neither the file nor the cause). */
+static gboolean
+check_exists (VkaParamId id, const char *path, GError **error)
+{
+  if (g_file_test (path, G_FILE_TEST_EXISTS))
+    return TRUE;
+  g_autofree char *disp = g_filename_display_name (path);
+  g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT,
+               _("The style file %s (argument %s) does not exist"), disp,
+               vka_params[id].name);
+  return FALSE;
+}
+
 gboolean
 vka_plugin_settings_check (const VkaPluginSettings *s, GError **error)
 {
-  if (!s->style_file || !s->style_file[0])
+  if (s->style_layer)
+    ;   /* the first style is a layer's pixels */
+  else if (!s->style_file || !s->style_file[0])
     {
       g_set_error (error, VKA_ERROR, VKA_ERROR_INVALID_ARGUMENT,
                    _("No style picture was given (argument %s)"),
                    vka_params[VKA_PARAM_STYLE_FILE].name);
       return FALSE;
     }
+  if ((!s->style_layer && !check_exists (VKA_PARAM_STYLE_FILE, s->style_file, error))
+      || (s->style_file_2 && s->style_file_2[0]
+          && !check_exists (VKA_PARAM_STYLE_FILE_2, s->style_file_2, error)))
+    return FALSE;
   return check_range (VKA_PARAM_STRENGTH, s->strength, error)
       && check_range (VKA_PARAM_COLOR_MODE, s->color_mode, error)
       && check_range (VKA_PARAM_STYLE_SIZE, s->style_size, error)

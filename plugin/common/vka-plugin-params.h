@@ -24,6 +24,10 @@ typedef enum
   VKA_PARAM_CONTENT_SIZE,  /* int, 0 = original */
   VKA_PARAM_STYLE_FILE_2,  /* GIMP 3 only: optional second style */
   VKA_PARAM_STYLE_BLEND,   /* GIMP 3 only: 0 = first style, 1 = second */
+  /* Settings of the dialog, remembered with the last values (GIMP 3: aux
+   * arguments of the config), not procedure arguments: */
+  VKA_PARAM_DEVICE,        /* string: "" automatic, "cpu", or a device name */
+  VKA_PARAM_MODEL_DIR,     /* string: "" the usual search, or a folder */
   VKA_N_PARAMS
 } VkaParamId;
 
@@ -32,6 +36,7 @@ typedef enum
   VKA_PARAM_TYPE_FILE,
   VKA_PARAM_TYPE_DOUBLE,
   VKA_PARAM_TYPE_INT,
+  VKA_PARAM_TYPE_STRING,
 } VkaParamType;
 
 typedef struct
@@ -71,11 +76,27 @@ typedef struct
   double style_blend;
   char  *model_dir;      /* NULL or "": the usual search */
   char  *device;         /* NULL or "": automatic */
+  /* An open image's layer as the first style instead of style_file (the
+   * dialog's choice; not remembered): its pixels as RGB, owned. */
+  struct VkaStyleLayer *style_layer;
 } VkaPluginSettings;
+
+/* A layer's pixels used as a style, with a name for messages. */
+typedef struct VkaStyleLayer
+{
+  char    *name;
+  gboolean is_8bit;       /* resized with 8-bit arithmetic, as an 8-bit file */
+  float   *pixels;        /* width × height RGB */
+  int      width, height;
+  guint    serial;        /* changes when the pixels change */
+} VkaStyleLayer;
+
+void     vka_style_layer_free (VkaStyleLayer *layer);
 
 void     vka_plugin_settings_init_defaults (VkaPluginSettings *s);
 void     vka_plugin_settings_clear (VkaPluginSettings *s);
-/* FALSE with a message naming the argument and its range on a bad value. */
+/* FALSE with a message naming the argument and its range on a bad value,
+ * or naming a style file that does not exist. */
 gboolean vka_plugin_settings_check (const VkaPluginSettings *s, GError **error);
 
 G_END_DECLS

@@ -7,6 +7,7 @@
 
 #include <glib/gstdio.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #ifndef VKA_DATADIR
@@ -103,7 +104,96 @@ vka_plugin_list_styles (const char *profile_dir)
   return out;
 }
 
+/* ---- Devices and the model folder -------------------------------------------- */
+
+static void
+choice_free (gpointer p)
+{
+  VkaPluginChoice *c = p;
+  g_free (c->id);
+  g_free (c->label);
+  g_free (c);
+}
+
+static void
+add_choice (GPtrArray *out, const char *id, char *label)
+{
+  VkaPluginChoice *c = g_new (VkaPluginChoice, 1);
+  c->id = g_strdup (id);
+  c->label = label;
+  g_ptr_array_add (out, c);
+}
+
+GPtrArray *
+vka_plugin_device_choices (void)
+{
+  GPtrArray *out = g_ptr_array_new_with_free_func (choice_free);
+  add_choice (out, "", g_strdup (_("Automatic (a GPU first)")));
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) list = vka_list_devices (&error);
+  if (!list)
+    {
+      g_debug ("no devices: %s", error->message);
+      return out;
+    }
+  for (guint i = 0; i < list->len; i++)
+    {
+      const VkaDeviceInfo *d = list->pdata[i];
+      /* The CPU backend (last, when built) is chosen by "cpu": its name
+       * carries the thread count, which may change. Vulkan devices are
+       * chosen by name (a substring match), which survives a change in
+       * the loader's order. */
+      gboolean cpu_backend = g_str_has_prefix (d->driver, "vk-adain CPU backend");
+      add_choice (out, cpu_backend ? "cpu" : d->name,
+                  cpu_backend ? g_strdup_printf (_("%s (CPU backend)"), d->name)
+                              : g_strdup_printf ("%s (%s)", d->name,
+                                                 vka_device_type_name (d->type)));
+    }
+  return out;
+}
+
+char *
+vka_plugin_model_description (const char *profile_dir, const char *model_dir)
+{
+  g_autofree char *enc = NULL, *dec = NULL;
+  g_autoptr (GError) error = NULL;
+  if (!vka_plugin_find_model (profile_dir, model_dir, &enc, &dec, &error))
+    return g_strdup (error->message);
+  g_autofree char *dir = g_path_get_dirname (enc);
+  g_autofree char *disp = g_filename_display_name (dir);
+  return g_strdup_printf (_("Model: %s"), disp);
+}
+
+char *
+vka_plugin_model_folder (const char *profile_dir, const char *model_dir)
+{
+  g_autofree char *enc = NULL, *dec = NULL;
+  if (!vka_plugin_find_model (profile_dir, model_dir, &enc, &dec, NULL))
+    return NULL;
+  return g_path_get_dirname (enc);
+}
+
 /* ---- Pixels ----------------------------------------------------------------- */
+
+VkaStyleLayer *
+vka_plugin_style_layer_read (GeglBuffer *buffer, const char *name, gboolean is_8bit,
+                             GError **error)
+{
+  static guint serial;
+  const GeglRectangle *extent = gegl_buffer_get_extent (buffer);
+  g_autoptr (VkaImage) image = vka_plugin_buffer_read (buffer, extent, FALSE, FALSE, error);
+  if (!image)
+    return NULL;
+  VkaStyleLayer *layer = g_new0 (VkaStyleLayer, 1);
+  layer->name = g_strdup (name);
+  layer->is_8bit = is_8bit;
+  layer->width = image->width;
+  layer->height = image->height;
+  layer->pixels = g_steal_pointer (&image->pixels);
+  layer->serial = ++serial;
+  return layer;
+}
+
 
 const char *
 vka_plugin_format_name (int channels)
@@ -140,7 +230,8 @@ vka_plugin_buffer_write (GeglBuffer *buffer, const GeglRectangle *rect,
 
 typedef struct
 {
-  char     *path;
+  char     *key;      /* the path, or "\n" + a layer's serial */
+  char     *path;     /* the path or the layer's name, for messages */
   int       size;
   VkaImage *image;    /* resized picture, or NULL for a statistics file */
   VkaStyle *style;    /* statistics without colour transfer, made on first use */
@@ -159,6 +250,7 @@ static void
 style_entry_free (gpointer p)
 {
   StyleEntry *e = p;
+  g_free (e->key);
   g_free (e->path);
   vka_image_free (e->image);
   vka_style_free (e->style);
@@ -235,20 +327,29 @@ ensure_model (VkaPluginEngine *engine, const VkaPluginSettings *s, GError **erro
 
 
 /* The style picture as the CLI prepares it: loaded through GEGL, shorter
- * side resized to size with PIL's arithmetic (8-bit files exactly). */
+ * side resized to size with PIL's arithmetic (8-bit files exactly). A
+ * layer (path NULL) is resized the same way. */
 static StyleEntry *
-get_style (VkaPluginEngine *engine, const char *path, int size, GError **error)
+get_style (VkaPluginEngine *engine, const char *path, const VkaStyleLayer *layer, int size,
+           GError **error)
 {
+  g_autofree char *key = path ? g_strdup (path) : g_strdup_printf ("\n%u", layer->serial);
   for (guint i = 0; i < engine->styles->len; i++)
     {
       StyleEntry *e = engine->styles->pdata[i];
-      if (e->size == size && strcmp (e->path, path) == 0)
+      if (e->size == size && strcmp (e->key, key) == 0)
         return e;
     }
   StyleEntry *e = g_new0 (StyleEntry, 1);
-  e->path = g_strdup (path);
+  e->key = g_steal_pointer (&key);
+  e->path = g_strdup (path ? path : layer->name);
   e->size = size;
-  if (vka_style_file_probe (path))
+  if (layer)
+    {
+      VkaImage raw = { layer->width, layer->height, 3, layer->pixels };
+      e->image = vka_image_resize_shorter (&raw, size, layer->is_8bit, error);
+    }
+  else if (vka_style_file_probe (path))
     e->style = vka_style_load (path, error);
   else
     {
@@ -288,7 +389,9 @@ encode_style (VkaPluginEngine *engine, StyleEntry *s, const VkaImage *content, i
   if (!s->style)
     {
       g_autoptr (GError) e = NULL;
-      s->style = vka_style_from_image (engine->model, s->image, cancellable, &e);
+      /* The on-disk cache the CLI uses too: a style met before, by either,
+       * is not encoded again. */
+      s->style = vka_style_from_image_cached (engine->model, s->image, cancellable, &e);
       if (!s->style)
         {
           g_set_error (error, e->domain, e->code, _("Style %s: %s"), disp, e->message);
@@ -299,12 +402,25 @@ encode_style (VkaPluginEngine *engine, StyleEntry *s, const VkaImage *content, i
                         vka_style_std (s->style));
 }
 
+/* vka_stylize reports progress between tiles (and checks the cancellable
+ * there); Stage maps its [0,1] onto a part of the whole run. */
 typedef struct
 {
   VkaPluginProgress func;
   gpointer          data;
   double            from, to;
+  GCancellable     *cancellable;
+  int               reports;       /* tiles done so far (both passes) */
+  int               cancel_after;  /* test hook: cancel after this many, 0 = never */
 } Stage;
+
+/* A number from a test-only environment variable; 0 when unset. */
+static int
+env_int (const char *name)
+{
+  const char *v = g_getenv (name);
+  return v && v[0] ? MAX (0, atoi (v)) : 0;
+}
 
 static void
 stage_progress (double fraction, gpointer data)
@@ -312,6 +428,21 @@ stage_progress (double fraction, gpointer data)
   Stage *st = data;
   if (st->func)
     st->func (st->from + (st->to - st->from) * CLAMP (fraction, 0.0, 1.0), NULL, st->data);
+  /* VKA_PLUGIN_TEST_CANCEL_AFTER=N: the tests' stand-in for GIMP's Cancel
+   * button, pressed once N tiles are done. */
+  if (st->cancel_after > 0 && ++st->reports == st->cancel_after)
+    {
+      g_printerr ("vk-adain: test cancel after %d tile(s), at %.0f%%\n", st->reports,
+                  100.0 * fraction);
+      g_cancellable_cancel (st->cancellable);
+    }
+}
+
+gboolean
+vka_plugin_error_is_cancel (const GError *error)
+{
+  return g_error_matches (error, VKA_ERROR, VKA_ERROR_CANCELLED)
+      || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
 }
 
 static void
@@ -364,7 +495,10 @@ vka_plugin_engine_run (VkaPluginEngine *engine, const VkaPluginSettings *s,
   g_autoptr (GPtrArray) styles = g_ptr_array_new_with_free_func ((GDestroyNotify) vka_style_free);
   for (int i = 0; i < n; i++)
     {
-      StyleEntry *entry = get_style (engine, paths[i], s->style_size, error);
+      /* The same core calls for a layer as for a file: resize, encode. */
+      const VkaStyleLayer *layer = i == 0 ? s->style_layer : NULL;
+      StyleEntry *entry = get_style (engine, layer ? NULL : paths[i], layer, s->style_size,
+                                     error);
       if (!entry)
         return FALSE;
       VkaStyle *st = encode_style (engine, entry, work, s->color_mode, cancellable, error);
@@ -393,12 +527,25 @@ vka_plugin_engine_run (VkaPluginEngine *engine, const VkaPluginSettings *s,
     }
   if (progress)
     progress (0.1, _("Stylizing"), progress_data);
-  Stage st = { progress, progress_data, 0.1, work != content ? 0.9 : 0.98 };
+  /* Without a caller's cancellable the test hook still needs one. */
+  g_autoptr (GCancellable) own = cancellable ? NULL : g_cancellable_new ();
+  Stage st = { progress, progress_data, 0.1, work != content ? 0.9 : 0.98,
+               cancellable ? cancellable : own, 0,
+               env_int ("VKA_PLUGIN_TEST_CANCEL_AFTER") };
   VkaStylizeOptions opt = VKA_STYLIZE_OPTIONS_DEFAULT;
   opt.alpha = s->strength;
+  opt.tile = env_int ("VKA_PLUGIN_TILE");   /* 0: from the device's memory */
+  g_autoptr (GError) local = NULL;
   if (!vka_stylize (engine->model, work, (const VkaStyle *const *) styles->pdata, weights, n,
-                    &opt, target, stage_progress, &st, cancellable, error))
-    return FALSE;
+                    &opt, target, stage_progress, &st, st.cancellable, &local))
+    {
+      if (vka_plugin_error_is_cancel (local))
+        g_set_error_literal (error, VKA_ERROR, VKA_ERROR_CANCELLED,
+                             _("Style transfer was cancelled; the image is unchanged"));
+      else
+        g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
   if (s->color_mode == VKA_COLOR_LUMINANCE && !vka_color_luminance (target, work, error))
     return FALSE;
 

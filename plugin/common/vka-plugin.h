@@ -35,7 +35,30 @@ GStrv      vka_plugin_style_dirs (const char *profile_dir);
  * sorted by folder then name: a GPtrArray of owned paths. */
 GPtrArray *vka_plugin_list_styles (const char *profile_dir);
 
+/* ---- Devices and the model folder ------------------------------------------ */
+
+typedef struct
+{
+  char *id;      /* what VkaPluginSettings.device holds */
+  char *label;   /* translated, for a combo box */
+} VkaPluginChoice;
+
+/* The dialog's device choices: "" (automatic), the Vulkan devices the
+ * library lists (by name) and the CPU backend if built ("cpu"). Never
+ * empty; a GPtrArray of VkaPluginChoice*. */
+GPtrArray *vka_plugin_device_choices (void);
+/* "Model: FOLDER" where the model is found (model_dir first, then the
+ * usual search), or the error that names every folder searched. */
+char      *vka_plugin_model_description (const char *profile_dir, const char *model_dir);
+/* The folder of the model that would be used, or NULL. */
+char      *vka_plugin_model_folder (const char *profile_dir, const char *model_dir);
+
 /* ---- Pixels --------------------------------------------------------------- */
+
+/* A whole layer's pixels (as RGB) to use as a style; name is for
+ * messages, is_8bit: the image has 8-bit precision. */
+VkaStyleLayer *vka_plugin_style_layer_read (GeglBuffer *buffer, const char *name,
+                                            gboolean is_8bit, GError **error);
 
 /* The babl format of a VkaImage with this many channels:
  * "Y' float", "Y'A float", "R'G'B' float", "R'G'B'A float". */
@@ -64,7 +87,11 @@ void             vka_plugin_engine_free (VkaPluginEngine *engine);
 const char      *vka_plugin_engine_device_name (VkaPluginEngine *engine);
 
 /* Stylises content into out (content's size, 3 or 4 channels; alpha copied
- * from content). content_8bit: the layer has 8-bit precision, so resizing
+ * from content). progress is called between tiles, and cancellable is
+ * checked there: a cancelled run fails with VKA_ERROR_CANCELLED.
+ * Test hooks (environment): VKA_PLUGIN_TILE=N tiles with N-pixel tiles;
+ * VKA_PLUGIN_TEST_CANCEL_AFTER=N cancels once N tiles are done, as GIMP's
+ * Cancel button would. content_8bit: the layer has 8-bit precision, so resizing
  * it follows PIL's 8-bit arithmetic as the CLI does for 8-bit files.
  * On failure out is unspecified and error names the file or the cause. */
 gboolean vka_plugin_engine_run (VkaPluginEngine *engine, const VkaPluginSettings *settings,
@@ -72,6 +99,10 @@ gboolean vka_plugin_engine_run (VkaPluginEngine *engine, const VkaPluginSettings
                                 VkaImage *out, VkaPluginProgress progress,
                                 gpointer progress_data, GCancellable *cancellable,
                                 GError **error);
+
+/* TRUE for the error of a cancelled run (VKA_ERROR_CANCELLED): the
+ * front-ends return GIMP_PDB_CANCEL for it. */
+gboolean vka_plugin_error_is_cancel (const GError *error);
 
 /* The whole step of a front-end: read rect of src (gray/alpha as the
  * drawable), stylise, write rect of dst (the shadow buffer). dst is written

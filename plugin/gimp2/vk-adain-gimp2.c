@@ -3,6 +3,9 @@
  * plug-in-vk-adain (run-mode, image, drawable, style-file, strength,
  * color-mode, style-size, content-size): the PDB arguments, the last values
  * and the dialog come from the table in plugin/common/vka-plugin-params.c.
+ * The last values also keep the dialog's device and model folder (not PDB
+ * arguments: a non-interactive run picks the device and the model as the
+ * CLI does, from $VK_ADAIN_DEVICE and the model search).
  * Pixels: the selection's bounds are read from the drawable, stylised by
  * plugin/common, written to the shadow buffer and merged with one undo
  * step; GIMP applies the selection (with its feathering) while merging. On
@@ -39,7 +42,8 @@ pdb_type (VkaParamType type)
 {
   switch (type)
     {
-    case VKA_PARAM_TYPE_FILE:   return GIMP_PDB_STRING;
+    case VKA_PARAM_TYPE_FILE:
+    case VKA_PARAM_TYPE_STRING: return GIMP_PDB_STRING;
     case VKA_PARAM_TYPE_DOUBLE: return GIMP_PDB_FLOAT;
     case VKA_PARAM_TYPE_INT:    return GIMP_PDB_INT32;
     }
@@ -84,6 +88,8 @@ typedef struct
   gint    color_mode;
   gint    style_size;
   gint    content_size;
+  gchar   device[256];
+  gchar   model_dir[4096];
 } LastValues;
 
 static void
@@ -95,6 +101,10 @@ settings_from_last (VkaPluginSettings *s, const LastValues *v)
   s->color_mode = v->color_mode;
   s->style_size = v->style_size;
   s->content_size = v->content_size;
+  g_free (s->device);
+  s->device = g_strdup (v->device);
+  g_free (s->model_dir);
+  s->model_dir = g_strdup (v->model_dir);
 }
 
 static void
@@ -106,6 +116,8 @@ settings_to_last (const VkaPluginSettings *s, LastValues *v)
   v->color_mode = s->color_mode;
   v->style_size = s->style_size;
   v->content_size = s->content_size;
+  g_strlcpy (v->device, s->device ? s->device : "", sizeof v->device);
+  g_strlcpy (v->model_dir, s->model_dir ? s->model_dir : "", sizeof v->model_dir);
 }
 
 static gboolean
@@ -116,6 +128,8 @@ load_last_values (VkaPluginSettings *s)
     return FALSE;
   gimp_get_data (VKA_PLUGIN_PROC, &v);
   v.style_file[sizeof v.style_file - 1] = '\0';
+  v.device[sizeof v.device - 1] = '\0';
+  v.model_dir[sizeof v.model_dir - 1] = '\0';
   settings_from_last (s, &v);
   return TRUE;
 }
@@ -130,6 +144,13 @@ save_last_values (const VkaPluginSettings *s)
 
 /* ---- The run ------------------------------------------------------------------ */
 
+/* Called between tiles, where the core also checks the cancellable: a
+ * cancelled run stops there, merges nothing and returns GIMP_PDB_CANCEL
+ * (the tests fire it with VKA_PLUGIN_TEST_CANCEL_AFTER). GIMP's own Cancel
+ * button (the progress bar's) tells a plug-in nothing: GIMP closes it, a
+ * quit message (acted on by libgimp at the next PDB call, such as the
+ * progress update below) and SIGKILL 10 ms later, wherever it is. Either
+ * way the shadow buffer is never merged, so the image stays as it was. */
 static void
 progress_cb (double fraction, const char *text, gpointer data)
 {
@@ -170,12 +191,13 @@ stylize_drawable (gint32 image_id, gint32 drawable_id, const VkaPluginSettings *
 
   gimp_progress_init (_("Style transfer"));
   g_autoptr (VkaPluginEngine) engine = vka_plugin_engine_new (gimp_directory ());
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
   GeglBuffer *src = gimp_drawable_get_buffer (drawable_id);
   GeglBuffer *dst = gimp_drawable_get_shadow_buffer (drawable_id);
   gboolean ok = vka_plugin_stylize_buffer (engine, s, src, dst, &rect,
                                            gimp_drawable_is_gray (drawable_id),
                                            gimp_drawable_has_alpha (drawable_id), u8,
-                                           progress_cb, NULL, NULL, error);
+                                           progress_cb, NULL, cancellable, error);
   g_object_unref (src);
   if (ok)
     {
@@ -257,7 +279,8 @@ run (const gchar *name, gint nparams, const GimpParam *param, gint *nreturn_vals
             save_last_values (&s);
         }
       else
-        status = GIMP_PDB_EXECUTION_ERROR;
+        status = vka_plugin_error_is_cancel (error) ? GIMP_PDB_CANCEL
+                                                    : GIMP_PDB_EXECUTION_ERROR;
     }
 
   values[0].data.d_status = status;

@@ -1,6 +1,7 @@
 /* vka-plugin-dialog2.c — the GIMP 2.10 dialog: a gallery of the style
- * folders' pictures, a file chooser, and one widget per numeric argument
- * of the common table (strength, colors, style size, resolution). */
+ * folders' pictures, a file chooser or an open layer as the style, one
+ * widget per numeric argument of the common table (strength, colors, style
+ * size, resolution), and the device and model folder (common widgets). */
 #include <libgimp/gimp.h>
 #include <libgimp/gimpui.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 #include "vka-plugin-i18n.h"
 #include "vka-plugin-dialog2.h"
 #include "vka-plugin-gallery.h"
+#include "vka-plugin-widgets.h"
 
 
 
@@ -19,6 +21,7 @@ typedef struct
   gboolean           u8;
   VkaPluginEngine   *engine;     /* kept for the preview: model loaded once */
   GtkWidget         *chooser;
+  GtkWidget         *layers;     /* an open layer as the style, or none */
   GtkWidget         *ok;
   GtkWidget         *preview;
   GtkWidget         *status;     /* the preview's error, if any */
@@ -40,7 +43,7 @@ preview_update (GimpPreview *preview, Dialog *d)
   gint x, y, w, h;
   gimp_preview_get_position (preview, &x, &y);
   gimp_preview_get_size (preview, &w, &h);
-  if (!style || w < 1 || h < 1)
+  if ((!style && !d->s->style_layer) || w < 1 || h < 1)
     {
       gtk_label_set_text (GTK_LABEL (d->status), "");
       return;
@@ -71,7 +74,53 @@ static void
 update_ok (Dialog *d)
 {
   g_autofree char *path = gtk_file_chooser_get_filename (GTK_FILE_CHOOSER (d->chooser));
-  gtk_widget_set_sensitive (d->ok, path != NULL);
+  gtk_widget_set_sensitive (d->ok, path != NULL || d->s->style_layer != NULL);
+}
+
+/* An open layer as the style: its pixels are read once, when picked. */
+static void
+layer_changed (GtkWidget *combo, Dialog *d)
+{
+  gint id = -1;
+  gimp_int_combo_box_get_active (GIMP_INT_COMBO_BOX (combo), &id);
+  g_clear_pointer (&d->s->style_layer, vka_style_layer_free);
+  if (id > 0 && gimp_item_is_valid (id))
+    {
+      gint32 image = gimp_item_get_image (id);
+      GimpPrecision precision = gimp_image_get_precision (image);
+      g_autofree char *image_name = gimp_image_get_name (image);
+      g_autofree char *layer_name = gimp_item_get_name (id);
+      g_autofree char *name = g_strdup_printf ("%s: %s", image_name, layer_name);
+      GeglBuffer *buffer = gimp_drawable_get_buffer (id);
+      g_autoptr (GError) error = NULL;
+      d->s->style_layer = vka_plugin_style_layer_read (buffer, name,
+                                                       precision == GIMP_PRECISION_U8_LINEAR
+                                                       || precision == GIMP_PRECISION_U8_GAMMA,
+                                                       &error);
+      g_object_unref (buffer);
+      if (error)
+        gtk_label_set_text (GTK_LABEL (d->status), error->message);
+    }
+  update_ok (d);
+  invalidate (d);
+}
+
+static void
+device_changed (const char *id, gpointer data)
+{
+  Dialog *d = data;
+  g_free (d->s->device);
+  d->s->device = g_strdup (id);
+  invalidate (d);
+}
+
+static void
+model_dir_changed (const char *folder, gpointer data)
+{
+  Dialog *d = data;
+  g_free (d->s->model_dir);
+  d->s->model_dir = g_strdup (folder);
+  invalidate (d);
 }
 
 static void
@@ -86,6 +135,8 @@ gallery_picked (const char *path, gpointer data)
 {
   Dialog *d = data;
   gtk_file_chooser_set_filename (GTK_FILE_CHOOSER (d->chooser), path);
+  /* A picked picture replaces a layer chosen as the style. */
+  gimp_int_combo_box_set_active (GIMP_INT_COMBO_BOX (d->layers), -1);
 }
 
 static GtkWidget *
@@ -119,27 +170,6 @@ scale_row (GtkTable *table, int row, VkaParamId id, double value, double ui_max)
                                          p->page, p->digits, constrain, p->min, p->max,
                                          _(p->blurb), NULL);
   return adj;
-}
-
-static GtkWidget *
-model_label (void)
-{
-  g_autofree char *enc = NULL, *dec = NULL;
-  g_autoptr (GError) error = NULL;
-  g_autofree char *text = NULL;
-  if (vka_plugin_find_model (gimp_directory (), NULL, &enc, &dec, &error))
-    {
-      g_autofree char *dir = g_path_get_dirname (enc);
-      text = g_strdup_printf (_("Model: %s"), dir);
-    }
-  else
-    text = g_strdup (error->message);
-  GtkWidget *label = gtk_label_new (text);
-  gtk_label_set_line_wrap (GTK_LABEL (label), TRUE);
-  gtk_label_set_selectable (GTK_LABEL (label), TRUE);
-  gtk_misc_set_alignment (GTK_MISC (label), 0.0, 0.5);
-  gimp_label_set_attributes (GTK_LABEL (label), PANGO_ATTR_SCALE, PANGO_SCALE_SMALL, -1);
-  return label;
 }
 
 static gboolean
@@ -200,8 +230,23 @@ vka_plugin_dialog2_run (VkaPluginSettings *s, gint32 image_id, gint32 drawable_i
   GtkWidget *chooser = make_chooser (&d);
   gtk_label_set_mnemonic_widget (GTK_LABEL (label), chooser);
   gtk_box_pack_start (GTK_BOX (hbox), chooser, TRUE, TRUE, 0);
+  hbox = gtk_hbox_new (FALSE, 6);
+  gtk_box_pack_start (GTK_BOX (fbox), hbox, FALSE, FALSE, 0);
+  label = gtk_label_new_with_mnemonic (_("Or an open _layer"));
+  gtk_box_pack_start (GTK_BOX (hbox), label, FALSE, FALSE, 0);
+  d.layers = gimp_layer_combo_box_new (NULL, NULL);
+  gimp_int_combo_box_prepend (GIMP_INT_COMBO_BOX (d.layers),
+                              GIMP_INT_STORE_VALUE, -1,
+                              GIMP_INT_STORE_LABEL, _("None: the picture above"),
+                              -1);
+  gimp_int_combo_box_connect (GIMP_INT_COMBO_BOX (d.layers), -1, G_CALLBACK (layer_changed),
+                              &d);
+  gimp_help_set_help_data (d.layers, _("Use the pixels of a layer of an open image as "
+                                       "the style, instead of a picture file"), NULL);
+  gtk_label_set_mnemonic_widget (GTK_LABEL (label), d.layers);
+  gtk_box_pack_start (GTK_BOX (hbox), d.layers, TRUE, TRUE, 0);
 
-  GtkWidget *table = gtk_table_new (4, 3, FALSE);
+  GtkWidget *table = gtk_table_new (6, 3, FALSE);
   gtk_table_set_col_spacings (GTK_TABLE (table), 6);
   gtk_table_set_row_spacings (GTK_TABLE (table), 6);
   gtk_box_pack_start (GTK_BOX (vbox), table, FALSE, FALSE, 0);
@@ -229,7 +274,15 @@ vka_plugin_dialog2_run (VkaPluginSettings *s, gint32 image_id, gint32 drawable_i
   g_signal_connect (content_size, "value-changed", G_CALLBACK (gimp_int_adjustment_update),
                     &s->content_size);
 
-  gtk_box_pack_start (GTK_BOX (vbox), model_label (), FALSE, FALSE, 0);
+  GtkWidget *device = vka_plugin_device_combo_new (s->device, device_changed, &d);
+  gimp_table_attach_aligned (GTK_TABLE (table), 0, 4, _(vka_params[VKA_PARAM_DEVICE].label),
+                             0.0, 0.5, device, 2, FALSE);
+  gimp_help_set_help_data (device, _(vka_params[VKA_PARAM_DEVICE].blurb), NULL);
+  GtkWidget *model = vka_plugin_model_chooser_new (gimp_directory (), s->model_dir,
+                                                   model_dir_changed, &d);
+  gimp_table_attach_aligned (GTK_TABLE (table), 0, 5,
+                             _(vka_params[VKA_PARAM_MODEL_DIR].label), 0.0, 0.0, model, 2,
+                             FALSE);
 
   g_signal_connect_swapped (strength, "value-changed", G_CALLBACK (invalidate), &d);
   g_signal_connect_swapped (combo, "changed", G_CALLBACK (invalidate), &d);
@@ -251,5 +304,7 @@ vka_plugin_dialog2_run (VkaPluginSettings *s, gint32 image_id, gint32 drawable_i
     }
   gtk_widget_destroy (dialog);
   vka_plugin_engine_free (d.engine);
-  return run && s->style_file;
+  if (!run)
+    g_clear_pointer (&s->style_layer, vka_style_layer_free);
+  return run && (s->style_file || s->style_layer);
 }

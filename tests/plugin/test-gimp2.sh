@@ -9,7 +9,13 @@
 # 3. an RGBA layer (strength 0.7, colour transfer) and a gray layer
 #    (luminance mode) against the CLI.
 # 4. with a selection, only the selection changes.
-# 5. the dialog (RUN-INTERACTIVE) opens under Xvfb without GTK/GLib
+# 5. Cancel between tiles (VKA_PLUGIN_TEST_CANCEL_AFTER stands in for the
+#    progress bar's Cancel button): the procedure returns CANCEL, the image
+#    is unchanged.
+# 6. precision: the RGBA picture as a 16-bit and as a float image keeps
+#    its precision (the 16-bit PNG export has values between 8-bit levels,
+#    and matches the CLI's 8-bit result to its rounding) and its alpha.
+# 7. the dialog (RUN-INTERACTIVE) opens under Xvfb without GTK/GLib
 #    criticals; a screenshot is kept when a second argument names a file.
 # GIMP's exit status is not trusted: the output files and the log decide.
 set -uo pipefail
@@ -21,9 +27,9 @@ compare="python3 $src/tests/plugin/png_psnr.py"
 cli=$build/cli/vk-adain
 min_db=45
 
-echo "1..5"
+echo "1..7"
 if ! command -v gimp-console-2.10 >/dev/null; then
-  for i in 1 2 3 4 5; do echo "ok $i # SKIP gimp-console-2.10 not installed"; done
+  for i in 1 2 3 4 5 6 7; do echo "ok $i # SKIP gimp-console-2.10 not installed"; done
   exit 0
 fi
 
@@ -75,15 +81,20 @@ gimp_batch "$tmp/batch.log" "
        (drawable (car (gimp-image-get-active-drawable image))))
   (plug-in-vk-adain RUN-NONINTERACTIVE image drawable \"$tmp/style.png\" 1.0 0 $style_size 0)
   (gimp-file-save RUN-NONINTERACTIVE image drawable \"$tmp/gimp.png\" \"gimp.png\"))"
+# The plug-in keeps style statistics in the cache the CLI uses
+# ($XDG_CACHE_HOME/vk-adain/styles), counted before the CLI adds its own.
+cached=$(find "$XDG_CACHE_HOME/vk-adain/styles" -name '*.safetensors' 2>/dev/null | wc -l)
 "$cli" -q --vgg "$VK_ADAIN_MODELS/vgg_normalised.pth" --decoder "$VK_ADAIN_MODELS/decoder.pth" \
   --content "$tmp/content.png" --style "$tmp/style.png" --content-size 0 \
   --style-size $style_size -o "$tmp/cli.png" >"$tmp/cli.log" 2>&1
 if [ -f "$tmp/gimp.png" ] && [ -f "$tmp/cli.png" ] && out=$($compare "$tmp/gimp.png" "$tmp/cli.png" $min_db) \
-   && ! $compare "$tmp/gimp.png" "$tmp/content.png" 60 >/dev/null; then
+   && ! $compare "$tmp/gimp.png" "$tmp/content.png" 60 >/dev/null \
+   && [ "$cached" -ge 1 ]; then
+  echo "# style-statistics cache entries the plug-in wrote: $cached"
   echo "# GIMP 2.10 vs CLI: $out"
   echo "ok 1 - batch result matches the CLI (>= $min_db dB)"
 else
-  echo "# compare: ${out:-no output}"
+  echo "# compare: ${out:-no output}; cache entries: $cached"
   sed 's/^/# gimp: /' "$tmp/batch.log"; sed 's/^/# cli: /' "$tmp/cli.log"
   echo "not ok 1 - batch result matches the CLI"
 fi
@@ -102,9 +113,9 @@ gimp_batch "$tmp/error2.log" "
        (drawable (car (gimp-image-get-active-drawable image))))
   (plug-in-vk-adain RUN-NONINTERACTIVE image drawable \"$missing\" 1.0 0 512 0))"
 if grep -q "vka-test: caught" "$tmp/error.log" && ! grep -q "vka-test: no error" "$tmp/error.log" \
-   && grep -q "plug-in-vk-adain.*no-such-style.png" "$tmp/error2.log" \
+   && grep -q "plug-in-vk-adain.*$missing.* does not exist" "$tmp/error2.log" \
    && [ -f "$tmp/after-error.png" ] && out=$($compare "$tmp/after-error.png" "$tmp/content.png" 99); then
-  echo "# message: $(grep -o 'plug-in-vk-adain.*no-such-style.png[^"]*' "$tmp/error2.log" | head -n1)"
+  echo "# message: $(grep -o 'plug-in-vk-adain.*does not exist[^"]*' "$tmp/error2.log" | head -n1)"
   echo "# image after the failure vs before: $out"
   echo "ok 2 - a missing style fails with a message, image unchanged"
 else
@@ -125,6 +136,8 @@ gimp_batch "$tmp/more.log" "
 m="--vgg $VK_ADAIN_MODELS/vgg_normalised.pth --decoder $VK_ADAIN_MODELS/decoder.pth"
 "$cli" -q $m --content "$tmp/rgba.png" --style "$tmp/style.png" --alpha 0.7 \
   --preserve-color=coral --content-size 0 --style-size $style_size -o "$tmp/cli-rgba.png" >>"$tmp/cli.log" 2>&1
+"$cli" -q $m --content "$tmp/rgba.png" --style "$tmp/style.png" --content-size 0 \
+  --style-size $style_size -o "$tmp/cli-rgba1.png" >>"$tmp/cli.log" 2>&1
 "$cli" -q $m --content "$tmp/gray.png" --style "$tmp/style.png" --preserve-color=luminance \
   --content-size 0 --style-size $style_size -o "$tmp/cli-gray.png" >>"$tmp/cli.log" 2>&1
 # A gray layer keeps one channel: GIMP turns the RGB result into gray (babl),
@@ -159,9 +172,60 @@ else
   echo "not ok 4 - only the selection changes"
 fi
 
-# ---- 5. the dialog under Xvfb ---------------------------------------------------------
+# ---- 5. Cancel between tiles: CANCEL returned, image unchanged -------------------------
+# 16-pixel tiles make 3×2 tiles of the 37×29 picture; the hook cancels once
+# the first is done, as GIMP's Cancel button would between two tiles.
+VKA_PLUGIN_TILE=16 VKA_PLUGIN_TEST_CANCEL_AFTER=1 gimp_batch "$tmp/cancel.log" "
+(let* ((image (car (gimp-file-load RUN-NONINTERACTIVE \"$tmp/content.png\" \"content.png\")))
+       (drawable (car (gimp-image-get-active-drawable image))))
+  (let ((r (plug-in-vk-adain RUN-NONINTERACTIVE image drawable \"$tmp/style.png\" 1.0 0 $style_size 0)))
+    (gimp-message (string-append \"vka-test: returned \"
+      (cond ((equal? r '(#t)) \"success\") ((equal? r '(#f)) \"cancel\") (else \"other\")))))
+  (gimp-file-save RUN-NONINTERACTIVE image drawable \"$tmp/after-cancel.png\" \"a.png\"))"
+# Script-Fu 2.10 raises no error for GIMP_PDB_CANCEL: the call returns (#f)
+# where a success returns (#t).
+if grep -q "vka-test: returned cancel" "$tmp/cancel.log" \
+   && grep -q "vk-adain: test cancel after 1 tile" "$tmp/cancel.log" \
+   && [ -f "$tmp/after-cancel.png" ] && out=$($compare "$tmp/after-cancel.png" "$tmp/content.png" 99); then
+  echo "# $(grep -m1 'vk-adain: test cancel' "$tmp/cancel.log"); $(grep -o -m1 'vka-test: returned cancel' "$tmp/cancel.log")"
+  echo "# image after the cancel vs before: $out"
+  echo "ok 5 - Cancel between tiles returns CANCEL, image unchanged"
+else
+  sed 's/^/# cancel run: /' "$tmp/cancel.log"
+  echo "not ok 5 - Cancel between tiles returns CANCEL, image unchanged"
+fi
+
+# ---- 6. 16-bit and float images keep their precision and alpha ---------------------------
+# GIMP exports both as 16-bit PNGs. The CLI's result (8-bit) of the same
+# RGBA picture is the reference: an 8-bit quantised result would have no
+# sample between two 8-bit levels.
+precision_ok=1
+for p in U16 FLOAT; do
+  gimp_batch "$tmp/precision-$p.log" "
+(let* ((image (car (gimp-file-load RUN-NONINTERACTIVE \"$tmp/rgba.png\" \"rgba.png\"))))
+  (gimp-image-convert-precision image PRECISION-$p-GAMMA)
+  (let ((drawable (car (gimp-image-get-active-drawable image))))
+    (plug-in-vk-adain RUN-NONINTERACTIVE image drawable \"$tmp/style.png\" 1.0 0 $style_size 0)
+    (gimp-file-save RUN-NONINTERACTIVE image drawable \"$tmp/gimp-$p.png\" \"gimp-$p.png\")))"
+  if [ -f "$tmp/gimp-$p.png" ] && out=$(python3 "$src/tests/plugin/png_precision.py" "$tmp/gimp-$p.png" \
+       "$tmp/cli-rgba1.png" "$tmp/rgba.png" $min_db); then
+    echo "# $p RGBA: $out"
+  else
+    echo "# $p RGBA: ${out:-no output}"
+    sed 's/^/# gimp: /' "$tmp/precision-$p.log"
+    precision_ok=0
+  fi
+done
+[ -f "$tmp/cli-rgba1.png" ] || precision_ok=0
+if [ $precision_ok = 1 ]; then
+  echo "ok 6 - 16-bit and float images keep their precision and alpha"
+else
+  echo "not ok 6 - 16-bit and float images keep their precision and alpha"
+fi
+
+# ---- 7. the dialog under Xvfb ---------------------------------------------------------
 if ! command -v xvfb-run >/dev/null || ! command -v xwininfo >/dev/null; then
-  echo "ok 5 # SKIP xvfb-run or xwininfo (x11-utils) missing"
+  echo "ok 7 # SKIP xvfb-run or xwininfo (x11-utils) missing"
   exit 0
 fi
 cat >"$tmp/dialog.sh" <<EOF
@@ -191,8 +255,8 @@ xvfb-run -a -s "-screen 0 1024x768x24" "$tmp/dialog.sh"
 if [ -s "$tmp/window.txt" ] && ! grep -Eq "CRITICAL|Gtk-WARNING|GLib-WARNING|GLib-GObject-WARNING" "$tmp/dialog.log"; then
   echo "# window: $(sed 's/^ *//' "$tmp/window.txt" | head -n1)"
   if [ -n "$shot" ] && [ -f "$tmp/dialog.png" ]; then cp "$tmp/dialog.png" "$shot"; echo "# screenshot: $shot"; fi
-  echo "ok 5 - the dialog opens without GTK/GLib criticals"
+  echo "ok 7 - the dialog opens without GTK/GLib criticals"
 else
   sed 's/^/# dialog: /' "$tmp/dialog.log"
-  echo "not ok 5 - the dialog opens without GTK/GLib criticals"
+  echo "not ok 7 - the dialog opens without GTK/GLib criticals"
 fi

@@ -7,7 +7,9 @@
 #    (PSNR >= 45 dB, printed); also a two-style blend run (style-file-2).
 # 2. a missing style file: the procedure fails with a message naming the
 #    file, the image stays as it was.
-# 3. the dialog (RUN_INTERACTIVE) opens under Xvfb without GTK/GLib
+# 3. Cancel between tiles (VKA_PLUGIN_TEST_CANCEL_AFTER stands in for the
+#    progress bar's Cancel button): status CANCEL, the image unchanged.
+# 4. the dialog (RUN_INTERACTIVE) opens under Xvfb without GTK/GLib
 #    criticals; a screenshot is kept when a second argument names a file.
 # GIMP's exit status is not trusted: the output files and the log decide.
 set -uo pipefail
@@ -20,9 +22,9 @@ cli=$build/cli/vk-adain
 min_db=45
 gimp=$(command -v gimp-console-3.0 || command -v gimp-console || true)
 
-echo "1..3"
+echo "1..4"
 if [ -z "$gimp" ]; then
-  for i in 1 2 3; do echo "ok $i # SKIP gimp-console (3.0) not installed"; done
+  for i in 1 2 3 4; do echo "ok $i # SKIP gimp-console (3.0) not installed"; done
   exit 0
 fi
 
@@ -99,6 +101,9 @@ style_size=48
 gimp_py "$tmp/batch.log" "
 stylize('$tmp/gimp.png', style_file='$tmp/style.png', strength=1.0, style_size=$style_size)
 stylize('$tmp/gimp-blend.png', style_file='$tmp/style.png', style_file_2='$tmp/style2.png', style_blend=0.25, strength=0.8, style_size=$style_size)"
+# The plug-in keeps style statistics in the cache the CLI uses
+# ($XDG_CACHE_HOME/vk-adain/styles), counted before the CLI adds its own.
+cached=$(find "$XDG_CACHE_HOME/vk-adain/styles" -name '*.safetensors' 2>/dev/null | wc -l)
 m="--vgg $VK_ADAIN_MODELS/vgg_normalised.pth --decoder $VK_ADAIN_MODELS/decoder.pth"
 "$cli" -q $m --content "$tmp/content.png" --style "$tmp/style.png" --content-size 0 \
   --style-size $style_size -o "$tmp/cli.png" >"$tmp/cli.log" 2>&1
@@ -107,21 +112,23 @@ m="--vgg $VK_ADAIN_MODELS/vgg_normalised.pth --decoder $VK_ADAIN_MODELS/decoder.
   -o "$tmp/cli-blend.png" >>"$tmp/cli.log" 2>&1
 if [ -f "$tmp/gimp.png" ] && out=$($compare "$tmp/gimp.png" "$tmp/cli.png" $min_db) \
    && out2=$($compare "$tmp/gimp-blend.png" "$tmp/cli-blend.png" $min_db) \
-   && ! $compare "$tmp/gimp.png" "$tmp/content.png" 60 >/dev/null; then
+   && ! $compare "$tmp/gimp.png" "$tmp/content.png" 60 >/dev/null \
+   && [ "$cached" -ge 1 ]; then
+  echo "# style-statistics cache entries the plug-in wrote: $cached"
   echo "# GIMP 3.0 vs CLI: $out"
   echo "# GIMP 3.0 vs CLI, two styles blended 0.25, strength 0.8: $out2"
   echo "ok 1 - batch results match the CLI (>= $min_db dB)"
 else
-  echo "# compare: ${out:-} ${out2:-}"
+  echo "# compare: ${out:-} ${out2:-}; cache entries: $cached"
   sed 's/^/# gimp: /' "$tmp/batch.log"; sed 's/^/# cli: /' "$tmp/cli.log"
   echo "not ok 1 - batch results match the CLI"
 fi
 
 # ---- 2. missing style ------------------------------------------------------------------
-# GIMP 3 itself refuses a GFile argument of an "open" file chooser that does
-# not exist (a calling error naming the argument, before the plug-in runs).
+# The plug-in's own message names the file (not GIMP's generic "value out
+# of range" for the argument).
 gimp_py "$tmp/error.log" "stylize('$tmp/after-error.png', style_file='$tmp/no-such-style.png')"
-if grep -Eq "vka-test: status (calling|execution)-error message .*(no-such-style.png|'style-file')" "$tmp/error.log" \
+if grep -Eq "vka-test: status (calling|execution)-error message .*$tmp/no-such-style.png.* does not exist" "$tmp/error.log" \
    && [ -f "$tmp/after-error.png" ] && out=$($compare "$tmp/after-error.png" "$tmp/content.png" 99); then
   echo "# $(grep 'vka-test:' "$tmp/error.log")"
   echo "# image after the failure vs before: $out"
@@ -131,9 +138,25 @@ else
   echo "not ok 2 - a missing style fails with a message, image unchanged"
 fi
 
-# ---- 3. the dialog under Xvfb ------------------------------------------------------------
+# ---- 3. Cancel between tiles ------------------------------------------------------------
+# 16-pixel tiles make 3×2 tiles of the 37×29 picture; the hook cancels once
+# the first is done, as GIMP's Cancel button would between two tiles.
+VKA_PLUGIN_TILE=16 VKA_PLUGIN_TEST_CANCEL_AFTER=1 gimp_py "$tmp/cancel.log" \
+  "stylize('$tmp/after-cancel.png', style_file='$tmp/style.png', style_size=$style_size)"
+if grep -q "vka-test: status cancel " "$tmp/cancel.log" \
+   && grep -q "vk-adain: test cancel after 1 tile" "$tmp/cancel.log" \
+   && [ -f "$tmp/after-cancel.png" ] && out=$($compare "$tmp/after-cancel.png" "$tmp/content.png" 99); then
+  echo "# $(grep -m1 'vk-adain: test cancel' "$tmp/cancel.log"); $(grep -m1 'vka-test:' "$tmp/cancel.log")"
+  echo "# image after the cancel vs before: $out"
+  echo "ok 3 - Cancel between tiles returns CANCEL, image unchanged"
+else
+  sed 's/^/# cancel run: /' "$tmp/cancel.log"
+  echo "not ok 3 - Cancel between tiles returns CANCEL, image unchanged"
+fi
+
+# ---- 4. the dialog under Xvfb ------------------------------------------------------------
 if ! command -v xvfb-run >/dev/null || ! command -v xwininfo >/dev/null; then
-  echo "ok 3 # SKIP xvfb-run or xwininfo (x11-utils) missing"
+  echo "ok 4 # SKIP xvfb-run or xwininfo (x11-utils) missing"
   exit 0
 fi
 cat >"$tmp/dialog.sh" <<EOF
@@ -166,10 +189,10 @@ grep -E "duplicate mnemonic" "$tmp/dialog.log" >>"$tmp/criticals.txt"
 if [ -s "$tmp/window.txt" ] && [ ! -s "$tmp/criticals.txt" ]; then
   echo "# window: $(sed 's/^ *//' "$tmp/window.txt" | head -n1)"
   if [ -n "$shot" ] && [ -f "$tmp/dialog.png" ]; then cp "$tmp/dialog.png" "$shot"; echo "# screenshot: $shot"; fi
-  echo "ok 3 - the dialog opens without GTK/GLib criticals"
+  echo "ok 4 - the dialog opens without GTK/GLib criticals"
 else
   sed 's/^/# dialog: /' "$tmp/dialog.log"
   sed 's/^/# counted: /' "$tmp/criticals.txt"
   if [ -n "$shot" ] && [ -f "$tmp/dialog.png" ]; then cp "$tmp/dialog.png" "$shot"; fi
-  echo "not ok 3 - the dialog opens without GTK/GLib criticals"
+  echo "not ok 4 - the dialog opens without GTK/GLib criticals"
 fi
