@@ -50,6 +50,26 @@ pdb_type (VkaParamType type)
   return GIMP_PDB_INT32;
 }
 
+/* The catalogs installed next to the plug-in (plug-ins/vk-adain/locale/,
+ * where GIMP 3 looks too), found from the plug-in's own path so that a
+ * moved or DESTDIR install still finds them; else the configured folder. */
+static const char *
+locale_dir (void)
+{
+  static char *dir;
+  if (!dir)
+    {
+      g_autofree char *self = g_path_get_dirname (gimp_get_progname ());
+      dir = g_build_filename (self, "locale", NULL);
+      if (!g_file_test (dir, G_FILE_TEST_IS_DIR))
+        {
+          g_free (dir);
+          dir = g_strdup (VKA_PLUGIN_LOCALEDIR);
+        }
+    }
+  return dir;
+}
+
 static void
 query (void)
 {
@@ -76,7 +96,7 @@ query (void)
                           vka_proc_menu_label, "RGB*, GRAY*", GIMP_PLUGIN,
                           N_ARGS, 0, args, NULL);
   gimp_plugin_menu_register (VKA_PLUGIN_PROC, vka_proc_menu_path);
-  gimp_plugin_domain_register (GETTEXT_PACKAGE, VKA_PLUGIN_LOCALEDIR);
+  gimp_plugin_domain_register (GETTEXT_PACKAGE, locale_dir ());
 }
 
 /* ---- Last values: a flat struct for gimp_get_data / gimp_set_data ---------- */
@@ -224,7 +244,7 @@ run (const gchar *name, gint nparams, const GimpParam *param, gint *nreturn_vals
   GimpPDBStatusType status = GIMP_PDB_SUCCESS;
   g_autoptr (GError) error = NULL;
 
-  bindtextdomain (GETTEXT_PACKAGE, VKA_PLUGIN_LOCALEDIR);
+  bindtextdomain (GETTEXT_PACKAGE, locale_dir ());
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   gegl_init (NULL, NULL);
 

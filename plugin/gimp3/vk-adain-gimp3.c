@@ -194,8 +194,9 @@ layer_changed (GtkWidget *combo, Preview *p)
   if (layer)
     {
       GimpImage *image = gimp_item_get_image (GIMP_ITEM (layer));
-      g_autofree char *name = g_strdup_printf ("%s: %s", gimp_image_get_name (image),
-                                               gimp_item_get_name (GIMP_ITEM (layer)));
+      g_autofree char *image_name = gimp_image_get_name (image);
+      g_autofree char *layer_name = gimp_item_get_name (GIMP_ITEM (layer));
+      g_autofree char *name = g_strdup_printf ("%s: %s", image_name, layer_name);
       GimpPrecision precision = gimp_image_get_precision (image);
       GeglBuffer *buffer = gimp_drawable_get_buffer (GIMP_DRAWABLE (layer));
       g_autoptr (GError) error = NULL;

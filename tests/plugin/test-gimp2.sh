@@ -112,14 +112,27 @@ gimp_batch "$tmp/error2.log" "
 (let* ((image (car (gimp-file-load RUN-NONINTERACTIVE \"$tmp/content.png\" \"content.png\")))
        (drawable (car (gimp-image-get-active-drawable image))))
   (plug-in-vk-adain RUN-NONINTERACTIVE image drawable \"$missing\" 1.0 0 512 0))"
+# The same in German: the catalogs installed next to the plug-in are used.
+de_locale=$(locale -a 2>/dev/null | grep -i -m1 '^de_DE\.utf-\?8$')
+if [ -n "$de_locale" ]; then
+  LC_ALL=$de_locale LANGUAGE=de gimp_batch "$tmp/error-de.log" "
+(let* ((image (car (gimp-file-load RUN-NONINTERACTIVE \"$tmp/content.png\" \"content.png\")))
+       (drawable (car (gimp-image-get-active-drawable image))))
+  (plug-in-vk-adain RUN-NONINTERACTIVE image drawable \"$missing\" 1.0 0 512 0))"
+  german=$(grep -o "Die Stildatei $missing (Argument style-file) existiert nicht" "$tmp/error-de.log")
+else
+  german="(no de_DE.UTF-8 locale: not checked)"
+fi
 if grep -q "vka-test: caught" "$tmp/error.log" && ! grep -q "vka-test: no error" "$tmp/error.log" \
+   && [ -n "$german" ] \
    && grep -q "plug-in-vk-adain.*$missing.* does not exist" "$tmp/error2.log" \
    && [ -f "$tmp/after-error.png" ] && out=$($compare "$tmp/after-error.png" "$tmp/content.png" 99); then
   echo "# message: $(grep -o 'plug-in-vk-adain.*does not exist[^"]*' "$tmp/error2.log" | head -n1)"
+  echo "# in German: $german"
   echo "# image after the failure vs before: $out"
   echo "ok 2 - a missing style fails with a message, image unchanged"
 else
-  sed 's/^/# error run: /' "$tmp/error.log" "$tmp/error2.log"
+  sed 's/^/# error run: /' "$tmp/error.log" "$tmp/error2.log" "$tmp/error-de.log"
   echo "not ok 2 - a missing style fails with a message, image unchanged"
 fi
 
