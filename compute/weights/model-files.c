@@ -22,6 +22,20 @@ find_in (const char *dir, const char *stem)
   return NULL;
 }
 
+/* Adds dir (taken) unless it is already in the search (callers may have
+ * put $VK_ADAIN_MODELS first themselves). */
+static void
+add_dir_once (GPtrArray *dirs, char *dir)
+{
+  for (guint i = 0; i < dirs->len; i++)
+    if (g_str_equal (g_ptr_array_index (dirs, i), dir))
+      {
+        g_free (dir);
+        return;
+      }
+  g_ptr_array_add (dirs, dir);
+}
+
 gboolean
 vka_model_files_find (const char *const *extra_dirs, char **encoder_path,
                       char **decoder_path, GError **error)
@@ -29,13 +43,12 @@ vka_model_files_find (const char *const *extra_dirs, char **encoder_path,
   g_autoptr (GPtrArray) dirs = g_ptr_array_new_with_free_func (g_free);
   for (guint i = 0; extra_dirs && extra_dirs[i]; i++)
     if (extra_dirs[i][0])
-      g_ptr_array_add (dirs, g_strdup (extra_dirs[i]));
+      add_dir_once (dirs, g_strdup (extra_dirs[i]));
   const char *env = g_getenv ("VK_ADAIN_MODELS");
   if (env && env[0])
-    g_ptr_array_add (dirs, g_strdup (env));
-  g_ptr_array_add (dirs, g_build_filename (g_get_user_data_dir (), "vk-adain",
-                                           "models", NULL));
-  g_ptr_array_add (dirs, g_build_filename (VKA_DATADIR, "models", NULL));
+    add_dir_once (dirs, g_strdup (env));
+  add_dir_once (dirs, g_build_filename (g_get_user_data_dir (), "vk-adain", "models", NULL));
+  add_dir_once (dirs, g_build_filename (VKA_DATADIR, "models", NULL));
 
   /* Each file is taken from the first folder that has it. */
   g_autofree char *encoder = NULL, *decoder = NULL;

@@ -22,8 +22,7 @@ vka_plugin_find_model (const char *profile_dir, const char *model_dir,
                        char **encoder_path, char **decoder_path, GError **error)
 {
   /* $VK_ADAIN_MODELS goes before the profile's folder (the issue's order);
-   * vka_model_files_find looks at it again after the extra folders, which
-   * changes nothing. */
+   * vka_model_files_find leaves it out of its own list then */
   g_autofree char *profile_models = profile_dir
     ? g_build_filename (profile_dir, "vk-adain", "models", NULL) : NULL;
   const char *env = g_getenv ("VK_ADAIN_MODELS");

@@ -939,6 +939,14 @@ test_model_files_find (void)
   g_assert_nonnull (strstr (error->message, "vgg_normalised"));
   g_clear_error (&error);
 
+  /* a folder the caller also put first is listed once */
+  const char *const env_first[] = { env_dir, extra, NULL };
+  g_assert_false (vka_model_files_find (env_first, &enc, &dec, &error));
+  const char *once = strstr (error->message, env_dir);
+  g_assert_nonnull (once);
+  g_assert_null (strstr (once + strlen (env_dir), env_dir));
+  g_clear_error (&error);
+
   /* each file from the first folder that has it; safetensors preferred */
   touch (xdg_models, "decoder.t7");
   touch (env_dir, "vgg_normalised.pth");
