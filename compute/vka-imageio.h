@@ -6,6 +6,10 @@
  * interleaved float in [0,1], the non-linear sRGB values that PIL and
  * torchvision see; gray stays 1 channel (2 with alpha), alpha is kept.
  * Errors are VKA_ERROR_IO / VKA_ERROR_FILE_FORMAT and name the file.
+ * The loader is picked by the file's content (a PNG named .jpg loads); a
+ * file whose name promises PNG/JPEG/TIFF/WebP and whose content is none of
+ * them is an error. The functions may be called from several threads (GEGL
+ * runs one graph at a time).
  */
 #pragma once
 
