@@ -4,7 +4,10 @@
  * conv3x3_reflect reads the TCO output channels of one tap as vec4s; channels
  * past Cout are zero. With VKA_PACK_TAP_MAJOR (for conv3x3_gemm, TCO = its
  * BM) the order is [⌈Cout/TCO⌉][9][Cin][TCO]. One invocation per packed
- * value. Grid: x = ⌈n/256⌉. */
+ * value. With VKA_PACK_FLIP (conv3x3_pack_flip) the weights are those of
+ * the data gradient: transposed and turned by 180°, w'[co][ci][t] =
+ * w[ci][co][8 − t], with pc's channels those of the gradient's convolution
+ * (in = the forward's out, out = the forward's in). Grid: x = ⌈n/256⌉. */
 #define VKA_PUSH_CONV
 #include "common.glsl"
 #include "push-constants.h"
@@ -32,5 +35,9 @@ void main ()
   uint j = i % TCO, tap = i / TCO % 9u, ci = i / (TCO * 9u) % cin;
 #endif
   uint co = i / (TCO * 9u * cin) * TCO + j;
+#ifdef VKA_PACK_FLIP
+  packed[i] = co < cout ? weight[(ci * cout + co) * 9u + 8u - tap] : 0.0;
+#else
   packed[i] = co < cout ? weight[(co * cin + ci) * 9u + tap] : 0.0;
+#endif
 }

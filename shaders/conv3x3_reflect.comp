@@ -6,7 +6,12 @@
  * output channels × TPX adjacent pixels of one row. Activations and the
  * packed weights are read as texel buffers (texelFetch), and the tile loops
  * are unrolled into straight-line code: both matter on lavapipe.
- * Grid: x = ⌈⌈W/TPX⌉·H / 64⌉, y = N·⌈Cout/TCO⌉. */
+ * Grid: x = ⌈⌈W/TPX⌉·H / 64⌉, y = N·⌈Cout/TCO⌉.
+ *
+ * With VKA_CONV3X3_ZERO_PAD (conv3x3_zero): zero padding instead, and no
+ * bias (binding 2 is not read). With weights flipped and transposed
+ * (conv3x3_pack_flip) that is the data gradient of conv3x3_reflect but for
+ * the reflected border, which conv3x3_backward_data_border adds. */
 #define VKA_PUSH_CONV
 #include "common.glsl"
 #include "push-constants.h"
@@ -36,11 +41,28 @@ void main ()
     return;
 
   int cols[TPX + 2];
+  int rows[3];
+#ifdef VKA_CONV3X3_ZERO_PAD
+  /* outside the map: read a clamped neighbour and multiply it by 0 */
+  float col_in[TPX + 2], row_in[3];
+  [[unroll]] for (int i = 0; i < TPX + 2; i++)
+    {
+      int c = x0 - 1 + i;
+      cols[i] = clamp (c, 0, W - 1);
+      col_in[i] = c >= 0 && c < W ? 1.0 : 0.0;
+    }
+  [[unroll]] for (int k = 0; k < 3; k++)
+    {
+      int r = y - 1 + k;
+      rows[k] = clamp (r, 0, H - 1) * W;
+      row_in[k] = r >= 0 && r < H ? 1.0 : 0.0;
+    }
+#else
   [[unroll]] for (int i = 0; i < TPX + 2; i++)
     cols[i] = reflect_index (x0 - 1 + i, W);
-  int rows[3];
   [[unroll]] for (int k = 0; k < 3; k++)
     rows[k] = reflect_index (y - 1 + k, H) * W;
+#endif
 
   vec4 acc[TQ][TPX];
   [[unroll]] for (int q = 0; q < TQ; q++)
@@ -55,7 +77,11 @@ void main ()
       {
         float v[TPX + 2];
         [[unroll]] for (int i = 0; i < TPX + 2; i++)
+#ifdef VKA_CONV3X3_ZERO_PAD
+          v[i] = texelFetch (in_data, base + rows[ky] + cols[i]).x * (col_in[i] * row_in[ky]);
+#else
           v[i] = texelFetch (in_data, base + rows[ky] + cols[i]).x;
+#endif
         [[unroll]] for (int kx = 0; kx < 3; kx++, wi += TQ)
           [[unroll]] for (int q = 0; q < TQ; q++)
             {
@@ -71,7 +97,11 @@ void main ()
         int co = cob * TCO + q * 4 + c;
         if (co >= cout)
           break;
+#ifdef VKA_CONV3X3_ZERO_PAD
+        float b = 0.0;
+#else
         float b = bias[co];
+#endif
         int o = ((n * cout + co) * H + y) * W + x0;
         [[unroll]] for (int p = 0; p < TPX; p++)
           if (x0 + p < W)

@@ -69,6 +69,7 @@ vk_tensor_free (VkaTensor *tensor)
   VkaVkTensor *t = (VkaVkTensor *) tensor;
   release_later (b, &t->buf);
   release_later (b, &t->packed);
+  release_later (b, &t->packed_flip);
   g_free (t);
 }
 
@@ -78,6 +79,7 @@ vk_tensor_write (VkaTensor *tensor, const float *src, GError **error)
   VkaVkBuffer *buf = buf_of (tensor);
   /* conv weights packed from the old values are stale now */
   release_later (vkb (tensor->backend), &((VkaVkTensor *) tensor)->packed);
+  release_later (vkb (tensor->backend), &((VkaVkTensor *) tensor)->packed_flip);
   return vka_vk_buffer_write (vkb (tensor->backend), buf, buf->offset, buf->bytes, src,
                               error);
 }
@@ -324,12 +326,61 @@ vk_mask_blend (VkaBackend *backend, VkaTensor *a, VkaTensor *b, VkaTensor *mask,
 
 /* ---- training ops ---- */
 
+/* The data gradient of a 3×3 convolution with reflection padding as the
+ * forward kernel computes a convolution: conv3x3_zero (zero padding) of
+ * dout with the weights transposed and turned by 180° (packed once per
+ * weight value by conv3x3_pack_flip), then conv3x3_backward_data_border
+ * adds what the reflected border rows and columns received. */
+static gboolean
+conv3x3_backward_data_direct (VkaVkBackend *b, VkaTensor *dout, VkaTensor *weight,
+                              VkaTensor *din, GError **error)
+{
+  VkaVkTensor *w = (VkaVkTensor *) weight;
+  /* the gradient's convolution: dout->c channels in, din->c out */
+  VkaPushConv pc = {
+    .batch = dout->n, .in_channels = dout->c, .out_channels = din->c,
+    .height = dout->h, .width = dout->w,
+  };
+  if (!w->packed_flip.buffer)
+    {
+      guint64 n = (guint64) CEIL_DIV (din->c, VKA_CONV3X3_TCO) * VKA_CONV3X3_TCO * dout->c * 9;
+      if (!vka_vk_buffer_alloc (b, n * sizeof (float), b->guards, &w->packed_flip, error))
+        return FALSE;
+      VkaVkBuffer *bufs[] = { &w->buf, &w->packed_flip };
+      /* conv3x3_pack_flip: one invocation per packed value */
+      if (!vka_vk_dispatch (b, VKA_SHADER_CONV3X3_PACK_FLIP, bufs, &pc, CEIL_DIV (n, 256), 1, 1,
+                            error))
+        return FALSE;
+    }
+  /* binding 2 (bias) is not read by conv3x3_zero */
+  VkaVkBuffer *bufs[] = { buf_of (dout), &w->packed_flip, &w->packed_flip, buf_of (din) };
+  /* conv3x3_zero: TCO channels × TPX pixels per invocation, 64 per group */
+  if (!vka_vk_dispatch (b, VKA_SHADER_CONV3X3_ZERO, bufs, &pc,
+                        CEIL_DIV (CEIL_DIV (dout->w, VKA_CONV3X3_TPX) * dout->h, 64),
+                        (guint32) (din->n * CEIL_DIV (din->c, VKA_CONV3X3_TCO)), 1, error))
+    return FALSE;
+  VkaPushConv border = {
+    .batch = dout->n, .in_channels = din->c, .out_channels = dout->c,
+    .height = dout->h, .width = dout->w,
+  };
+  VkaVkBuffer *bbufs[] = { buf_of (dout), &w->buf, buf_of (din) };
+  /* conv3x3_backward_data_border: one invocation per pixel of the (at most)
+   * two reflected rows and two reflected columns */
+  guint32 border_pixels = 2 * (guint32) dout->w + 2 * (guint32) dout->h;
+  return vka_vk_dispatch (b, VKA_SHADER_CONV3X3_BACKWARD_DATA_BORDER, bbufs, &border,
+                          CEIL_DIV (border_pixels, 64), (guint32) (din->n * din->c), 1, error);
+}
+
 static gboolean
 vk_conv2d_backward_data (VkaBackend *backend, VkaTensor *dout, VkaTensor *weight,
                           VkaTensor *din, GError **error)
 {
   if (!vka_check_conv2d_backward_data (dout, weight, din, error))
     return FALSE;
+  /* the gather kernel is kept for the GEMM variant (GPUs), whose tiles have
+   * no zero-padding form yet */
+  if (weight->h == 3 && vkb (backend)->conv3x3 == VKA_VK_CONV3X3_DIRECT)
+    return conv3x3_backward_data_direct (vkb (backend), dout, weight, din, error);
   VkaPushConv pc = {
     .batch = dout->n, .in_channels = din->c, .out_channels = dout->c,
     .height = dout->h, .width = dout->w,
@@ -494,6 +545,7 @@ vk_optimizer_step (VkaBackend *backend, VkaTensor *param, VkaTensor *grad, VkaTe
   VkaVkBuffer *bufs[] = { buf_of (param), buf_of (grad), buf_of (m), buf_of (v) };
   /* conv weights packed from the old values are stale after this step */
   release_later (vkb (backend), &((VkaVkTensor *) param)->packed);
+  release_later (vkb (backend), &((VkaVkTensor *) param)->packed_flip);
   /* optimizer_step: one invocation per parameter */
   return vka_vk_dispatch (vkb (backend), VKA_SHADER_OPTIMIZER_STEP, bufs, &pc, pc.row / 256,
                           rows, 1, error);

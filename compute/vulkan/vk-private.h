@@ -187,6 +187,8 @@ typedef struct
   VkaVkBuffer buf;
   VkaVkBuffer packed;      /* conv weights repacked for the backend's conv3x3
                             * variant, or empty */
+  VkaVkBuffer packed_flip; /* 3×3 weights packed for the data gradient
+                            * (conv3x3_pack_flip), or empty */
 } VkaVkTensor;
 
 #define VKA_VK_GUARD_BYTES 256
