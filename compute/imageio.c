@@ -5,8 +5,10 @@
  * sources keep their precision up to the float). GEGL 0.4.42's JPEG loader
  * ignores the EXIF orientation tag, so it is read here (a small APP1/TIFF
  * parser) and applied to the pixels. The loader is picked by the file's
- * content, and a JPEG's header is checked first: GEGL's JPEG loader ends
- * the process on a file it cannot parse.
+ * content (PNG, JPEG, TIFF and WebP directly; a few other formats known by
+ * their first bytes through gegl:load; anything else is refused), and a
+ * JPEG's header is checked first: GEGL's JPEG loader ends the process on a
+ * file it cannot parse.
  *
  * Saving: the pixels are rounded to 8 bits here (round(clamp(x)·255), as
  * torchvision's save_image), handed to gegl:png-save / jpg-save /
@@ -228,21 +230,29 @@ load_operation (const guint8 *d, gsize n)
   return NULL;
 }
 
-/* TRUE for names whose format load_operation recognises: a file so named
- * whose content is none of them is refused instead of handed to gegl:load
- * (which picks its loader by the name and aborts on a bad "JPEG"). */
+/* Other picture formats, recognised by their first bytes, that are left to
+ * gegl:load (which picks a loader by the name). Content that is none of
+ * these nor of load_operation's is refused: gegl:load would hand it to its
+ * ImageMagick fallback (an external program and a shared temporary file),
+ * or to the loader its name promises (GEGL's JPEG loader ends the process
+ * on a file it cannot parse). */
 static gboolean
-known_extension (const char *path)
+other_picture (const guint8 *d, gsize n)
 {
-  static const char *const exts[] = { ".png", ".jpg", ".jpeg", ".jpe", ".tif", ".tiff",
-                                       ".webp" };
-  const char *dot = strrchr (path, '.');
-  const char *slash = strrchr (path, G_DIR_SEPARATOR);
-  if (!dot || (slash && dot < slash))
-    return FALSE;
-  for (gsize i = 0; i < G_N_ELEMENTS (exts); i++)
-    if (g_ascii_strcasecmp (dot, exts[i]) == 0)
+  static const struct { const char *magic; gsize len; } table[] = {
+    { "GIF87a", 6 }, { "GIF89a", 6 }, { "BM", 2 }, { "v/1\x01", 4 } /* OpenEXR */,
+    { "#?RADIANCE", 10 }, { "#?RGBE", 6 }, { "8BPS", 4 } /* PSD */,
+    { "\0\0\0\x0cjP  ", 8 } /* JPEG 2000 */, { "\xff\x4f\xff\x51", 4 },
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS (table); i++)
+    if (n >= table[i].len && memcmp (d, table[i].magic, table[i].len) == 0)
       return TRUE;
+  /* PNM: P1..P7 then white space */
+  if (n >= 3 && d[0] == 'P' && d[1] >= '1' && d[1] <= '7' && g_ascii_isspace (d[2]))
+    return TRUE;
+  /* SVG: XML that mentions <svg early */
+  if (n >= 5 && (memcmp (d, "<?xml", 5) == 0 || memcmp (d, "<svg", 4) == 0))
+    return g_strstr_len ((const char *) d, (gssize) MIN (n, 4096), "<svg") != NULL;
   return FALSE;
 }
 
@@ -337,8 +347,9 @@ vka_image_load (const char *path, VkaImageInfo *info, GError **error)
     }
   const char *op = load_operation (head, n);
   const char *bad = is_jpeg (head, n) ? check_jpeg_header (head, n) : NULL;
-  if (!bad && !op && known_extension (path))
-    bad = "its content is not PNG, JPEG, TIFF or WebP, whatever its name says";
+  if (!bad && !op && !other_picture (head, n))
+    bad = "its content is not a picture format we know (PNG, JPEG, TIFF, WebP, GIF, BMP, "
+          "PNM, OpenEXR, Radiance HDR, PSD, JPEG 2000, SVG), whatever its name says";
   if (bad)
     {
       g_free (head);

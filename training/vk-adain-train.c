@@ -21,6 +21,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Samples are written every SAMPLE_EVERY checkpoints and at the end. */
 enum { SAMPLE_EVERY = 5 };
@@ -36,6 +37,13 @@ typedef struct
 } Options;
 
 static volatile sig_atomic_t stop_signal = 0;
+
+/* Ends the progress line (drawn only on a terminal) before a message. */
+static const char *
+after_progress (void)
+{
+  return isatty (STDERR_FILENO) ? "\n" : "";
+}
 
 static void
 on_signal (int signo)
@@ -170,7 +178,8 @@ save (Run *r, int iteration, gboolean samples, GError **error)
                           data_loader_first_file (r->loader, FALSE),
                           data_loader_first_file (r->loader, TRUE), MIN (r->o->crop, 512),
                           r->o->save_dir, iteration, &e))
-        g_printerr ("\nvk-adain-train: warning: no sample picture: %s\n", e->message);
+        g_printerr ("%svk-adain-train: warning: no sample picture: %s\n", after_progress (),
+                    e->message);
     }
   return TRUE;
 }
@@ -220,12 +229,12 @@ train (Run *r, int start, GError **error)
     {
       if (done != last_saved && !save (r, done, FALSE, error))
         return FALSE;
-      g_printerr ("\nvk-adain-train: %s at iteration %d: saved; continue with --resume\n",
-                  stop_signal == SIGINT ? "interrupted" : "terminated", done);
+      g_printerr ("%svk-adain-train: %s at iteration %d: saved; continue with --resume\n",
+                  after_progress (), stop_signal == SIGINT ? "interrupted" : "terminated", done);
     }
   guint skipped = data_loader_skipped (r->loader);
   if (skipped)
-    g_printerr ("\nvk-adain-train: %u unreadable file%s skipped\n", skipped,
+    g_printerr ("%svk-adain-train: %u unreadable file%s skipped\n", after_progress (), skipped,
                 skipped == 1 ? "" : "s");
   return TRUE;
 }

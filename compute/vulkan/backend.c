@@ -416,10 +416,11 @@ vk_conv3x3_backward_weight (VkaBackend *backend, VkaTensor *in, VkaTensor *dout,
     return FALSE;
   VkaVkBuffer *pass1[] = { buf_of (in), buf_of (dout), buf_of (partial) };
   VkaVkBuffer *pass2[] = { buf_of (partial), buf_of (dweight), buf_of (dbias) };
-  /* _partial: an invocation per (co, ci) and chunk; _final: one per gradient */
+  /* _partial: an invocation per 4 output × 2 input channels and chunk (its
+   * TCO × TCI); _final: one per gradient */
+  guint32 blocks = CEIL_DIV (pc.out_channels, 4) * CEIL_DIV (pc.in_channels, 2);
   return vka_vk_dispatch (vkb (backend), VKA_SHADER_CONV3X3_BACKWARD_WEIGHT_PARTIAL, pass1,
-                          &pc, CEIL_DIV (pc.out_channels * pc.in_channels, 64),
-                          pc.n_chunks, 1, error)
+                          &pc, CEIL_DIV (blocks, 64), pc.n_chunks, 1, error)
       && vka_vk_dispatch (vkb (backend), VKA_SHADER_CONV3X3_BACKWARD_WEIGHT_FINAL, pass2,
                           &pc, CEIL_DIV (per_chunk, 256), 1, 1, error);
 }
