@@ -210,6 +210,21 @@ test_short_run (void)
   g_autoptr (VkaImage) im = vka_image_load (sample, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpint (MIN (im->width, im->height), ==, 32);
+
+  /* --decoder-init: a new run from the trained decoder starts where the
+   * first one ended, far below where it began */
+  g_autofree char *again = fresh_dir ("short-again");
+  g_autofree char *init = in_dir (save, "decoder_iter_40.pth");
+  const char *b[] = { "--content-dir", content_dir, "--style-dir", style_dir, COMMON (again),
+                      "--max-iter", "8", "--save-interval", "8", "--lr", "5e-3",
+                      "--decoder-init", init, NULL };
+  r = run_train (b, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_free (r.err);
+  g_autofree char *losses2 = losses_of (again);
+  double restart = mean_loss (losses2, 0, 8);
+  g_test_message ("from the trained decoder: mean loss of iterations 1-8: %g", restart);
+  g_assert_cmpfloat (restart, <, 0.8 * first);
 }
 
 static void
