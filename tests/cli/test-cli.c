@@ -387,7 +387,7 @@ test_bad_inputs (void)
   /* not JPEGs, named .jpg: GEGL's JPEG loader would end the process */
   g_autofree char *text_jpg = write_file (dir, "text.jpg", "hello, not a picture\n", 21);
   g_autofree char *bad_header = write_file (dir, "bad-header.jpg",
-                                            "\xff\xd8\xff\xe0\x00\x04JF\x12\x34\xff\xd9", 14);
+                                            "\xff\xd8\xff\xe0\x00\x04JF\x12\x34\xff\xd9", 12);
   g_autofree char *empty_dir = fresh_dir ("bad/empty-styles");
   g_autofree char *a_file = write_file (dir, "notadir", "x", 1);
   g_autofree char *under_file = g_build_filename (a_file, "sub", NULL);
