@@ -251,6 +251,16 @@ test_resume_same_losses (void)
   g_autofree char *l1 = losses_of (straight), *l2 = losses_of (split);
   g_assert_cmpuint (strlen (l1), >, 0);
   g_assert_cmpstr (l1, ==, l2);
+  /* the data order does not depend on the loader threads' timing: one
+   * thread instead of two (the last --n-threads wins) gives the same */
+  g_autofree char *one = fresh_dir ("one-thread");
+  const char *d[] = { "--content-dir", content_dir, "--style-dir", style_dir, COMMON (one),
+                      "--max-iter", "8", "--save-interval", "8", "--n-threads", "1", NULL };
+  r = run_train (d, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_free (r.err);
+  g_autofree char *l3 = losses_of (one);
+  g_assert_cmpstr (l1, ==, l3);
   /* and the same decoder at the end */
   g_autofree char *p1 = in_dir (straight, "decoder_iter_8.safetensors");
   g_autofree char *p2 = in_dir (split, "decoder_iter_8.safetensors");
