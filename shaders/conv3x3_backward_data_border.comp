@@ -1,5 +1,6 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
+#extension GL_EXT_control_flow_attributes : require
 /* conv3x3_backward_data_border: what reflection padding adds to the data
  * gradient of conv3x3_reflect. The forward pass reads input row
  * reflect(p − 1) at padded row p ∈ [0, H+1]; the gradient at the padded map
@@ -20,24 +21,11 @@ layout (std430, binding = 0) readonly buffer DOut { float dout[]; };      /* (N,
 layout (std430, binding = 1) readonly buffer Weight { float weight[]; };  /* [Cout][Cin][3][3] */
 layout (std430, binding = 2) buffer DIn { float din[]; };                 /* (N, Cin, H, W) */
 
-/* The padded positions p ∈ [0, n+1] with reflect(p − 1) == i; p[0] = i + 1. */
-int padded (int i, int n, out int p[3])
-{
-  int count = 1;
-  p[0] = i + 1;
-  if (reflect_index (-1, n) == i)
-    p[count++] = 0;
-  if (reflect_index (n, n) == i)
-    p[count++] = n + 1;
-  return count;
-}
-
 void main ()
 {
   int W = int (pc.width), H = int (pc.height);
   int cin = int (pc.in_channels), cout = int (pc.out_channels);
-  int plane = int (gl_GlobalInvocationID.y);
-  int n = plane / cin, ci = plane % cin;
+  int n = int (gl_GlobalInvocationID.y) / cin, ci = int (gl_GlobalInvocationID.y) % cin;
   int r0 = reflect_index (-1, H), r1 = reflect_index (H, H);
   int c0 = reflect_index (-1, W), c1 = reflect_index (W, W);
   int nr = r0 == r1 ? 1 : 2, nc = c0 == c1 ? 1 : 2;
@@ -60,29 +48,31 @@ void main ()
     }
   if (n >= int (pc.batch))
     return;
-  int py[3], px[3];
-  int ny = padded (y, H, py), nx = padded (x, W, px);
+  /* padded rows mapping to y: y + 1 always, 0 and H + 1 when they reflect
+   * onto y; the same for columns. Everything below is unrolled with
+   * constant indices (lavapipe spills arrays indexed at run time). */
+  bool row_ok[3] = bool[3] (true, reflect_index (-1, H) == y, reflect_index (H, H) == y);
+  bool col_ok[3] = bool[3] (true, reflect_index (-1, W) == x, reflect_index (W, W) == x);
+  int prow[3] = int[3] (y + 1, 0, H + 1);
+  int pcol[3] = int[3] (x + 1, 0, W + 1);
+  int plane = H * W;
   float extra = 0.0;
-  for (int a = 0; a < ny; a++)
-    for (int b = 0; b < nx; b++)
+  [[unroll]] for (int a = 0; a < 3; a++)
+    [[unroll]] for (int b = 0; b < 3; b++)
       {
         if (a == 0 && b == 0)
           continue;   /* the interior position: conv3x3_zero's */
-        for (int ky = 0; ky < 3; ky++)
-          {
-            int oy = py[a] - ky;
-            if (oy < 0 || oy >= H)
-              continue;
-            for (int kx = 0; kx < 3; kx++)
-              {
-                int ox = px[b] - kx;
-                if (ox < 0 || ox >= W)
-                  continue;
-                for (int co = 0; co < cout; co++)
-                  extra += dout[((n * cout + co) * H + oy) * W + ox]
-                           * weight[(co * cin + ci) * 9 + ky * 3 + kx];
-              }
-          }
+        [[unroll]] for (int ky = 0; ky < 3; ky++)
+          [[unroll]] for (int kx = 0; kx < 3; kx++)
+            {
+              int oy = prow[a] - ky, ox = pcol[b] - kx;
+              if (!row_ok[a] || !col_ok[b] || oy < 0 || oy >= H || ox < 0 || ox >= W)
+                continue;
+              int d = n * cout * plane + oy * W + ox;
+              int wi = ci * 9 + ky * 3 + kx;
+              for (int co = 0; co < cout; co++, d += plane, wi += cin * 9)
+                extra += dout[d] * weight[wi];
+            }
       }
   din[((n * cin + ci) * H + y) * W + x] += extra;
 }

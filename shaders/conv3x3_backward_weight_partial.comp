@@ -15,8 +15,19 @@
 
 layout (local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
 
+#ifdef VKA_WGRAD_TEXELS
+/* conv3x3_backward_weight_partial_texels (direct variant): the same through
+ * texel buffers, which lavapipe reads faster */
+layout (binding = 0) uniform samplerBuffer in_texels;    /* (N, Cin, H, W) */
+layout (binding = 1) uniform samplerBuffer dout_texels;  /* (N, Cout, H, W) */
+#define IN(i) texelFetch (in_texels, (i)).x
+#define DOUT(i) texelFetch (dout_texels, (i)).x
+#else
 layout (std430, binding = 0) readonly buffer Input { float in_data[]; };  /* (N, Cin, H, W) */
 layout (std430, binding = 1) readonly buffer DOut { float dout[]; };      /* (N, Cout, H, W) */
+#define IN(i) in_data[i]
+#define DOUT(i) dout[i]
+#endif
 layout (std430, binding = 2) writeonly buffer Partial { float partial[]; };
 
 #define TCO 4
@@ -56,7 +67,7 @@ void main ()
     {
       float g[TCO];
       [[unroll]] for (int j = 0; j < TCO; j++)
-        g[j] = dout[(n * cout + co_plane[j]) * plane + pos];
+        g[j] = DOUT ((n * cout + co_plane[j]) * plane + pos);
       int rows[3], cols[3];
       [[unroll]] for (int k = 0; k < 3; k++)
         {
@@ -69,7 +80,7 @@ void main ()
           float v[9];
           [[unroll]] for (int ky = 0; ky < 3; ky++)
             [[unroll]] for (int kx = 0; kx < 3; kx++)
-              v[ky * 3 + kx] = in_data[src + rows[ky] + cols[kx]];
+              v[ky * 3 + kx] = IN (src + rows[ky] + cols[kx]);
           [[unroll]] for (int j = 0; j < TCO; j++)
             [[unroll]] for (int k = 0; k < 9; k++)
               acc[j][i][k] += g[j] * v[k];

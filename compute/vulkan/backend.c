@@ -419,7 +419,11 @@ vk_conv3x3_backward_weight (VkaBackend *backend, VkaTensor *in, VkaTensor *dout,
   /* _partial: an invocation per 4 output × 2 input channels and chunk (its
    * TCO × TCI); _final: one per gradient */
   guint32 blocks = CEIL_DIV (pc.out_channels, 4) * CEIL_DIV (pc.in_channels, 2);
-  return vka_vk_dispatch (vkb (backend), VKA_SHADER_CONV3X3_BACKWARD_WEIGHT_PARTIAL, pass1,
+  /* texel buffers on the direct variant (tensors are sized for them there) */
+  VkaShaderId partial_kernel = vkb (backend)->conv3x3 == VKA_VK_CONV3X3_DIRECT
+                                 ? VKA_SHADER_CONV3X3_BACKWARD_WEIGHT_PARTIAL_TEXELS
+                                 : VKA_SHADER_CONV3X3_BACKWARD_WEIGHT_PARTIAL;
+  return vka_vk_dispatch (vkb (backend), partial_kernel, pass1,
                           &pc, CEIL_DIV (blocks, 64), pc.n_chunks, 1, error)
       && vka_vk_dispatch (vkb (backend), VKA_SHADER_CONV3X3_BACKWARD_WEIGHT_FINAL, pass2,
                           &pc, CEIL_DIV (per_chunk, 256), 1, 1, error);
