@@ -363,12 +363,13 @@ conv3x3_backward_data_direct (VkaVkBackend *b, VkaTensor *dout, VkaTensor *weigh
     .batch = dout->n, .in_channels = din->c, .out_channels = dout->c,
     .height = dout->h, .width = dout->w,
   };
-  VkaVkBuffer *bbufs[] = { buf_of (dout), &w->buf, buf_of (din) };
+  VkaVkBuffer *bbufs[] = { buf_of (dout), &w->packed_flip, buf_of (din) };
   /* conv3x3_backward_data_border: one invocation per pixel of the (at most)
-   * two reflected rows and two reflected columns */
+   * two reflected rows and two reflected columns and per TCO input channels */
   guint32 border_pixels = 2 * (guint32) dout->w + 2 * (guint32) dout->h;
   return vka_vk_dispatch (b, VKA_SHADER_CONV3X3_BACKWARD_DATA_BORDER, bbufs, &border,
-                          CEIL_DIV (border_pixels, 64), (guint32) (din->n * din->c), 1, error);
+                          CEIL_DIV (border_pixels, 64),
+                          (guint32) (din->n * CEIL_DIV (din->c, VKA_CONV3X3_TCO)), 1, error);
 }
 
 static gboolean
