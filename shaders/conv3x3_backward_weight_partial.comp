@@ -30,8 +30,8 @@ layout (std430, binding = 1) readonly buffer DOut { float dout[]; };      /* (N,
 #endif
 layout (std430, binding = 2) writeonly buffer Partial { float partial[]; };
 
-#define TCO 4
-#define TCI 2
+#define TCO 16
+#define TCI 1
 
 void main ()
 {

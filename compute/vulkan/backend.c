@@ -417,9 +417,9 @@ vk_conv3x3_backward_weight (VkaBackend *backend, VkaTensor *in, VkaTensor *dout,
     return FALSE;
   VkaVkBuffer *pass1[] = { buf_of (in), buf_of (dout), buf_of (partial) };
   VkaVkBuffer *pass2[] = { buf_of (partial), buf_of (dweight), buf_of (dbias) };
-  /* _partial: an invocation per 4 output × 2 input channels and chunk (its
+  /* _partial: an invocation per 16 output channels × 1 input channel and chunk (its
    * TCO × TCI); _final: one per gradient */
-  guint32 blocks = CEIL_DIV (pc.out_channels, 4) * CEIL_DIV (pc.in_channels, 2);
+  guint32 blocks = CEIL_DIV (pc.out_channels, 16) * CEIL_DIV (pc.in_channels, 1);
   /* texel buffers on the direct variant (tensors are sized for them there) */
   VkaShaderId partial_kernel = vkb (backend)->conv3x3 == VKA_VK_CONV3X3_DIRECT
                                  ? VKA_SHADER_CONV3X3_BACKWARD_WEIGHT_PARTIAL_TEXELS
