@@ -9,12 +9,19 @@
  * a folder run does) and prints images per second.
  *
  * --device cpu times the oneDNN CPU backend ($VKA_CPU_VERBOSE=1 prints the
- * algorithm it measured and chose per convolution). */
+ * algorithm it measured and chose per convolution).
+ *
+ *   vk-adain-bench --train [--batch B] [--size N] [--reps R] [--device D]
+ *
+ * times training iterations instead (vk-adain-train's step: B content and
+ * B style crops of N², full widths, Adam) and prints images per second;
+ * bench/compare-train runs it next to PyTorch's training step. */
 #include "context-private.h"
 #include "stylize-private.h"
 #include "tiling.h"
 #include "vulkan/vk-private.h"
 #include "cpu/cpu-backend.h"
+#include "vka-train.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -142,10 +149,67 @@ time_throughput (VkaModel *model, const VkaImage *content, const VkaImage *style
   return TRUE;
 }
 
+/* One warm-up iteration, then reps timed ones (each ends with the losses
+ * read back, so the device is idle). */
+static int
+time_training (const char *device, int size, int batch, int reps)
+{
+  g_autoptr (GError) error = NULL;
+  VkaContextOptions copts = { .device = device };
+  g_autoptr (VkaContext) ctx = vka_context_new_for_training (&copts, &error);
+  if (!ctx)
+    {
+      g_printerr ("vk-adain-bench: %s\n", error->message);
+      return 1;
+    }
+  const VkaDeviceInfo *info = vka_context_device (ctx);
+  g_print ("device: %s (%s)\n", info->name, info->driver);
+  g_autoptr (GRand) rand = g_rand_new_with_seed (1);
+  static const int widths[4] = { 64, 128, 256, 512 };
+  g_autoptr (VkaWeights) enc = vka_network_random_weights (VKA_NETWORK_ENCODER, widths, rand);
+  g_autoptr (VkaWeights) dec = vka_decoder_init_weights (enc, rand, &error);
+  VkaTrainOptions topts = VKA_TRAIN_OPTIONS_DEFAULT;
+  g_autoptr (VkaTrainer) trainer = dec ? vka_trainer_new (ctx, enc, dec, &topts, &error) : NULL;
+  gsize n = (gsize) batch * 3 * size * size;
+  g_autofree float *content = g_try_new (float, n), *style = g_try_new (float, n);
+  if (!trainer || !content || !style)
+    {
+      g_printerr ("vk-adain-bench: %s\n", error ? error->message : "out of memory");
+      return 1;
+    }
+  for (gsize i = 0; i < n; i++)
+    {
+      content[i] = (float) g_rand_double (rand);
+      style[i] = (float) g_rand_double (rand);
+    }
+  double *runs = g_new (double, reps + 1);
+  for (int r = 0; r <= reps; r++)
+    {
+      VkaTrainLosses l;
+      gint64 start = g_get_monotonic_time ();
+      if (!vka_trainer_step (trainer, content, style, batch, size, size, &l, &error))
+        {
+          g_printerr ("vk-adain-bench: %s\n", error->message);
+          g_free (runs);
+          return 1;
+        }
+      runs[r] = (g_get_monotonic_time () - start) / 1e6;
+      g_print ("iteration %d: %.3f s, loss %.4g%s\n", r, runs[r], l.loss,
+               r ? "" : " (warm-up)");
+    }
+  qsort (runs + 1, reps, sizeof (double), compare_double);
+  double med = runs[1 + reps / 2];
+  g_print ("train batch %d %dx%d: median %.3f s/iteration = %.3f images/s\n", batch, size,
+           size, med, batch / med);
+  g_free (runs);
+  return 0;
+}
+
 int
 main (int argc, char **argv)
 {
-  int size = 256, reps = 3, threads = 0, throughput = 0;
+  int size = 256, reps = 3, threads = 0, throughput = 0, batch = 8;
+  gboolean train = FALSE;
   g_autofree char *device = NULL;
   GOptionEntry entries[] = {
     { "size", 0, 0, G_OPTION_ARG_INT, &size, "Image side in pixels (default 256)", "N" },
@@ -156,6 +220,9 @@ main (int argc, char **argv)
       "CPU backend threads (default 0: all cores)", "T" },
     { "throughput", 0, 0, G_OPTION_ARG_INT, &throughput,
       "Also time N stylisations with one pre-encoded style", "N" },
+    { "train", 0, 0, G_OPTION_ARG_NONE, &train,
+      "Time training iterations (batch of --batch content and style crops of --size)", NULL },
+    { "batch", 0, 0, G_OPTION_ARG_INT, &batch, "Training batch (default 8)", "B" },
     { NULL }
   };
   g_autoptr (GOptionContext) opts = g_option_context_new ("— time the AdaIN network");
@@ -166,6 +233,8 @@ main (int argc, char **argv)
       g_printerr ("vk-adain-bench: %s\n", error ? error->message : "bad --size or --reps");
       return 2;
     }
+  if (train)
+    return batch >= 1 ? time_training (device, size, batch, reps) : 2;
 
   VkaContextOptions copts = { .device = device, .threads = threads };
   g_autoptr (VkaContext) ctx = vka_context_new (&copts, &error);

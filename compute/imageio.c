@@ -4,7 +4,11 @@
  * it as "Y' float", "Y'A float", "R'G'B' float" or "R'G'B'A float" (16-bit
  * sources keep their precision up to the float). GEGL 0.4.42's JPEG loader
  * ignores the EXIF orientation tag, so it is read here (a small APP1/TIFF
- * parser) and applied to the pixels.
+ * parser) and applied to the pixels. The loader is picked by the file's
+ * content (PNG, JPEG, TIFF and WebP directly; a few other formats known by
+ * their first bytes through gegl:load; anything else is refused), and a
+ * JPEG's header is checked first: GEGL's JPEG loader ends the process on a
+ * file it cannot parse.
  *
  * Saving: the pixels are rounded to 8 bits here (round(clamp(x)·255), as
  * torchvision's save_image), handed to gegl:png-save / jpg-save /
@@ -20,6 +24,9 @@
 #include <string.h>
 
 static gsize gegl_started = 0;
+/* GEGL graphs are run from one thread at a time (the trainer loads from
+ * several threads; GEGL makes no promise for concurrent graphs). */
+static GMutex gegl_lock;
 
 static void
 ensure_gegl (void)
@@ -158,6 +165,97 @@ is_jpeg (const guint8 *d, gsize n)
 }
 
 
+/* libjpeg's default error handler, which GEGL's JPEG loader keeps, ends the
+ * whole process on a file it cannot parse ("Not a JPEG file: starts with
+ * ..."). So a JPEG's header is walked here first: segments with sane
+ * lengths up to the start of scan, with a frame header (SOFn) of non-zero
+ * size before it. NULL when it looks loadable, else why. */
+static const char *
+check_jpeg_header (const guint8 *d, gsize n)
+{
+  gsize p = 2;
+  gboolean frame = FALSE;
+  while (p + 4 <= n)
+    {
+      if (d[p] != 0xFF)
+        return "corrupt JPEG header (a segment does not start with a marker)";
+      guint marker = d[p + 1];
+      if (marker == 0xFF)
+        {
+          p++;   /* fill byte */
+          continue;
+        }
+      if (marker == 0x01 || (marker >= 0xD0 && marker <= 0xD7))
+        {
+          p += 2;
+          continue;
+        }
+      if (marker == 0xD8 || marker == 0xD9 || marker == 0x00)
+        return "corrupt JPEG header (a marker out of place)";
+      gsize len = rd16 (d + p + 2, FALSE);
+      if (len < 2)
+        return "corrupt JPEG header (a segment length below 2)";
+      if (marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8
+          && marker != 0xCC)
+        {
+          if (len < 8 || p + 2 + 8 > n)
+            return "corrupt JPEG header (a short frame header)";
+          if (marker == 0xC3 || marker == 0xC7 || marker == 0xCB || marker == 0xCF)
+            return "unsupported JPEG coding (lossless)";
+          if (rd16 (d + p + 5, FALSE) == 0 || rd16 (d + p + 7, FALSE) == 0)
+            return "corrupt JPEG header (zero width or height)";
+          frame = TRUE;
+        }
+      if (marker == 0xDA)
+        return frame ? NULL : "corrupt JPEG header (no frame header before the image data)";
+      p += 2 + len;
+    }
+  /* headers longer than what was read: leave the rest to the loader */
+  return p < n ? "corrupt JPEG header (a segment runs past the end)" : NULL;
+}
+
+/* The GEGL loader for a file's content (not its name): a PNG named .jpg
+ * still loads. NULL for content we do not recognise. */
+static const char *
+load_operation (const guint8 *d, gsize n)
+{
+  if (n >= 8 && memcmp (d, "\x89PNG\r\n\x1a\n", 8) == 0)
+    return "gegl:png-load";
+  if (is_jpeg (d, n))
+    return "gegl:jpg-load";
+  if (n >= 4 && (memcmp (d, "II*\0", 4) == 0 || memcmp (d, "MM\0*", 4) == 0))
+    return "gegl:tiff-load";
+  if (n >= 12 && memcmp (d, "RIFF", 4) == 0 && memcmp (d + 8, "WEBP", 4) == 0)
+    return "gegl:webp-load";
+  return NULL;
+}
+
+/* Other picture formats, recognised by their first bytes, that are left to
+ * gegl:load (which picks a loader by the name). Content that is none of
+ * these nor of load_operation's is refused: gegl:load would hand it to its
+ * ImageMagick fallback (an external program and a shared temporary file),
+ * or to the loader its name promises (GEGL's JPEG loader ends the process
+ * on a file it cannot parse). */
+static gboolean
+other_picture (const guint8 *d, gsize n)
+{
+  static const struct { const char *magic; gsize len; } table[] = {
+    { "GIF87a", 6 }, { "GIF89a", 6 }, { "BM", 2 }, { "v/1\x01", 4 } /* OpenEXR */,
+    { "#?RADIANCE", 10 }, { "#?RGBE", 6 }, { "8BPS", 4 } /* PSD */,
+    { "\0\0\0\x0cjP  ", 8 } /* JPEG 2000 */, { "\xff\x4f\xff\x51", 4 },
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS (table); i++)
+    if (n >= table[i].len && memcmp (d, table[i].magic, table[i].len) == 0)
+      return TRUE;
+  /* PNM: P1..P7 then white space */
+  if (n >= 3 && d[0] == 'P' && d[1] >= '1' && d[1] <= '7' && g_ascii_isspace (d[2]))
+    return TRUE;
+  /* SVG: XML that mentions <svg early */
+  if (n >= 5 && (memcmp (d, "<?xml", 5) == 0 || memcmp (d, "<svg", 4) == 0))
+    return g_strstr_len ((const char *) d, (gssize) MIN (n, 4096), "<svg") != NULL;
+  return FALSE;
+}
+
 /* Catches truncated files before GEGL sees them (its loaders print
  * libpng/libjpeg messages and return a partial picture): a PNG must walk
  * chunk by chunk to IEND, a JPEG must have an end-of-image marker near its
@@ -247,12 +345,26 @@ vka_image_load (const char *path, VkaImageInfo *info, GError **error)
                    incomplete);
       return NULL;
     }
+  const char *op = load_operation (head, n);
+  const char *bad = is_jpeg (head, n) ? check_jpeg_header (head, n) : NULL;
+  if (!bad && !op && !other_picture (head, n))
+    bad = "its content is not a picture format we know (PNG, JPEG, TIFF, WebP, GIF, BMP, "
+          "PNM, OpenEXR, Radiance HDR, PSD, JPEG 2000, SVG), whatever its name says";
+  if (bad)
+    {
+      g_free (head);
+      g_set_error (error, VKA_ERROR, VKA_ERROR_FILE_FORMAT, "%s is not a readable image: %s",
+                   disp, bad);
+      return NULL;
+    }
   int orientation = is_jpeg (head, n) ? jpeg_orientation (head, n) : 1;
   g_free (head);
 
   ensure_gegl ();
+  g_mutex_lock (&gegl_lock);
   GeglNode *graph = gegl_node_new ();
-  GeglNode *load = gegl_node_new_child (graph, "operation", "gegl:load", "path", path, NULL);
+  GeglNode *load = gegl_node_new_child (graph, "operation", op ? op : "gegl:load",
+                                        "path", path, NULL);
   GeglBuffer *buffer = NULL;
   GeglNode *sink = gegl_node_new_child (graph, "operation", "gegl:buffer-sink",
                                         "buffer", &buffer, NULL);
@@ -264,6 +376,7 @@ vka_image_load (const char *path, VkaImageInfo *info, GError **error)
   if (!buffer || r.width <= 0 || r.height <= 0)
     {
       g_clear_object (&buffer);
+      g_mutex_unlock (&gegl_lock);
       g_set_error (error, VKA_ERROR, VKA_ERROR_FILE_FORMAT,
                    "%s is not an image that can be read (corrupt, empty or an "
                    "unsupported format)", disp);
@@ -283,6 +396,7 @@ vka_image_load (const char *path, VkaImageInfo *info, GError **error)
     gegl_buffer_get (buffer, &r, 1.0, babl_format (want), image->pixels,
                      GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
   g_object_unref (buffer);
+  g_mutex_unlock (&gegl_lock);
   if (!image)
     return NULL;
   image = apply_orientation (image, orientation, error);
@@ -353,6 +467,7 @@ vka_image_save (const VkaImage *image, const char *path, GError **error)
   const char *fmt_name = gray ? (alpha ? "Y'A u8" : "Y' u8")
                               : (alpha ? "R'G'B'A u8" : "R'G'B' u8");
   GeglRectangle r = { 0, 0, image->width, image->height };
+  g_mutex_lock (&gegl_lock);
   GeglBuffer *buffer = gegl_buffer_linear_new_from_data (bytes, babl_format (fmt_name), &r,
                                                          image->width * out_ch, NULL, NULL);
 
@@ -364,6 +479,7 @@ vka_image_save (const VkaImage *image, const char *path, GError **error)
     {
       int e = errno;
       g_object_unref (buffer);
+      g_mutex_unlock (&gegl_lock);
       g_free (bytes);
       g_set_error (error, VKA_ERROR, VKA_ERROR_IO, "cannot write %s: %s", disp,
                    g_strerror (e));
@@ -383,6 +499,7 @@ vka_image_save (const VkaImage *image, const char *path, GError **error)
   gegl_node_process (save);
   g_object_unref (graph);
   g_object_unref (buffer);
+  g_mutex_unlock (&gegl_lock);
   g_free (bytes);
 
   GStatBuf st;

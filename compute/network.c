@@ -114,8 +114,11 @@ layer_table (VkaNetworkKind kind, guint *n)
   return kind == VKA_NETWORK_ENCODER ? encoder_layers : decoder_layers;
 }
 
-VkaWeights *
-vka_network_random_weights (VkaNetworkKind kind, const int widths[4], GRand *rand)
+/* pytorch: nn.Conv2d's own initialisation (kaiming_uniform_ with a = √5,
+ * i.e. weights and biases uniform in ±1/√fan_in); otherwise He-uniform
+ * weights and small biases for tests. */
+static VkaWeights *
+init_weights (VkaNetworkKind kind, const int widths[4], GRand *rand, gboolean pytorch)
 {
   guint n;
   const VkaLayerSpec *specs = layer_table (kind, &n);
@@ -130,13 +133,14 @@ vka_network_random_weights (VkaNetworkKind kind, const int widths[4], GRand *ran
       int k = spec->kernel;
       gsize numel = (gsize) cout * cin * k * k;
       float *w = g_new (float, numel);
-      double scale = sqrt (6.0 / (cin * k * k));
+      double scale = pytorch ? 1.0 / sqrt (cin * k * k) : sqrt (6.0 / (cin * k * k));
       for (gsize j = 0; j < numel; j++)
         w[j] = (float) g_rand_double_range (rand, -scale, scale);
       float *b = g_new (float, cout);
-      double centre = spec->width == RGB && kind == VKA_NETWORK_DECODER ? 0.5 : 0.0;
+      double centre = !pytorch && spec->width == RGB && kind == VKA_NETWORK_DECODER ? 0.5 : 0.0;
+      double spread = pytorch ? scale : 0.1;
       for (int j = 0; j < cout; j++)
-        b[j] = (float) g_rand_double_range (rand, centre - 0.1, centre + 0.1);
+        b[j] = (float) g_rand_double_range (rand, centre - spread, centre + spread);
       char name[32];
       gint64 wshape[4] = { cout, cin, k, k }, bshape[1] = { cout };
       g_snprintf (name, sizeof name, "%d.weight", spec->index);
@@ -146,6 +150,18 @@ vka_network_random_weights (VkaNetworkKind kind, const int widths[4], GRand *ran
       cin = cout;
     }
   return weights;
+}
+
+VkaWeights *
+vka_network_random_weights (VkaNetworkKind kind, const int widths[4], GRand *rand)
+{
+  return init_weights (kind, widths, rand, FALSE);
+}
+
+VkaWeights *
+vka_network_pytorch_init_weights (VkaNetworkKind kind, const int widths[4], GRand *rand)
+{
+  return init_weights (kind, widths, rand, TRUE);
 }
 
 VkaNetwork *

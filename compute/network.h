@@ -51,6 +51,9 @@ void        vka_network_free (VkaNetwork *net);
  * that a decoder's output lands mid-range. For tests and benchmarks. */
 VkaWeights *vka_network_random_weights (VkaNetworkKind kind, const int widths[4],
                                         GRand *rand);
+/* The same layout initialised as PyTorch initialises nn.Conv2d. */
+VkaWeights *vka_network_pytorch_init_weights (VkaNetworkKind kind, const int widths[4],
+                                              GRand *rand);
 int         vka_network_out_channels (const VkaNetwork *net);
 /* The most elements any one activation holds for an h × w input. */
 guint64     vka_network_peak_elements (const VkaNetwork *net, int h, int w);

@@ -297,3 +297,110 @@ vka_trainer_n_params (VkaTrainer *t)
 {
   return vka_network_n_params (t->decoder);
 }
+
+VkaWeights *
+vka_trainer_get_state (VkaTrainer *t, int *iteration, GError **error)
+{
+  g_autoptr (VkaWeights) state = vka_weights_new ();
+  for (guint i = 0; i < vka_network_n_params (t->decoder); i++)
+    {
+      const char *name;
+      VkaTensor *p;
+      vka_network_param (t->decoder, i, &name, &p, NULL);
+      for (int which = 0; which < 2; which++)
+        {
+          VkaTensor *moment = (which ? t->v : t->m)->pdata[i];
+          float *data = g_try_new (float, vka_tensor_numel (moment));
+          if (!data)
+            {
+              g_set_error (error, VKA_ERROR, VKA_ERROR_OUT_OF_MEMORY,
+                           "no memory to read the optimiser state of %s", name);
+              return NULL;
+            }
+          if (!t->backend->ops->tensor_read (moment, data, error))
+            {
+              g_free (data);
+              return NULL;
+            }
+          g_autofree char *key = g_strdup_printf ("%c.%s", which ? 'v' : 'm', name);
+          gint64 shape[1] = { (gint64) vka_tensor_numel (moment) };
+          if (!vka_weights_insert (state, key, 1, shape, data, error))
+            return NULL;
+        }
+    }
+  if (iteration)
+    *iteration = t->iteration;
+  return g_steal_pointer (&state);
+}
+
+gboolean
+vka_trainer_set_state (VkaTrainer *t, const VkaWeights *state, int iteration, GError **error)
+{
+  if (iteration < 0)
+    {
+      g_set_error (error, VKA_ERROR, VKA_ERROR_INVALID_ARGUMENT,
+                   "optimiser state: negative iteration %d", iteration);
+      return FALSE;
+    }
+  guint n = vka_network_n_params (t->decoder);
+  /* check everything first, so that a bad state changes nothing */
+  for (guint i = 0; i < n * 2; i++)
+    {
+      const char *name;
+      VkaTensor *p;
+      vka_network_param (t->decoder, i / 2, &name, &p, NULL);
+      g_autofree char *key = g_strdup_printf ("%c.%s", i % 2 ? 'v' : 'm', name);
+      const VkaTensorData *d = vka_weights_get (state, key);
+      if (!d || vka_tensor_data_numel (d) != (gint64) vka_tensor_numel (p))
+        {
+          g_set_error (error, VKA_ERROR, VKA_ERROR_MODEL,
+                       "optimiser state: %s is %s (expected %" G_GSIZE_FORMAT " values)",
+                       key, d ? "of another size" : "missing", vka_tensor_numel (p));
+          return FALSE;
+        }
+    }
+  for (guint i = 0; i < n * 2; i++)
+    {
+      const char *name;
+      VkaTensor *p;
+      vka_network_param (t->decoder, i / 2, &name, &p, NULL);
+      g_autofree char *key = g_strdup_printf ("%c.%s", i % 2 ? 'v' : 'm', name);
+      VkaTensor *moment = (i % 2 ? t->v : t->m)->pdata[i / 2];
+      if (!t->backend->ops->tensor_write (moment, vka_weights_get (state, key)->data, error))
+        return FALSE;
+    }
+  t->iteration = iteration;
+  return TRUE;
+}
+
+VkaWeights *
+vka_decoder_init_weights (const VkaWeights *encoder, GRand *rand, GError **error)
+{
+  static const char *const taps[4] = { "2.weight", "9.weight", "16.weight", "29.weight" };
+  int widths[4];
+  for (int i = 0; i < 4; i++)
+    {
+      const VkaTensorData *d = vka_weights_get (encoder, taps[i]);
+      if (!d || d->ndim != 4 || d->shape[0] < 1 || d->shape[0] > G_MAXINT)
+        {
+          g_set_error (error, VKA_ERROR, VKA_ERROR_MODEL,
+                       "encoder: %s is missing or not a convolution weight", taps[i]);
+          return NULL;
+        }
+      widths[i] = (int) d->shape[0];
+    }
+  return vka_network_pytorch_init_weights (VKA_NETWORK_DECODER, widths, rand);
+}
+
+VkaContext *
+vka_context_new_for_training (const VkaContextOptions *options, GError **error)
+{
+  VkaContextConfig config = { .vulkan_only = TRUE };
+  if (options)
+    {
+      config.device = options->device;
+      config.validation = options->validation;
+      config.threads = options->threads;
+    }
+  return vka_context_new_full (&config, error);
+}

@@ -2,10 +2,14 @@
  * trainer (not the GIMP plug-in, which gets its pixels from GIMP).
  *
  * Files are read and written through GEGL (PNG, JPEG, TIFF, WebP and
- * whatever else gegl:load understands). Pixels are the VkaImage of vka.h:
+ * the formats below). Pixels are the VkaImage of vka.h:
  * interleaved float in [0,1], the non-linear sRGB values that PIL and
  * torchvision see; gray stays 1 channel (2 with alpha), alpha is kept.
  * Errors are VKA_ERROR_IO / VKA_ERROR_FILE_FORMAT and name the file.
+ * The format is recognised by the file's content (a PNG named .jpg loads):
+ * PNG, JPEG, TIFF, WebP, and GIF, BMP, PNM, OpenEXR, Radiance HDR, PSD,
+ * JPEG 2000 and SVG through gegl:load; other content is an error. The functions may be called from several threads (GEGL
+ * runs one graph at a time).
  */
 #pragma once
 

@@ -28,6 +28,11 @@ typedef struct
   double lr;                     /* the rate this step used */
 } VkaTrainLosses;
 
+/* vka_context_new for training: the automatic choice leaves out the CPU
+ * backend, which has no backward ops (a Vulkan CPU driver such as lavapipe
+ * still counts). */
+VkaContext *vka_context_new_for_training (const VkaContextOptions *options, GError **error);
+
 VkaTrainer *vka_trainer_new (VkaContext *context, const VkaWeights *encoder,
                              const VkaWeights *decoder, const VkaTrainOptions *options,
                              GError **error);
@@ -40,6 +45,23 @@ gboolean    vka_trainer_step (VkaTrainer *trainer, const float *content, const f
 int         vka_trainer_iteration (VkaTrainer *trainer);
 /* The decoder's weights as they are now, with the reference's keys. */
 VkaWeights *vka_trainer_decoder_weights (VkaTrainer *trainer, GError **error);
+
+/* The optimiser's state, for checkpoints: the Adam moments as tensors named
+ * "m.{key}" and "v.{key}" (the decoder's keys; all zero under SGD, which
+ * keeps none) and the iteration count. */
+VkaWeights *vka_trainer_get_state (VkaTrainer *trainer, int *iteration, GError **error);
+/* Restores what vka_trainer_get_state gave (the decoder's weights are given
+ * to vka_trainer_new): every moment must be there with the parameter's
+ * shape, else an error naming the tensor, and nothing changes. */
+gboolean    vka_trainer_set_state (VkaTrainer *trainer, const VkaWeights *state,
+                                   int iteration, GError **error);
+
+/* A decoder for an encoder, initialised as PyTorch initialises a fresh
+ * nn.Conv2d (weights and biases uniform in ±1/sqrt(fan_in), fan_in =
+ * in channels · k²): the reference's starting point. Widths follow the
+ * encoder's relu1_1..relu4_1 convs (keys 2, 9, 16, 29). */
+VkaWeights *vka_decoder_init_weights (const VkaWeights *encoder, GRand *rand,
+                                      GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VkaTrainer, vka_trainer_free)
 

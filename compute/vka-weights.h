@@ -39,6 +39,11 @@ gboolean         vka_weights_save_safetensors (const VkaWeights *weights,
 gboolean         vka_weights_save_pth (const VkaWeights *weights, const char *path,
                                        GError **error);
 
+/* Writes data to path atomically: a temporary file in the same folder,
+ * synced, renamed over path (what the writers above do). Errors name path. */
+gboolean         vka_file_write_atomic (const char *path, const void *data, gsize size,
+                                        GError **error);
+
 /* The model folder: holds vgg_normalised.{pth,t7,safetensors} and
  * decoder.{pth,t7,safetensors}. Searched in order: extra_dirs (may be NULL),
  * $VK_ADAIN_MODELS, g_get_user_data_dir()/vk-adain/models, the installed

@@ -6,6 +6,7 @@
 #include "train-private.h"
 
 #include <math.h>
+#include <string.h>
 
 static VkaContext *device_context;
 static VkaContext *reference_context;
@@ -176,6 +177,101 @@ test_loss_falls (void)
   g_assert_cmpfloat (last, <, 0.7 * first);
 }
 
+/* A trainer rebuilt from another's decoder weights and optimiser state
+ * continues exactly as the original does; a state with a tensor missing
+ * or of the wrong size is refused and changes nothing. */
+static void
+test_state_round_trip (void)
+{
+  VkaTrainOptions opts = { 1e-3, 5e-5, 1.0, 10.0, FALSE };
+  g_autoptr (VkaTrainer) a = make_trainer (device_context, 31, &opts);
+  g_autoptr (GRand) rand = g_rand_new_with_seed (8);
+  g_autoptr (GError) error = NULL;
+  g_autofree float *c = smooth_batch (rand), *s = smooth_batch (rand);
+  VkaTrainLosses la, lb;
+  for (int i = 0; i < 3; i++)
+    g_assert_true (vka_trainer_step (a, c, s, N, H, W, &la, &error));
+  g_assert_no_error (error);
+  int iteration = -1;
+  g_autoptr (VkaWeights) state = vka_trainer_get_state (a, &iteration, &error);
+  g_autoptr (VkaWeights) dec = vka_trainer_decoder_weights (a, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (iteration, ==, 3);
+  g_assert_cmpuint (vka_weights_count (state), ==, 36);
+  const VkaTensorData *m1 = vka_weights_get (state, "m.1.weight");
+  g_assert_nonnull (m1);
+  double norm = 0;
+  for (gint64 k = 0; k < vka_tensor_data_numel (m1); k++)
+    norm += fabs (m1->data[k]);
+  g_assert_cmpfloat (norm, >, 0);
+
+  g_autoptr (GRand) wr = g_rand_new_with_seed (31);
+  g_autoptr (VkaWeights) enc = vka_network_random_weights (VKA_NETWORK_ENCODER, widths, wr);
+  g_autoptr (VkaTrainer) b = vka_trainer_new (device_context, enc, dec, &opts, &error);
+  g_assert_no_error (error);
+  /* refused: a moment missing, then one of the wrong size */
+  g_autoptr (VkaWeights) partial = vka_weights_new ();
+  g_assert_false (vka_trainer_set_state (b, partial, 3, &error));
+  g_assert_error (error, VKA_ERROR, VKA_ERROR_MODEL);
+  g_assert_nonnull (strstr (error->message, "m.1.weight"));
+  g_clear_error (&error);
+  g_assert_cmpint (vka_trainer_iteration (b), ==, 0);
+  g_assert_true (vka_trainer_set_state (b, state, iteration, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (vka_trainer_iteration (b), ==, 3);
+  g_assert_true (vka_trainer_step (a, c, s, N, H, W, &la, &error));
+  g_assert_true (vka_trainer_step (b, c, s, N, H, W, &lb, &error));
+  g_assert_no_error (error);
+  g_assert_cmpfloat (la.loss, ==, lb.loss);
+  g_assert_cmpfloat (la.lr, ==, lb.lr);
+  g_autoptr (VkaWeights) wa = vka_trainer_decoder_weights (a, &error);
+  g_autoptr (VkaWeights) wb = vka_trainer_decoder_weights (b, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < vka_weights_count (wa); i++)
+    {
+      const VkaTensorData *x = vka_weights_nth (wa, i), *y = vka_weights_nth (wb, i);
+      g_assert_cmpmem (x->data, vka_tensor_data_numel (x) * 4, y->data,
+                       vka_tensor_data_numel (y) * 4);
+    }
+}
+
+/* PyTorch's nn.Conv2d init: uniform in ±1/sqrt(fan_in), weights and biases,
+ * widths from the encoder. */
+static void
+test_decoder_init (void)
+{
+  static const int full[4] = { 64, 128, 256, 512 };
+  g_autoptr (GRand) rand = g_rand_new_with_seed (3);
+  g_autoptr (VkaWeights) enc = vka_network_random_weights (VKA_NETWORK_ENCODER, full, rand);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VkaWeights) dec = vka_decoder_init_weights (enc, rand, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (vka_weights_count (dec), ==, 18);
+  gint64 total = 0;
+  for (guint i = 0; i < 18; i++)
+    {
+      const VkaTensorData *t = vka_weights_nth (dec, i);
+      const VkaTensorData *w = i % 2 ? vka_weights_nth (dec, i - 1) : t;
+      double bound = 1 / sqrt ((double) (w->shape[1] * w->shape[2] * w->shape[3]));
+      double max = 0, sum2 = 0;
+      gint64 n = vka_tensor_data_numel (t);
+      for (gint64 k = 0; k < n; k++)
+        {
+          max = MAX (max, fabs (t->data[k]));
+          sum2 += (double) t->data[k] * t->data[k];
+        }
+      g_assert_cmpfloat (max, <=, bound);
+      if (n > 1000)   /* uniform: variance bound²/3 */
+        g_assert_cmpfloat (fabs (sum2 / n / (bound * bound / 3) - 1), <, 0.1);
+      total += n;
+    }
+  g_assert_cmpint (total, ==, 3505219);   /* the reference decoder's size */
+  g_assert_cmpint (vka_weights_get (dec, "1.weight")->shape[1], ==, 512);
+  g_autoptr (VkaWeights) empty = vka_weights_new ();
+  g_assert_null (vka_decoder_init_weights (empty, rand, &error));
+  g_assert_error (error, VKA_ERROR, VKA_ERROR_MODEL);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -187,6 +283,8 @@ main (int argc, char **argv)
   g_test_add_func ("/train/gradient-vs-finite-differences",
                    test_gradient_matches_finite_differences);
   g_test_add_func ("/train/loss-falls", test_loss_falls);
+  g_test_add_func ("/train/state-round-trip", test_state_round_trip);
+  g_test_add_func ("/train/decoder-init", test_decoder_init);
   int status = g_test_run ();
   vka_context_free (reference_context);
   vka_context_free (reference64_context);

@@ -12,7 +12,8 @@ mkdir -p "$dest/lib" "$dest/layers" "$dest/build"
 
 binaries=(cli/vk-adain bench/vk-adain-bench tests/test-ops tests/test-network
           tests/test-backward tests/test-train tests/test-device)
-[ -x "$build/training/vk-adain-train" ] && binaries+=(training/vk-adain-train)
+[ -x "$build/training/vk-adain-train" ] &&
+  binaries+=(training/vk-adain-train tests/training/test-trainer)
 for b in "${binaries[@]}"; do
   install -D "$build/$b" "$dest/build/$b"
 done
@@ -22,7 +23,7 @@ mkdir -p "$dest/gegl-0.4" "$dest/babl-0.1"
 for m in gegl-core gegl-common gegl-common-x86_64-v2 gegl-common-x86_64-v3 \
          gegl-generated gegl-generated-x86_64-v2 gegl-generated-x86_64-v3 \
          transformops gegl-transformops-x86_64-v2 gegl-transformops-x86_64-v3 \
-         png-load png-save jpg-load jpg-save; do
+         png-load png-save jpg-load jpg-save tiff-load webp-load; do
   cp "$multiarch/gegl-0.4/$m.so" "$dest/gegl-0.4/"
 done
 cp -r "$multiarch/babl-0.1/." "$dest/babl-0.1/"

@@ -35,6 +35,10 @@ run_test () {   # name, variant, binary, args...
   run_test device "" "$B/tests/test-device" &
   run_test backward "" "$B/tests/test-backward" &
   run_test train "" "$B/tests/test-train" &
+  run_test backward-direct direct "$B/tests/test-backward" &
+  [ -x "$B/tests/training/test-trainer" ] &&
+    VKA_TRAIN=$B/training/vk-adain-train VKA_TEST_VGG=$PWD/tests/cli/golden/vgg.pth \
+    run_test trainer "" "$B/tests/training/test-trainer" &
   wait
 } 2>&1 | tee -a "$log"
 # keep only the failing tests' lines, to stay within what comes back

@@ -449,10 +449,15 @@ vk_conv3x3_backward_weight (VkaBackend *backend, VkaTensor *in, VkaTensor *dout,
     return FALSE;
   VkaVkBuffer *pass1[] = { buf_of (in), buf_of (dout), buf_of (partial) };
   VkaVkBuffer *pass2[] = { buf_of (partial), buf_of (dweight), buf_of (dbias) };
-  /* _partial: an invocation per (co, ci) and chunk; _final: one per gradient */
-  return vka_vk_dispatch (vkb (backend), VKA_SHADER_CONV3X3_BACKWARD_WEIGHT_PARTIAL, pass1,
-                          &pc, CEIL_DIV (pc.out_channels * pc.in_channels, 64),
-                          pc.n_chunks, 1, error)
+  /* _partial: an invocation per 16 output channels × 1 input channel and chunk (its
+   * TCO × TCI); _final: one per gradient */
+  guint32 blocks = CEIL_DIV (pc.out_channels, 16) * CEIL_DIV (pc.in_channels, 1);
+  /* texel buffers on the direct variant (tensors are sized for them there) */
+  VkaShaderId partial_kernel = vkb (backend)->conv3x3 == VKA_VK_CONV3X3_DIRECT
+                                 ? VKA_SHADER_CONV3X3_BACKWARD_WEIGHT_PARTIAL_TEXELS
+                                 : VKA_SHADER_CONV3X3_BACKWARD_WEIGHT_PARTIAL;
+  return vka_vk_dispatch (vkb (backend), partial_kernel, pass1,
+                          &pc, CEIL_DIV (blocks, 64), pc.n_chunks, 1, error)
       && vka_vk_dispatch (vkb (backend), VKA_SHADER_CONV3X3_BACKWARD_WEIGHT_FINAL, pass2,
                           &pc, CEIL_DIV (per_chunk, 256), 1, 1, error);
 }

@@ -32,6 +32,8 @@ const VkaVkKernelSpec vka_vk_kernel_specs[VKA_SHADER_COUNT] = {
   [VKA_SHADER_CONV3X3_PACK_FULL]      = { 2, sizeof (VkaPushConv) },
   [VKA_SHADER_CONV3X3_FOLD]           = { 2, sizeof (VkaPushConv) },
   [VKA_SHADER_CONV3X3_BACKWARD_WEIGHT_PARTIAL] = { 3, sizeof (VkaPushConvGrad) },
+  [VKA_SHADER_CONV3X3_BACKWARD_WEIGHT_PARTIAL_TEXELS] = { 3, sizeof (VkaPushConvGrad),
+                                          { VKA_VK_TEXELS_R32F, VKA_VK_TEXELS_R32F } },
   [VKA_SHADER_CONV3X3_BACKWARD_WEIGHT_FINAL]   = { 3, sizeof (VkaPushConvGrad) },
   [VKA_SHADER_RELU_BACKWARD]          = { 3, sizeof (VkaPushElementwise) },
   [VKA_SHADER_MAXPOOL2X2_BACKWARD]    = { 3, sizeof (VkaPushResample) },

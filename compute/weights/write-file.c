@@ -21,6 +21,13 @@ vka_weights_write_file (const char *path, const guint8 *data, gsize size,
   return FALSE;
 }
 
+gboolean
+vka_file_write_atomic (const char *path, const void *data, gsize size, GError **error)
+{
+  g_autofree char *display = g_filename_display_name (path);
+  return vka_weights_write_file (path, data, size, display, error);
+}
+
 guint8 *
 vka_weights_put_f32_le (guint8 *dst, const VkaTensorData *tensor)
 {

@@ -384,10 +384,15 @@ test_bad_inputs (void)
   g_assert_true (g_file_get_contents (content, &png_head, &n, NULL));
   g_autofree char *truncated = write_file (dir, "truncated.png", png_head, 60);
   g_autofree char *garbage = write_file (dir, "garbage.jpg", "\xff\xd8\xff\xe0 not a jpeg at all", 22);
+  /* not JPEGs, named .jpg: GEGL's JPEG loader would end the process */
+  g_autofree char *text_jpg = write_file (dir, "text.jpg", "hello, not a picture\n", 21);
+  g_autofree char *bad_header = write_file (dir, "bad-header.jpg",
+                                            "\xff\xd8\xff\xe0\x00\x04JF\x12\x34\xff\xd9", 12);
   g_autofree char *empty_dir = fresh_dir ("bad/empty-styles");
   g_autofree char *a_file = write_file (dir, "notadir", "x", 1);
   g_autofree char *under_file = g_build_filename (a_file, "sub", NULL);
-  const char *inputs[] = { content, style, empty, truncated, garbage, NULL };
+  const char *inputs[] = { content, style, empty, truncated, garbage, text_jpg, bad_header,
+                           NULL };
 
 #define RUN(C, S, MUST, ...) do { \
     const char *args[] = { "--vgg", vgg, "--decoder", dec, "--content", C, "--style", S, \
@@ -399,6 +404,8 @@ test_bad_inputs (void)
   RUN (empty, style, "empty.png", "--output", out);
   RUN (truncated, style, "truncated.png", "--output", out);
   RUN (content, garbage, "garbage.jpg", "--output", out);
+  RUN (text_jpg, style, "text.jpg", "--output", out);
+  RUN (content, bad_header, "bad-header.jpg", "--output", out);
   RUN (content, empty_dir, "empty-styles", "--output", out);
   RUN (content, style, "notadir", "--output", under_file);
   g_autofree char *into_file = g_build_filename (under_file, "x.png", NULL);

@@ -1,0 +1,496 @@
+/* test-trainer.c — vk-adain-train end to end on tiny generated pictures
+ * (32² crops, batch 2, the tiny random-weight encoder of tests/cli/golden):
+ * the loss falls; the checkpoints exist and load; a run resumed half-way
+ * logs the same losses as one that never stopped; a kill during a save
+ * leaves the previous checkpoint whole; Ctrl-C saves and exits; unreadable
+ * files are skipped and counted; empty folders and bad arguments are clear
+ * errors.
+ *
+ * Environment (set by meson): VKA_TRAIN = the vk-adain-train executable,
+ * VKA_TEST_VGG = an encoder file.
+ */
+#include "vka.h"
+#include "vka-imageio.h"
+
+#include <glib/gstdio.h>
+#include <math.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static const char *trainer;
+static const char *vgg;
+static char *tmp_root;
+static char *content_dir, *style_dir;
+
+typedef struct
+{
+  int      status;     /* exit status, or -1 when killed by a signal */
+  int      signal;
+  char    *err;
+} Result;
+
+static Result
+run_train (const char *const *args, const char *const *env_extra)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_ptr_array_add (argv, (char *) trainer);
+  for (int i = 0; args[i]; i++)
+    g_ptr_array_add (argv, (char *) args[i]);
+  g_ptr_array_add (argv, NULL);
+  g_auto (GStrv) env = g_get_environ ();
+  for (int i = 0; env_extra && env_extra[i]; i += 2)
+    env = g_environ_setenv (env, env_extra[i], env_extra[i + 1], TRUE);
+  Result r = { 0 };
+  g_autoptr (GError) error = NULL;
+  int ws;
+  g_assert_true (g_spawn_sync (NULL, (char **) argv->pdata, env, G_SPAWN_STDOUT_TO_DEV_NULL,
+                               NULL, NULL, NULL, &r.err, &ws, &error));
+  g_assert_no_error (error);
+  if (WIFSIGNALED (ws))
+    {
+      r.status = -1;
+      r.signal = WTERMSIG (ws);
+    }
+  else
+    r.status = WEXITSTATUS (ws);
+  g_test_message ("exit %d, stderr: %s", r.status, r.err);
+  return r;
+}
+
+static char *
+fresh_dir (const char *name)
+{
+  char *d = g_build_filename (tmp_root, name, NULL);
+  g_assert_cmpint (g_mkdir_with_parents (d, 0755), ==, 0);
+  return d;
+}
+
+static char *
+in_dir (const char *dir, const char *name)
+{
+  return g_build_filename (dir, name, NULL);
+}
+
+static void
+write_file (const char *dir, const char *name, const char *data, gsize n)
+{
+  g_autofree char *p = in_dir (dir, name);
+  g_assert_true (g_file_set_contents (p, data, (gssize) n, NULL));
+}
+
+/* Smooth colour waves (content) or stripes (style), one per seed. */
+static void
+make_picture (const char *dir, const char *name, int w, int h, int seed, gboolean stripes)
+{
+  g_autoptr (GRand) r = g_rand_new_with_seed (seed);
+  g_autoptr (VkaImage) im = vka_image_new (w, h, 3, NULL);
+  double f[3], ph[3];
+  for (int c = 0; c < 3; c++)
+    {
+      f[c] = g_rand_double_range (r, stripes ? 0.6 : 0.05, stripes ? 1.5 : 0.3);
+      ph[c] = g_rand_double_range (r, 0, 6);
+    }
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++)
+      for (int c = 0; c < 3; c++)
+        im->pixels[((gsize) y * w + x) * 3 + c] =
+          (float) (0.5 + 0.4 * sin ((stripes ? x + y : x * (c + 1) - y) * f[c] + ph[c]));
+  g_autofree char *p = in_dir (dir, name);
+  g_autoptr (GError) error = NULL;
+  g_assert_true (vka_image_save (im, p, &error));
+  g_assert_no_error (error);
+}
+
+static gboolean
+exists (const char *dir, const char *name)
+{
+  g_autofree char *p = in_dir (dir, name);
+  return g_file_test (p, G_FILE_TEST_IS_REGULAR);
+}
+
+/* The rows of train_log.csv without the speed column. */
+static char *
+losses_of (const char *dir)
+{
+  g_autofree char *p = in_dir (dir, "train_log.csv"), *text = NULL;
+  g_assert_true (g_file_get_contents (p, &text, NULL, NULL));
+  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
+  g_assert_cmpstr (lines[0], ==, "iter,loss,content_loss,style_loss,lr,images_per_s");
+  GString *out = g_string_new (NULL);
+  for (int i = 1; lines[i] && *lines[i]; i++)
+    {
+      char *last = strrchr (lines[i], ',');
+      g_assert_nonnull (last);
+      g_string_append_len (out, lines[i], last - lines[i]);
+      g_string_append_c (out, '\n');
+    }
+  return g_string_free (out, FALSE);
+}
+
+#define COMMON(save) "--vgg", vgg, "--save-dir", save, "--crop-size", "32", "--resize", "40", \
+                     "--batch-size", "2", "--log-interval", "1", "--seed", "7", "--n-threads", "2"
+
+static void
+check_checkpoint (const char *dir, int iteration)
+{
+  g_autofree char *pth = g_strdup_printf ("%s/decoder_iter_%d.pth", dir, iteration);
+  g_autofree char *st = g_strdup_printf ("%s/decoder_iter_%d.safetensors", dir, iteration);
+  g_autoptr (GError) error = NULL;
+  VkaWeightsFormat format;
+  g_autoptr (VkaWeights) a = vka_weights_load (pth, &format, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (format, ==, VKA_WEIGHTS_FORMAT_PTH_ZIP);
+  g_autoptr (VkaWeights) b = vka_weights_load (st, &format, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (format, ==, VKA_WEIGHTS_FORMAT_SAFETENSORS);
+  /* the reference decoder's keys, in order, and the same tensors in both */
+  static const int convs[9] = { 1, 5, 8, 11, 14, 18, 21, 25, 28 };
+  g_assert_cmpuint (vka_weights_count (a), ==, 18);
+  g_assert_cmpuint (vka_weights_count (b), ==, 18);
+  for (guint i = 0; i < 18; i++)
+    {
+      const VkaTensorData *ta = vka_weights_nth (a, i);
+      g_autofree char *want = g_strdup_printf ("%d.%s", convs[i / 2], i % 2 ? "bias" : "weight");
+      g_assert_cmpstr (ta->name, ==, want);
+      g_assert_cmpint (ta->ndim, ==, i % 2 ? 1 : 4);
+      const VkaTensorData *tb = vka_weights_get (b, ta->name);
+      g_assert_nonnull (tb);
+      g_assert_cmpint (vka_tensor_data_numel (ta), ==, vka_tensor_data_numel (tb));
+      g_assert_cmpmem (ta->data, vka_tensor_data_numel (ta) * 4, tb->data,
+                       vka_tensor_data_numel (tb) * 4);
+    }
+  g_autofree char *ini = g_strdup_printf ("resume_iter_%d.ini", iteration);
+  g_autofree char *mom = g_strdup_printf ("resume_iter_%d.safetensors", iteration);
+  g_assert_true (exists (dir, ini));
+  g_assert_true (exists (dir, mom));
+}
+
+static double
+mean_loss (const char *losses, int from, int to)
+{
+  g_auto (GStrv) rows = g_strsplit (losses, "\n", -1);
+  double sum = 0;
+  for (int i = from; i < to; i++)
+    {
+      g_assert_nonnull (rows[i]);
+      int it;
+      double l;
+      g_assert_cmpint (sscanf (rows[i], "%d,%lf", &it, &l), ==, 2);
+      g_assert_cmpint (it, ==, i + 1);
+      sum += l;
+    }
+  return sum / (to - from);
+}
+
+static void
+test_short_run (void)
+{
+  g_autofree char *save = fresh_dir ("short");
+  const char *args[] = { "--content-dir", content_dir, "--style-dir", style_dir, COMMON (save),
+                         "--max-iter", "40", "--save-interval", "20", "--lr", "5e-3", NULL };
+  Result r = run_train (args, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_free (r.err);
+  g_autofree char *losses = losses_of (save);
+  double first = mean_loss (losses, 0, 8), last = mean_loss (losses, 32, 40);
+  g_test_message ("mean loss of iterations 1-8: %g, 33-40: %g", first, last);
+  g_assert_cmpfloat (last, <, 0.8 * first);
+  check_checkpoint (save, 20);
+  check_checkpoint (save, 40);
+  g_autofree char *svg_path = in_dir (save, "loss.svg"), *svg = NULL;
+  g_assert_true (g_file_get_contents (svg_path, &svg, NULL, NULL));
+  g_assert_true (g_str_has_prefix (svg, "<?xml"));
+  g_assert_nonnull (strstr (svg, "<polyline"));
+  g_assert_nonnull (strstr (svg, "</svg>"));
+  /* the sample stylisation at the end: a picture of the crop's size */
+  g_autofree char *sample = in_dir (save, "sample_iter_40.png");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VkaImage) im = vka_image_load (sample, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (MIN (im->width, im->height), ==, 32);
+
+  /* --decoder-init: a new run from the trained decoder starts where the
+   * first one ended, far below where it began */
+  g_autofree char *again = fresh_dir ("short-again");
+  g_autofree char *init = in_dir (save, "decoder_iter_40.pth");
+  const char *b[] = { "--content-dir", content_dir, "--style-dir", style_dir, COMMON (again),
+                      "--max-iter", "8", "--save-interval", "8", "--lr", "5e-3",
+                      "--decoder-init", init, NULL };
+  r = run_train (b, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_free (r.err);
+  g_autofree char *losses2 = losses_of (again);
+  double restart = mean_loss (losses2, 0, 8);
+  g_test_message ("from the trained decoder: mean loss of iterations 1-8: %g", restart);
+  g_assert_cmpfloat (restart, <, 0.8 * first);
+}
+
+static void
+test_resume_same_losses (void)
+{
+  g_autofree char *straight = fresh_dir ("straight"), *split = fresh_dir ("split");
+  const char *a[] = { "--content-dir", content_dir, "--style-dir", style_dir,
+                      COMMON (straight), "--max-iter", "8", "--save-interval", "4", NULL };
+  Result r = run_train (a, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_free (r.err);
+  const char *b[] = { "--content-dir", content_dir, "--style-dir", style_dir,
+                      COMMON (split), "--max-iter", "4", "--save-interval", "4", NULL };
+  r = run_train (b, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_free (r.err);
+  const char *c[] = { "--content-dir", content_dir, "--style-dir", style_dir,
+                      COMMON (split), "--max-iter", "8", "--save-interval", "4", "--resume",
+                      NULL };
+  r = run_train (c, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.err, "resuming at iteration 4"));
+  g_free (r.err);
+  g_autofree char *l1 = losses_of (straight), *l2 = losses_of (split);
+  g_assert_cmpuint (strlen (l1), >, 0);
+  g_assert_cmpstr (l1, ==, l2);
+  /* the data order does not depend on the loader threads' timing: one
+   * thread instead of two (the last --n-threads wins) gives the same */
+  g_autofree char *one = fresh_dir ("one-thread");
+  const char *d[] = { "--content-dir", content_dir, "--style-dir", style_dir, COMMON (one),
+                      "--max-iter", "8", "--save-interval", "8", "--n-threads", "1", NULL };
+  r = run_train (d, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_free (r.err);
+  g_autofree char *l3 = losses_of (one);
+  g_assert_cmpstr (l1, ==, l3);
+  /* and the same decoder at the end */
+  g_autofree char *p1 = in_dir (straight, "decoder_iter_8.safetensors");
+  g_autofree char *p2 = in_dir (split, "decoder_iter_8.safetensors");
+  g_autofree char *d1 = NULL, *d2 = NULL;
+  gsize n1, n2;
+  g_assert_true (g_file_get_contents (p1, &d1, &n1, NULL));
+  g_assert_true (g_file_get_contents (p2, &d2, &n2, NULL));
+  g_assert_cmpmem (d1, n1, d2, n2);
+}
+
+static void
+test_kill_during_save (void)
+{
+  g_autofree char *save = fresh_dir ("killed");
+  const char *a[] = { "--content-dir", content_dir, "--style-dir", style_dir, COMMON (save),
+                      "--max-iter", "6", "--save-interval", "2", NULL };
+  const char *env[] = { "VKA_TRAIN_FAULT", "kill-after-pth:4", NULL };
+  Result r = run_train (a, env);
+  g_assert_cmpint (r.status, ==, -1);
+  g_assert_cmpint (r.signal, ==, SIGKILL);
+  g_free (r.err);
+  /* the save of 4 began (its .pth is there) but never finished: 2 is the
+   * newest checkpoint, whole and loadable */
+  g_assert_true (exists (save, "decoder_iter_4.pth"));
+  g_assert_false (exists (save, "resume_iter_4.ini"));
+  check_checkpoint (save, 2);
+  const char *b[] = { "--content-dir", content_dir, "--style-dir", style_dir, COMMON (save),
+                      "--max-iter", "6", "--save-interval", "2", "--resume", NULL };
+  r = run_train (b, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.err, "resuming at iteration 2"));
+  g_free (r.err);
+  check_checkpoint (save, 4);
+  check_checkpoint (save, 6);
+  g_autofree char *losses = losses_of (save);
+  g_auto (GStrv) rows = g_strsplit (losses, "\n", -1);
+  g_assert_cmpuint (g_strv_length (rows), ==, 7);   /* 6 rows, then "" */
+}
+
+/* SIGINT in the middle of a long run: a checkpoint of the iteration it
+ * stopped at, exit status 0. */
+static void
+test_interrupt_saves (void)
+{
+  g_autofree char *save = fresh_dir ("interrupted");
+  const char *argv[] = { trainer, "--content-dir", content_dir, "--style-dir", style_dir,
+                         COMMON (save), "--max-iter", "100000", "--save-interval", "100000",
+                         NULL };
+  GPid pid;
+  g_autoptr (GError) error = NULL;
+  g_assert_true (g_spawn_async (NULL, (char **) argv, NULL,
+                                G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL,
+                                NULL, NULL, &pid, &error));
+  g_assert_no_error (error);
+  g_autofree char *csv = in_dir (save, "train_log.csv");
+  /* wait for a few logged iterations (at most four minutes: CI under ASan
+   * on a busy machine) */
+  for (int i = 0; i < 2400; i++)
+    {
+      g_autofree char *text = NULL;
+      if (g_file_get_contents (csv, &text, NULL, NULL) && strstr (text, "\n3,"))
+        break;
+      g_usleep (100000);
+    }
+  kill (pid, SIGINT);
+  int ws;
+  g_assert_cmpint (waitpid (pid, &ws, 0), ==, pid);
+  g_spawn_close_pid (pid);
+  g_assert_true (WIFEXITED (ws));
+  g_assert_cmpint (WEXITSTATUS (ws), ==, 0);
+  g_autofree char *losses = losses_of (save);
+  g_auto (GStrv) rows = g_strsplit (losses, "\n", -1);
+  int last = (int) g_strv_length (rows) - 1;
+  g_assert_cmpint (last, >=, 3);
+  check_checkpoint (save, last);
+}
+
+static void
+test_unreadable_files_skipped (void)
+{
+  g_autofree char *c = fresh_dir ("bad-files/content"), *s = fresh_dir ("bad-files/style");
+  g_autofree char *save = fresh_dir ("bad-files/out");
+  make_picture (c, "a.png", 48, 40, 1, FALSE);
+  make_picture (c, "b.jpg", 40, 44, 2, FALSE);
+  write_file (c, "text.jpg", "hello, not a picture\n", 21);        /* GEGL would abort */
+  write_file (c, "empty.png", "", 0);
+  g_autofree char *png = NULL;
+  gsize n;
+  g_autofree char *a_png = in_dir (c, "a.png");
+  g_assert_true (g_file_get_contents (a_png, &png, &n, NULL));
+  write_file (c, "truncated.png", png, n / 2);
+  make_picture (s, "s.png", 44, 44, 3, TRUE);
+  write_file (s, "notes.txt", "style notes", 11);
+  const char *a[] = { "--content-dir", c, "--style-dir", s, COMMON (save), "--max-iter", "6",
+                      "--save-interval", "6", NULL };
+  Result r = run_train (a, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  for (int i = 0; i < 4; i++)
+    {
+      const char *name = (const char *[]) { "text.jpg", "empty.png", "truncated.png",
+                                            "notes.txt" }[i];
+      g_assert_nonnull (strstr (r.err, name));
+    }
+  g_assert_nonnull (strstr (r.err, "4 unreadable files skipped"));
+  g_free (r.err);
+  check_checkpoint (save, 6);
+}
+
+static void
+expect_error (const char *const *args, const char *must)
+{
+  Result r = run_train (args, NULL);
+  g_assert_cmpint (r.status, >, 0);
+  g_assert_true (g_str_has_prefix (r.err, "vk-adain-train: "));
+  g_assert_nonnull (strstr (r.err, must));
+  g_free (r.err);
+}
+
+static void
+test_empty_folders (void)
+{
+  g_autofree char *empty = fresh_dir ("empty"), *save = fresh_dir ("empty-out");
+  g_autofree char *junk = fresh_dir ("junk");
+  write_file (junk, "a.png", "not a png", 9);
+  write_file (junk, "b.jpg", "\xff\xd8\xff\xe0", 4);
+  g_autofree char *missing = in_dir (tmp_root, "missing");
+  {
+    const char *a[] = { "--content-dir", empty, "--style-dir", style_dir, COMMON (save), NULL };
+    expect_error (a, empty);
+  }
+  {
+    const char *a[] = { "--content-dir", content_dir, "--style-dir", junk, COMMON (save), NULL };
+    expect_error (a, "holds no picture that can be read");
+  }
+  {
+    const char *a[] = { "--content-dir", missing, "--style-dir", style_dir, COMMON (save), NULL };
+    expect_error (a, missing);
+  }
+  g_assert_false (exists (save, "train_log.csv"));
+}
+
+static void
+test_bad_arguments (void)
+{
+  g_autofree char *save = fresh_dir ("args");
+  g_autofree char *nowhere = in_dir (tmp_root, "no-checkpoints");
+  g_assert_cmpint (g_mkdir_with_parents (nowhere, 0755), ==, 0);
+  const char *cd = content_dir, *sd = style_dir;
+  struct { const char *args[8]; const char *must; } cases[] = {
+    { { "--style-dir", sd }, "--content-dir" },
+    { { "--content-dir", cd, "--style-dir", sd, "--batch-size", "0" }, "--batch-size" },
+    { { "--content-dir", cd, "--style-dir", sd, "--optimizer", "rmsprop" }, "rmsprop" },
+    { { "--content-dir", cd, "--style-dir", sd, "--resize", "20" }, "--resize" },
+    { { "--content-dir", cd, "--style-dir", sd, "--lr", "-1" }, "--lr" },
+    { { "--content-dir", cd, "--style-dir", sd, "--seed", "x1" }, "--seed" },
+    { { "--content-dir", cd, "--style-dir", sd, "--max-iter", "0" }, "--max-iter" },
+    { { "--content-dir", cd, "--style-dir", sd, "--frobnicate" }, "frobnicate" },
+    { { "--content-dir", cd, "--style-dir", sd, "--resume", "--decoder-init", vgg }, "--resume" },
+    { { "--content-dir", cd, "--style-dir", sd, "--resume", "--save-dir", nowhere }, "no checkpoint" },
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (GPtrArray) args = g_ptr_array_new ();
+      for (int k = 0; k < 8 && cases[i].args[k]; k++)
+        g_ptr_array_add (args, (char *) cases[i].args[k]);
+      const char *common[] = { "--vgg", vgg, "--crop-size", "32", "--resize", "40" };
+      gboolean has_resize = FALSE;
+      for (guint k = 0; k < args->len; k++)
+        has_resize |= strcmp (args->pdata[k], "--resize") == 0;
+      for (int k = 0; k < (has_resize ? 4 : 6); k++)
+        g_ptr_array_add (args, (char *) common[k]);
+      gboolean has_save = FALSE;
+      for (guint k = 0; k < args->len; k++)
+        has_save |= strcmp (args->pdata[k], "--save-dir") == 0;
+      if (!has_save)
+        {
+          g_ptr_array_add (args, (char *) "--save-dir");
+          g_ptr_array_add (args, save);
+        }
+      g_ptr_array_add (args, NULL);
+      expect_error ((const char *const *) args->pdata, cases[i].must);
+    }
+}
+
+static void
+rm_rf (const char *path)
+{
+  if (g_file_test (path, G_FILE_TEST_IS_DIR) && !g_file_test (path, G_FILE_TEST_IS_SYMLINK))
+    {
+      g_autoptr (GDir) d = g_dir_open (path, 0, NULL);
+      const char *name;
+      while (d && (name = g_dir_read_name (d)))
+        {
+          g_autofree char *child = g_build_filename (path, name, NULL);
+          rm_rf (child);
+        }
+    }
+  g_remove (path);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  trainer = g_getenv ("VKA_TRAIN");
+  vgg = g_getenv ("VKA_TEST_VGG");
+  g_assert_nonnull (trainer);
+  g_assert_nonnull (vgg);
+  tmp_root = g_dir_make_tmp ("vka-train-XXXXXX", NULL);
+  g_assert_nonnull (tmp_root);
+  content_dir = fresh_dir ("content");
+  style_dir = fresh_dir ("style");
+  for (int i = 0; i < 3; i++)
+    {
+      g_autofree char *c = g_strdup_printf ("c%d.png", i), *s = g_strdup_printf ("s%d.png", i);
+      make_picture (content_dir, c, 48 + 4 * i, 40, 10 + i, FALSE);
+      make_picture (style_dir, s, 40, 36 + 6 * i, 20 + i, TRUE);
+    }
+  g_test_add_func ("/train/short-run", test_short_run);
+  g_test_add_func ("/train/resume-same-losses", test_resume_same_losses);
+  g_test_add_func ("/train/kill-during-save", test_kill_during_save);
+  g_test_add_func ("/train/interrupt-saves", test_interrupt_saves);
+  g_test_add_func ("/train/unreadable-files-skipped", test_unreadable_files_skipped);
+  g_test_add_func ("/train/empty-folders", test_empty_folders);
+  g_test_add_func ("/train/bad-arguments", test_bad_arguments);
+  int status = g_test_run ();
+  rm_rf (tmp_root);
+  g_free (tmp_root);
+  g_free (content_dir);
+  g_free (style_dir);
+  vka_imageio_shutdown ();
+  return status;
+}

@@ -1,0 +1,36 @@
+/* samples.c — see samples.h. */
+#include "samples.h"
+#include "data-loader.h"
+#include "vka-imageio.h"
+
+gboolean
+samples_write (VkaContext *context, const VkaWeights *encoder, VkaTrainer *trainer,
+               const char *content_path, const char *style_path, int size, const char *dir,
+               int iteration, GError **error)
+{
+  g_autoptr (VkaWeights) decoder = vka_trainer_decoder_weights (trainer, error);
+  if (!decoder)
+    return FALSE;
+  g_autoptr (VkaModel) model = vka_model_new (context, encoder, decoder, error);
+  if (!model)
+    return FALSE;
+  g_autoptr (VkaImage) content = data_loader_load_rgb (content_path, size, error);
+  if (!content)
+    return FALSE;
+  g_autoptr (VkaImage) style_image = data_loader_load_rgb (style_path, size, error);
+  if (!style_image)
+    return FALSE;
+  g_autoptr (VkaStyle) style = vka_style_from_image (model, style_image, NULL, error);
+  if (!style)
+    return FALSE;
+  g_autoptr (VkaImage) out = vka_image_new (content->width, content->height, 3, error);
+  VkaStylizeOptions opts = VKA_STYLIZE_OPTIONS_DEFAULT;
+  const VkaStyle *styles[1] = { style };
+  double weights[1] = { 1 };
+  if (!out || !vka_stylize (model, content, styles, weights, 1, &opts, out, NULL, NULL, NULL,
+                            error))
+    return FALSE;
+  g_autofree char *name = g_strdup_printf ("sample_iter_%d.png", iteration);
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  return vka_image_save (out, path, error);
+}

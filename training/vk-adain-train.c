@@ -1,0 +1,390 @@
+/* vk-adain-train — train an AdaIN decoder on a Vulkan device (the
+ * reference's train.py: Adam, lr / (1 + decay·i), content + style loss,
+ * 512² squash + 256² random crops, two folders of pictures).
+ *
+ *   vk-adain-train --content-dir DIR --style-dir DIR [--vgg FILE] [--save-dir DIR] ...
+ *
+ * The save folder receives decoder_iter_{i}.pth (+ .safetensors) and the
+ * resume files every --save-interval iterations and at the end
+ * (checkpoint.h), train_log.csv and loss.svg (train-log.h), and
+ * sample_iter_{i}.png every few checkpoints (samples.h). Ctrl-C (SIGINT,
+ * SIGTERM) saves a checkpoint and exits; --resume continues from the newest
+ * checkpoint with the same losses as a run that never stopped. */
+#include "checkpoint.h"
+#include "data-loader.h"
+#include "samples.h"
+#include "train-log.h"
+#include "vka-imageio.h"
+
+#include <glib/gstdio.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Samples are written every SAMPLE_EVERY checkpoints and at the end. */
+enum { SAMPLE_EVERY = 5 };
+
+typedef struct
+{
+  char    *content_dir, *style_dir, *vgg, *save_dir, *decoder_init, *optimizer, *device;
+  char    *seed_text;
+  double   lr, lr_decay, style_weight, content_weight;
+  int      max_iter, batch, resize, crop, threads, save_interval, log_interval;
+  gboolean resume;
+  guint64  seed;
+} Options;
+
+static volatile sig_atomic_t stop_signal = 0;
+
+/* Ends the progress line (drawn only on a terminal) before a message. */
+static const char *
+after_progress (void)
+{
+  return isatty (STDERR_FILENO) ? "\n" : "";
+}
+
+static void
+on_signal (int signo)
+{
+  stop_signal = signo;
+}
+
+static void
+catch_signals (void)
+{
+  struct sigaction sa = { 0 };
+  sa.sa_handler = on_signal;
+  /* a second Ctrl-C ends the process at once (checkpoints stay whole) */
+  sa.sa_flags = SA_RESETHAND;
+  sigemptyset (&sa.sa_mask);
+  sigaction (SIGINT, &sa, NULL);
+  sigaction (SIGTERM, &sa, NULL);
+}
+
+static gboolean
+fail_args (GError **error, const char *format, ...) G_GNUC_PRINTF (2, 3);
+
+static gboolean
+fail_args (GError **error, const char *format, ...)
+{
+  va_list ap;
+  va_start (ap, format);
+  g_autofree char *msg = g_strdup_vprintf (format, ap);
+  va_end (ap);
+  g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, msg);
+  return FALSE;
+}
+
+static gboolean
+check_options (Options *o, GError **error)
+{
+  if (!o->content_dir || !o->style_dir)
+    return fail_args (error, "--content-dir and --style-dir are required");
+  if (o->batch < 1 || o->batch > 4096)
+    return fail_args (error, "--batch-size %d: must be 1..4096", o->batch);
+  if (o->crop < 16 || o->crop > 8192)
+    return fail_args (error, "--crop-size %d: must be 16..8192", o->crop);
+  if (o->resize != 0 && (o->resize < o->crop || o->resize > 16384))
+    return fail_args (error, "--resize %d: must be 0 (no resize) or from --crop-size (%d) "
+                      "to 16384", o->resize, o->crop);
+  if (o->max_iter < 1)
+    return fail_args (error, "--max-iter %d: must be at least 1", o->max_iter);
+  if (o->save_interval < 1)
+    return fail_args (error, "--save-interval %d: must be at least 1", o->save_interval);
+  if (o->log_interval < 1)
+    return fail_args (error, "--log-interval %d: must be at least 1", o->log_interval);
+  if (o->threads < 1 || o->threads > 256)
+    return fail_args (error, "--n-threads %d: must be 1..256", o->threads);
+  if (!(o->lr > 0) || !(o->lr < 1e3))
+    return fail_args (error, "--lr %g: must be above 0", o->lr);
+  if (!(o->lr_decay >= 0) || !(o->lr_decay < 1e6))
+    return fail_args (error, "--lr-decay %g: must be 0 or more", o->lr_decay);
+  if (!(o->style_weight >= 0) || !(o->content_weight >= 0) || !(o->style_weight < 1e12)
+      || !(o->content_weight < 1e12))
+    return fail_args (error, "--style-weight and --content-weight must be 0 or more");
+  if (strcmp (o->optimizer, "adam") != 0 && strcmp (o->optimizer, "sgd") != 0)
+    return fail_args (error, "--optimizer %s: must be adam or sgd", o->optimizer);
+  if (o->resume && o->decoder_init)
+    return fail_args (error, "--resume and --decoder-init exclude each other (a resumed "
+                      "run starts from its checkpoint)");
+  if (o->seed_text)
+    {
+      char *end;
+      o->seed = g_ascii_strtoull (o->seed_text, &end, 10);
+      if (!*o->seed_text || *end || o->seed_text[0] == '-')
+        return fail_args (error, "--seed %s: must be a whole number 0 or more", o->seed_text);
+    }
+  else
+    o->seed = (guint64) g_random_int () << 32 | g_random_int ();
+  return TRUE;
+}
+
+/* --vgg, else vgg_normalised.* from the model folders the CLI searches (the
+ * build tree's models/ first when running from the build tree). */
+static gboolean
+find_vgg (Options *o, GError **error)
+{
+  if (o->vgg)
+    return TRUE;
+  const char *extra[2] = { NULL, NULL };
+  g_autofree char *self = g_file_read_link ("/proc/self/exe", NULL);
+  g_autofree char *self_dir = self ? g_path_get_dirname (self) : NULL;
+  if (self_dir && g_strcmp0 (self_dir, VKA_BUILD_TRAINING_DIR) == 0)
+    extra[0] = VKA_BUILD_MODELS_DIR;
+  g_autofree char *dec = NULL;
+  return vka_model_files_find (extra, &o->vgg, &dec, error);
+}
+
+/* A resumed run must see the data as the first part did. */
+static gboolean
+check_resume (Options *o, const CheckpointInfo *ci, GError **error)
+{
+  if (o->seed_text && o->seed != ci->seed)
+    return fail_args (error, "--seed %s differs from the checkpoint's (%" G_GUINT64_FORMAT ")",
+                      o->seed_text, ci->seed);
+  o->seed = ci->seed;
+  if (ci->batch != o->batch || ci->crop != o->crop || ci->resize != o->resize)
+    return fail_args (error, "the checkpoint was made with --batch-size %d --crop-size %d "
+                      "--resize %d: give the same to resume", ci->batch, ci->crop, ci->resize);
+  if (ci->sgd != (strcmp (o->optimizer, "sgd") == 0))
+    return fail_args (error, "the checkpoint was made with --optimizer %s",
+                      ci->sgd ? "sgd" : "adam");
+  return TRUE;
+}
+
+typedef struct
+{
+  Options        *o;
+  VkaContext     *context;
+  VkaWeights     *encoder;
+  VkaTrainer     *trainer;
+  DataLoader     *loader;
+  TrainLog       *log;
+} Run;
+
+static gboolean
+save (Run *r, int iteration, gboolean samples, GError **error)
+{
+  CheckpointInfo ci = { iteration, r->o->seed, r->o->batch, r->o->resize, r->o->crop,
+                        strcmp (r->o->optimizer, "sgd") == 0 };
+  if (!checkpoint_save (r->o->save_dir, r->trainer, &ci, error) || !train_log_plot (r->log, error))
+    return FALSE;
+  if (samples)
+    {
+      g_autoptr (GError) e = NULL;
+      if (!samples_write (r->context, r->encoder, r->trainer,
+                          data_loader_first_file (r->loader, FALSE),
+                          data_loader_first_file (r->loader, TRUE), MIN (r->o->crop, 512),
+                          r->o->save_dir, iteration, &e))
+        g_printerr ("%svk-adain-train: warning: no sample picture: %s\n", after_progress (),
+                    e->message);
+    }
+  return TRUE;
+}
+
+static gboolean
+train (Run *r, int start, GError **error)
+{
+  Options *o = r->o;
+  gint64 t0 = g_get_monotonic_time (), t_row = t0;
+  int it_row = start, last_saved = start;
+  VkaTrainLosses l = { 0 };
+  for (int it = start; it < o->max_iter && !stop_signal;)
+    {
+      const float *content, *style;
+      if (!data_loader_next (r->loader, &content, &style, error)
+          || !vka_trainer_step (r->trainer, content, style, o->batch, o->crop, o->crop, &l,
+                                error))
+        return FALSE;
+      it++;
+      gint64 now = g_get_monotonic_time ();
+      double elapsed = (now - t0) / 1e6;
+      double ips_total = elapsed > 0 ? (double) (it - start) * o->batch / elapsed : 0;
+      if (it % o->log_interval == 0 || it == o->max_iter)
+        {
+          double dt = (now - t_row) / 1e6;
+          double ips = dt > 0 ? (double) (it - it_row) * o->batch / dt : 0;
+          if (!train_log_append (r->log, it, &l, ips, error))
+            return FALSE;
+          t_row = now;
+          it_row = it;
+        }
+      double eta = ips_total > 0 ? (double) (o->max_iter - it) * o->batch / ips_total : 0;
+      train_progress (it, o->max_iter, &l, ips_total, eta);
+      if (it % o->save_interval == 0 || it == o->max_iter)
+        {
+          gboolean samples = it % (SAMPLE_EVERY * o->save_interval) == 0 || it == o->max_iter;
+          if (!save (r, it, samples, error))
+            return FALSE;
+          last_saved = it;
+          g_print ("iteration %d/%d: loss %.6g (content %.6g, style %.6g), %.2f images/s; "
+                   "saved decoder_iter_%d.pth\n", it, o->max_iter, l.loss, l.content, l.style,
+                   ips_total, it);
+        }
+    }
+  int done = vka_trainer_iteration (r->trainer);
+  if (stop_signal)
+    {
+      if (done != last_saved && !save (r, done, FALSE, error))
+        return FALSE;
+      g_printerr ("%svk-adain-train: %s at iteration %d: saved; continue with --resume\n",
+                  after_progress (), stop_signal == SIGINT ? "interrupted" : "terminated", done);
+    }
+  guint skipped = data_loader_skipped (r->loader);
+  if (skipped)
+    g_printerr ("%svk-adain-train: %u unreadable file%s skipped\n", after_progress (), skipped,
+                skipped == 1 ? "" : "s");
+  return TRUE;
+}
+
+static int
+run (Options *o, GError **error)
+{
+  if (!find_vgg (o, error))
+    return 1;
+  if (g_mkdir_with_parents (o->save_dir, 0755) != 0)
+    {
+      int e = errno;
+      g_set_error (error, VKA_ERROR, VKA_ERROR_IO, "cannot make the save folder %s: %s",
+                   o->save_dir, g_strerror (e));
+      return 1;
+    }
+  CheckpointInfo ci = { 0 };
+  g_autoptr (VkaWeights) decoder = NULL, state = NULL;
+  if (o->resume)
+    {
+      gboolean found;
+      if (!checkpoint_load_latest (o->save_dir, &ci, &decoder, &state, &found, error))
+        {
+          if (!found)
+            g_set_error (error, VKA_ERROR, VKA_ERROR_IO,
+                         "--resume: no checkpoint (resume_iter_*.ini) in %s", o->save_dir);
+          return 1;
+        }
+      if (!check_resume (o, &ci, error))
+        return 2;
+      if (ci.iteration >= o->max_iter)
+        {
+          g_printerr ("vk-adain-train: the checkpoint in %s is at iteration %d, already "
+                      "--max-iter %d: nothing to do\n", o->save_dir, ci.iteration, o->max_iter);
+          return 0;
+        }
+    }
+  DataLoaderOptions dlo = { o->content_dir, o->style_dir, o->batch, o->resize, o->crop,
+                            o->threads, o->seed };
+  Run r = { .o = o };
+  g_autoptr (DataLoader) loader = r.loader = data_loader_new (&dlo, ci.iteration, error);
+  if (!loader)
+    return 1;
+  g_autoptr (VkaWeights) encoder = r.encoder = vka_weights_load (o->vgg, NULL, error);
+  if (!encoder)
+    return 1;
+  if (!decoder && o->decoder_init && !(decoder = vka_weights_load (o->decoder_init, NULL, error)))
+    return 1;
+  if (!decoder)
+    {
+      g_autoptr (GRand) rand = g_rand_new_with_seed_array ((guint32[]) { (guint32) o->seed,
+                                                             (guint32) (o->seed >> 32), 0xDEC },
+                                                           3);
+      if (!(decoder = vka_decoder_init_weights (encoder, rand, error)))
+        return 1;
+    }
+  VkaContextOptions co = { .device = o->device };
+  g_autoptr (VkaContext) context = r.context = vka_context_new_for_training (&co, error);
+  if (!context)
+    return 1;
+  VkaTrainOptions to = { o->lr, o->lr_decay, o->content_weight, o->style_weight,
+                         strcmp (o->optimizer, "sgd") == 0 };
+  g_autoptr (VkaTrainer) trainer = r.trainer = vka_trainer_new (context, encoder, decoder,
+                                                                &to, error);
+  if (!trainer || (state && !vka_trainer_set_state (trainer, state, ci.iteration, error)))
+    return 1;
+  g_autoptr (TrainLog) log = r.log = train_log_open (o->save_dir, o->resume ? ci.iteration : -1,
+                                                     o->style_weight, error);
+  if (!log)
+    return 1;
+  g_printerr ("vk-adain-train: %s on %s, seed %" G_GUINT64_FORMAT ", %s iteration %d\n",
+              o->vgg, vka_context_device (context)->name, o->seed,
+              o->resume ? "resuming at" : "starting at", ci.iteration);
+  catch_signals ();
+  if (!train (&r, ci.iteration, error))
+    return 1;
+  /* Under VKA_VALIDATION=1 (the tests), a validation message is a failure. */
+  guint messages = vka_context_validation_messages (context);
+  if (messages)
+    {
+      g_set_error (error, VKA_ERROR, VKA_ERROR_DEVICE,
+                   "the Vulkan validation layer reported %u message(s)", messages);
+      return 1;
+    }
+  return 0;
+}
+
+int
+main (int argc, char **argv)
+{
+  Options o = {
+    .lr = 1e-4, .lr_decay = 5e-5, .max_iter = 160000, .batch = 8, .style_weight = 10,
+    .content_weight = 1, .resize = 512, .crop = 256, .save_interval = 10000,
+    .log_interval = 10, .threads = CLAMP ((int) g_get_num_processors (), 1, 8),
+  };
+  GOptionEntry entries[] = {
+    { "content-dir", 0, 0, G_OPTION_ARG_FILENAME, &o.content_dir, "Folder of content pictures", "DIR" },
+    { "style-dir", 0, 0, G_OPTION_ARG_FILENAME, &o.style_dir, "Folder of style pictures", "DIR" },
+    { "vgg", 0, 0, G_OPTION_ARG_FILENAME, &o.vgg, "Encoder weights (default: the model folder)", "FILE" },
+    { "save-dir", 0, 0, G_OPTION_ARG_FILENAME, &o.save_dir, "Checkpoints, log, plot, samples (default: experiments)", "DIR" },
+    { "lr", 0, 0, G_OPTION_ARG_DOUBLE, &o.lr, "Learning rate (1e-4)", "X" },
+    { "lr-decay", 0, 0, G_OPTION_ARG_DOUBLE, &o.lr_decay, "lr_i = lr / (1 + decay·i) (5e-5)", "X" },
+    { "max-iter", 0, 0, G_OPTION_ARG_INT, &o.max_iter, "Iterations (160000)", "N" },
+    { "batch-size", 0, 0, G_OPTION_ARG_INT, &o.batch, "Pictures per batch (8)", "N" },
+    { "style-weight", 0, 0, G_OPTION_ARG_DOUBLE, &o.style_weight, "Style loss weight (10)", "X" },
+    { "content-weight", 0, 0, G_OPTION_ARG_DOUBLE, &o.content_weight, "Content loss weight (1)", "X" },
+    { "resize", 0, 0, G_OPTION_ARG_INT, &o.resize, "Squash pictures to N×N first (512; 0: crop only)", "N" },
+    { "crop-size", 0, 0, G_OPTION_ARG_INT, &o.crop, "Random crop side (256)", "N" },
+    { "n-threads", 0, 0, G_OPTION_ARG_INT, &o.threads, "Loader threads (cores, at most 8)", "N" },
+    { "save-interval", 0, 0, G_OPTION_ARG_INT, &o.save_interval, "Checkpoint every N iterations (10000)", "N" },
+    { "log-interval", 0, 0, G_OPTION_ARG_INT, &o.log_interval, "A train_log.csv row every N iterations (10)", "N" },
+    { "seed", 0, 0, G_OPTION_ARG_STRING, &o.seed_text, "Seed of the decoder's init and the data order (random)", "N" },
+    { "decoder-init", 0, 0, G_OPTION_ARG_FILENAME, &o.decoder_init, "Start from this decoder (default: PyTorch's init)", "FILE" },
+    { "optimizer", 0, 0, G_OPTION_ARG_STRING, &o.optimizer, "adam (default) or sgd", "NAME" },
+    { "resume", 0, 0, G_OPTION_ARG_NONE, &o.resume, "Continue from the newest checkpoint in --save-dir", NULL },
+    { "device", 0, 0, G_OPTION_ARG_STRING, &o.device, "Vulkan device: index or name part", "D" },
+    { NULL }
+  };
+  g_autoptr (GOptionContext) ctx = g_option_context_new ("— train an AdaIN decoder");
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  g_autoptr (GError) error = NULL;
+  int status;
+  if (!g_option_context_parse (ctx, &argc, &argv, &error))
+    status = 2;
+  else if (argc > 1)
+    {
+      g_set_error (&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "unexpected argument %s", argv[1]);
+      status = 2;
+    }
+  else
+    {
+      if (!o.optimizer)
+        o.optimizer = g_strdup ("adam");
+      if (!o.save_dir)
+        o.save_dir = g_strdup ("experiments");
+      status = check_options (&o, &error) ? run (&o, &error) : 2;
+    }
+  if (error)
+    g_printerr ("vk-adain-train: %s\n", error->message);
+  if (status == 0 && error)
+    status = 1;
+  vka_imageio_shutdown ();
+  g_free (o.content_dir);
+  g_free (o.style_dir);
+  g_free (o.vgg);
+  g_free (o.save_dir);
+  g_free (o.decoder_init);
+  g_free (o.optimizer);
+  g_free (o.device);
+  g_free (o.seed_text);
+  return status;
+}
