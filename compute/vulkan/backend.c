@@ -50,8 +50,8 @@ vk_tensor_new (VkaBackend *backend, int n, int c, int h, int w, GError **error)
 }
 
 /* Frees a buffer now, or after the flush when queued work may use it. */
-static void
-release_later (VkaVkBackend *b, VkaVkBuffer *buf)
+void
+vka_vk_release_later (VkaVkBackend *b, VkaVkBuffer *buf)
 {
   if (!buf->buffer)
     return;
@@ -67,8 +67,8 @@ vk_tensor_free (VkaTensor *tensor)
 {
   VkaVkBackend *b = vkb (tensor->backend);
   VkaVkTensor *t = (VkaVkTensor *) tensor;
-  release_later (b, &t->buf);
-  release_later (b, &t->packed);
+  vka_vk_release_later (b, &t->buf);
+  vka_vk_release_later (b, &t->packed);
   g_free (t);
 }
 
@@ -77,7 +77,7 @@ vk_tensor_write (VkaTensor *tensor, const float *src, GError **error)
 {
   VkaVkBuffer *buf = buf_of (tensor);
   /* conv weights packed from the old values are stale now */
-  release_later (vkb (tensor->backend), &((VkaVkTensor *) tensor)->packed);
+  vka_vk_release_later (vkb (tensor->backend), &((VkaVkTensor *) tensor)->packed);
   return vka_vk_buffer_write (vkb (tensor->backend), buf, buf->offset, buf->bytes, src,
                               error);
 }
@@ -128,19 +128,24 @@ vka_vk_tensor_check_guards (VkaTensor *tensor, GError **error)
 typedef struct
 {
   VkaShaderId kernel, pack;
-  int         tco;   /* output channels per packed group */
+  int         tco;    /* output channels per packed group */
+  int         taps;   /* packed values per (co, ci) */
 } Conv3x3Plan;
 
 static Conv3x3Plan
-conv3x3_plan (VkaVkBackend *b, int out_channels)
+conv3x3_plan (VkaVkBackend *b, int in_channels, int out_channels)
 {
-  if (b->conv3x3 == VKA_VK_CONV3X3_DIRECT)
+  if (b->conv3x3 == VKA_VK_CONV3X3_WINOGRAD && in_channels >= b->wino_min_channels
+      && out_channels >= b->wino_min_channels)
+    return (Conv3x3Plan) { VKA_SHADER_CONV3X3_WINO_GEMM, VKA_SHADER_CONV3X3_WINO_PACK,
+                           VKA_WINO_TCO, 16 };
+  if (b->conv3x3 != VKA_VK_CONV3X3_GEMM)
     return (Conv3x3Plan) { VKA_SHADER_CONV3X3_REFLECT, VKA_SHADER_CONV3X3_PACK,
-                           VKA_CONV3X3_TCO };
+                           VKA_CONV3X3_TCO, 9 };
   /* 128-channel tiles waste half their work below 65 channels */
   if (out_channels <= 64)
-    return (Conv3x3Plan) { VKA_SHADER_CONV3X3_GEMM4, VKA_SHADER_CONV3X3_PACK_GEMM4, 64 };
-  return (Conv3x3Plan) { VKA_SHADER_CONV3X3_GEMM8, VKA_SHADER_CONV3X3_PACK_GEMM8, 128 };
+    return (Conv3x3Plan) { VKA_SHADER_CONV3X3_GEMM4, VKA_SHADER_CONV3X3_PACK_GEMM4, 64, 9 };
+  return (Conv3x3Plan) { VKA_SHADER_CONV3X3_GEMM8, VKA_SHADER_CONV3X3_PACK_GEMM8, 128, 9 };
 }
 
 /* The weights in the plan's order, packed on first use. */
@@ -151,12 +156,14 @@ packed_weights (VkaVkBackend *b, VkaTensor *weight, const Conv3x3Plan *plan,
   VkaVkTensor *w = (VkaVkTensor *) weight;
   if (w->packed.buffer)
     return &w->packed;
-  guint64 n = (guint64) CEIL_DIV (weight->n, plan->tco) * plan->tco * weight->c * 9;
+  guint64 n = (guint64) CEIL_DIV (weight->n, plan->tco) * plan->tco * weight->c * plan->taps;
   if (!vka_vk_buffer_alloc (b, n * sizeof (float), b->guards, &w->packed, error))
     return NULL;
   VkaVkBuffer *bufs[] = { &w->buf, &w->packed };
-  /* conv3x3_pack: one invocation per packed value */
-  if (!vka_vk_dispatch (b, plan->pack, bufs, pc, CEIL_DIV (n, 256), 1, 1, error))
+  /* conv3x3_pack: one invocation per packed value; conv3x3_wino_pack: one
+   * per (co, ci), making its 16 */
+  guint64 invocations = plan->taps == 16 ? n / 16 : n;
+  if (!vka_vk_dispatch (b, plan->pack, bufs, pc, CEIL_DIV (invocations, 256), 1, 1, error))
     return NULL;
   return &w->packed;
 }
@@ -180,10 +187,13 @@ vk_conv2d (VkaBackend *backend, VkaTensor *in, VkaTensor *weight, VkaTensor *bia
                               CEIL_DIV (in->w, 8), CEIL_DIV (in->h, 8),
                               (guint32) (out->n * out->c), error);
     }
-  Conv3x3Plan plan = conv3x3_plan (vkb (backend), out->c);
+  Conv3x3Plan plan = conv3x3_plan (vkb (backend), in->c, out->c);
   VkaVkBuffer *packed = packed_weights (vkb (backend), weight, &plan, &pc, error);
   if (!packed)
     return FALSE;
+  if (plan.kernel == VKA_SHADER_CONV3X3_WINO_GEMM)
+    return vka_vk_conv3x3_winograd (vkb (backend), buf_of (in), packed, buf_of (bias),
+                                    buf_of (out), &pc, error);
   VkaVkBuffer *bufs[] = { buf_of (in), packed, buf_of (bias), buf_of (out) };
   if (plan.kernel == VKA_SHADER_CONV3X3_REFLECT)
     /* conv3x3_reflect: TCO channels × TPX pixels per invocation, 64 per group */
@@ -493,7 +503,7 @@ vk_optimizer_step (VkaBackend *backend, VkaTensor *param, VkaTensor *grad, VkaTe
   };
   VkaVkBuffer *bufs[] = { buf_of (param), buf_of (grad), buf_of (m), buf_of (v) };
   /* conv weights packed from the old values are stale after this step */
-  release_later (vkb (backend), &((VkaVkTensor *) param)->packed);
+  vka_vk_release_later (vkb (backend), &((VkaVkTensor *) param)->packed);
   /* optimizer_step: one invocation per parameter */
   return vka_vk_dispatch (vkb (backend), VKA_SHADER_OPTIMIZER_STEP, bufs, &pc, pc.row / 256,
                           rows, 1, error);
@@ -522,6 +532,8 @@ vk_destroy (VkaBackend *backend)
     {
       vka_vk_flush (backend, NULL);
       b->vk->DeviceWaitIdle (b->device);
+      for (guint i = 0; i < G_N_ELEMENTS (b->wino_scratch); i++)
+        vka_vk_release_later (b, &b->wino_scratch[i]);
       vka_vk_pool_drain (b);
       vka_vk_pipelines_destroy (b);
       vka_vk_pipeline_cache_save (b);
@@ -580,10 +592,17 @@ find_compute_queue (VkaVkBackend *b, GError **error)
   return FALSE;
 }
 
-/* $VKA_CONV3X3=direct|gemm forces a variant (tests run both everywhere). */
+/* $VKA_CONV3X3=direct|gemm|winograd forces a variant for every 3×3 layer
+ * (tests run each everywhere). By default GPUs run the GEMM kernel and CPU
+ * drivers Winograd for layers of 64 channels or more in and out (where it
+ * beats the direct kernel on lavapipe), the direct kernel for the rest.
+ * $VKA_WINO_BAND_ROWS (tests) caps a Winograd band at that many rows. */
 static gboolean
 choose_conv3x3_variant (VkaVkBackend *b, GError **error)
 {
+  const char *rows = g_getenv ("VKA_WINO_BAND_ROWS");
+  b->wino_band_rows = rows ? (int) CLAMP (g_ascii_strtoll (rows, NULL, 10), 0, G_MAXINT) : 0;
+  b->wino_min_channels = 1;
   const char *forced = g_getenv ("VKA_CONV3X3");
   if (forced && *forced)
     {
@@ -591,16 +610,24 @@ choose_conv3x3_variant (VkaVkBackend *b, GError **error)
         b->conv3x3 = VKA_VK_CONV3X3_DIRECT;
       else if (g_str_equal (forced, "gemm"))
         b->conv3x3 = VKA_VK_CONV3X3_GEMM;
+      else if (g_str_equal (forced, "winograd"))
+        b->conv3x3 = VKA_VK_CONV3X3_WINOGRAD;
       else
         {
           g_set_error (error, VKA_ERROR, VKA_ERROR_INVALID_ARGUMENT,
-                       "VKA_CONV3X3 is \"%s\"; it must be \"direct\" or \"gemm\"", forced);
+                       "VKA_CONV3X3 is \"%s\"; it must be \"direct\", \"gemm\" or "
+                       "\"winograd\"", forced);
           return FALSE;
         }
       return TRUE;
     }
-  b->conv3x3 = b->props.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU ? VKA_VK_CONV3X3_DIRECT
-                                                                  : VKA_VK_CONV3X3_GEMM;
+  if (b->props.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU)
+    {
+      b->conv3x3 = VKA_VK_CONV3X3_WINOGRAD;
+      b->wino_min_channels = 64;
+    }
+  else
+    b->conv3x3 = VKA_VK_CONV3X3_GEMM;
   return TRUE;
 }
 
