@@ -26,6 +26,7 @@ void main ()
   uint cob = gl_WorkGroupID.x, k = gl_WorkGroupID.z;
   uint t4 = (gl_WorkGroupID.y * 32u + gl_LocalInvocationID.x) * TP4;  /* in vec4s */
   uint stride4 = pc.tile_stride / 4u, cin = pc.in_channels, cout = pc.out_channels;
+  uint blocks = (cout + TCO - 1u) / TCO;
   if (t4 >= stride4)
     return;
 
@@ -35,7 +36,6 @@ void main ()
       acc[c][j] = vec4 (0.0);
 
   int vi = int (k * cin * stride4 + t4);
-  uint blocks = (cout + TCO - 1u) / TCO;
   int ui = int (((k * blocks + cob) * cin) * TQ);
   for (uint ci = 0u; ci < cin; ci++, vi += int (stride4), ui += TQ)
     {

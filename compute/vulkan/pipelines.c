@@ -19,7 +19,7 @@ const VkaVkKernelSpec vka_vk_kernel_specs[VKA_SHADER_COUNT] = {
   [VKA_SHADER_CONV3X3_WINO_INPUT]  = { 2, sizeof (VkaPushWino), { VKA_VK_TEXELS_R32F } },
   [VKA_SHADER_CONV3X3_WINO_GEMM]   = { 3, sizeof (VkaPushWino),
                                        { VKA_VK_TEXELS_RGBA32F, VKA_VK_TEXELS_RGBA32F } },
-  [VKA_SHADER_CONV3X3_WINO_OUTPUT] = { 3, sizeof (VkaPushWino), { VKA_VK_TEXELS_R32F } },
+  [VKA_SHADER_CONV3X3_WINO_OUTPUT] = { 3, sizeof (VkaPushWino), { VKA_VK_TEXELS_RGBA32F } },
   [VKA_SHADER_MAXPOOL2X2_CEIL] = { 2, sizeof (VkaPushResample) },
   [VKA_SHADER_UPSAMPLE2X]      = { 2, sizeof (VkaPushResample) },
   [VKA_SHADER_STATS_PARTIAL]   = { 2, sizeof (VkaPushStats) },

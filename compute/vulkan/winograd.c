@@ -10,7 +10,7 @@
 
 /* Each scratch buffer stays below this, so a large map runs as several
  * bands of tiles and never needs a huge allocation. */
-#define WINO_SCRATCH_BYTES ((VkDeviceSize) 32 << 20)
+#define WINO_SCRATCH_BYTES ((VkDeviceSize) 16 << 20)
 
 static VkDeviceSize
 scratch_limit (VkaVkBackend *b)
@@ -82,17 +82,17 @@ vka_vk_conv3x3_winograd (VkaVkBackend *b, VkaVkBuffer *in, VkaVkBuffer *packed,
         .tile_first = (guint32) first, .tile_count = count,
         .tile_stride = CEIL_DIV (count, tpx) * tpx,
       };
-      /* conv3x3_wino_input: an invocation per (tile, ci);
+      /* conv3x3_wino_input: an invocation per 4 tiles of one ci, 64 a group;
        * conv3x3_wino_gemm: TCO channels × TPX tiles an invocation, 32 a
        * group, grid (channel blocks, tile groups, 16);
-       * conv3x3_wino_output: an invocation per (tile, co) */
+       * conv3x3_wino_output: an invocation per 4 tiles of one co, 64 a group */
       if (!vka_vk_dispatch (b, VKA_SHADER_CONV3X3_WINO_INPUT, input_bufs, &pc,
-                            CEIL_DIV (pc.tile_stride, 64), cin, 1, error)
+                            CEIL_DIV (pc.tile_stride, 4 * 64), cin, 1, error)
           || !vka_vk_dispatch (b, VKA_SHADER_CONV3X3_WINO_GEMM, gemm_bufs, &pc,
                                CEIL_DIV (cout, VKA_WINO_TCO),
                                CEIL_DIV (pc.tile_stride / tpx, 32), 16, error)
           || !vka_vk_dispatch (b, VKA_SHADER_CONV3X3_WINO_OUTPUT, output_bufs, &pc,
-                               CEIL_DIV (count, 64), cout, 1, error))
+                               CEIL_DIV (count, 4 * 64), cout, 1, error))
         return FALSE;
     }
   return TRUE;
