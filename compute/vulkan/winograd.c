@@ -8,20 +8,19 @@
 
 #define CEIL_DIV(a, b) (((a) + (b) - 1) / (b))
 
-/* Each scratch buffer stays below this, so a large map runs as several
- * bands of tiles and never needs a huge allocation. */
+/* A band's scratch buffers stay below this where one row of tiles allows,
+ * so that a large map needs no huge allocation. */
 #define WINO_SCRATCH_BYTES ((VkDeviceSize) 16 << 20)
 
+/* What one scratch buffer may hold at most: written as a storage buffer,
+ * read one float a texel (the products) or a vec4 (the input transform). */
 static VkDeviceSize
-scratch_limit (VkaVkBackend *b)
+scratch_hard_limit (VkaVkBackend *b)
 {
   const VkPhysicalDeviceLimits *l = &b->props.limits;
-  VkDeviceSize limit = MIN (WINO_SCRATCH_BYTES, (VkDeviceSize) l->maxStorageBufferRange);
-  /* the products are read back one float a texel */
-  limit = MIN (limit, (VkDeviceSize) l->maxTexelBufferElements * sizeof (float));
-  if (b->max_allocation > 0)
-    limit = MIN (limit, b->max_allocation);
-  return limit;
+  VkDeviceSize limit = MIN ((VkDeviceSize) l->maxStorageBufferRange,
+                            (VkDeviceSize) l->maxTexelBufferElements * sizeof (float));
+  return b->max_allocation > 0 ? MIN (limit, b->max_allocation) : limit;
 }
 
 /* Makes scratch buffer i at least bytes long; the old one dies after the
@@ -44,26 +43,27 @@ vka_vk_conv3x3_winograd (VkaVkBackend *b, VkaVkBuffer *in, VkaVkBuffer *packed,
   const guint32 tpx = VKA_WINO_TPX;
   guint32 cin = conv->in_channels, cout = conv->out_channels;
   guint32 tiles_x = CEIL_DIV (conv->width, 2), tiles_y = CEIL_DIV (conv->height, 2);
-  guint64 total = (guint64) conv->batch * tiles_x * tiles_y;
+  guint32 pitch = CEIL_DIV (tiles_x, 4) * 4;
+  guint32 total_rows = conv->batch * tiles_y;
 
-  /* a band of tiles, in row order: as many as the scratch limit holds, and
-   * no more than the layer's larger tensor, so that the scratch buffers are
-   * never the allocation that decides whether a picture needs tiling */
-  guint64 per_tile = 16 * sizeof (float) * (guint64) MAX (cin, cout);
+  /* a band of tile rows: as many as fit in WINO_SCRATCH_BYTES and in the
+   * layer's larger tensor (so that the scratch buffers are never the
+   * allocation that decides whether a picture needs tiling), at least one */
+  guint64 row_bytes = 16 * sizeof (float) * (guint64) MAX (cin, cout) * pitch;
   guint64 tensor = (guint64) conv->batch * MAX (cin, cout) * conv->height * conv->width
                    * sizeof (float);
-  if (per_tile * tpx > scratch_limit (b))
+  guint64 rows = MAX (MIN (WINO_SCRATCH_BYTES, tensor) / row_bytes, 1);
+  if (b->wino_band_rows > 0)
+    rows = MIN (rows, (guint64) CEIL_DIV (b->wino_band_rows, 2));
+  rows = MIN (rows, MIN (total_rows, 65535u));
+  guint64 max_stride = CEIL_DIV (rows * pitch, tpx) * tpx;
+  if (16 * sizeof (float) * MAX (cin, cout) * max_stride > scratch_hard_limit (b))
     {
       g_set_error (error, VKA_ERROR, VKA_ERROR_TOO_LARGE,
-                   "Winograd convolution: a band of %u tiles of %u→%u channels "
-                   "exceeds %s's buffer limits", tpx, cin, cout, b->props.deviceName);
+                   "Winograd convolution: a row of %u tiles of %u→%u channels exceeds "
+                   "%s's buffer limits", tiles_x, cin, cout, b->props.deviceName);
       return FALSE;
     }
-  guint64 chunk = MAX (MIN (scratch_limit (b), tensor) / per_tile / tpx, 1) * tpx;
-  if (b->wino_band_rows > 0)
-    chunk = MIN (chunk, (guint64) CEIL_DIV (b->wino_band_rows, 2) * tiles_x);
-  chunk = MIN (chunk, total);
-  guint64 max_stride = CEIL_DIV (chunk, tpx) * tpx;
   if (!ensure_scratch (b, 0, 16 * sizeof (float) * cin * max_stride, error)
       || !ensure_scratch (b, 1, 16 * sizeof (float) * cout * max_stride, error))
     return FALSE;
@@ -72,27 +72,28 @@ vka_vk_conv3x3_winograd (VkaVkBackend *b, VkaVkBuffer *in, VkaVkBuffer *packed,
   VkaVkBuffer *gemm_bufs[] = { v, packed, m };
   VkaVkBuffer *output_bufs[] = { m, bias, out };
 
-  for (guint64 first = 0; first < total; first += chunk)
+  for (guint32 first = 0; first < total_rows; first += (guint32) rows)
     {
-      guint32 count = (guint32) MIN (chunk, total - first);
+      guint32 count = (guint32) MIN (rows, total_rows - first);
       VkaPushWino pc = {
         .batch = conv->batch, .in_channels = cin, .out_channels = cout,
         .height = conv->height, .width = conv->width, .relu = conv->relu,
         .tiles_x = tiles_x, .tiles_y = tiles_y,
-        .tile_first = (guint32) first, .tile_count = count,
-        .tile_stride = CEIL_DIV (count, tpx) * tpx,
+        .row_first = first, .row_count = count, .tile_pitch = pitch,
+        .tile_stride = CEIL_DIV (count * pitch, tpx) * tpx,
       };
-      /* conv3x3_wino_input: an invocation per 4 tiles of one ci, 64 a group;
-       * conv3x3_wino_gemm: TCO channels × TPX tiles an invocation, 32 a
-       * group, grid (channel blocks, tile groups, 16);
-       * conv3x3_wino_output: an invocation per 4 tiles of one co, 64 a group */
+      guint32 quads = count * pitch / 4;
+      /* conv3x3_wino_input: an invocation per 4 tiles of a row and ci, 64 a
+       * group; conv3x3_wino_gemm: TCO channels × TPX tiles an invocation, 32
+       * a group, grid (channel blocks, tile groups, 16); conv3x3_wino_output:
+       * an invocation per 4 tiles of a row and co, 64 a group */
       if (!vka_vk_dispatch (b, VKA_SHADER_CONV3X3_WINO_INPUT, input_bufs, &pc,
-                            CEIL_DIV (pc.tile_stride, 4 * 64), cin, 1, error)
+                            CEIL_DIV (quads, 64), cin, 1, error)
           || !vka_vk_dispatch (b, VKA_SHADER_CONV3X3_WINO_GEMM, gemm_bufs, &pc,
                                CEIL_DIV (cout, VKA_WINO_TCO),
                                CEIL_DIV (pc.tile_stride / tpx, 32), 16, error)
           || !vka_vk_dispatch (b, VKA_SHADER_CONV3X3_WINO_OUTPUT, output_bufs, &pc,
-                               CEIL_DIV (count, 4 * 64), cout, 1, error))
+                               CEIL_DIV (quads, 64), cout, 1, error))
         return FALSE;
     }
   return TRUE;
