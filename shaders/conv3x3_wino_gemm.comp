@@ -37,7 +37,25 @@ void main ()
 
   int vi = int (k * cin * stride4 + t4);
   int ui = int (((k * blocks + cob) * cin) * TQ);
-  for (uint ci = 0u; ci < cin; ci++, vi += int (stride4), ui += TQ)
+  uint ci = 0u;
+  for (; ci + 2u <= cin; ci += 2u, vi += 2 * int (stride4), ui += 2 * TQ)
+    {
+      vec4 v[2][TP4];
+      vec4 u[2][TQ];
+      [[unroll]] for (int s = 0; s < 2; s++)
+        {
+          [[unroll]] for (int j = 0; j < TP4; j++)
+            v[s][j] = texelFetch (v_data, vi + s * int (stride4) + j);
+          [[unroll]] for (int q = 0; q < TQ; q++)
+            u[s][q] = texelFetch (u_data, ui + s * TQ + q);
+        }
+      [[unroll]] for (int s = 0; s < 2; s++)
+        [[unroll]] for (int q = 0; q < TQ; q++)
+          [[unroll]] for (int c = 0; c < 4; c++)
+            [[unroll]] for (int j = 0; j < TP4; j++)
+              acc[q * 4 + c][j] += u[s][q][c] * v[s][j];
+    }
+  if (ci < cin)
     {
       vec4 v[TP4];
       [[unroll]] for (int j = 0; j < TP4; j++)

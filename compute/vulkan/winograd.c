@@ -13,7 +13,7 @@
 #define WINO_SCRATCH_BYTES ((VkDeviceSize) 16 << 20)
 
 /* What one scratch buffer may hold at most: written as a storage buffer,
- * read one float a texel (the products) or a vec4 (the input transform). */
+ * read as a texel buffer (of vec4s; counted as floats, to be safe). */
 static VkDeviceSize
 scratch_hard_limit (VkaVkBackend *b)
 {
