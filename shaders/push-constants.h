@@ -39,6 +39,34 @@ VKA_PUSH (VkaPushConv, VKA_PUSH_CONV)
 } VKA_PUSH_END (VkaPushConv)
 #endif
 
+/* conv3x3_wino_*: Winograd F(2,3). The GEMM's register tile: output channels
+ * × tiles per invocation. Tiles are 2×2 output blocks in rows of tiles_x;
+ * the tile rows of all images are numbered n·tiles_y + ty. One pass of the
+ * three shaders covers row_count tile rows from row_first, whose transformed
+ * values sit in the scratch buffers as rows of tile_pitch (tiles_x rounded
+ * up to 4, so that 4 tiles of a row are one vec4), at a stride of
+ * tile_stride (row_count·tile_pitch rounded up to TPX) per channel. */
+#define VKA_WINO_TCO 8
+#define VKA_WINO_TPX 16
+
+#if !defined(VKA_GLSL) || defined(VKA_PUSH_WINO)
+VKA_PUSH (VkaPushWino, VKA_PUSH_WINO)
+{
+  uint32_t batch;
+  uint32_t in_channels;
+  uint32_t out_channels;
+  uint32_t height;
+  uint32_t width;
+  uint32_t relu;
+  uint32_t tiles_x;      /* ⌈W/2⌉ */
+  uint32_t tiles_y;      /* ⌈H/2⌉ */
+  uint32_t row_first;
+  uint32_t row_count;
+  uint32_t tile_pitch;
+  uint32_t tile_stride;
+} VKA_PUSH_END (VkaPushWino)
+#endif
+
 #if !defined(VKA_GLSL) || defined(VKA_PUSH_RESAMPLE)
 /* maxpool2x2_ceil, upsample2x: planes = N·C, in and out sizes */
 VKA_PUSH (VkaPushResample, VKA_PUSH_RESAMPLE)

@@ -32,6 +32,8 @@ run_test () {   # name, variant, binary, args...
   run_test ops-direct direct "$B/tests/test-ops" --backend vulkan &
   run_test network-gemm gemm "$B/tests/test-network" --backend vulkan &
   run_test network-direct direct "$B/tests/test-network" --backend vulkan &
+  run_test ops-winograd winograd "$B/tests/test-ops" --backend vulkan &
+  run_test network-winograd winograd "$B/tests/test-network" --backend vulkan &
   run_test device "" "$B/tests/test-device" &
   run_test backward "" "$B/tests/test-backward" &
   run_test train "" "$B/tests/test-train" &

@@ -51,8 +51,8 @@ vk_tensor_new (VkaBackend *backend, int n, int c, int h, int w, GError **error)
 
 /* Gives a buffer to the pool (see memory.c), or without the pool frees it
  * now or after the flush when queued work may use it. */
-static void
-release_later (VkaVkBackend *b, VkaVkBuffer *buf)
+void
+vka_vk_release_later (VkaVkBackend *b, VkaVkBuffer *buf)
 {
   if (!buf->buffer)
     return;
@@ -67,8 +67,8 @@ release_later (VkaVkBackend *b, VkaVkBuffer *buf)
 static void
 release_packed (VkaVkBackend *b, VkaVkTensor *t)
 {
-  release_later (b, &t->packed);
-  release_later (b, &t->packed_backward);
+  vka_vk_release_later (b, &t->packed);
+  vka_vk_release_later (b, &t->packed_backward);
 }
 
 static void
@@ -76,7 +76,7 @@ vk_tensor_free (VkaTensor *tensor)
 {
   VkaVkBackend *b = vkb (tensor->backend);
   VkaVkTensor *t = (VkaVkTensor *) tensor;
-  release_later (b, &t->buf);
+  vka_vk_release_later (b, &t->buf);
   release_packed (b, t);
   g_free (t);
 }
@@ -136,38 +136,46 @@ vka_vk_tensor_check_guards (VkaTensor *tensor, GError **error)
 typedef struct
 {
   VkaShaderId kernel, pack;
-  VkaShaderId upsampled;  /* kernel with an ×2 upsampling folded into its loads */
+  VkaShaderId upsampled;  /* kernel with an ×2 upsampling folded into its loads, or 0 */
   int         tco;        /* output channels per packed group */
+  int         taps;       /* packed values per (co, ci) */
 } Conv3x3Plan;
 
 static Conv3x3Plan
-conv3x3_plan (VkaVkBackend *b, int out_channels)
+conv3x3_plan (VkaVkBackend *b, int in_channels, int out_channels)
 {
-  if (b->conv3x3 == VKA_VK_CONV3X3_DIRECT)
+  if (b->conv3x3 == VKA_VK_CONV3X3_WINOGRAD && in_channels >= b->wino_min_channels
+      && out_channels >= b->wino_min_channels)
+    return (Conv3x3Plan) { VKA_SHADER_CONV3X3_WINO_GEMM, VKA_SHADER_CONV3X3_WINO_PACK, 0,
+                           VKA_WINO_TCO, 16 };
+  if (b->conv3x3 != VKA_VK_CONV3X3_GEMM)
     return (Conv3x3Plan) { VKA_SHADER_CONV3X3_REFLECT, VKA_SHADER_CONV3X3_PACK,
-                           VKA_SHADER_CONV3X3_REFLECT_UP, VKA_CONV3X3_TCO };
+                           VKA_SHADER_CONV3X3_REFLECT_UP, VKA_CONV3X3_TCO, 9 };
   /* 128-channel tiles waste half their work below 65 channels */
   if (out_channels <= 64)
     return (Conv3x3Plan) { VKA_SHADER_CONV3X3_GEMM4, VKA_SHADER_CONV3X3_PACK_GEMM4,
-                           VKA_SHADER_CONV3X3_GEMM4_UP, 64 };
+                           VKA_SHADER_CONV3X3_GEMM4_UP, 64, 9 };
   return (Conv3x3Plan) { VKA_SHADER_CONV3X3_GEMM8, VKA_SHADER_CONV3X3_PACK_GEMM8,
-                         VKA_SHADER_CONV3X3_GEMM8_UP, 128 };
+                         VKA_SHADER_CONV3X3_GEMM8_UP, 128, 9 };
 }
 
 /* The weights packed into *packed (for a kernel with pc's channel counts,
- * in groups of tco output channels) on first use. */
+ * in groups of tco output channels, taps values per channel pair) on first
+ * use. */
 static VkaVkBuffer *
 pack_once (VkaVkBackend *b, VkaTensor *weight, VkaVkBuffer *packed, VkaShaderId pack,
-           int tco, const VkaPushConv *pc, GError **error)
+           int tco, int taps, const VkaPushConv *pc, GError **error)
 {
   if (packed->buffer)
     return packed;
-  guint64 n = (guint64) CEIL_DIV (pc->out_channels, tco) * tco * pc->in_channels * 9;
+  guint64 n = (guint64) CEIL_DIV (pc->out_channels, tco) * tco * pc->in_channels * taps;
   if (!vka_vk_buffer_alloc (b, n * sizeof (float), b->guards, packed, error))
     return NULL;
   VkaVkBuffer *bufs[] = { buf_of (weight), packed };
-  /* conv3x3_pack: one invocation per packed value */
-  if (!vka_vk_dispatch (b, pack, bufs, pc, CEIL_DIV (n, 256), 1, 1, error))
+  /* conv3x3_pack: one invocation per packed value; conv3x3_wino_pack: one
+   * per (co, ci), making its 16 */
+  guint64 invocations = taps == 16 ? n / 16 : n;
+  if (!vka_vk_dispatch (b, pack, bufs, pc, CEIL_DIV (invocations, 256), 1, 1, error))
     return NULL;
   return packed;
 }
@@ -177,7 +185,7 @@ packed_weights (VkaVkBackend *b, VkaTensor *weight, const Conv3x3Plan *plan,
                 const VkaPushConv *pc, GError **error)
 {
   return pack_once (b, weight, &((VkaVkTensor *) weight)->packed, plan->pack, plan->tco,
-                    pc, error);
+                    plan->taps, pc, error);
 }
 
 /* One 3×3 convolution by the plan's kernel (or its upsampled form), with
@@ -190,6 +198,9 @@ conv3x3 (VkaVkBackend *b, const Conv3x3Plan *plan, VkaShaderId kernel, VkaTensor
   VkaVkBuffer *packed = packed_weights (b, weight, plan, pc, error);
   if (!packed)
     return FALSE;
+  if (kernel == VKA_SHADER_CONV3X3_WINO_GEMM)
+    return vka_vk_conv3x3_winograd (b, buf_of (in), packed, buf_of (bias), buf_of (out), pc,
+                                    error);
   VkaVkBuffer *bufs[] = { buf_of (in), packed, buf_of (bias), buf_of (out) };
   if (plan->pack == VKA_SHADER_CONV3X3_PACK)
     /* conv3x3_reflect: TCO channels × TPX pixels per invocation, 64 per group */
@@ -224,7 +235,7 @@ vk_conv2d (VkaBackend *backend, VkaTensor *in, VkaTensor *weight, VkaTensor *bia
                               CEIL_DIV (in->w, 8), CEIL_DIV (in->h, 8),
                               (guint32) (out->n * out->c), error);
     }
-  Conv3x3Plan plan = conv3x3_plan (vkb (backend), out->c);
+  Conv3x3Plan plan = conv3x3_plan (vkb (backend), in->c, out->c);
   return conv3x3 (vkb (backend), &plan, plan.kernel, in, weight, bias, out, &pc, error);
 }
 
@@ -234,7 +245,7 @@ vk_conv3x3_upsampled (VkaBackend *backend, VkaTensor *in, VkaTensor *weight,
 {
   if (!vka_check_conv3x3_upsampled (in, weight, bias, out, error))
     return FALSE;
-  Conv3x3Plan plan = conv3x3_plan (vkb (backend), out->c);
+  Conv3x3Plan plan = conv3x3_plan (vkb (backend), in->c, out->c);
   if (!plan.upsampled)
     return vka_conv3x3_upsampled_composed (backend, in, weight, bias, relu, out, error);
   /* the push constants describe the convolution: the output's size */
@@ -383,7 +394,7 @@ conv3x3_backward_data (VkaVkBackend *b, VkaTensor *dout, VkaTensor *weight, VkaT
     .height = dout->h, .width = dout->w,
   };
   VkaVkBuffer *packed = pack_once (b, weight, &((VkaVkTensor *) weight)->packed_backward,
-                                   VKA_SHADER_CONV3X3_PACK_FULL, VKA_CONV3X3_TCO, &pc,
+                                   VKA_SHADER_CONV3X3_PACK_FULL, VKA_CONV3X3_TCO, 9, &pc,
                                    error);
   if (!packed)
     return FALSE;
@@ -610,6 +621,8 @@ vk_destroy (VkaBackend *backend)
     {
       vka_vk_flush (backend, NULL);
       b->vk->DeviceWaitIdle (b->device);
+      for (guint i = 0; i < G_N_ELEMENTS (b->wino_scratch); i++)
+        vka_vk_release_later (b, &b->wino_scratch[i]);
       vka_vk_pool_drain (b);
       vka_vk_pool_settle (b);
       vka_vk_pipelines_destroy (b);
@@ -671,10 +684,17 @@ find_compute_queue (VkaVkBackend *b, GError **error)
   return FALSE;
 }
 
-/* $VKA_CONV3X3=direct|gemm forces a variant (tests run both everywhere). */
+/* $VKA_CONV3X3=direct|gemm|winograd forces a variant for every 3×3 layer
+ * (tests run each everywhere). By default GPUs run the GEMM kernel and CPU
+ * drivers Winograd for layers of 64 channels or more in and out (where it
+ * beats the direct kernel on lavapipe), the direct kernel for the rest.
+ * $VKA_WINO_BAND_ROWS (tests) caps a Winograd band at that many rows. */
 static gboolean
 choose_conv3x3_variant (VkaVkBackend *b, GError **error)
 {
+  const char *rows = g_getenv ("VKA_WINO_BAND_ROWS");
+  b->wino_band_rows = rows ? (int) CLAMP (g_ascii_strtoll (rows, NULL, 10), 0, G_MAXINT) : 0;
+  b->wino_min_channels = 1;
   const char *forced = g_getenv ("VKA_CONV3X3");
   if (forced && *forced)
     {
@@ -682,16 +702,24 @@ choose_conv3x3_variant (VkaVkBackend *b, GError **error)
         b->conv3x3 = VKA_VK_CONV3X3_DIRECT;
       else if (g_str_equal (forced, "gemm"))
         b->conv3x3 = VKA_VK_CONV3X3_GEMM;
+      else if (g_str_equal (forced, "winograd"))
+        b->conv3x3 = VKA_VK_CONV3X3_WINOGRAD;
       else
         {
           g_set_error (error, VKA_ERROR, VKA_ERROR_INVALID_ARGUMENT,
-                       "VKA_CONV3X3 is \"%s\"; it must be \"direct\" or \"gemm\"", forced);
+                       "VKA_CONV3X3 is \"%s\"; it must be \"direct\", \"gemm\" or "
+                       "\"winograd\"", forced);
           return FALSE;
         }
       return TRUE;
     }
-  b->conv3x3 = b->props.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU ? VKA_VK_CONV3X3_DIRECT
-                                                                  : VKA_VK_CONV3X3_GEMM;
+  if (b->props.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU)
+    {
+      b->conv3x3 = VKA_VK_CONV3X3_WINOGRAD;
+      b->wino_min_channels = 64;
+    }
+  else
+    b->conv3x3 = VKA_VK_CONV3X3_GEMM;
   return TRUE;
 }
 

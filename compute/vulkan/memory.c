@@ -310,9 +310,9 @@ vka_vk_max_buffer_bytes (VkaVkBackend *b, const char **limit)
       if (limit)
         *limit = "largest allocation";
     }
-  /* only the direct 3×3 kernel binds tensors as texel buffers */
+  /* the direct and Winograd 3×3 kernels bind tensors as texel buffers */
   VkDeviceSize texels = (VkDeviceSize) b->props.limits.maxTexelBufferElements * sizeof (float);
-  if (b->conv3x3 == VKA_VK_CONV3X3_DIRECT && texels < range)
+  if (b->conv3x3 != VKA_VK_CONV3X3_GEMM && texels < range)
     {
       range = texels;
       if (limit)

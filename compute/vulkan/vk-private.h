@@ -6,6 +6,7 @@
 
 #include "backend.h"
 #include "vka-shaders.h"
+#include "push-constants.h"
 
 /* Every Vulkan entry point we call, loaded at run time (so a machine without
  * a Vulkan loader gets an error message instead of failing to start). */
@@ -126,12 +127,31 @@ typedef struct
 
 extern const VkaVkKernelSpec vka_vk_kernel_specs[VKA_SHADER_COUNT];
 
-/* How 3×3 convolutions run: conv3x3_reflect (texel buffers, registers only;
- * best on CPU drivers) or conv3x3_gemm (shared-memory tiles; for GPUs). */
+/* A device buffer; tensors own one. */
+typedef struct
+{
+  VkBuffer       buffer;
+  VkDeviceMemory memory;
+  void          *mapped;   /* non-NULL when host-visible */
+  VkDeviceSize   offset;   /* where the payload starts (after a guard zone) */
+  VkDeviceSize   bytes;    /* payload size */
+  VkDeviceSize   total;    /* allocated size (a size class: see memory.c) */
+  guint          use;      /* what it was made for (memory.c's BufferUse) */
+  VkBufferView   views[3]; /* by VkaVkBindingKind, made on first use */
+  gboolean       in_flight; /* pooled: released while recorded commands may
+                             * still use it, so until the next flush only
+                             * those commands' successors may touch it */
+} VkaVkBuffer;
+
+/* How 3×3 convolutions run: conv3x3_reflect (texel buffers, registers only),
+ * conv3x3_gemm (shared-memory tiles; for GPUs) or Winograd F(2,3)
+ * (conv3x3_wino_*: best on CPU drivers for wide layers, the direct kernel
+ * taking the narrow ones). */
 typedef enum
 {
   VKA_VK_CONV3X3_DIRECT,
   VKA_VK_CONV3X3_GEMM,
+  VKA_VK_CONV3X3_WINOGRAD,
 } VkaVkConv3x3Variant;
 
 /* The Vulkan backend: one logical device, one queue, one command buffer
@@ -162,28 +182,15 @@ typedef struct
   GPtrArray                       *deferred;  /* VkaVkBuffer* freed after the next flush */
   gboolean                         guards;
   VkaVkConv3x3Variant              conv3x3;
+  int                              wino_min_channels;  /* narrower layers run direct */
+  int                              wino_band_rows;     /* tests: $VKA_WINO_BAND_ROWS */
+  VkaVkBuffer                      wino_scratch[2];    /* transformed input, products */
   guint64                          fail_alloc_over;  /* tests: $VKA_TEST_ALLOC_LIMIT */
   guint64                          bytes_allocated;  /* pooled buffers included */
   guint64                          peak_bytes;
   GPtrArray                       *pool;     /* released VkaVkBuffer*, kept for reuse */
   GArray                          *dead_views;  /* VkBufferView destroyed after the flush */
 } VkaVkBackend;
-
-/* A device buffer; tensors own one. */
-typedef struct
-{
-  VkBuffer       buffer;
-  VkDeviceMemory memory;
-  void          *mapped;   /* non-NULL when host-visible */
-  VkDeviceSize   offset;   /* where the payload starts (after a guard zone) */
-  VkDeviceSize   bytes;    /* payload size */
-  VkDeviceSize   total;    /* allocated size (a size class: see memory.c) */
-  guint          use;      /* what it was made for (memory.c's BufferUse) */
-  VkBufferView   views[3]; /* by VkaVkBindingKind, made on first use */
-  gboolean       in_flight; /* pooled: released while recorded commands may
-                             * still use it, so until the next flush only
-                             * those commands' successors may touch it */
-} VkaVkBuffer;
 
 typedef struct
 {
@@ -247,3 +254,10 @@ guint64     vka_vk_backend_peak_bytes (VkaBackend *backend);
 /* Finishes queued work, frees the pooled buffers and restarts the peak from
  * what is allocated now, which it returns (weights, live tensors). */
 guint64     vka_vk_backend_reset_peak (VkaBackend *backend);
+void        vka_vk_release_later (VkaVkBackend *b, VkaVkBuffer *buf);
+
+/* winograd.c: a 3×3 convolution (reflection padding, bias, optional ReLU)
+ * as Winograd F(2,3), with weights packed by conv3x3_wino_pack. */
+gboolean    vka_vk_conv3x3_winograd (VkaVkBackend *b, VkaVkBuffer *in, VkaVkBuffer *packed,
+                                     VkaVkBuffer *bias, VkaVkBuffer *out,
+                                     const VkaPushConv *conv, GError **error);

@@ -1,0 +1,100 @@
+/* winograd.c — 3×3 convolutions as Winograd F(2,3): each 2×2 output block
+ * comes from a 4×4 input tile in 16 multiplies per (ci, co) instead of 36.
+ * Three dispatches per band of tiles: conv3x3_wino_input (V = Bᵀ·d·B),
+ * conv3x3_wino_gemm (M = U·V for each of the 16 positions), then
+ * conv3x3_wino_output (Y = Aᵀ·M·A + bias, ReLU). The weights' U = G·g·Gᵀ is
+ * packed once by conv3x3_wino_pack (backend.c's packed_weights). */
+#include "vk-private.h"
+
+#define CEIL_DIV(a, b) (((a) + (b) - 1) / (b))
+
+/* A band's scratch buffers stay below this where one row of tiles allows,
+ * so that a large map needs no huge allocation. */
+#define WINO_SCRATCH_BYTES ((VkDeviceSize) 16 << 20)
+
+/* What one scratch buffer may hold at most: written as a storage buffer,
+ * read as a texel buffer (of vec4s; counted as floats, to be safe). */
+static VkDeviceSize
+scratch_hard_limit (VkaVkBackend *b)
+{
+  const VkPhysicalDeviceLimits *l = &b->props.limits;
+  VkDeviceSize limit = MIN ((VkDeviceSize) l->maxStorageBufferRange,
+                            (VkDeviceSize) l->maxTexelBufferElements * sizeof (float));
+  return b->max_allocation > 0 ? MIN (limit, b->max_allocation) : limit;
+}
+
+/* Makes scratch buffer i at least bytes long; the old one dies after the
+ * work queued on it. */
+static gboolean
+ensure_scratch (VkaVkBackend *b, int i, VkDeviceSize bytes, GError **error)
+{
+  VkaVkBuffer *buf = &b->wino_scratch[i];
+  if (buf->buffer && buf->bytes >= bytes)
+    return TRUE;
+  vka_vk_release_later (b, buf);
+  return vka_vk_buffer_alloc (b, bytes, FALSE, buf, error);
+}
+
+gboolean
+vka_vk_conv3x3_winograd (VkaVkBackend *b, VkaVkBuffer *in, VkaVkBuffer *packed,
+                         VkaVkBuffer *bias, VkaVkBuffer *out, const VkaPushConv *conv,
+                         GError **error)
+{
+  const guint32 tpx = VKA_WINO_TPX;
+  guint32 cin = conv->in_channels, cout = conv->out_channels;
+  guint32 tiles_x = CEIL_DIV (conv->width, 2), tiles_y = CEIL_DIV (conv->height, 2);
+  guint32 pitch = CEIL_DIV (tiles_x, 4) * 4;
+  guint32 total_rows = conv->batch * tiles_y;
+
+  /* a band of tile rows: as many as fit in WINO_SCRATCH_BYTES and in the
+   * layer's larger tensor (so that the scratch buffers are never the
+   * allocation that decides whether a picture needs tiling), at least one */
+  guint64 row_bytes = 16 * sizeof (float) * (guint64) MAX (cin, cout) * pitch;
+  guint64 tensor = (guint64) conv->batch * MAX (cin, cout) * conv->height * conv->width
+                   * sizeof (float);
+  guint64 rows = MAX (MIN (WINO_SCRATCH_BYTES, tensor) / row_bytes, 1);
+  if (b->wino_band_rows > 0)
+    rows = MIN (rows, (guint64) CEIL_DIV (b->wino_band_rows, 2));
+  rows = MIN (rows, MIN (total_rows, 65535u));
+  guint64 max_stride = CEIL_DIV (rows * pitch, tpx) * tpx;
+  if (16 * sizeof (float) * MAX (cin, cout) * max_stride > scratch_hard_limit (b))
+    {
+      g_set_error (error, VKA_ERROR, VKA_ERROR_TOO_LARGE,
+                   "Winograd convolution: a row of %u tiles of %u→%u channels exceeds "
+                   "%s's buffer limits", tiles_x, cin, cout, b->props.deviceName);
+      return FALSE;
+    }
+  if (!ensure_scratch (b, 0, 16 * sizeof (float) * cin * max_stride, error)
+      || !ensure_scratch (b, 1, 16 * sizeof (float) * cout * max_stride, error))
+    return FALSE;
+  VkaVkBuffer *v = &b->wino_scratch[0], *m = &b->wino_scratch[1];
+  VkaVkBuffer *input_bufs[] = { in, v };
+  VkaVkBuffer *gemm_bufs[] = { v, packed, m };
+  VkaVkBuffer *output_bufs[] = { m, bias, out };
+
+  for (guint32 first = 0; first < total_rows; first += (guint32) rows)
+    {
+      guint32 count = (guint32) MIN (rows, total_rows - first);
+      VkaPushWino pc = {
+        .batch = conv->batch, .in_channels = cin, .out_channels = cout,
+        .height = conv->height, .width = conv->width, .relu = conv->relu,
+        .tiles_x = tiles_x, .tiles_y = tiles_y,
+        .row_first = first, .row_count = count, .tile_pitch = pitch,
+        .tile_stride = CEIL_DIV (count * pitch, tpx) * tpx,
+      };
+      guint32 quads = count * pitch / 4;
+      /* conv3x3_wino_input: an invocation per 4 tiles of a row and ci, 64 a
+       * group; conv3x3_wino_gemm: TCO channels × TPX tiles an invocation, 32
+       * a group, grid (channel blocks, tile groups, 16); conv3x3_wino_output:
+       * an invocation per 4 tiles of a row and co, 64 a group */
+      if (!vka_vk_dispatch (b, VKA_SHADER_CONV3X3_WINO_INPUT, input_bufs, &pc,
+                            CEIL_DIV (quads, 64), cin, 1, error)
+          || !vka_vk_dispatch (b, VKA_SHADER_CONV3X3_WINO_GEMM, gemm_bufs, &pc,
+                               CEIL_DIV (cout, VKA_WINO_TCO),
+                               CEIL_DIV (pc.tile_stride / tpx, 32), 16, error)
+          || !vka_vk_dispatch (b, VKA_SHADER_CONV3X3_WINO_OUTPUT, output_bufs, &pc,
+                               CEIL_DIV (quads, 64), cout, 1, error))
+        return FALSE;
+    }
+  return TRUE;
+}

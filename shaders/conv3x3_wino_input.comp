@@ -1,0 +1,69 @@
+#version 450
+#extension GL_GOOGLE_include_directive : require
+#extension GL_EXT_control_flow_attributes : require
+/* conv3x3_wino_input: V = Bᵀ·d·B for each 4×4 input tile d (stride 2, the
+ * reflection padding folded into the loads), Bᵀ = [1 0 −1 0; 0 1 1 0;
+ * 0 −1 1 0; 0 1 0 −1]. V is [16][Cin][tile_stride]. One invocation per 4
+ * adjacent tiles of a row and one ci: they share their input columns, and
+ * each of the 16 values goes out as one vec4. (Pad tiles past tiles_x get
+ * finite values from clamped loads; no one reads their results.)
+ * Grid: x = ⌈row_count·tile_pitch/4 / 64⌉, y = Cin. */
+#define VKA_PUSH_WINO
+#include "common.glsl"
+#include "push-constants.h"
+
+layout (local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
+
+layout (binding = 0) uniform samplerBuffer in_data;   /* (N, Cin, H, W) */
+layout (std430, binding = 1) writeonly buffer Transformed { vec4 v_data[]; };
+
+void main ()
+{
+  uint groups = pc.tile_pitch / 4u;
+  uint i = gl_GlobalInvocationID.x, ci = gl_GlobalInvocationID.y;
+  if (i >= pc.row_count * groups)
+    return;
+  uint row = i / groups, tx0 = i % groups * 4u;
+  uint global_row = pc.row_first + row;
+  uint n = global_row / pc.tiles_y, ty = global_row % pc.tiles_y;
+  int W = int (pc.width), H = int (pc.height);
+  int base = int ((n * pc.in_channels + ci) * uint (H * W));
+
+  /* 4 rows × 10 columns: tile p reads columns 2p .. 2p+3 */
+  int cols[10];
+  [[unroll]] for (int c = 0; c < 10; c++)
+    cols[c] = reflect_index (int (tx0) * 2 - 1 + c, W);
+  float d[4][10];
+  [[unroll]] for (int r = 0; r < 4; r++)
+    {
+      int at = base + reflect_index (int (ty) * 2 - 1 + r, H) * W;
+      [[unroll]] for (int c = 0; c < 10; c++)
+        d[r][c] = texelFetch (in_data, at + cols[c]).x;
+    }
+
+  vec4 v[16];
+  [[unroll]] for (int p = 0; p < 4; p++)
+    {
+      /* e = Bᵀ·d, then v = e·B */
+      float e[4][4];
+      [[unroll]] for (int j = 0; j < 4; j++)
+        {
+          int c = 2 * p + j;
+          e[0][j] = d[0][c] - d[2][c];
+          e[1][j] = d[1][c] + d[2][c];
+          e[2][j] = d[2][c] - d[1][c];
+          e[3][j] = d[1][c] - d[3][c];
+        }
+      [[unroll]] for (int r = 0; r < 4; r++)
+        {
+          v[r * 4 + 0][p] = e[r][0] - e[r][2];
+          v[r * 4 + 1][p] = e[r][1] + e[r][2];
+          v[r * 4 + 2][p] = e[r][2] - e[r][1];
+          v[r * 4 + 3][p] = e[r][1] - e[r][3];
+        }
+    }
+  uint plane = pc.in_channels * pc.tile_stride / 4u;   /* between k planes, in vec4s */
+  uint o = (ci * pc.tile_stride + row * pc.tile_pitch + tx0) / 4u;
+  [[unroll]] for (int k = 0; k < 16; k++)
+    v_data[uint (k) * plane + o] = v[k];
+}

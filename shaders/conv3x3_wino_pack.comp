@@ -1,0 +1,54 @@
+#version 450
+#extension GL_GOOGLE_include_directive : require
+#extension GL_EXT_control_flow_attributes : require
+/* conv3x3_wino_pack: weights [Cout][Cin][3][3] -> U = G·g·Gᵀ, 16 values per
+ * (co, ci), stored [16][⌈Cout/TCO⌉][Cin][TCO] so that conv3x3_wino_gemm reads
+ * the TCO output channels of one (k, ci) as vec4s; channels past Cout are
+ * zero. G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1]. One invocation per (co, ci).
+ * Grid: x = ⌈⌈Cout/TCO⌉·TCO·Cin / 256⌉. */
+#define VKA_PUSH_CONV
+#include "push-constants.h"
+
+layout (local_size_x = 256, local_size_y = 1, local_size_z = 1) in;
+
+layout (std430, binding = 0) readonly buffer Weight { float weight[]; };
+layout (std430, binding = 1) writeonly buffer Packed { float packed[]; };
+
+#define TCO VKA_WINO_TCO
+
+void main ()
+{
+  uint cin = pc.in_channels, cout = pc.out_channels;
+  uint blocks = (cout + TCO - 1u) / TCO;
+  uint i = gl_GlobalInvocationID.x;
+  if (i >= blocks * TCO * cin)
+    return;
+  uint ci = i % cin, co = i / cin;
+
+  float g[3][3];
+  [[unroll]] for (int r = 0; r < 3; r++)
+    [[unroll]] for (int c = 0; c < 3; c++)
+      g[r][c] = co < cout ? weight[(co * cin + ci) * 9u + uint (r * 3 + c)] : 0.0;
+
+  /* t = G·g (4×3), then u = t·Gᵀ (4×4) */
+  float t[4][3];
+  [[unroll]] for (int c = 0; c < 3; c++)
+    {
+      t[0][c] = g[0][c];
+      t[1][c] = 0.5 * (g[0][c] + g[1][c] + g[2][c]);
+      t[2][c] = 0.5 * (g[0][c] - g[1][c] + g[2][c]);
+      t[3][c] = g[2][c];
+    }
+  uint stride = blocks * cin * TCO;   /* between k planes */
+  uint o = ((co / TCO) * cin + ci) * TCO + co % TCO;
+  [[unroll]] for (int r = 0; r < 4; r++)
+    {
+      float u[4];
+      u[0] = t[r][0];
+      u[1] = 0.5 * (t[r][0] + t[r][1] + t[r][2]);
+      u[2] = 0.5 * (t[r][0] - t[r][1] + t[r][2]);
+      u[3] = t[r][2];
+      [[unroll]] for (int c = 0; c < 4; c++)
+        packed[uint (r * 4 + c) * stride + o] = u[c];
+    }
+}
