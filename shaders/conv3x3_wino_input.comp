@@ -7,6 +7,8 @@
  * adjacent tiles of a row and one ci: they share their input columns, and
  * each of the 16 values goes out as one vec4. (Pad tiles past tiles_x get
  * finite values from clamped loads; no one reads their results.)
+ * With VKA_CONV3X3_UPSAMPLED the input is (N, Cin, H/2, W/2), read as if
+ * upsampled ×2 (nearest) first; pc gives the convolution's (output) size.
  * Grid: x = ⌈row_count·tile_pitch/4 / 64⌉, y = Cin. */
 #define VKA_PUSH_WINO
 #include "common.glsl"
@@ -27,16 +29,17 @@ void main ()
   uint global_row = pc.row_first + row;
   uint n = global_row / pc.tiles_y, ty = global_row % pc.tiles_y;
   int W = int (pc.width), H = int (pc.height);
-  int base = int ((n * pc.in_channels + ci) * uint (H * W));
+  int IW = W / UPSCALE, IH = H / UPSCALE;   /* the input's size */
+  int base = int ((n * pc.in_channels + ci) * uint (IH * IW));
 
   /* 4 rows × 10 columns: tile p reads columns 2p .. 2p+3 */
   int cols[10];
   [[unroll]] for (int c = 0; c < 10; c++)
-    cols[c] = reflect_index (int (tx0) * 2 - 1 + c, W);
+    cols[c] = conv_source (int (tx0) * 2 - 1 + c, W);
   float d[4][10];
   [[unroll]] for (int r = 0; r < 4; r++)
     {
-      int at = base + reflect_index (int (ty) * 2 - 1 + r, H) * W;
+      int at = base + conv_source (int (ty) * 2 - 1 + r, H) * IW;
       [[unroll]] for (int c = 0; c < 10; c++)
         d[r][c] = texelFetch (in_data, at + cols[c]).x;
     }

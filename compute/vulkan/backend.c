@@ -136,7 +136,8 @@ vka_vk_tensor_check_guards (VkaTensor *tensor, GError **error)
 typedef struct
 {
   VkaShaderId kernel, pack;
-  VkaShaderId upsampled;  /* kernel with an ×2 upsampling folded into its loads, or 0 */
+  VkaShaderId upsampled;  /* kernel with an ×2 upsampling folded into its loads
+                           * (Winograd: its input transform), or 0 */
   int         tco;        /* output channels per packed group */
   int         taps;       /* packed values per (co, ci) */
 } Conv3x3Plan;
@@ -146,8 +147,8 @@ conv3x3_plan (VkaVkBackend *b, int in_channels, int out_channels)
 {
   if (b->conv3x3 == VKA_VK_CONV3X3_WINOGRAD && in_channels >= b->wino_min_channels
       && out_channels >= b->wino_min_channels)
-    return (Conv3x3Plan) { VKA_SHADER_CONV3X3_WINO_GEMM, VKA_SHADER_CONV3X3_WINO_PACK, 0,
-                           VKA_WINO_TCO, 16 };
+    return (Conv3x3Plan) { VKA_SHADER_CONV3X3_WINO_GEMM, VKA_SHADER_CONV3X3_WINO_PACK,
+                           VKA_SHADER_CONV3X3_WINO_INPUT_UP, VKA_WINO_TCO, 16 };
   if (b->conv3x3 != VKA_VK_CONV3X3_GEMM)
     return (Conv3x3Plan) { VKA_SHADER_CONV3X3_REFLECT, VKA_SHADER_CONV3X3_PACK,
                            VKA_SHADER_CONV3X3_REFLECT_UP, VKA_CONV3X3_TCO, 9 };
@@ -198,9 +199,9 @@ conv3x3 (VkaVkBackend *b, const Conv3x3Plan *plan, VkaShaderId kernel, VkaTensor
   VkaVkBuffer *packed = packed_weights (b, weight, plan, pc, error);
   if (!packed)
     return FALSE;
-  if (kernel == VKA_SHADER_CONV3X3_WINO_GEMM)
+  if (plan->pack == VKA_SHADER_CONV3X3_WINO_PACK)
     return vka_vk_conv3x3_winograd (b, buf_of (in), packed, buf_of (bias), buf_of (out), pc,
-                                    error);
+                                    kernel == plan->upsampled, error);
   VkaVkBuffer *bufs[] = { buf_of (in), packed, buf_of (bias), buf_of (out) };
   if (plan->pack == VKA_SHADER_CONV3X3_PACK)
     /* conv3x3_reflect: TCO channels × TPX pixels per invocation, 64 per group */

@@ -21,6 +21,7 @@ const VkaVkKernelSpec vka_vk_kernel_specs[VKA_SHADER_COUNT] = {
   [VKA_SHADER_CONV3X3_PACK_GEMM8] = { 2, sizeof (VkaPushConv) },
   [VKA_SHADER_CONV3X3_WINO_PACK]   = { 2, sizeof (VkaPushConv) },
   [VKA_SHADER_CONV3X3_WINO_INPUT]  = { 2, sizeof (VkaPushWino), { VKA_VK_TEXELS_R32F } },
+  [VKA_SHADER_CONV3X3_WINO_INPUT_UP] = { 2, sizeof (VkaPushWino), { VKA_VK_TEXELS_R32F } },
   [VKA_SHADER_CONV3X3_WINO_GEMM]   = { 3, sizeof (VkaPushWino),
                                        { VKA_VK_TEXELS_RGBA32F, VKA_VK_TEXELS_RGBA32F } },
   [VKA_SHADER_CONV3X3_WINO_OUTPUT] = { 3, sizeof (VkaPushWino), { VKA_VK_TEXELS_RGBA32F } },

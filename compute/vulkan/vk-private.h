@@ -257,7 +257,9 @@ guint64     vka_vk_backend_reset_peak (VkaBackend *backend);
 void        vka_vk_release_later (VkaVkBackend *b, VkaVkBuffer *buf);
 
 /* winograd.c: a 3×3 convolution (reflection padding, bias, optional ReLU)
- * as Winograd F(2,3), with weights packed by conv3x3_wino_pack. */
+ * as Winograd F(2,3), with weights packed by conv3x3_wino_pack. upsampled:
+ * in is half conv's size and read as if upsampled ×2 (nearest) first. */
 gboolean    vka_vk_conv3x3_winograd (VkaVkBackend *b, VkaVkBuffer *in, VkaVkBuffer *packed,
                                      VkaVkBuffer *bias, VkaVkBuffer *out,
-                                     const VkaPushConv *conv, GError **error);
+                                     const VkaPushConv *conv, gboolean upsampled,
+                                     GError **error);

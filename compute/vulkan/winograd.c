@@ -38,7 +38,7 @@ ensure_scratch (VkaVkBackend *b, int i, VkDeviceSize bytes, GError **error)
 gboolean
 vka_vk_conv3x3_winograd (VkaVkBackend *b, VkaVkBuffer *in, VkaVkBuffer *packed,
                          VkaVkBuffer *bias, VkaVkBuffer *out, const VkaPushConv *conv,
-                         GError **error)
+                         gboolean upsampled, GError **error)
 {
   const guint32 tpx = VKA_WINO_TPX;
   guint32 cin = conv->in_channels, cout = conv->out_channels;
@@ -87,7 +87,8 @@ vka_vk_conv3x3_winograd (VkaVkBackend *b, VkaVkBuffer *in, VkaVkBuffer *packed,
        * group; conv3x3_wino_gemm: TCO channels × TPX tiles an invocation, 32
        * a group, grid (channel blocks, tile groups, 16); conv3x3_wino_output:
        * an invocation per 4 tiles of a row and co, 64 a group */
-      if (!vka_vk_dispatch (b, VKA_SHADER_CONV3X3_WINO_INPUT, input_bufs, &pc,
+      if (!vka_vk_dispatch (b, upsampled ? VKA_SHADER_CONV3X3_WINO_INPUT_UP
+                                         : VKA_SHADER_CONV3X3_WINO_INPUT, input_bufs, &pc,
                             CEIL_DIV (quads, 64), cin, 1, error)
           || !vka_vk_dispatch (b, VKA_SHADER_CONV3X3_WINO_GEMM, gemm_bufs, &pc,
                                CEIL_DIV (cout, VKA_WINO_TCO),
