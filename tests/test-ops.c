@@ -31,6 +31,8 @@ typedef struct
 static VkaContext *device_context;
 static VkaContext *reference_context;
 static guint skipped;
+/* every OpCase, freed at exit: GLib frees no data of cases that -s/-x skip */
+static GPtrArray *cases;
 
 static VkaTensor *
 random_tensor (VkaBackend *b, GRand *rand, int n, int c, int h, int w, float lo, float hi)
@@ -242,7 +244,8 @@ add_case (const OpSpec *op, Shape shape)
   g_autofree char *path = g_strdup_printf ("/ops/%s/n%d-c%d-%dx%d-co%d-x%d", op->name,
                                            shape.n, shape.c, shape.h, shape.w,
                                            shape.cout, shape.extra);
-  g_test_add_data_func_full (path, tc, test_op, g_free);
+  g_ptr_array_add (cases, tc);
+  g_test_add_data_func (path, tc, test_op);
 }
 
 static const int sizes[][2] = { { 1, 1 }, { 1, 2 }, { 2, 1 }, { 2, 3 }, { 7, 5 },
@@ -319,8 +322,10 @@ main (int argc, char **argv)
   reference_context = vka_context_new_reference ();
   g_test_message ("device under test: %s (%s)", vka_context_device (device_context)->name,
                   vka_context_device (device_context)->driver);
+  cases = g_ptr_array_new_with_free_func (g_free);
   add_cases ();
   int status = g_test_run ();
+  g_ptr_array_unref (cases);
   g_test_message ("%s backend: %u cases skipped (unsupported ops)", test_backend_name (),
                   skipped);
   g_print ("# %s backend: %u cases skipped (unsupported ops)\n", test_backend_name (), skipped);
