@@ -397,20 +397,17 @@ list_devices (void)
   return 0;
 }
 
-/* The build tree's models/ folder, searched first when this executable runs
- * from the build tree, so the README's command works before installing. */
+/* The model folders (the build tree's models/ first when this executable
+ * runs from the build tree, so the README's command works before
+ * installing) for whichever of --vgg and --decoder is not given. */
 static gboolean
 find_model (Options *o, GError **error)
 {
   if (o->vgg && o->decoder)
     return TRUE;
-  const char *extra[2] = { NULL, NULL };
-  g_autofree char *self = g_file_read_link ("/proc/self/exe", NULL);
-  g_autofree char *self_dir = self ? g_path_get_dirname (self) : NULL;
-  if (self_dir && g_strcmp0 (self_dir, VKA_BUILD_CLI_DIR) == 0)
-    extra[0] = VKA_BUILD_MODELS_DIR;
   char *enc = NULL, *dec = NULL;
-  if (!vka_model_files_find (extra, &enc, &dec, error))
+  if (!vka_model_files_find_for_program (VKA_BUILD_CLI_DIR, VKA_BUILD_MODELS_DIR, &enc, &dec,
+                                         error))
     return FALSE;
   if (!o->vgg)
     o->vgg = enc;

@@ -128,13 +128,9 @@ find_vgg (Options *o, GError **error)
 {
   if (o->vgg)
     return TRUE;
-  const char *extra[2] = { NULL, NULL };
-  g_autofree char *self = g_file_read_link ("/proc/self/exe", NULL);
-  g_autofree char *self_dir = self ? g_path_get_dirname (self) : NULL;
-  if (self_dir && g_strcmp0 (self_dir, VKA_BUILD_TRAINING_DIR) == 0)
-    extra[0] = VKA_BUILD_MODELS_DIR;
   g_autofree char *dec = NULL;
-  return vka_model_files_find (extra, &o->vgg, &dec, error);
+  return vka_model_files_find_for_program (VKA_BUILD_TRAINING_DIR, VKA_BUILD_MODELS_DIR,
+                                           &o->vgg, &dec, error);
 }
 
 /* A resumed run must see the data as the first part did. */

@@ -86,3 +86,15 @@ vka_model_files_find (const char *const *extra_dirs, char **encoder_path,
     *decoder_path = g_steal_pointer (&decoder);
   return TRUE;
 }
+
+gboolean
+vka_model_files_find_for_program (const char *build_dir, const char *build_models_dir,
+                                  char **encoder_path, char **decoder_path, GError **error)
+{
+  const char *extra[2] = { NULL, NULL };
+  g_autofree char *self = g_file_read_link ("/proc/self/exe", NULL);
+  g_autofree char *self_dir = self ? g_path_get_dirname (self) : NULL;
+  if (self_dir && g_strcmp0 (self_dir, build_dir) == 0)
+    extra[0] = build_models_dir;
+  return vka_model_files_find (extra, encoder_path, decoder_path, error);
+}
