@@ -343,32 +343,28 @@ vka_trainer_set_state (VkaTrainer *t, const VkaWeights *state, int iteration, GE
       return FALSE;
     }
   guint n = vka_network_n_params (t->decoder);
-  /* check everything first, so that a bad state changes nothing */
+  /* every moment is found and checked first, so that a bad state changes
+   * nothing; moments[i] is m (even i) or v (odd i) of parameter i / 2 */
+  g_autofree const VkaTensorData **moments = g_new (const VkaTensorData *, n * 2);
   for (guint i = 0; i < n * 2; i++)
     {
       const char *name;
       VkaTensor *p;
       vka_network_param (t->decoder, i / 2, &name, &p, NULL);
       g_autofree char *key = g_strdup_printf ("%c.%s", i % 2 ? 'v' : 'm', name);
-      const VkaTensorData *d = vka_weights_get (state, key);
-      if (!d || vka_tensor_data_numel (d) != (gint64) vka_tensor_numel (p))
+      moments[i] = vka_weights_get (state, key);
+      if (!moments[i] || vka_tensor_data_numel (moments[i]) != (gint64) vka_tensor_numel (p))
         {
           g_set_error (error, VKA_ERROR, VKA_ERROR_MODEL,
                        "optimiser state: %s is %s (expected %" G_GSIZE_FORMAT " values)",
-                       key, d ? "of another size" : "missing", vka_tensor_numel (p));
+                       key, moments[i] ? "of another size" : "missing", vka_tensor_numel (p));
           return FALSE;
         }
     }
   for (guint i = 0; i < n * 2; i++)
-    {
-      const char *name;
-      VkaTensor *p;
-      vka_network_param (t->decoder, i / 2, &name, &p, NULL);
-      g_autofree char *key = g_strdup_printf ("%c.%s", i % 2 ? 'v' : 'm', name);
-      VkaTensor *moment = (i % 2 ? t->v : t->m)->pdata[i / 2];
-      if (!t->backend->ops->tensor_write (moment, vka_weights_get (state, key)->data, error))
-        return FALSE;
-    }
+    if (!t->backend->ops->tensor_write ((i % 2 ? t->v : t->m)->pdata[i / 2], moments[i]->data,
+                                        error))
+      return FALSE;
   t->iteration = iteration;
   return TRUE;
 }
