@@ -3,6 +3,7 @@
 #include "vka-plugin-gallery.h"
 #include "vka-plugin.h"
 #include "vka-plugin-i18n.h"
+#include "vka-plugin-widgets.h"
 
 #define THUMB_SIZE 72
 
@@ -44,13 +45,8 @@ no_styles_label (const char *profile_dir)
   g_autofree char *list = g_strjoinv ("\n", dirs);
   g_autofree char *text = g_strdup_printf (_("No style pictures found. Put some in "
                                              "one of these folders:\n%s"), list);
-  GtkWidget *label = gtk_label_new (text);
-  gtk_label_set_selectable (GTK_LABEL (label), TRUE);
-#if GTK_CHECK_VERSION (3, 16, 0)
-  gtk_label_set_xalign (GTK_LABEL (label), 0.0);
-#else
-  gtk_misc_set_alignment (GTK_MISC (label), 0.0, 0.5);
-#endif
+  GtkWidget *label = vka_plugin_label_new (text);
+  gtk_label_set_line_wrap (GTK_LABEL (label), FALSE);   /* a folder a line */
   return label;
 }
 
