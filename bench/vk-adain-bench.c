@@ -33,6 +33,7 @@ typedef struct
   GPtrArray *names;
   gint64  last;
   guint   layer;
+  VkaBackend *vulkan;   /* the backend timed when it is Vulkan, else NULL */
 } Timing;
 
 static void
@@ -47,10 +48,16 @@ on_layer (const VkaLayerInfo *info, gpointer data)
       const char *kind = info->spec->kind == VKA_LAYER_CONV
                            ? (info->spec->kernel == 1 ? "conv1x1" : "conv3x3")
                            : info->spec->kind == VKA_LAYER_MAXPOOL ? "maxpool" : "upsample";
-      g_ptr_array_add (t->names, g_strdup_printf ("%-8s %3d  %4d->%-4d %5dx%-5d", kind,
+      /* which 3×3 kernel ran (Vulkan: tuned per shape, or the default) */
+      const char *how = "";
+      if (t->vulkan && info->spec->kind == VKA_LAYER_CONV && info->spec->kernel == 3)
+        how = vka_vk_backend_conv3x3_kernel (t->vulkan, 1, info->in_channels,
+                                             info->out_channels, info->height, info->width,
+                                             info->upsampled_input);
+      g_ptr_array_add (t->names, g_strdup_printf ("%-8s %3d  %4d->%-4d %5dx%-5d %s", kind,
                                                   info->spec->index, info->in_channels,
                                                   info->out_channels, info->width,
-                                                  info->height));
+                                                  info->height, how));
       double zero = 0;
       g_array_append_val (t->times, zero);
       g_array_append_val (t->flops, info->flops);
@@ -125,9 +132,9 @@ time_phases (VkaModel *model, VkaBackend *b, const VkaImage *content, int reps,
       for (int p = 0; p < N_PHASES; p++)
         best[p] = MIN (best[p], t[p]);
     }
-  g_print ("\n%-38s %10s\n", "phase of one stylisation (best of reps)", "ms");
+  g_print ("\n%-46s %10s\n", "phase of one stylisation (best of reps)", "ms");
   for (int p = 0; p < N_PHASES; p++)
-    g_print ("%-38s %10.2f\n", names[p], best[p]);
+    g_print ("%-46s %10.2f\n", names[p], best[p]);
   return TRUE;
 }
 
@@ -272,10 +279,11 @@ main (int argc, char **argv)
     }
 
   /* per-layer: encoder and decoder passes with a flush after each layer */
+  VkaBackend *backend = vka_context_backend (ctx);
   Timing t = { g_array_new (FALSE, TRUE, sizeof (double)),
                g_array_new (FALSE, TRUE, sizeof (double)),
-               g_ptr_array_new_with_free_func (g_free), 0, 0 };
-  VkaBackend *backend = vka_context_backend (ctx);
+               g_ptr_array_new_with_free_func (g_free), 0, 0,
+               g_str_equal (backend->ops->name, "vulkan") ? backend : NULL };
   for (int r = 0; r < reps + 1; r++)   /* the first pass warms up pipelines */
     {
       t.layer = 0;
@@ -309,7 +317,7 @@ main (int argc, char **argv)
       return 1;
     }
   if (untiled)
-    g_print ("\n%-38s %10s %10s\n", "layer (best of reps)", "ms", "GFLOP/s");
+    g_print ("\n%-46s %10s %10s\n", "layer (best of reps)", "ms", "GFLOP/s");
   double total_s = 0, total_flops = 0;
   for (guint i = 0; untiled && i < t.times->len; i++)
     {
@@ -317,12 +325,12 @@ main (int argc, char **argv)
       total_s += s;
       total_flops += f;
       if (f > 0)
-        g_print ("%-38s %10.2f %10.1f\n", (char *) t.names->pdata[i], s * 1e3, f / s / 1e9);
+        g_print ("%-46s %10.2f %10.1f\n", (char *) t.names->pdata[i], s * 1e3, f / s / 1e9);
       else
-        g_print ("%-38s %10.2f %10s\n", (char *) t.names->pdata[i], s * 1e3, "-");
+        g_print ("%-46s %10.2f %10s\n", (char *) t.names->pdata[i], s * 1e3, "-");
     }
   if (untiled)
-    g_print ("%-38s %10.2f %10.1f\n", "encoder + decoder", total_s * 1e3,
+    g_print ("%-46s %10.2f %10.1f\n", "encoder + decoder", total_s * 1e3,
              total_flops / total_s / 1e9);
 
   if (untiled && !time_phases (model, backend, content, reps, &error))

@@ -271,6 +271,7 @@ run_layer (VkaNetwork *net, Layer *layer, VkaTensor *x, GError **error)
     }
   layer->info.height = h;
   layer->info.width = w;
+  layer->info.upsampled_input = FALSE;
   if (!ok)
     g_clear_pointer (&y, vka_tensor_free);
   return y;
@@ -305,6 +306,7 @@ run_upsampled_conv (VkaNetwork *net, Layer *conv, VkaTensor *x, GError **error)
     }
   conv->info.height = h;
   conv->info.width = w;
+  conv->info.upsampled_input = TRUE;
   conv->info.flops = 2.0 * x->n * conv->info.in_channels * conv->info.out_channels * 9.0
                    * h * w;
   return y;

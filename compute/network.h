@@ -26,6 +26,8 @@ typedef struct
   int                 in_channels, out_channels;
   int                 height, width;   /* output size of the last run */
   double              flops;           /* of the last run */
+  gboolean            upsampled_input; /* 3×3 convs: the preceding ×2 upsampling
+                                        * was folded into this one */
 } VkaLayerInfo;
 
 typedef struct VkaNetwork VkaNetwork;

@@ -132,32 +132,48 @@ vka_vk_tensor_check_guards (VkaTensor *tensor, GError **error)
 
 /* ---- ops ---- */
 
-/* How a 3×3 convolution is laid out for the backend's variant. */
+/* How a 3×3 convolution is laid out for one kernel. */
 typedef struct
 {
   VkaShaderId kernel, pack;
   VkaShaderId upsampled;  /* kernel with an ×2 upsampling folded into its loads
-                           * (Winograd: its input transform), or 0 */
+                           * (Winograd: its input transform) */
   int         tco;        /* output channels per packed group */
   int         taps;       /* packed values per (co, ci) */
 } Conv3x3Plan;
 
 static Conv3x3Plan
-conv3x3_plan (VkaVkBackend *b, int in_channels, int out_channels)
+plan_of (VkaVkConv3x3Kernel kernel)
+{
+  switch (kernel)
+    {
+    case VKA_VK_KERNEL_WINOGRAD:
+      return (Conv3x3Plan) { VKA_SHADER_CONV3X3_WINO_GEMM, VKA_SHADER_CONV3X3_WINO_PACK,
+                             VKA_SHADER_CONV3X3_WINO_INPUT_UP, VKA_WINO_TCO, 16 };
+    case VKA_VK_KERNEL_GEMM4:
+      return (Conv3x3Plan) { VKA_SHADER_CONV3X3_GEMM4, VKA_SHADER_CONV3X3_PACK_GEMM4,
+                             VKA_SHADER_CONV3X3_GEMM4_UP, 64, 9 };
+    case VKA_VK_KERNEL_GEMM8:
+      return (Conv3x3Plan) { VKA_SHADER_CONV3X3_GEMM8, VKA_SHADER_CONV3X3_PACK_GEMM8,
+                             VKA_SHADER_CONV3X3_GEMM8_UP, 128, 9 };
+    case VKA_VK_KERNEL_DIRECT:
+    default:
+      return (Conv3x3Plan) { VKA_SHADER_CONV3X3_REFLECT, VKA_SHADER_CONV3X3_PACK,
+                             VKA_SHADER_CONV3X3_REFLECT_UP, VKA_CONV3X3_TCO, 9 };
+    }
+}
+
+/* The kernel the backend's variant gives a layer when nothing was measured. */
+static VkaVkConv3x3Kernel
+default_kernel (VkaVkBackend *b, int in_channels, int out_channels)
 {
   if (b->conv3x3 == VKA_VK_CONV3X3_WINOGRAD && in_channels >= b->wino_min_channels
       && out_channels >= b->wino_min_channels)
-    return (Conv3x3Plan) { VKA_SHADER_CONV3X3_WINO_GEMM, VKA_SHADER_CONV3X3_WINO_PACK,
-                           VKA_SHADER_CONV3X3_WINO_INPUT_UP, VKA_WINO_TCO, 16 };
+    return VKA_VK_KERNEL_WINOGRAD;
   if (b->conv3x3 != VKA_VK_CONV3X3_GEMM)
-    return (Conv3x3Plan) { VKA_SHADER_CONV3X3_REFLECT, VKA_SHADER_CONV3X3_PACK,
-                           VKA_SHADER_CONV3X3_REFLECT_UP, VKA_CONV3X3_TCO, 9 };
+    return VKA_VK_KERNEL_DIRECT;
   /* 128-channel tiles waste half their work below 65 channels */
-  if (out_channels <= 64)
-    return (Conv3x3Plan) { VKA_SHADER_CONV3X3_GEMM4, VKA_SHADER_CONV3X3_PACK_GEMM4,
-                           VKA_SHADER_CONV3X3_GEMM4_UP, 64, 9 };
-  return (Conv3x3Plan) { VKA_SHADER_CONV3X3_GEMM8, VKA_SHADER_CONV3X3_PACK_GEMM8,
-                         VKA_SHADER_CONV3X3_GEMM8_UP, 128, 9 };
+  return out_channels <= 64 ? VKA_VK_KERNEL_GEMM4 : VKA_VK_KERNEL_GEMM8;
 }
 
 /* The weights packed into *packed (for a kernel with pc's channel counts,
@@ -181,31 +197,54 @@ pack_once (VkaVkBackend *b, VkaTensor *weight, VkaVkBuffer *packed, VkaShaderId 
   return packed;
 }
 
-static VkaVkBuffer *
-packed_weights (VkaVkBackend *b, VkaTensor *weight, const Conv3x3Plan *plan,
-                const VkaPushConv *pc, GError **error)
+gboolean
+vka_vk_conv3x3_pack (VkaVkBackend *b, VkaVkConv3x3Kernel kernel, VkaTensor *weight,
+                     const VkaPushConv *pc, VkaVkBuffer *packed, GError **error)
 {
-  return pack_once (b, weight, &((VkaVkTensor *) weight)->packed, plan->pack, plan->tco,
-                    plan->taps, pc, error);
+  Conv3x3Plan plan = plan_of (kernel);
+  return pack_once (b, weight, packed, plan.pack, plan.tco, plan.taps, pc, error) != NULL;
 }
 
-/* One 3×3 convolution by the plan's kernel (or its upsampled form), with
- * the grid over out. */
-static gboolean
-conv3x3 (VkaVkBackend *b, const Conv3x3Plan *plan, VkaShaderId kernel, VkaTensor *in,
-         VkaTensor *weight, VkaTensor *bias, VkaTensor *out, const VkaPushConv *pc,
-         GError **error)
+/* The weight tensor's own packing, for kernel: made again when a layer
+ * changes kernel (another size measured faster with another). */
+static VkaVkBuffer *
+packed_weights (VkaVkBackend *b, VkaTensor *weight, VkaVkConv3x3Kernel kernel,
+                const VkaPushConv *pc, GError **error)
 {
-  VkaVkBuffer *packed = packed_weights (b, weight, plan, pc, error);
-  if (!packed)
-    return FALSE;
-  if (plan->pack == VKA_SHADER_CONV3X3_WINO_PACK)
+  VkaVkTensor *t = (VkaVkTensor *) weight;
+  if (t->packed.buffer && t->packed_for != kernel)
+    vka_vk_release_later (b, &t->packed);
+  t->packed_for = kernel;
+  return vka_vk_conv3x3_pack (b, kernel, weight, pc, &t->packed, error) ? &t->packed : NULL;
+}
+
+gboolean
+vka_vk_conv3x3_fits (VkaVkBackend *b, VkaVkConv3x3Kernel kernel, VkaTensor *in,
+                     VkaTensor *out)
+{
+  if (kernel == VKA_VK_KERNEL_GEMM4 || kernel == VKA_VK_KERNEL_GEMM8)
+    return TRUE;
+  /* the direct and Winograd kernels read tensors as texel buffers */
+  guint64 texels = b->props.limits.maxTexelBufferElements;
+  return vka_tensor_numel (in) <= texels && vka_tensor_numel (out) <= texels;
+}
+
+/* One 3×3 convolution by kernel (upsampled: its form with an ×2 nearest
+ * upsampling of in folded into the loads), with the grid over out. */
+gboolean
+vka_vk_conv3x3_dispatch (VkaVkBackend *b, VkaVkConv3x3Kernel kernel, gboolean upsampled,
+                         VkaTensor *in, VkaVkBuffer *packed, VkaTensor *bias,
+                         VkaTensor *out, const VkaPushConv *pc, GError **error)
+{
+  Conv3x3Plan plan = plan_of (kernel);
+  if (kernel == VKA_VK_KERNEL_WINOGRAD)
     return vka_vk_conv3x3_winograd (b, buf_of (in), packed, buf_of (bias), buf_of (out), pc,
-                                    kernel == plan->upsampled, error);
+                                    upsampled, error);
+  VkaShaderId shader = upsampled ? plan.upsampled : plan.kernel;
   VkaVkBuffer *bufs[] = { buf_of (in), packed, buf_of (bias), buf_of (out) };
-  if (plan->pack == VKA_SHADER_CONV3X3_PACK)
+  if (kernel == VKA_VK_KERNEL_DIRECT)
     /* conv3x3_reflect: TCO channels × TPX pixels per invocation, 64 per group */
-    return vka_vk_dispatch (b, kernel, bufs, pc,
+    return vka_vk_dispatch (b, shader, bufs, pc,
                             CEIL_DIV (CEIL_DIV (out->w, VKA_CONV3X3_TPX) * out->h, 64),
                             (guint32) (out->n * CEIL_DIV (out->c, VKA_CONV3X3_TCO)), 1,
                             error);
@@ -213,8 +252,41 @@ conv3x3 (VkaVkBackend *b, const Conv3x3Plan *plan, VkaShaderId kernel, VkaTensor
    * fold into x and y to stay under the 65535 groups a dimension may have */
   guint32 blocks = CEIL_DIV ((guint64) out->w * out->h, VKA_CONV3X3_GEMM_BN);
   guint32 gx = MIN (blocks, 32768u);
-  return vka_vk_dispatch (b, kernel, bufs, pc, gx, CEIL_DIV (blocks, gx),
-                          (guint32) (out->n * CEIL_DIV (out->c, plan->tco)), error);
+  return vka_vk_dispatch (b, shader, bufs, pc, gx, CEIL_DIV (blocks, gx),
+                          (guint32) (out->n * CEIL_DIV (out->c, plan.tco)), error);
+}
+
+/* A 3×3 convolution by the kernel measured fastest for its shape on this
+ * device (measuring the candidates first when tuning and the shape is new),
+ * else by the backend's variant. */
+static gboolean
+conv3x3 (VkaVkBackend *b, gboolean upsampled, VkaTensor *in, VkaTensor *weight,
+         VkaTensor *bias, VkaTensor *out, const VkaPushConv *pc, GError **error)
+{
+  VkaVkConv3x3Kernel kernel = default_kernel (b, in->c, out->c);
+  if (b->tuning && !vka_vk_tuned_kernel (b, pc, upsampled, &kernel)
+      && !vka_vk_tune_conv3x3 (b, upsampled, in, weight, bias, out, pc, &kernel, error))
+    return FALSE;
+  if (!vka_vk_conv3x3_fits (b, kernel, in, out))
+    kernel = out->c <= 64 ? VKA_VK_KERNEL_GEMM4 : VKA_VK_KERNEL_GEMM8;
+  VkaVkBuffer *packed = packed_weights (b, weight, kernel, pc, error);
+  return packed && vka_vk_conv3x3_dispatch (b, kernel, upsampled, in, packed, bias, out, pc,
+                                            error);
+}
+
+const char *
+vka_vk_backend_conv3x3_kernel (VkaBackend *backend, int batch, int in_channels,
+                               int out_channels, int height, int width, gboolean upsampled)
+{
+  VkaVkBackend *b = vkb (backend);
+  VkaPushConv pc = {
+    .batch = batch, .in_channels = in_channels, .out_channels = out_channels,
+    .height = height, .width = width,
+  };
+  VkaVkConv3x3Kernel kernel = default_kernel (b, in_channels, out_channels);
+  if (b->tuning)
+    vka_vk_tuned_kernel (b, &pc, upsampled, &kernel);
+  return vka_vk_kernel_name (kernel);
 }
 
 static gboolean
@@ -236,8 +308,7 @@ vk_conv2d (VkaBackend *backend, VkaTensor *in, VkaTensor *weight, VkaTensor *bia
                               CEIL_DIV (in->w, 8), CEIL_DIV (in->h, 8),
                               (guint32) (out->n * out->c), error);
     }
-  Conv3x3Plan plan = conv3x3_plan (vkb (backend), in->c, out->c);
-  return conv3x3 (vkb (backend), &plan, plan.kernel, in, weight, bias, out, &pc, error);
+  return conv3x3 (vkb (backend), FALSE, in, weight, bias, out, &pc, error);
 }
 
 static gboolean
@@ -246,15 +317,12 @@ vk_conv3x3_upsampled (VkaBackend *backend, VkaTensor *in, VkaTensor *weight,
 {
   if (!vka_check_conv3x3_upsampled (in, weight, bias, out, error))
     return FALSE;
-  Conv3x3Plan plan = conv3x3_plan (vkb (backend), in->c, out->c);
-  if (!plan.upsampled)
-    return vka_conv3x3_upsampled_composed (backend, in, weight, bias, relu, out, error);
   /* the push constants describe the convolution: the output's size */
   VkaPushConv pc = {
     .batch = in->n, .in_channels = in->c, .out_channels = out->c,
     .height = out->h, .width = out->w, .relu = relu ? 1 : 0,
   };
-  return conv3x3 (vkb (backend), &plan, plan.upsampled, in, weight, bias, out, &pc, error);
+  return conv3x3 (vkb (backend), TRUE, in, weight, bias, out, &pc, error);
 }
 
 static gboolean
@@ -635,6 +703,7 @@ vk_destroy (VkaBackend *backend)
   g_clear_pointer (&b->pool, g_ptr_array_unref);
   g_clear_pointer (&b->dead_views, g_array_unref);
   g_free (b->pipeline_cache_path);
+  vka_vk_tuning_close (b);
   g_free (b);
 }
 
@@ -771,6 +840,7 @@ vka_vk_backend_new (VkaVkInstance *inst, int index, gboolean guards, GError **er
   if (!vka_vk_commands_init (b, error))
     goto fail;
   vka_vk_pipeline_cache_open (b);
+  vka_vk_tuning_open (b);
   return &b->base;
 
 fail:

@@ -154,6 +154,17 @@ typedef enum
   VKA_VK_CONV3X3_WINOGRAD,
 } VkaVkConv3x3Variant;
 
+/* The 3×3 kernels a layer can run (backend.c has each one's packing and
+ * grid; tuning.c measures them). */
+typedef enum
+{
+  VKA_VK_KERNEL_DIRECT,
+  VKA_VK_KERNEL_GEMM4,     /* 64 output channels a workgroup */
+  VKA_VK_KERNEL_GEMM8,     /* 128 */
+  VKA_VK_KERNEL_WINOGRAD,
+  VKA_VK_KERNEL_COUNT
+} VkaVkConv3x3Kernel;
+
 /* The Vulkan backend: one logical device, one queue, one command buffer
  * being recorded at a time. */
 typedef struct
@@ -185,6 +196,9 @@ typedef struct
   int                              wino_min_channels;  /* narrower layers run direct */
   int                              wino_band_rows;     /* tests: $VKA_WINO_BAND_ROWS */
   VkaVkBuffer                      wino_scratch[2];    /* transformed input, products */
+  gboolean                         tuning;   /* measure each new layer shape's kernels */
+  GKeyFile                        *tuned;    /* shape key -> kernel, as measured */
+  char                            *tuning_path;  /* where tuned is kept, or NULL */
   guint64                          fail_alloc_over;  /* tests: $VKA_TEST_ALLOC_LIMIT */
   guint64                          bytes_allocated;  /* pooled buffers included */
   guint64                          peak_bytes;
@@ -196,8 +210,8 @@ typedef struct
 {
   VkaTensor   base;
   VkaVkBuffer buf;
-  VkaVkBuffer packed;      /* conv weights repacked for the backend's conv3x3
-                            * variant, or empty */
+  VkaVkBuffer packed;      /* conv weights repacked for packed_for, or empty */
+  VkaVkConv3x3Kernel packed_for;
   VkaVkBuffer packed_backward;  /* ... and for its backward-data convolution */
 } VkaVkTensor;
 
@@ -255,6 +269,42 @@ guint64     vka_vk_backend_peak_bytes (VkaBackend *backend);
  * what is allocated now, which it returns (weights, live tensors). */
 guint64     vka_vk_backend_reset_peak (VkaBackend *backend);
 void        vka_vk_release_later (VkaVkBackend *b, VkaVkBuffer *buf);
+
+/* The 3×3 convolution kernels, one at a time (for tuning.c): the weights
+ * packed for a kernel into an empty buffer; whether the kernel can bind in
+ * and out; one convolution (upsampled: in is half out's size, read as if
+ * upsampled ×2 first). */
+gboolean    vka_vk_conv3x3_pack (VkaVkBackend *b, VkaVkConv3x3Kernel kernel,
+                                 VkaTensor *weight, const VkaPushConv *pc,
+                                 VkaVkBuffer *packed, GError **error);
+gboolean    vka_vk_conv3x3_fits (VkaVkBackend *b, VkaVkConv3x3Kernel kernel, VkaTensor *in,
+                                 VkaTensor *out);
+gboolean    vka_vk_conv3x3_dispatch (VkaVkBackend *b, VkaVkConv3x3Kernel kernel,
+                                     gboolean upsampled, VkaTensor *in, VkaVkBuffer *packed,
+                                     VkaTensor *bias, VkaTensor *out, const VkaPushConv *pc,
+                                     GError **error);
+
+/* tuning.c: the 3×3 kernel for each layer shape measured on the device,
+ * kept in a file per device and driver in the user's cache. Tuning is on
+ * for GPUs (off for CPU drivers, where the defaults were measured by hand);
+ * $VKA_TUNE=0|1 turns it off or on, and a forced $VKA_CONV3X3 turns it off. */
+void        vka_vk_tuning_open (VkaVkBackend *b);
+void        vka_vk_tuning_close (VkaVkBackend *b);
+/* The kernel measured for a convolution of pc's shape, if any. */
+gboolean    vka_vk_tuned_kernel (VkaVkBackend *b, const VkaPushConv *pc, gboolean upsampled,
+                                 VkaVkConv3x3Kernel *kernel);
+/* Times every kernel that fits on this very convolution (finishing the
+ * queued work first), keeps the fastest in the tuning file and returns it. */
+gboolean    vka_vk_tune_conv3x3 (VkaVkBackend *b, gboolean upsampled, VkaTensor *in,
+                                 VkaTensor *weight, VkaTensor *bias, VkaTensor *out,
+                                 const VkaPushConv *pc, VkaVkConv3x3Kernel *kernel,
+                                 GError **error);
+const char *vka_vk_kernel_name (VkaVkConv3x3Kernel kernel);
+/* For tests and the bench: the kernel a 3×3 convolution of this shape runs
+ * now (tuned, or the variant's default). */
+const char *vka_vk_backend_conv3x3_kernel (VkaBackend *backend, int batch, int in_channels,
+                                           int out_channels, int height, int width,
+                                           gboolean upsampled);
 
 /* winograd.c: a 3×3 convolution (reflection padding, bias, optional ReLU)
  * as Winograd F(2,3), with weights packed by conv3x3_wino_pack. upsampled:
