@@ -35,6 +35,7 @@ run_test () {   # name, variant, binary, args...
   run_test ops-winograd winograd "$B/tests/test-ops" --backend vulkan &
   run_test network-winograd winograd "$B/tests/test-network" --backend vulkan &
   run_test device "" "$B/tests/test-device" &
+  run_test tuning "" "$B/tests/test-tuning" &
   run_test backward "" "$B/tests/test-backward" &
   run_test train "" "$B/tests/test-train" &
   run_test backward-direct direct "$B/tests/test-backward" &
@@ -50,11 +51,15 @@ for f in "$OUT"/t-*.log; do
 done
 fi
 
-for v in ${VARIANTS:-gemm direct}; do
+# "tuned": each layer's kernel measured on the GPU (the default there)
+for v in ${VARIANTS:-tuned gemm direct}; do
   say "bench 512, VKA_CONV3X3=$v"
+  [ "$v" = tuned ] && v=
   VKA_CONV3X3=$v timeout 120 "$B/bench/vk-adain-bench" --size 512 --reps 10 --throughput 100 \
     --device NVIDIA 2>&1 | tee -a "$log"
 done
+say "kernels measured per layer shape"
+cat "$XDG_CACHE_HOME"/vk-adain/tuning-*.ini 2>&1 | tee -a "$log"
 say "bench 2048 (default variant)"
 timeout 120 "$B/bench/vk-adain-bench" --size 2048 --reps 3 --throughput 10 --device NVIDIA 2>&1 |
   tee -a "$log"
