@@ -64,9 +64,17 @@ vka_model_new (VkaContext *context, const VkaWeights *encoder, const VkaWeights 
   model->encoder_fingerprint = encoder_fingerprint (encoder);
   /* the features kept between the passes of a tiled stylisation may take a
    * quarter of the device's memory (next to a tile's activations, the largest
-   * up to an eighth: see max_tensor_bytes) and a quarter of the host's */
-  model->keep_device_bytes = vka_context_device (context)->memory_bytes / 4;
-  model->keep_host_bytes = vka_host_memory_bytes () / 4;
+   * up to an eighth: see max_tensor_bytes) and a quarter of the host's; a
+   * CPU device's memory is the host's, so there the two share one quarter */
+  const VkaDeviceInfo *device = vka_context_device (context);
+  guint64 host_quarter = vka_host_memory_bytes () / 4;
+  model->keep_device_bytes = device->memory_bytes / 4;
+  model->keep_host_bytes = host_quarter;
+  if (device->type == VKA_DEVICE_CPU)
+    {
+      model->keep_device_bytes = MIN (model->keep_device_bytes, host_quarter);
+      model->keep_host_bytes = host_quarter - model->keep_device_bytes;
+    }
   model->encoder = vka_network_new (model->backend, VKA_NETWORK_ENCODER, encoder, 3,
                                     "encoder", error);
   if (model->encoder)
