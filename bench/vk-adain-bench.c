@@ -156,6 +156,24 @@ time_throughput (VkaModel *model, const VkaImage *content, const VkaImage *style
   return TRUE;
 }
 
+/* A context on the chosen device (one that can train, for_training), its
+ * device printed; NULL when there is none (the error printed). */
+static VkaContext *
+open_context (const VkaContextOptions *options, gboolean for_training)
+{
+  g_autoptr (GError) error = NULL;
+  VkaContext *ctx = for_training ? vka_context_new_for_training (options, &error)
+                                 : vka_context_new (options, &error);
+  if (!ctx)
+    {
+      g_printerr ("vk-adain-bench: %s\n", error->message);
+      return NULL;
+    }
+  const VkaDeviceInfo *info = vka_context_device (ctx);
+  g_print ("device: %s (%s)\n", info->name, info->driver);
+  return ctx;
+}
+
 /* One warm-up iteration, then reps timed ones (each ends with the losses
  * read back, so the device is idle). */
 static int
@@ -163,14 +181,9 @@ time_training (const char *device, int size, int batch, int reps)
 {
   g_autoptr (GError) error = NULL;
   VkaContextOptions copts = { .device = device };
-  g_autoptr (VkaContext) ctx = vka_context_new_for_training (&copts, &error);
+  g_autoptr (VkaContext) ctx = open_context (&copts, TRUE);
   if (!ctx)
-    {
-      g_printerr ("vk-adain-bench: %s\n", error->message);
-      return 1;
-    }
-  const VkaDeviceInfo *info = vka_context_device (ctx);
-  g_print ("device: %s (%s)\n", info->name, info->driver);
+    return 1;
   g_autoptr (GRand) rand = g_rand_new_with_seed (1);
   static const int widths[4] = { 64, 128, 256, 512 };
   g_autoptr (VkaWeights) enc = vka_network_random_weights (VKA_NETWORK_ENCODER, widths, rand);
@@ -244,14 +257,9 @@ main (int argc, char **argv)
     return batch >= 1 ? time_training (device, size, batch, reps) : 2;
 
   VkaContextOptions copts = { .device = device, .threads = threads };
-  g_autoptr (VkaContext) ctx = vka_context_new (&copts, &error);
+  g_autoptr (VkaContext) ctx = open_context (&copts, FALSE);
   if (!ctx)
-    {
-      g_printerr ("vk-adain-bench: %s\n", error->message);
-      return 1;
-    }
-  const VkaDeviceInfo *info = vka_context_device (ctx);
-  g_print ("device: %s (%s)\n", info->name, info->driver);
+    return 1;
 
   g_autoptr (GRand) rand = g_rand_new_with_seed (1);
   static const int widths[4] = { 64, 128, 256, 512 };

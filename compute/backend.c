@@ -1,5 +1,15 @@
-/* backend.c — shape checks every backend shares, and ops made of others. */
+/* backend.c — shape checks every backend shares, ops made of others, and
+ * the host's memory. */
 #include "backend.h"
+
+#include <unistd.h>
+
+guint64
+vka_host_memory_bytes (void)
+{
+  long pages = sysconf (_SC_PHYS_PAGES), size = sysconf (_SC_PAGESIZE);
+  return pages > 0 && size > 0 ? (guint64) pages * (guint64) size : (guint64) 8 << 30;
+}
 
 gboolean
 vka_check_shape (const char *op, const char *what, VkaTensor *t,

@@ -152,6 +152,9 @@ vka_backend_free (VkaBackend *b)
     b->ops->destroy (b);
 }
 
+/* The host's physical memory (8 GiB when the system does not say). */
+guint64  vka_host_memory_bytes (void);
+
 /* conv2d (upsample2x (in)): the backend's fused op, or the two ops. */
 gboolean vka_conv3x3_upsampled (VkaBackend *b, VkaTensor *in, VkaTensor *weight,
                                 VkaTensor *bias, gboolean relu, VkaTensor *out,

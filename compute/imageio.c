@@ -261,7 +261,7 @@ other_picture (const guint8 *d, gsize n)
  * chunk by chunk to IEND, a JPEG must have an end-of-image marker near its
  * end, a WebP's RIFF size must fit the file. NULL when complete, else why. */
 static const char *
-check_complete (FILE *f, const guint8 *head, gsize n)
+check_complete (FILE *f, const guint8 *head, gsize n, gboolean jpeg)
 {
   if (fseek (f, 0, SEEK_END) != 0)
     return NULL;
@@ -282,7 +282,7 @@ check_complete (FILE *f, const guint8 *head, gsize n)
           pos += 12 + (long) len;
         }
     }
-  if (is_jpeg (head, n))
+  if (jpeg)
     {
       guint8 tail[4096];
       long from = MAX (size - (long) sizeof tail, 0);
@@ -317,7 +317,8 @@ vka_image_load (const char *path, VkaImageInfo *info, GError **error)
   guint8 *head = g_malloc (65536);
   gsize n = fread (head, 1, 65536, f);
   int read_errno = ferror (f) ? errno : 0;
-  const char *incomplete = read_errno || n == 0 ? NULL : check_complete (f, head, n);
+  gboolean jpeg = is_jpeg (head, n);
+  const char *incomplete = read_errno || n == 0 ? NULL : check_complete (f, head, n, jpeg);
   fclose (f);
   if (read_errno)
     {
@@ -346,7 +347,7 @@ vka_image_load (const char *path, VkaImageInfo *info, GError **error)
       return NULL;
     }
   const char *op = load_operation (head, n);
-  const char *bad = is_jpeg (head, n) ? check_jpeg_header (head, n) : NULL;
+  const char *bad = jpeg ? check_jpeg_header (head, n) : NULL;
   if (!bad && !op && !other_picture (head, n))
     bad = "its content is not a picture format we know (PNG, JPEG, TIFF, WebP, GIF, BMP, "
           "PNM, OpenEXR, Radiance HDR, PSD, JPEG 2000, SVG), whatever its name says";
@@ -357,7 +358,7 @@ vka_image_load (const char *path, VkaImageInfo *info, GError **error)
                    disp, bad);
       return NULL;
     }
-  int orientation = is_jpeg (head, n) ? jpeg_orientation (head, n) : 1;
+  int orientation = jpeg ? jpeg_orientation (head, n) : 1;
   g_free (head);
 
   ensure_gegl ();

@@ -15,6 +15,9 @@ struct VkaModel
   VkaNetwork *encoder;
   VkaNetwork *decoder;
   char       *encoder_fingerprint;
+  guint       encoder_runs;
+  /* bytes of pass-1 features a tiled stylisation may keep for pass 2 */
+  guint64     keep_device_bytes, keep_host_bytes;
 };
 
 struct VkaStyle
@@ -59,6 +62,19 @@ vka_model_new (VkaContext *context, const VkaWeights *encoder, const VkaWeights 
   model->context = context;
   model->backend = vka_context_backend (context);
   model->encoder_fingerprint = encoder_fingerprint (encoder);
+  /* the features kept between the passes of a tiled stylisation may take a
+   * quarter of the device's memory (next to a tile's activations, the largest
+   * up to an eighth: see max_tensor_bytes) and a quarter of the host's; a
+   * CPU device's memory is the host's, so there the two share one quarter */
+  const VkaDeviceInfo *device = vka_context_device (context);
+  guint64 host_quarter = vka_host_memory_bytes () / 4;
+  model->keep_device_bytes = device->memory_bytes / 4;
+  model->keep_host_bytes = host_quarter;
+  if (device->type == VKA_DEVICE_CPU)
+    {
+      model->keep_device_bytes = MIN (model->keep_device_bytes, host_quarter);
+      model->keep_host_bytes = host_quarter - model->keep_device_bytes;
+    }
   model->encoder = vka_network_new (model->backend, VKA_NETWORK_ENCODER, encoder, 3,
                                     "encoder", error);
   if (model->encoder)
@@ -90,6 +106,19 @@ vka_model_free (VkaModel *model)
   vka_network_free (model->decoder);
   g_free (model->encoder_fingerprint);
   g_free (model);
+}
+
+void
+vka_model_set_keep_budget (VkaModel *model, guint64 device_bytes, guint64 host_bytes)
+{
+  model->keep_device_bytes = device_bytes;
+  model->keep_host_bytes = host_bytes;
+}
+
+guint
+vka_model_encoder_runs (VkaModel *model)
+{
+  return model->encoder_runs;
 }
 
 int
@@ -142,6 +171,7 @@ vka_model_encode (VkaModel *model, const VkaImage *image, VkaLayerHook hook,
                   gpointer hook_data, GError **error)
 {
   VkaBackend *b = model->backend;
+  model->encoder_runs++;
   g_autoptr (VkaTensor) pixels = vka_tensor_new (b, 1, 1, image->height,
                                                  image->width * image->channels, error);
   if (!pixels || !b->ops->tensor_write (pixels, image->pixels, error))
@@ -154,6 +184,15 @@ vka_model_encode (VkaModel *model, const VkaImage *image, VkaLayerHook hook,
 
 /* ---- one run over an image's tiles ---- */
 
+/* A tile's relu4_1 features from pass 1, kept so that pass 2 need not encode
+ * the tile again: on the device, or read back into host memory. */
+typedef struct
+{
+  VkaTensor *on_device;
+  float     *on_host;     /* c × h × w */
+  int        c, h, w;
+} KeptFeatures;
+
 typedef struct
 {
   VkaModel          *model;
@@ -163,7 +202,8 @@ typedef struct
   guint8            *region_of;     /* feat_h × feat_w region per position, or NULL */
   int                n_regions;
   VkaMoments         moments[2];
-  VkaTensor         *kept;          /* the only tile's features, reused */
+  KeptFeatures      *kept;          /* per tile when stylising, else NULL */
+  guint64            device_room, host_room;   /* bytes left for kept features */
   VkaProgressFunc    progress;
   gpointer           progress_data;
   double             progress_from, progress_to;
@@ -173,11 +213,16 @@ typedef struct
 static void
 tile_run_clear (TileRun *run)
 {
+  for (guint i = 0; run->kept && i < run->tiles->len; i++)
+    {
+      vka_tensor_free (run->kept[i].on_device);
+      g_free (run->kept[i].on_host);
+    }
+  g_clear_pointer (&run->kept, g_free);
   g_clear_pointer (&run->tiles, g_array_unref);
   g_clear_pointer (&run->region_of, g_free);
   for (int r = 0; r < 2; r++)
     vka_moments_clear (&run->moments[r]);
-  g_clear_pointer (&run->kept, vka_tensor_free);
 }
 
 static void
@@ -208,8 +253,6 @@ crop_window (const VkaImage *image, const VkaTile *t, GError **error)
 static VkaTensor *
 encode_tile (TileRun *run, const VkaTile *t, GError **error)
 {
-  if (run->kept)
-    return g_steal_pointer (&run->kept);
   g_autoptr (GError) local = NULL;
   g_autoptr (VkaImage) win = crop_window (run->image, t, &local);
   if (local)
@@ -218,6 +261,51 @@ encode_tile (TileRun *run, const VkaTile *t, GError **error)
       return NULL;
     }
   return vka_model_encode (run->model, win ? win : run->image, NULL, NULL, error);
+}
+
+/* After pass 1 encoded tile i: its features stay on the device while the
+ * device budget has room, else their copy read back for the statistics is
+ * kept while the host budget has room, else pass 2 encodes the tile again.
+ * The only tile of a run always stays: nothing else needs the memory. */
+static void
+keep_features (TileRun *run, guint i, VkaTensor **features, float **values)
+{
+  if (!run->kept)
+    return;
+  KeptFeatures *k = &run->kept[i];
+  guint64 bytes = vka_tensor_numel (*features) * sizeof (float);
+  k->c = (*features)->c;
+  k->h = (*features)->h;
+  k->w = (*features)->w;
+  if (run->tiles->len == 1 || bytes <= run->device_room)
+    {
+      k->on_device = g_steal_pointer (features);
+      run->device_room -= MIN (bytes, run->device_room);
+    }
+  else if (bytes <= run->host_room)
+    {
+      k->on_host = g_steal_pointer (values);
+      run->host_room -= bytes;
+    }
+}
+
+/* Pass 2's features of tile i: those pass 1 kept, or encoded again. */
+static VkaTensor *
+tile_features (TileRun *run, guint i, GError **error)
+{
+  KeptFeatures *k = run->kept ? &run->kept[i] : NULL;
+  if (k && k->on_device)
+    return g_steal_pointer (&k->on_device);
+  if (k && k->on_host)
+    {
+      VkaBackend *b = run->model->backend;
+      g_autofree float *values = g_steal_pointer (&k->on_host);
+      g_autoptr (VkaTensor) f = vka_tensor_new (b, 1, k->c, k->h, k->w, error);
+      if (!f || !b->ops->tensor_write (f, values, error))
+        return NULL;
+      return g_steal_pointer (&f);
+    }
+  return encode_tile (run, &g_array_index (run->tiles, VkaTile, i), error);
 }
 
 static gboolean
@@ -270,8 +358,7 @@ gather_moments (TileRun *run, GError **error)
       for (int r = 0; r < run->n_regions; r++)
         vka_moments_add (&run->moments[r], map, f->h, f->w, fx0, fy0, fx1, fy1, regions,
                          (guint8) r);
-      if (run->tiles->len == 1)
-        run->kept = g_steal_pointer (&f);
+      keep_features (run, i, &f, &map);
       report (run, i + 1);
     }
   return TRUE;
@@ -446,11 +533,12 @@ upload_region_mask (TileRun *run, const VkaTile *t, int h, int w, GError **error
 /* Pass 2 for one tile: AdaIN with the whole image's statistics (per region),
  * decode, and write the interior. */
 static gboolean
-stylize_tile (TileRun *run, const VkaTile *t, float *const *targets, float alpha,
-              VkaImage *out, GError **error)
+stylize_tile (TileRun *run, guint i, float *const *targets, float alpha, VkaImage *out,
+              GError **error)
 {
   VkaBackend *b = run->model->backend;
-  g_autoptr (VkaTensor) f = encode_tile (run, t, error);
+  const VkaTile *t = &g_array_index (run->tiles, VkaTile, i);
+  g_autoptr (VkaTensor) f = tile_features (run, i, error);
   if (!f)
     return FALSE;
   VkaTensor *adapted[2] = { NULL, NULL };
@@ -517,11 +605,27 @@ region_map (const VkaImage *mask, int feat_w, int feat_h)
   return regions;
 }
 
+/* How pass 1 kept the features (debug output). */
+static void
+log_kept (const TileRun *run)
+{
+  guint device = 0, host = 0;
+  for (guint i = 0; i < run->tiles->len; i++)
+    {
+      device += run->kept[i].on_device != NULL;
+      host += run->kept[i].on_host != NULL;
+    }
+  g_debug ("%u tiles: features of %u kept on the device, %u in host memory, %u to encode "
+           "again", run->tiles->len, device, host, run->tiles->len - device - host);
+}
+
+/* keep_on_device FALSE keeps pass-1 features in host memory only (after the
+ * device ran out of memory). */
 static gboolean
 stylize_tiles (VkaModel *model, const VkaImage *content, const VkaStylizeOptions *options,
-               int tile, float *const *targets, VkaImage *out, VkaProgressFunc progress,
-               gpointer progress_data, GCancellable *cancellable, int *interior,
-               GError **error)
+               int tile, gboolean keep_on_device, float *const *targets, VkaImage *out,
+               VkaProgressFunc progress, gpointer progress_data, GCancellable *cancellable,
+               int *interior, GError **error)
 {
   TileRun run = { .progress = progress, .progress_data = progress_data,
                   .cancellable = cancellable };
@@ -529,6 +633,9 @@ stylize_tiles (VkaModel *model, const VkaImage *content, const VkaStylizeOptions
   if (ok)
     {
       *interior = g_array_index (run.tiles, VkaTile, 0).w;
+      run.kept = g_new0 (KeptFeatures, run.tiles->len);
+      run.device_room = keep_on_device ? model->keep_device_bytes : 0;
+      run.host_room = model->keep_host_bytes;
       double split = run.tiles->len == 1 ? 0.4 : 0.33;
       run.progress_to = split;
       if (options->mask)
@@ -537,13 +644,14 @@ stylize_tiles (VkaModel *model, const VkaImage *content, const VkaStylizeOptions
           run.region_of = region_map (options->mask, run.feat_w, run.feat_h);
         }
       ok = gather_moments (&run, error);
+      if (ok)
+        log_kept (&run);
       run.progress_from = split;
       run.progress_to = 1.0;
       for (guint i = 0; ok && i < run.tiles->len; i++)
         {
           ok = check_cancel (cancellable, error)
-            && stylize_tile (&run, &g_array_index (run.tiles, VkaTile, i), targets,
-                             (float) options->alpha, out, error);
+            && stylize_tile (&run, i, targets, (float) options->alpha, out, error);
           report (&run, i + 1);
         }
     }
@@ -619,18 +727,21 @@ vka_stylize (VkaModel *model, const VkaImage *content, const VkaStyle *const *st
 
   gboolean ok = FALSE;
   int tile = options->tile;
+  gboolean keep_on_device = TRUE;
   while (targets[0] && (targets[1] || !options->mask))
     {
       g_autoptr (GError) local = NULL;
       int interior = 0;
-      ok = stylize_tiles (model, content, options, tile, targets, out, progress,
-                          progress_data, cancellable, &interior, &local);
-      /* out of device memory: try again with tiles half as wide */
+      ok = stylize_tiles (model, content, options, tile, keep_on_device, targets, out,
+                          progress, progress_data, cancellable, &interior, &local);
+      /* out of device memory: try again with tiles half as wide, and leave
+       * the device's memory to them */
       if (!ok && g_error_matches (local, VKA_ERROR, VKA_ERROR_OUT_OF_MEMORY)
           && interior / 2 >= 64)
         {
           g_debug ("%s; retrying with %d-pixel tiles", local->message, interior / 2);
           tile = interior / 2;
+          keep_on_device = FALSE;
           continue;
         }
       if (!ok)

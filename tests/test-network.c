@@ -327,6 +327,99 @@ test_tiled_equals_untiled (void)
   g_assert_cmpuint (vka_context_validation_messages (device_context), ==, before);
 }
 
+static VkaImage *
+half_mask (int w, int h, float left)
+{
+  VkaImage *mask = vka_image_new (w, h, 1, NULL);
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++)
+      mask->pixels[y * w + x] = x < w / 2 ? left : 1.0f - left;
+  return mask;
+}
+
+/* The style of a random w × h picture. */
+static VkaStyle *
+random_style (VkaModel *model, GRand *rand, int w, int h)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VkaImage) image = random_image (rand, w, h, 3);
+  VkaStyle *style = vka_style_from_image (model, image, NULL, &error);
+  g_assert_no_error (error);
+  return style;
+}
+
+/* One tiled stylisation's output and how many tiles the encoder ran on. */
+static VkaImage *
+stylize_counting (VkaModel *model, const VkaImage *content, const VkaStyle *const *styles,
+                  int n_styles, const VkaStylizeOptions *options, guint *encoded)
+{
+  guint before = vka_model_encoder_runs (model);
+  VkaImage *out = stylize_with (model, content, styles, n_styles, options);
+  *encoded = vka_model_encoder_runs (model) - before;
+  return out;
+}
+
+static void
+assert_same_pixels (const VkaImage *a, const VkaImage *b)
+{
+  gsize n = (gsize) a->width * a->height * a->channels;
+  g_assert_cmpint (memcmp (a->pixels, b->pixels, n * sizeof (float)), ==, 0);
+}
+
+/* Pass 2 of a tiled stylisation reuses pass 1's features, kept on the device
+ * or in host memory as the budgets allow, and gives the very pixels that
+ * encoding every tile again gives. */
+static void
+test_tiled_keeps_features (void)
+{
+  guint before = vka_context_validation_messages (device_context);
+  Models m = make_models (23);
+  g_autoptr (GRand) rand = g_rand_new_with_seed (9);
+  g_autoptr (VkaImage) content = random_image (rand, 200, 150, 3);
+  g_autoptr (VkaStyle) s1 = random_style (m.device, rand, 40, 40);
+  g_autoptr (VkaStyle) s2 = random_style (m.device, rand, 30, 50);
+  const VkaStyle *styles[2] = { s1, s2 };
+  g_autoptr (VkaImage) mask = half_mask (200, 150, 1.0f);
+  const guint n_tiles = 4 * 3;   /* 64-pixel tiles */
+  /* the windows (halo included) are 136 to 200 pixels wide and 150 high: their
+   * relu4_1 maps 17 to 25 × 19 × 16 floats, so twice the largest holds two
+   * maps, never three */
+  const guint64 two_maps = 2 * 25 * 19 * 16 * sizeof (float);
+  const struct { guint64 device, host; guint encoded; } budgets[] = {
+    { 0, 0, 2 * n_tiles },                        /* encode every tile twice */
+    { G_MAXUINT64, 0, n_tiles },                  /* all kept on the device */
+    { 0, G_MAXUINT64, n_tiles },                  /* all kept in host memory */
+    { two_maps, two_maps, 2 * n_tiles - 4 },      /* two of each, the rest again */
+  };
+  /* the default budgets (a quarter of each memory) keep every tile */
+  VkaStylizeOptions plain = { .alpha = 0.8, .tile = 64 };
+  guint encoded = 0;
+  g_autoptr (VkaImage) by_default = stylize_counting (m.device, content, styles, 1, &plain,
+                                                      &encoded);
+  g_assert_cmpuint (encoded, ==, n_tiles);
+  for (int masked = 0; masked < 2; masked++)
+    {
+      VkaStylizeOptions options = { .alpha = 0.8, .tile = 64, .mask = masked ? mask : NULL };
+      int n_styles = masked ? 2 : 1;
+      g_autoptr (VkaImage) encoded_twice = NULL;
+      for (guint i = 0; i < G_N_ELEMENTS (budgets); i++)
+        {
+          vka_model_set_keep_budget (m.device, budgets[i].device, budgets[i].host);
+          g_autoptr (VkaImage) out = stylize_counting (m.device, content, styles, n_styles,
+                                                       &options, &encoded);
+          g_assert_cmpuint (encoded, ==, budgets[i].encoded);
+          if (i == 0)
+            encoded_twice = g_steal_pointer (&out);
+          else
+            assert_same_pixels (encoded_twice, out);
+        }
+      if (!masked)
+        assert_same_pixels (encoded_twice, by_default);
+    }
+  free_models (&m);
+  g_assert_cmpuint (vka_context_validation_messages (device_context), ==, before);
+}
+
 /* An out-of-memory error makes vka_stylize retry with smaller tiles. */
 static void
 test_out_of_memory_retries (void)
@@ -361,16 +454,6 @@ test_out_of_memory_retries (void)
   g_test_message ("after out-of-memory retries vs untiled: %.1f dB", db);
   g_assert_cmpfloat (db, >=, 60);
   g_assert_cmpuint (vka_context_validation_messages (limited), ==, 0);
-}
-
-static VkaImage *
-half_mask (int w, int h, float left)
-{
-  VkaImage *mask = vka_image_new (w, h, 1, NULL);
-  for (int y = 0; y < h; y++)
-    for (int x = 0; x < w; x++)
-      mask->pixels[y * w + x] = x < w / 2 ? left : 1.0f - left;
-  return mask;
 }
 
 /* Spatial control against the reference, tiled and not, and the two
@@ -615,6 +698,7 @@ main (int argc, char **argv)
   g_test_add_func ("/network/model-errors", test_model_errors);
   g_test_add_func ("/network/stylize-errors", test_stylize_errors);
   g_test_add_func ("/network/tiled-equals-untiled", test_tiled_equals_untiled);
+  g_test_add_func ("/network/tiled-keeps-features", test_tiled_keeps_features);
   g_test_add_func ("/network/out-of-memory-retries", test_out_of_memory_retries);
   g_test_add_func ("/network/mask", test_mask);
   g_test_add_func ("/network/progress-and-cancel", test_progress_and_cancel);

@@ -5,7 +5,6 @@
 #include "reference/reference.h"
 
 #include <string.h>
-#include <unistd.h>
 
 static VkaCpuBackend *
 cpub (VkaBackend *b)
@@ -410,17 +409,10 @@ cpu_mask_blend (VkaBackend *backend, VkaTensor *a, VkaTensor *b, VkaTensor *mask
 }
 
 static guint64
-physical_memory (void)
-{
-  long pages = sysconf (_SC_PHYS_PAGES), size = sysconf (_SC_PAGESIZE);
-  return pages > 0 && size > 0 ? (guint64) pages * (guint64) size : (guint64) 8 << 30;
-}
-
-static guint64
 cpu_max_tensor_bytes (VkaBackend *backend)
 {
   /* as on a GPU: a tile's largest activation may take an eighth of memory */
-  return MIN (physical_memory () / 8, (guint64) G_MAXINT32 * sizeof (float));
+  return MIN (vka_host_memory_bytes () / 8, (guint64) G_MAXINT32 * sizeof (float));
 }
 
 static gboolean
@@ -536,6 +528,6 @@ vka_cpu_device_info (int threads)
   info->type = VKA_DEVICE_CPU;
   info->driver = g_strdup_printf ("vk-adain CPU backend, oneDNN %d.%d.%d", v->major,
                                   v->minor, v->patch);
-  info->memory_bytes = physical_memory ();
+  info->memory_bytes = vka_host_memory_bytes ();
   return info;
 }

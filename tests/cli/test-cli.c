@@ -7,6 +7,7 @@
  * Environment (set by meson): VKA_CLI = the vk-adain executable,
  * VKA_GOLDEN = tests/cli/golden.
  */
+#include "test-files.h"
 #include "vka.h"
 #include "vka-color.h"
 #include "vka-imageio.h"
@@ -574,26 +575,6 @@ test_mask_and_tile (void)
   g_assert_cmpfloat (db, >=, 40);
 }
 
-static gboolean
-rm_rf (const char *path)
-{
-  if (g_file_test (path, G_FILE_TEST_IS_DIR) && !g_file_test (path, G_FILE_TEST_IS_SYMLINK))
-    {
-      g_chmod (path, 0755);
-      GDir *d = g_dir_open (path, 0, NULL);
-      const char *name;
-      while (d && (name = g_dir_read_name (d)))
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-          rm_rf (child);
-        }
-      if (d)
-        g_dir_close (d);
-      return g_rmdir (path) == 0;
-    }
-  return g_unlink (path) == 0;
-}
-
 int
 main (int argc, char **argv)
 {
@@ -620,7 +601,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/save-style-and-folder", test_save_style_and_folder);
   g_test_add_func ("/cli/mask-and-tile", test_mask_and_tile);
   int status = g_test_run ();
-  rm_rf (tmp_root);
+  test_rm_rf (tmp_root);
   g_free (tmp_root);
   gegl_exit ();
   return status;

@@ -9,6 +9,7 @@
  * Environment (set by meson): VKA_TRAIN = the vk-adain-train executable,
  * VKA_TEST_VGG = an encoder file.
  */
+#include "test-files.h"
 #include "vka.h"
 #include "vka-imageio.h"
 
@@ -445,22 +446,6 @@ test_bad_arguments (void)
     }
 }
 
-static void
-rm_rf (const char *path)
-{
-  if (g_file_test (path, G_FILE_TEST_IS_DIR) && !g_file_test (path, G_FILE_TEST_IS_SYMLINK))
-    {
-      g_autoptr (GDir) d = g_dir_open (path, 0, NULL);
-      const char *name;
-      while (d && (name = g_dir_read_name (d)))
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-          rm_rf (child);
-        }
-    }
-  g_remove (path);
-}
-
 int
 main (int argc, char **argv)
 {
@@ -487,7 +472,7 @@ main (int argc, char **argv)
   g_test_add_func ("/train/empty-folders", test_empty_folders);
   g_test_add_func ("/train/bad-arguments", test_bad_arguments);
   int status = g_test_run ();
-  rm_rf (tmp_root);
+  test_rm_rf (tmp_root);
   g_free (tmp_root);
   g_free (content_dir);
   g_free (style_dir);
