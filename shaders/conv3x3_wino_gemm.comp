@@ -1,12 +1,17 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require
+#ifdef VKA_FP16
+#extension GL_EXT_shader_16bit_storage : require
+#endif
 /* conv3x3_wino_gemm: the 16 independent products of Winograd F(2,3),
  * M[k][co][t] = Σ_ci U[k][co][ci]·V[k][ci][t]. Each invocation makes TCO
  * output channels × TPX tiles in registers (vec4s along the tiles), reading
  * V and U as texel buffers, with no shared memory: what lavapipe runs
  * fastest. Consecutive workgroups share their tiles (x runs over output
  * channel blocks), so V stays in cache.
+ * With VKA_FP16, V and U come in as float16 (half-float texel views, the
+ * same vec4s here) and M goes out as float16; the sums stay float32.
  * Grid: x = ⌈Cout/TCO⌉, y = ⌈tile_stride/(TPX·32)⌉, z = 16. */
 #define VKA_PUSH_WINO
 #include "push-constants.h"
@@ -15,7 +20,14 @@ layout (local_size_x = 32, local_size_y = 1, local_size_z = 1) in;
 
 layout (binding = 0) uniform samplerBuffer v_data;   /* vec4 [16][Cin][tile_stride/4] */
 layout (binding = 1) uniform samplerBuffer u_data;   /* vec4 [16][⌈Cout/TCO⌉][Cin][TCO/4] */
-layout (std430, binding = 2) writeonly buffer Products { vec4 m_data[]; };  /* [16][Cout][tile_stride/4] */
+/* M: vec4 [16][Cout][tile_stride/4] */
+#ifdef VKA_FP16
+layout (std430, binding = 2) writeonly buffer Products { f16vec4 m_data[]; };
+#  define STORED(x) f16vec4 (x)
+#else
+layout (std430, binding = 2) writeonly buffer Products { vec4 m_data[]; };
+#  define STORED(x) (x)
+#endif
 
 #define TCO VKA_WINO_TCO
 #define TQ (TCO / 4)
@@ -76,6 +88,6 @@ void main ()
         break;
       uint o = (k * cout + co) * stride4 + t4;
       [[unroll]] for (int j = 0; j < TP4; j++)
-        m_data[o + uint (j)] = acc[c][j];
+        m_data[o + uint (j)] = STORED (acc[c][j]);
     }
 }
