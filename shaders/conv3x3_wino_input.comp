@@ -1,9 +1,6 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require
-#ifdef VKA_FP16
-#extension GL_EXT_shader_16bit_storage : require
-#endif
 /* conv3x3_wino_input: V = Bᵀ·d·B for each 4×4 input tile d (stride 2, the
  * reflection padding folded into the loads), Bᵀ = [1 0 −1 0; 0 1 1 0;
  * 0 −1 1 0; 0 1 0 −1]. V is [16][Cin][tile_stride]. One invocation per 4
@@ -12,7 +9,7 @@
  * finite values from clamped loads; no one reads their results.)
  * With VKA_CONV3X3_UPSAMPLED the input is (N, Cin, H/2, W/2), read as if
  * upsampled ×2 (nearest) first; pc gives the convolution's (output) size.
- * With VKA_FP16, V is stored as float16 (the GEMM reads it as such).
+ * With VKA_FP16, V is stored as float16, a vec4 as two packHalf2x16 words.
  * Grid: x = ⌈row_count·tile_pitch/4 / 64⌉, y = Cin. */
 #define VKA_PUSH_WINO
 #include "common.glsl"
@@ -22,8 +19,8 @@ layout (local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
 
 layout (binding = 0) uniform samplerBuffer in_data;   /* (N, Cin, H, W) */
 #ifdef VKA_FP16
-layout (std430, binding = 1) writeonly buffer Transformed { f16vec4 v_data[]; };
-#  define STORED(x) f16vec4 (x)
+layout (std430, binding = 1) writeonly buffer Transformed { uvec2 v_data[]; };
+#  define STORED(x) uvec2 (packHalf2x16 ((x).xy), packHalf2x16 ((x).zw))
 #else
 layout (std430, binding = 1) writeonly buffer Transformed { vec4 v_data[]; };
 #  define STORED(x) (x)

@@ -739,14 +739,15 @@ choose_conv3x3_variant (VkaVkBackend *b, GError **error)
   return TRUE;
 }
 
-/* What the fp16 forms need of a device: Winograd's shaders store float16
- * (16-bit storage buffers) and read it through half-float texel views; the
- * GEMM kernel's float16 shared tiles need shaderFloat16 too (from
- * VK_KHR_shader_float16_int8: the instance asks for Vulkan 1.1). */
+/* What the fp16 forms need of a device: both pack their weights as float16
+ * (16-bit storage buffers); Winograd reads its packHalf2x16 scratch through
+ * R32G32_UINT texel views; the GEMM kernel's float16 shared tiles need
+ * shaderFloat16 (from VK_KHR_shader_float16_int8: the instance asks for
+ * Vulkan 1.1). */
 typedef struct
 {
   gboolean storage_16bit;
-  gboolean half_texels;
+  gboolean uint2_texels;
   gboolean float16;         /* shaderFloat16, and its extension is there */
   gboolean storage_needed;  /* what the chosen forms use, for the device */
   gboolean float16_needed;
@@ -777,11 +778,11 @@ query_fp16_features (VkaVkBackend *b, Fp16Features *f)
   VkPhysicalDeviceFeatures2 features = {
     .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2, .pNext = &storage };
   b->vk->GetPhysicalDeviceFeatures2 (b->physical, &features);
-  VkFormatProperties half4;
-  b->vk->GetPhysicalDeviceFormatProperties (b->physical, VK_FORMAT_R16G16B16A16_SFLOAT, &half4);
+  VkFormatProperties uint2;
+  b->vk->GetPhysicalDeviceFormatProperties (b->physical, VK_FORMAT_R32G32_UINT, &uint2);
   *f = (Fp16Features) {
     .storage_16bit = storage.storageBuffer16BitAccess,
-    .half_texels = (half4.bufferFeatures & VK_FORMAT_FEATURE_UNIFORM_TEXEL_BUFFER_BIT) != 0,
+    .uint2_texels = (uint2.bufferFeatures & VK_FORMAT_FEATURE_UNIFORM_TEXEL_BUFFER_BIT) != 0,
     .float16 = has_float16_ext && float16.shaderFloat16,
   };
 }
@@ -812,8 +813,8 @@ choose_conv3x3_precision (VkaVkBackend *b, Fp16Features *f, GError **error)
   const char *missing = NULL;
   if (!f->storage_16bit)
     missing = "storageBuffer16BitAccess";
-  else if (!gemm && !f->half_texels)
-    missing = "R16G16B16A16_SFLOAT uniform texel buffers";
+  else if (!gemm && !f->uint2_texels)
+    missing = "R32G32_UINT uniform texel buffers";
   else if (gemm && !f->float16)
     missing = "shaderFloat16 (VK_KHR_shader_float16_int8)";
   if (missing)

@@ -379,9 +379,9 @@ vka_vk_buffer_view (VkaVkBackend *b, VkaVkBuffer *buf, VkaVkBindingKind kind,
       format = VK_FORMAT_R32G32B32A32_SFLOAT;
       texel_bytes = 16;
     }
-  else if (kind == VKA_VK_TEXELS_RGBA16F)
+  else if (kind == VKA_VK_TEXELS_RG32UI)
     {
-      format = VK_FORMAT_R16G16B16A16_SFLOAT;
+      format = VK_FORMAT_R32G32_UINT;
       texel_bytes = 8;
     }
   VkBufferViewCreateInfo info = {

@@ -111,13 +111,14 @@ gboolean       vka_vk_check (VkResult result, const char *what, GError **error);
 
 /* How a shader sees a buffer: a storage buffer, or a uniform texel buffer of
  * floats or of vec4s (texelFetch is 2× faster than storage loads on lavapipe),
- * or of half-float vec4s (the fp16 Winograd scratch; the shader sees vec4s). */
+ * or of uvec2s (the fp16 Winograd scratch: vec4s of float16 as packHalf2x16
+ * pairs). */
 typedef enum
 {
   VKA_VK_STORAGE,
   VKA_VK_TEXELS_R32F,
   VKA_VK_TEXELS_RGBA32F,
-  VKA_VK_TEXELS_RGBA16F,
+  VKA_VK_TEXELS_RG32UI,
   VKA_VK_BINDING_KINDS
 } VkaVkBindingKind;
 
