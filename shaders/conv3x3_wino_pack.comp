@@ -8,7 +8,8 @@
  * (co, ci), stored [16][⌈Cout/TCO⌉][Cin][TCO] so that conv3x3_wino_gemm reads
  * the TCO output channels of one (k, ci) as vec4s; channels past Cout are
  * zero. G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1]. One invocation per (co, ci).
- * With VKA_FP16, U is stored as float16.
+ * With VKA_FP16, U is stored as float16 (the bytes conv3x3_wino_gemm reads
+ * as packHalf2x16 words).
  * Grid: x = ⌈⌈Cout/TCO⌉·TCO·Cin / 256⌉. */
 #define VKA_PUSH_CONV
 #include "push-constants.h"

@@ -769,7 +769,8 @@ has_device_extension (VkaVkBackend *b, const char *name)
 static void
 query_fp16_features (VkaVkBackend *b, Fp16Features *f)
 {
-  gboolean has_float16_ext = has_device_extension (b, VK_KHR_SHADER_FLOAT16_INT8_EXTENSION_NAME);
+  gboolean has_float16_ext = has_device_extension (b,
+                                                   VK_KHR_SHADER_FLOAT16_INT8_EXTENSION_NAME);
   VkPhysicalDeviceShaderFloat16Int8Features float16 = {
     .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_FLOAT16_INT8_FEATURES };
   VkPhysicalDevice16BitStorageFeatures storage = {
@@ -789,8 +790,9 @@ query_fp16_features (VkaVkBackend *b, Fp16Features *f)
 
 /* $VKA_FP16=0|1 turns the fp16 forms of the Winograd and GEMM kernels off or
  * on (on: an error where the device lacks what they need). The direct
- * kernel has none. By default they are off: on lavapipe they are no faster
- * (bench/RESULTS.md), and GPUs have not been measured. */
+ * kernel has none. By default they are off: on lavapipe Winograd's ran about
+ * 10% slower and GEMM's no faster (bench/RESULTS.md), and no GPU has been
+ * measured. */
 static gboolean
 choose_conv3x3_precision (VkaVkBackend *b, Fp16Features *f, GError **error)
 {
@@ -819,8 +821,6 @@ choose_conv3x3_precision (VkaVkBackend *b, Fp16Features *f, GError **error)
     missing = "shaderFloat16 (VK_KHR_shader_float16_int8)";
   if (missing)
     {
-      if (!forced)
-        return TRUE;
       g_set_error (error, VKA_ERROR, VKA_ERROR_NO_DEVICE,
                    "VKA_FP16=1, but %s lacks %s, which the fp16 %s kernel needs",
                    b->props.deviceName, missing, gemm ? "GEMM" : "Winograd");
