@@ -1,6 +1,10 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require
+#ifdef VKA_FP16
+#extension GL_EXT_shader_16bit_storage : require
+#extension GL_EXT_shader_explicit_arithmetic_types_float16 : require
+#endif
 /* conv3x3_gemm: 3×3 convolution with reflection padding 1, bias, optional
  * ReLU, as an implicit GEMM for GPUs: a workgroup makes a BM (output
  * channels) × BN (pixels) tile, staging BK input channels of one tap at a
@@ -11,6 +15,8 @@
  * VKA_PACK_TAP_MAJOR). lavapipe prefers conv3x3_reflect: shared memory and
  * barriers are slow there. With VKA_CONV3X3_UPSAMPLED the input is
  * (N, Cin, H/2, W/2), read as if upsampled ×2 (nearest) first.
+ * With VKA_FP16 the packed weights and both shared tiles are float16 (half
+ * the shared memory and weight traffic); the products and sums stay float32.
  * Grid: x·y ≥ ⌈H·W/BN⌉ pixel blocks (x at most 32768), z = N·⌈Cout/BM⌉. */
 #define VKA_PUSH_CONV
 #include "common.glsl"
@@ -24,12 +30,21 @@
 layout (local_size_x = 256, local_size_y = 1, local_size_z = 1) in;
 
 layout (std430, binding = 0) readonly buffer Input { float in_data[]; };  /* (N, Cin, H, W) */
-layout (std430, binding = 1) readonly buffer Weight { vec4 weight[]; };
+#ifdef VKA_FP16
+#  define TILE_VEC4 f16vec4
+#  define TO_TILE(x) f16vec4 (x)
+#  define FROM_TILE(x) vec4 (x)
+#else
+#  define TILE_VEC4 vec4
+#  define TO_TILE(x) (x)
+#  define FROM_TILE(x) (x)
+#endif
+layout (std430, binding = 1) readonly buffer Weight { TILE_VEC4 weight[]; };
 layout (std430, binding = 2) readonly buffer Bias { float bias[]; };
 layout (std430, binding = 3) writeonly buffer Output { float out_data[]; };
 
-shared vec4 tile_w[BK][BM / 4];
-shared vec4 tile_in[BK][BN / 4];
+shared TILE_VEC4 tile_w[BK][BM / 4];
+shared TILE_VEC4 tile_in[BK][BN / 4];
 
 void main ()
 {
@@ -82,18 +97,18 @@ void main ()
               v = vec4 (in_data[base + off[0]], in_data[base + off[1]],
                         in_data[base + off[2]], in_data[base + off[3]]);
             }
-          tile_in[lk][lq] = v;
+          tile_in[lk][lq] = TO_TILE (v);
           if (stages_weights)
             tile_w[ak][aq] = c0 + ak < cin
                                ? weight[w_base + (tap * cin + c0 + ak) * (BM / 4) + aq]
-                               : vec4 (0.0);
+                               : TO_TILE (vec4 (0.0));
           barrier ();
           [[unroll]] for (int k = 0; k < BK; k++)
             {
-              vec4 b0 = tile_in[k][tx], b1 = tile_in[k][16 + tx];
+              vec4 b0 = FROM_TILE (tile_in[k][tx]), b1 = FROM_TILE (tile_in[k][16 + tx]);
               [[unroll]] for (int q = 0; q < TM / 4; q++)
                 {
-                  vec4 a = tile_w[k][ty * (TM / 4) + q];
+                  vec4 a = FROM_TILE (tile_w[k][ty * (TM / 4) + q]);
                   [[unroll]] for (int c = 0; c < 4; c++)
                     {
                       acc[q * 4 + c][0] += a[c] * b0;

@@ -7,15 +7,33 @@
  * V and U as texel buffers, with no shared memory: what lavapipe runs
  * fastest. Consecutive workgroups share their tiles (x runs over output
  * channel blocks), so V stays in cache.
+ * With VKA_FP16, V, U and M are float16, a vec4 as two packHalf2x16 words
+ * (read through R32G32_UINT texel views: on lavapipe faster than
+ * half-float views); the sums stay float32.
  * Grid: x = ⌈Cout/TCO⌉, y = ⌈tile_stride/(TPX·32)⌉, z = 16. */
 #define VKA_PUSH_WINO
 #include "push-constants.h"
 
 layout (local_size_x = 32, local_size_y = 1, local_size_z = 1) in;
 
+#ifdef VKA_FP16
+layout (binding = 0) uniform usamplerBuffer v_data;
+layout (binding = 1) uniform usamplerBuffer u_data;
+vec4 unpack4 (uvec2 p) { return vec4 (unpackHalf2x16 (p.x), unpackHalf2x16 (p.y)); }
+#  define FETCH(s, i) unpack4 (texelFetch (s, i).xy)
+#else
 layout (binding = 0) uniform samplerBuffer v_data;   /* vec4 [16][Cin][tile_stride/4] */
 layout (binding = 1) uniform samplerBuffer u_data;   /* vec4 [16][⌈Cout/TCO⌉][Cin][TCO/4] */
-layout (std430, binding = 2) writeonly buffer Products { vec4 m_data[]; };  /* [16][Cout][tile_stride/4] */
+#  define FETCH(s, i) texelFetch (s, i)
+#endif
+/* M: vec4 [16][Cout][tile_stride/4] */
+#ifdef VKA_FP16
+layout (std430, binding = 2) writeonly buffer Products { uvec2 m_data[]; };
+#  define STORED(x) uvec2 (packHalf2x16 ((x).xy), packHalf2x16 ((x).zw))
+#else
+layout (std430, binding = 2) writeonly buffer Products { vec4 m_data[]; };
+#  define STORED(x) (x)
+#endif
 
 #define TCO VKA_WINO_TCO
 #define TQ (TCO / 4)
@@ -45,9 +63,9 @@ void main ()
       [[unroll]] for (int s = 0; s < 2; s++)
         {
           [[unroll]] for (int j = 0; j < TP4; j++)
-            v[s][j] = texelFetch (v_data, vi + s * int (stride4) + j);
+            v[s][j] = FETCH (v_data, vi + s * int (stride4) + j);
           [[unroll]] for (int q = 0; q < TQ; q++)
-            u[s][q] = texelFetch (u_data, ui + s * TQ + q);
+            u[s][q] = FETCH (u_data, ui + s * TQ + q);
         }
       [[unroll]] for (int s = 0; s < 2; s++)
         [[unroll]] for (int q = 0; q < TQ; q++)
@@ -59,10 +77,10 @@ void main ()
     {
       vec4 v[TP4];
       [[unroll]] for (int j = 0; j < TP4; j++)
-        v[j] = texelFetch (v_data, vi + j);
+        v[j] = FETCH (v_data, vi + j);
       [[unroll]] for (int q = 0; q < TQ; q++)
         {
-          vec4 u = texelFetch (u_data, ui + q);
+          vec4 u = FETCH (u_data, ui + q);
           [[unroll]] for (int c = 0; c < 4; c++)
             [[unroll]] for (int j = 0; j < TP4; j++)
               acc[q * 4 + c][j] += u[c] * v[j];
@@ -76,6 +94,6 @@ void main ()
         break;
       uint o = (k * cout + co) * stride4 + t4;
       [[unroll]] for (int j = 0; j < TP4; j++)
-        m_data[o + uint (j)] = acc[c][j];
+        m_data[o + uint (j)] = STORED (acc[c][j]);
     }
 }

@@ -9,6 +9,7 @@
  * finite values from clamped loads; no one reads their results.)
  * With VKA_CONV3X3_UPSAMPLED the input is (N, Cin, H/2, W/2), read as if
  * upsampled ×2 (nearest) first; pc gives the convolution's (output) size.
+ * With VKA_FP16, V is stored as float16, a vec4 as two packHalf2x16 words.
  * Grid: x = ⌈row_count·tile_pitch/4 / 64⌉, y = Cin. */
 #define VKA_PUSH_WINO
 #include "common.glsl"
@@ -17,7 +18,13 @@
 layout (local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
 
 layout (binding = 0) uniform samplerBuffer in_data;   /* (N, Cin, H, W) */
+#ifdef VKA_FP16
+layout (std430, binding = 1) writeonly buffer Transformed { uvec2 v_data[]; };
+#  define STORED(x) uvec2 (packHalf2x16 ((x).xy), packHalf2x16 ((x).zw))
+#else
 layout (std430, binding = 1) writeonly buffer Transformed { vec4 v_data[]; };
+#  define STORED(x) (x)
+#endif
 
 void main ()
 {
@@ -68,5 +75,5 @@ void main ()
   uint plane = pc.in_channels * pc.tile_stride / 4u;   /* between k planes, in vec4s */
   uint o = (ci * pc.tile_stride + row * pc.tile_pitch + tx0) / 4u;
   [[unroll]] for (int k = 0; k < 16; k++)
-    v_data[uint (k) * plane + o] = v[k];
+    v_data[uint (k) * plane + o] = STORED (v[k]);
 }

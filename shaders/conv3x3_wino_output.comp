@@ -5,13 +5,21 @@
  * products m, Aᵀ = [1 1 1 0; 0 1 −1 −1]: a 2×2 output block, cropped at an
  * odd right or bottom edge. One invocation per 4 adjacent tiles of a row and
  * one co (each of the 16 products comes in as one vec4).
+ * With VKA_FP16, M is float16 (see conv3x3_wino_gemm).
  * Grid: x = ⌈row_count·tile_pitch/4 / 64⌉, y = Cout. */
 #define VKA_PUSH_WINO
 #include "push-constants.h"
 
 layout (local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
 
+#ifdef VKA_FP16
+layout (binding = 0) uniform usamplerBuffer m_data;   /* float16 M, packHalf2x16 pairs */
+vec4 unpack4 (uvec2 p) { return vec4 (unpackHalf2x16 (p.x), unpackHalf2x16 (p.y)); }
+#  define FETCH(s, i) unpack4 (texelFetch (s, i).xy)
+#else
 layout (binding = 0) uniform samplerBuffer m_data;   /* vec4 [16][Cout][tile_stride/4] */
+#  define FETCH(s, i) texelFetch (s, i)
+#endif
 layout (std430, binding = 1) readonly buffer Bias { float bias[]; };
 layout (std430, binding = 2) writeonly buffer Output { float out_data[]; };  /* (N, Cout, H, W) */
 
@@ -28,7 +36,7 @@ void main ()
   vec4 m[4][4];
   [[unroll]] for (int r = 0; r < 4; r++)
     [[unroll]] for (int c = 0; c < 4; c++)
-      m[r][c] = texelFetch (m_data, (r * 4 + c) * plane + mi);
+      m[r][c] = FETCH (m_data, (r * 4 + c) * plane + mi);
 
   /* e = Aᵀ·m (2×4), then y = e·A (2×2), for 4 tiles at once */
   vec4 e[2][4];

@@ -1,10 +1,15 @@
 #version 450
+#ifdef VKA_FP16
+#extension GL_EXT_shader_16bit_storage : require
+#endif
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require
 /* conv3x3_wino_pack: weights [Cout][Cin][3][3] -> U = G·g·Gᵀ, 16 values per
  * (co, ci), stored [16][⌈Cout/TCO⌉][Cin][TCO] so that conv3x3_wino_gemm reads
  * the TCO output channels of one (k, ci) as vec4s; channels past Cout are
  * zero. G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1]. One invocation per (co, ci).
+ * With VKA_FP16, U is stored as float16 (the bytes conv3x3_wino_gemm reads
+ * as packHalf2x16 words).
  * Grid: x = ⌈⌈Cout/TCO⌉·TCO·Cin / 256⌉. */
 #define VKA_PUSH_CONV
 #include "push-constants.h"
@@ -12,7 +17,13 @@
 layout (local_size_x = 256, local_size_y = 1, local_size_z = 1) in;
 
 layout (std430, binding = 0) readonly buffer Weight { float weight[]; };
+#ifdef VKA_FP16
+layout (std430, binding = 1) writeonly buffer Packed { float16_t packed[]; };
+#  define STORED(x) float16_t (x)
+#else
 layout (std430, binding = 1) writeonly buffer Packed { float packed[]; };
+#  define STORED(x) (x)
+#endif
 
 #define TCO VKA_WINO_TCO
 
@@ -49,6 +60,6 @@ void main ()
       u[2] = 0.5 * (t[r][0] - t[r][1] + t[r][2]);
       u[3] = t[r][2];
       [[unroll]] for (int c = 0; c < 4; c++)
-        packed[uint (r * 4 + c) * stride + o] = u[c];
+        packed[uint (r * 4 + c) * stride + o] = STORED (u[c]);
     }
 }

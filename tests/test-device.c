@@ -201,6 +201,56 @@ test_no_driver (void)
   g_test_trap_assert_passed ();
 }
 
+/* $VKA_FP16: the fp16 forms are off unless asked for; asked for, they are on
+ * where the device has what the kernel needs, else the context fails with an
+ * error that says so; any other value is an error. */
+static void
+test_fp16_choice (void)
+{
+  g_autofree char *saved_variant = g_strdup (g_getenv ("VKA_CONV3X3"));
+  g_autofree char *saved_fp16 = g_strdup (g_getenv ("VKA_FP16"));
+  const char *variants[] = { "winograd", "gemm" };
+  const char *values[] = { NULL, "0", "1" };
+  VkaContextConfig config = { .validation = TRUE, .vulkan_only = TRUE };
+  for (guint i = 0; i < G_N_ELEMENTS (variants); i++)
+    for (guint v = 0; v < G_N_ELEMENTS (values); v++)
+      {
+        g_setenv ("VKA_CONV3X3", variants[i], TRUE);
+        if (values[v])
+          g_setenv ("VKA_FP16", values[v], TRUE);
+        else
+          g_unsetenv ("VKA_FP16");
+        g_autoptr (GError) error = NULL;
+        VkaContext *ctx = vka_context_new_full (&config, &error);
+        gboolean asked = g_strcmp0 (values[v], "1") == 0;
+        if (!ctx)
+          {
+            g_assert_true (asked);
+            g_assert_error (error, VKA_ERROR, VKA_ERROR_NO_DEVICE);
+            g_assert_nonnull (strstr (error->message, "VKA_FP16=1, but"));
+            g_test_message ("%s: %s", variants[i], error->message);
+            continue;
+          }
+        g_assert_no_error (error);
+        g_assert_cmpint (vka_vk_backend_conv3x3_fp16 (vka_context_backend (ctx)), ==, asked);
+        test_context_finish (ctx);
+      }
+  g_setenv ("VKA_FP16", "yes", TRUE);
+  g_autoptr (GError) error = NULL;
+  g_assert_null (vka_context_new_full (&config, &error));
+  g_assert_error (error, VKA_ERROR, VKA_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "VKA_FP16"));
+
+  if (saved_variant)
+    g_setenv ("VKA_CONV3X3", saved_variant, TRUE);
+  else
+    g_unsetenv ("VKA_CONV3X3");
+  if (saved_fp16)
+    g_setenv ("VKA_FP16", saved_fp16, TRUE);
+  else
+    g_unsetenv ("VKA_FP16");
+}
+
 /* The messenger must really count: make the layer complain on purpose. */
 static void
 test_validation_counts (void)
@@ -293,6 +343,7 @@ main (int argc, char **argv)
   g_test_add_func ("/device/no-loader", test_no_loader);
   g_test_add_func ("/device/no-driver", test_no_driver);
   g_test_add_func ("/device/validation-counts", test_validation_counts);
+  g_test_add_func ("/device/fp16-choice", test_fp16_choice);
   g_test_add_func ("/device/too-large", test_too_large);
   g_test_add_func ("/device/pipeline-cache", test_pipeline_cache_written);
   g_test_add_func ("/device/pipeline-cache/child", pipeline_cache_child);

@@ -55,13 +55,33 @@ random_image (GRand *rand, int w, int h, int channels)
 }
 
 static void
-assert_styles_close (const VkaStyle *a, const VkaStyle *b)
+assert_styles_within (const VkaStyle *a, const VkaStyle *b, double max_nmse)
 {
   int c = vka_style_channels (a);
   g_assert_cmpint (vka_style_channels (b), ==, c);
-  g_assert_cmpfloat (test_nmse (vka_style_mean (a), vka_style_mean (b), c), <, 1e-9);
-  g_assert_cmpfloat (test_nmse (vka_style_std (a), vka_style_std (b), c), <, 1e-9);
+  double mean_nmse = test_nmse (vka_style_mean (a), vka_style_mean (b), c);
+  double std_nmse = test_nmse (vka_style_std (a), vka_style_std (b), c);
+  g_test_message ("style statistics: NMSE %.3g (means), %.3g (deviations)", mean_nmse,
+                  std_nmse);
+  g_assert_cmpfloat (mean_nmse, <, max_nmse);
+  g_assert_cmpfloat (std_nmse, <, max_nmse);
 }
+
+static void
+assert_styles_close (const VkaStyle *a, const VkaStyle *b)
+{
+  assert_styles_within (a, b, 1e-9);
+}
+
+/* With fp16 3×3 convolutions every layer's weights and scratch are rounded
+ * to 11 significant bits (float32 sums), and the errors compound over the
+ * encoder's and the decoder's layers: on lavapipe the style statistics came
+ * within an NMSE of 4e-6 and the pixels within 0.0046 (of 0..1; 1.2 of 255)
+ * of the reference, with Winograd and GEMM alike. The limits leave about
+ * 8× and 4× of room; a kernel error moves pixels by a sizeable part of the
+ * output's spread (0.04-0.18 here). */
+#define FP16_STYLE_MAX_NMSE 3e-5
+#define FP16_MAX_PIXEL_DIFF 2e-2
 
 typedef struct
 {
@@ -75,6 +95,7 @@ test_forward (gconstpointer data)
 {
   const ForwardCase *fc = data;
   guint before = vka_context_validation_messages (device_context);
+  gboolean fp16 = test_conv3x3_fp16 (vka_context_backend (device_context));
   Models m = make_models (1234);
   g_autoptr (GRand) rand = g_rand_new_with_seed (99);
   g_autoptr (GError) error = NULL;
@@ -88,7 +109,7 @@ test_forward (gconstpointer data)
       g_assert_no_error (error);
       ref_styles[i] = vka_style_from_image (m.reference, style, NULL, &error);
       g_assert_no_error (error);
-      assert_styles_close (ref_styles[i], dev_styles[i]);
+      assert_styles_within (ref_styles[i], dev_styles[i], fp16 ? FP16_STYLE_MAX_NMSE : 1e-9);
     }
   double weights[2] = { 1.0, 3.0 };
   VkaStylizeOptions options = { .alpha = fc->alpha };
@@ -111,7 +132,7 @@ test_forward (gconstpointer data)
     }
   double spread = sqrt (MAX (0, sum2 / n - (sum / n) * (sum / n)));
   g_test_message ("max |device - reference| = %.3g, output spread %.3g", max_diff, spread);
-  g_assert_cmpfloat (max_diff, <, 1e-4);
+  g_assert_cmpfloat (max_diff, <, fp16 ? FP16_MAX_PIXEL_DIFF : 1e-4);
   /* the comparison means nothing if the output is flat (e.g. all clamped) */
   g_assert_cmpfloat (spread, >, 0.01);
 

@@ -85,6 +85,12 @@ test_context_finish (VkaContext *context)
   g_assert_cmpuint (messages, ==, 0);
 }
 
+gboolean
+test_conv3x3_fp16 (VkaBackend *backend)
+{
+  return g_str_equal (backend->ops->name, "vulkan") && vka_vk_backend_conv3x3_fp16 (backend);
+}
+
 void
 test_check_guards (VkaTensor *tensor)
 {

@@ -29,6 +29,8 @@ VkaContext *test_device_context (void);
 VkaContext *test_vulkan_context (void);
 /* Fails the test if the context saw any validation message, then frees it. */
 void        test_context_finish (VkaContext *context);
+/* Whether the backend's 3×3 convolutions run in fp16 (Vulkan, $VKA_FP16). */
+gboolean    test_conv3x3_fp16 (VkaBackend *backend);
 /* Fails the test if a write went past tensor's end (Vulkan guard words). */
 void        test_check_guards (VkaTensor *tensor);
 

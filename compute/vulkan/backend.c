@@ -140,26 +140,40 @@ typedef struct
                            * (Winograd: its input transform) */
   int         tco;        /* output channels per packed group */
   int         taps;       /* packed values per (co, ci) */
+  gsize       value_bytes;  /* of a packed value: 4, or 2 in the fp16 forms */
 } Conv3x3Plan;
 
 static Conv3x3Plan
-plan_of (VkaVkConv3x3Kernel kernel)
+plan_of (VkaVkBackend *b, VkaVkConv3x3Kernel kernel)
 {
+  gboolean fp16 = b->conv3x3_fp16;
+  gsize value_bytes = fp16 ? 2 : sizeof (float);
   switch (kernel)
     {
     case VKA_VK_KERNEL_WINOGRAD:
-      return (Conv3x3Plan) { VKA_SHADER_CONV3X3_WINO_GEMM, VKA_SHADER_CONV3X3_WINO_PACK,
-                             VKA_SHADER_CONV3X3_WINO_INPUT_UP, VKA_WINO_TCO, 16 };
+      return (Conv3x3Plan) {
+        fp16 ? VKA_SHADER_CONV3X3_WINO_GEMM_F16 : VKA_SHADER_CONV3X3_WINO_GEMM,
+        fp16 ? VKA_SHADER_CONV3X3_WINO_PACK_F16 : VKA_SHADER_CONV3X3_WINO_PACK,
+        fp16 ? VKA_SHADER_CONV3X3_WINO_INPUT_UP_F16 : VKA_SHADER_CONV3X3_WINO_INPUT_UP,
+        VKA_WINO_TCO, 16, value_bytes };
     case VKA_VK_KERNEL_GEMM4:
-      return (Conv3x3Plan) { VKA_SHADER_CONV3X3_GEMM4, VKA_SHADER_CONV3X3_PACK_GEMM4,
-                             VKA_SHADER_CONV3X3_GEMM4_UP, 64, 9 };
+      return (Conv3x3Plan) {
+        fp16 ? VKA_SHADER_CONV3X3_GEMM4_F16 : VKA_SHADER_CONV3X3_GEMM4,
+        fp16 ? VKA_SHADER_CONV3X3_PACK_GEMM4_F16 : VKA_SHADER_CONV3X3_PACK_GEMM4,
+        fp16 ? VKA_SHADER_CONV3X3_GEMM4_UP_F16 : VKA_SHADER_CONV3X3_GEMM4_UP,
+        64, 9, value_bytes };
     case VKA_VK_KERNEL_GEMM8:
-      return (Conv3x3Plan) { VKA_SHADER_CONV3X3_GEMM8, VKA_SHADER_CONV3X3_PACK_GEMM8,
-                             VKA_SHADER_CONV3X3_GEMM8_UP, 128, 9 };
+      return (Conv3x3Plan) {
+        fp16 ? VKA_SHADER_CONV3X3_GEMM8_F16 : VKA_SHADER_CONV3X3_GEMM8,
+        fp16 ? VKA_SHADER_CONV3X3_PACK_GEMM8_F16 : VKA_SHADER_CONV3X3_PACK_GEMM8,
+        fp16 ? VKA_SHADER_CONV3X3_GEMM8_UP_F16 : VKA_SHADER_CONV3X3_GEMM8_UP,
+        128, 9, value_bytes };
     case VKA_VK_KERNEL_DIRECT:
     default:
+      /* the direct kernel has no fp16 form */
       return (Conv3x3Plan) { VKA_SHADER_CONV3X3_REFLECT, VKA_SHADER_CONV3X3_PACK,
-                             VKA_SHADER_CONV3X3_REFLECT_UP, VKA_CONV3X3_TCO, 9 };
+                             VKA_SHADER_CONV3X3_REFLECT_UP, VKA_CONV3X3_TCO, 9,
+                             sizeof (float) };
     }
 }
 
@@ -177,16 +191,16 @@ default_kernel (VkaVkBackend *b, int in_channels, int out_channels)
 }
 
 /* The weights packed into *packed (for a kernel with pc's channel counts,
- * in groups of tco output channels, taps values per channel pair) on first
- * use. */
+ * in groups of tco output channels, taps values of value_bytes per channel
+ * pair) on first use. */
 static VkaVkBuffer *
 pack_once (VkaVkBackend *b, VkaTensor *weight, VkaVkBuffer *packed, VkaShaderId pack,
-           int tco, int taps, const VkaPushConv *pc, GError **error)
+           int tco, int taps, gsize value_bytes, const VkaPushConv *pc, GError **error)
 {
   if (packed->buffer)
     return packed;
   guint64 n = (guint64) CEIL_DIV (pc->out_channels, tco) * tco * pc->in_channels * taps;
-  if (!vka_vk_buffer_alloc (b, n * sizeof (float), b->guards, packed, error))
+  if (!vka_vk_buffer_alloc (b, n * value_bytes, b->guards, packed, error))
     return NULL;
   VkaVkBuffer *bufs[] = { buf_of (weight), packed };
   /* conv3x3_pack: one invocation per packed value; conv3x3_wino_pack: one
@@ -201,8 +215,9 @@ gboolean
 vka_vk_conv3x3_pack (VkaVkBackend *b, VkaVkConv3x3Kernel kernel, VkaTensor *weight,
                      const VkaPushConv *pc, VkaVkBuffer *packed, GError **error)
 {
-  Conv3x3Plan plan = plan_of (kernel);
-  return pack_once (b, weight, packed, plan.pack, plan.tco, plan.taps, pc, error) != NULL;
+  Conv3x3Plan plan = plan_of (b, kernel);
+  return pack_once (b, weight, packed, plan.pack, plan.tco, plan.taps, plan.value_bytes, pc,
+                    error) != NULL;
 }
 
 /* The weight tensor's own packing, for kernel: made again when a layer
@@ -236,7 +251,7 @@ vka_vk_conv3x3_dispatch (VkaVkBackend *b, VkaVkConv3x3Kernel kernel, gboolean up
                          VkaTensor *in, VkaVkBuffer *packed, VkaTensor *bias,
                          VkaTensor *out, const VkaPushConv *pc, GError **error)
 {
-  Conv3x3Plan plan = plan_of (kernel);
+  Conv3x3Plan plan = plan_of (b, kernel);
   if (kernel == VKA_VK_KERNEL_WINOGRAD)
     return vka_vk_conv3x3_winograd (b, buf_of (in), packed, buf_of (bias), buf_of (out), pc,
                                     upsampled, error);
@@ -463,8 +478,8 @@ conv3x3_backward_data (VkaVkBackend *b, VkaTensor *dout, VkaTensor *weight, VkaT
     .height = dout->h, .width = dout->w,
   };
   VkaVkBuffer *packed = pack_once (b, weight, &((VkaVkTensor *) weight)->packed_backward,
-                                   VKA_SHADER_CONV3X3_PACK_FULL, VKA_CONV3X3_TCO, 9, &pc,
-                                   error);
+                                   VKA_SHADER_CONV3X3_PACK_FULL, VKA_CONV3X3_TCO, 9,
+                                   sizeof (float), &pc, error);
   if (!packed)
     return FALSE;
   g_autoptr (VkaTensor) padded = vka_tensor_new (din->backend, din->n, din->c, din->h + 2,
@@ -793,6 +808,104 @@ choose_conv3x3_variant (VkaVkBackend *b, GError **error)
   return TRUE;
 }
 
+/* What the fp16 forms need of a device: both pack their weights as float16
+ * (16-bit storage buffers); Winograd reads its packHalf2x16 scratch through
+ * R32G32_UINT texel views; the GEMM kernel's float16 shared tiles need
+ * shaderFloat16 (from VK_KHR_shader_float16_int8: the instance asks for
+ * Vulkan 1.1). */
+typedef struct
+{
+  gboolean storage_16bit;
+  gboolean uint2_texels;
+  gboolean float16;         /* shaderFloat16, and its extension is there */
+  gboolean storage_needed;  /* what the chosen forms use, for the device */
+  gboolean float16_needed;
+} Fp16Features;
+
+static gboolean
+has_device_extension (VkaVkBackend *b, const char *name)
+{
+  guint32 n = 0;
+  b->vk->EnumerateDeviceExtensionProperties (b->physical, NULL, &n, NULL);
+  g_autofree VkExtensionProperties *exts = g_new0 (VkExtensionProperties, MAX (n, 1));
+  b->vk->EnumerateDeviceExtensionProperties (b->physical, NULL, &n, exts);
+  for (guint32 i = 0; i < n; i++)
+    if (g_str_equal (exts[i].extensionName, name))
+      return TRUE;
+  return FALSE;
+}
+
+static void
+query_fp16_features (VkaVkBackend *b, Fp16Features *f)
+{
+  gboolean has_float16_ext = has_device_extension (b,
+                                                   VK_KHR_SHADER_FLOAT16_INT8_EXTENSION_NAME);
+  VkPhysicalDeviceShaderFloat16Int8Features float16 = {
+    .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_FLOAT16_INT8_FEATURES };
+  VkPhysicalDevice16BitStorageFeatures storage = {
+    .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_16BIT_STORAGE_FEATURES,
+    .pNext = has_float16_ext ? &float16 : NULL };
+  VkPhysicalDeviceFeatures2 features = {
+    .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2, .pNext = &storage };
+  b->vk->GetPhysicalDeviceFeatures2 (b->physical, &features);
+  VkFormatProperties uint2;
+  b->vk->GetPhysicalDeviceFormatProperties (b->physical, VK_FORMAT_R32G32_UINT, &uint2);
+  *f = (Fp16Features) {
+    .storage_16bit = storage.storageBuffer16BitAccess,
+    .uint2_texels = (uint2.bufferFeatures & VK_FORMAT_FEATURE_UNIFORM_TEXEL_BUFFER_BIT) != 0,
+    .float16 = has_float16_ext && float16.shaderFloat16,
+  };
+}
+
+/* $VKA_FP16=0|1 turns the fp16 forms of the Winograd and GEMM kernels off or
+ * on (on: an error where the device lacks what they need). The direct
+ * kernel has none. By default they are off: on lavapipe Winograd's ran about
+ * 10% slower and GEMM's no faster (bench/RESULTS.md), and no GPU has been
+ * measured. */
+static gboolean
+choose_conv3x3_precision (VkaVkBackend *b, Fp16Features *f, GError **error)
+{
+  const char *forced = g_getenv ("VKA_FP16");
+  gboolean wanted = FALSE;
+  if (forced && *forced)
+    {
+      if (!g_str_equal (forced, "0") && !g_str_equal (forced, "1"))
+        {
+          g_set_error (error, VKA_ERROR, VKA_ERROR_INVALID_ARGUMENT,
+                       "VKA_FP16 is \"%s\"; it must be \"0\" or \"1\"", forced);
+          return FALSE;
+        }
+      wanted = g_str_equal (forced, "1");
+    }
+  /* a device that measures its kernels may run either */
+  gboolean tunes = vka_vk_tuning_wanted (b);
+  gboolean gemm = b->conv3x3 == VKA_VK_CONV3X3_GEMM || tunes;
+  gboolean winograd = b->conv3x3 == VKA_VK_CONV3X3_WINOGRAD || tunes;
+  if (!wanted || (!gemm && !winograd))
+    return TRUE;
+  query_fp16_features (b, f);
+  const char *missing = NULL;
+  if (!f->storage_16bit)
+    missing = "storageBuffer16BitAccess";
+  else if (winograd && !f->uint2_texels)
+    missing = "R32G32_UINT uniform texel buffers";
+  else if (gemm && !f->float16)
+    missing = "shaderFloat16 (VK_KHR_shader_float16_int8)";
+  if (missing)
+    {
+      g_set_error (error, VKA_ERROR, VKA_ERROR_NO_DEVICE,
+                   "VKA_FP16=1, but %s lacks %s, which the fp16 %s needs",
+                   b->props.deviceName, missing,
+                   gemm && winograd ? "GEMM and Winograd kernels"
+                   : gemm ? "GEMM kernel" : "Winograd kernel");
+      return FALSE;
+    }
+  b->conv3x3_fp16 = TRUE;
+  f->storage_needed = TRUE;
+  f->float16_needed = gemm;
+  return TRUE;
+}
+
 VkaBackend *
 vka_vk_backend_new (VkaVkInstance *inst, int index, gboolean guards, GError **error)
 {
@@ -814,7 +927,9 @@ vka_vk_backend_new (VkaVkInstance *inst, int index, gboolean guards, GError **er
   b->props = props2.properties;
   b->max_allocation = m3.maxMemoryAllocationSize;
   vk->GetPhysicalDeviceMemoryProperties (b->physical, &b->mem_props);
-  if (!find_compute_queue (b, error) || !choose_conv3x3_variant (b, error))
+  Fp16Features fp16 = { 0 };
+  if (!find_compute_queue (b, error) || !choose_conv3x3_variant (b, error)
+      || !choose_conv3x3_precision (b, &fp16, error))
     goto fail;
 
   float priority = 1.0f;
@@ -824,10 +939,24 @@ vka_vk_backend_new (VkaVkInstance *inst, int index, gboolean guards, GError **er
     .queueCount = 1,
     .pQueuePriorities = &priority,
   };
+  /* only the features the chosen kernels use */
+  VkPhysicalDeviceShaderFloat16Int8Features float16 = {
+    .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_FLOAT16_INT8_FEATURES,
+    .shaderFloat16 = VK_TRUE,
+  };
+  VkPhysicalDevice16BitStorageFeatures storage = {
+    .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_16BIT_STORAGE_FEATURES,
+    .pNext = fp16.float16_needed ? &float16 : NULL,
+    .storageBuffer16BitAccess = VK_TRUE,
+  };
+  const char *float16_extension = VK_KHR_SHADER_FLOAT16_INT8_EXTENSION_NAME;
   VkDeviceCreateInfo info = {
     .sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
+    .pNext = fp16.storage_needed ? &storage : NULL,
     .queueCreateInfoCount = 1,
     .pQueueCreateInfos = &queue,
+    .enabledExtensionCount = fp16.float16_needed ? 1 : 0,
+    .ppEnabledExtensionNames = &float16_extension,
   };
   if (!vka_vk_check (vk->CreateDevice (b->physical, &info, NULL, &b->device),
                      "creating the device", error))
@@ -852,6 +981,12 @@ guint64
 vka_vk_backend_peak_bytes (VkaBackend *backend)
 {
   return vkb (backend)->peak_bytes;
+}
+
+gboolean
+vka_vk_backend_conv3x3_fp16 (VkaBackend *backend)
+{
+  return vkb (backend)->conv3x3_fp16;
 }
 
 guint64

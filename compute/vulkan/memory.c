@@ -372,13 +372,24 @@ vka_vk_buffer_view (VkaVkBackend *b, VkaVkBuffer *buf, VkaVkBindingKind kind,
 {
   if (buf->views[kind])
     return buf->views[kind];
+  VkFormat format = VK_FORMAT_R32_SFLOAT;
+  VkDeviceSize texel_bytes = 4;
+  if (kind == VKA_VK_TEXELS_RGBA32F)
+    {
+      format = VK_FORMAT_R32G32B32A32_SFLOAT;
+      texel_bytes = 16;
+    }
+  else if (kind == VKA_VK_TEXELS_RG32UI)
+    {
+      format = VK_FORMAT_R32G32_UINT;
+      texel_bytes = 8;
+    }
   VkBufferViewCreateInfo info = {
     .sType = VK_STRUCTURE_TYPE_BUFFER_VIEW_CREATE_INFO,
     .buffer = buf->buffer,
-    .format = kind == VKA_VK_TEXELS_RGBA32F ? VK_FORMAT_R32G32B32A32_SFLOAT
-                                            : VK_FORMAT_R32_SFLOAT,
+    .format = format,
     .offset = buf->offset,
-    .range = kind == VKA_VK_TEXELS_RGBA32F ? buf->bytes / 16 * 16 : buf->bytes / 4 * 4,
+    .range = buf->bytes / texel_bytes * texel_bytes,
   };
   if (!vka_vk_check (b->vk->CreateBufferView (b->device, &info, NULL, &buf->views[kind]),
                      "creating a texel buffer view", error))

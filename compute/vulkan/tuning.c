@@ -9,8 +9,8 @@
  *   c256-256-p15=gemm8 (direct 0.412 ms, gemm4 0.170 ms, gemm8 0.121 ms, winograd 0.233 ms)
  *
  * A key is the channels in and out, "-up" for the form with the ×2
- * upsampling folded in, and the output's pixel count (batch included)
- * rounded up to a power of two. The first word of a value is the kernel;
+ * upsampling folded in, the output's pixel count (batch included) rounded
+ * up to a power of two, and "-f16" for the kernels' fp16 forms ($VKA_FP16). The first word of a value is the kernel;
  * the rest is what was measured, for people reading the file. */
 #include "vk-private.h"
 
@@ -51,8 +51,8 @@ shaders_fingerprint (void)
   return g_strdup (g_checksum_get_string (sum));
 }
 
-static gboolean
-tuning_wanted (VkaVkBackend *b)
+gboolean
+vka_vk_tuning_wanted (VkaVkBackend *b)
 {
   const char *forced = g_getenv ("VKA_CONV3X3");
   if (forced && *forced)
@@ -66,7 +66,7 @@ tuning_wanted (VkaVkBackend *b)
 void
 vka_vk_tuning_open (VkaVkBackend *b)
 {
-  b->tuning = tuning_wanted (b);
+  b->tuning = vka_vk_tuning_wanted (b);
   if (!b->tuning)
     return;
   char uuid[2 * VK_UUID_SIZE + 1];
@@ -102,11 +102,12 @@ vka_vk_tuning_close (VkaVkBackend *b)
 }
 
 static char *
-shape_key (const VkaPushConv *pc, gboolean upsampled)
+shape_key (VkaVkBackend *b, const VkaPushConv *pc, gboolean upsampled)
 {
   guint64 pixels = (guint64) pc->batch * pc->height * pc->width;
-  return g_strdup_printf ("c%u-%u%s-p%u", pc->in_channels, pc->out_channels,
-                          upsampled ? "-up" : "", g_bit_storage (MAX (pixels, 2) - 1));
+  return g_strdup_printf ("c%u-%u%s-p%u%s", pc->in_channels, pc->out_channels,
+                          upsampled ? "-up" : "", g_bit_storage (MAX (pixels, 2) - 1),
+                          b->conv3x3_fp16 ? "-f16" : "");
 }
 
 gboolean
@@ -115,7 +116,7 @@ vka_vk_tuned_kernel (VkaVkBackend *b, const VkaPushConv *pc, gboolean upsampled,
 {
   if (!b->tuned)
     return FALSE;
-  g_autofree char *key = shape_key (pc, upsampled);
+  g_autofree char *key = shape_key (b, pc, upsampled);
   g_autofree char *value = g_key_file_get_string (b->tuned, GROUP_CONV3X3, key, NULL);
   if (!value)
     return FALSE;
@@ -230,7 +231,7 @@ vka_vk_tune_conv3x3 (VkaVkBackend *b, gboolean upsampled, VkaTensor *in, VkaTens
                      pc->width, pc->height, pc->in_channels, pc->out_channels);
       return FALSE;
     }
-  g_autofree char *key = shape_key (pc, upsampled);
+  g_autofree char *key = shape_key (b, pc, upsampled);
   g_autofree char *value = g_strdup_printf ("%s (%s)", kernel_names[*kernel], measured->str);
   g_key_file_set_string (b->tuned, GROUP_CONV3X3, key, value);
   save (b);

@@ -20,6 +20,9 @@
   X (EnumeratePhysicalDevices) \
   X (GetPhysicalDeviceProperties) \
   X (GetPhysicalDeviceProperties2) \
+  X (GetPhysicalDeviceFeatures2) \
+  X (GetPhysicalDeviceFormatProperties) \
+  X (EnumerateDeviceExtensionProperties) \
   X (GetPhysicalDeviceMemoryProperties) \
   X (GetPhysicalDeviceQueueFamilyProperties) \
   X (CreateDevice) \
@@ -107,12 +110,16 @@ int            vka_vk_instance_choose (VkaVkInstance *inst, const char *choice,
 gboolean       vka_vk_check (VkResult result, const char *what, GError **error);
 
 /* How a shader sees a buffer: a storage buffer, or a uniform texel buffer of
- * floats or of vec4s (texelFetch is 2× faster than storage loads on lavapipe). */
+ * floats or of vec4s (texelFetch is 2× faster than storage loads on lavapipe),
+ * or of uvec2s (the fp16 Winograd scratch: vec4s of float16 as packHalf2x16
+ * pairs). */
 typedef enum
 {
   VKA_VK_STORAGE,
   VKA_VK_TEXELS_R32F,
   VKA_VK_TEXELS_RGBA32F,
+  VKA_VK_TEXELS_RG32UI,
+  VKA_VK_BINDING_KINDS
 } VkaVkBindingKind;
 
 #define VKA_VK_MAX_BINDINGS 8
@@ -137,7 +144,7 @@ typedef struct
   VkDeviceSize   bytes;    /* payload size */
   VkDeviceSize   total;    /* allocated size (a size class: see memory.c) */
   guint          use;      /* what it was made for (memory.c's BufferUse) */
-  VkBufferView   views[3]; /* by VkaVkBindingKind, made on first use */
+  VkBufferView   views[VKA_VK_BINDING_KINDS]; /* by kind, made on first use */
   gboolean       in_flight; /* pooled: released while recorded commands may
                              * still use it, so until the next flush only
                              * those commands' successors may touch it */
@@ -193,6 +200,8 @@ typedef struct
   GPtrArray                       *deferred;  /* VkaVkBuffer* freed after the next flush */
   gboolean                         guards;
   VkaVkConv3x3Variant              conv3x3;
+  gboolean                         conv3x3_fp16;  /* Winograd and GEMM on float16
+                                                   * weights and scratch ($VKA_FP16) */
   int                              wino_min_channels;  /* narrower layers run direct */
   int                              wino_band_rows;     /* tests: $VKA_WINO_BAND_ROWS */
   VkaVkBuffer                      wino_scratch[2];    /* transformed input, products */
@@ -265,6 +274,8 @@ VkaBackend *vka_vk_backend_new (VkaVkInstance *inst, int index, gboolean guards,
  * word changed. */
 gboolean    vka_vk_tensor_check_guards (VkaTensor *tensor, GError **error);
 guint64     vka_vk_backend_peak_bytes (VkaBackend *backend);
+/* Whether 3×3 convolutions run the fp16 forms (tests loosen their limits). */
+gboolean    vka_vk_backend_conv3x3_fp16 (VkaBackend *backend);
 /* Finishes queued work, frees the pooled buffers and restarts the peak from
  * what is allocated now, which it returns (weights, live tensors). */
 guint64     vka_vk_backend_reset_peak (VkaBackend *backend);
@@ -288,6 +299,7 @@ gboolean    vka_vk_conv3x3_dispatch (VkaVkBackend *b, VkaVkConv3x3Kernel kernel,
  * kept in a file per device and driver in the user's cache. Tuning is on
  * for GPUs (off for CPU drivers, where the defaults were measured by hand);
  * $VKA_TUNE=0|1 turns it off or on, and a forced $VKA_CONV3X3 turns it off. */
+gboolean    vka_vk_tuning_wanted (VkaVkBackend *b);
 void        vka_vk_tuning_open (VkaVkBackend *b);
 void        vka_vk_tuning_close (VkaVkBackend *b);
 /* The kernel measured for a convolution of pc's shape, if any. */

@@ -3,7 +3,8 @@
  * Three dispatches per band of tiles: conv3x3_wino_input (V = Bᵀ·d·B),
  * conv3x3_wino_gemm (M = U·V for each of the 16 positions), then
  * conv3x3_wino_output (Y = Aᵀ·M·A + bias, ReLU). The weights' U = G·g·Gᵀ is
- * packed once by conv3x3_wino_pack (backend.c's packed_weights). */
+ * packed once by conv3x3_wino_pack (backend.c's packed_weights). With
+ * b->conv3x3_fp16, U, V and M are float16 (the _f16 shaders), sums float32. */
 #include "vk-private.h"
 
 #define CEIL_DIV(a, b) (((a) + (b) - 1) / (b))
@@ -41,6 +42,8 @@ vka_vk_conv3x3_winograd (VkaVkBackend *b, VkaVkBuffer *in, VkaVkBuffer *packed,
                          gboolean upsampled, GError **error)
 {
   const guint32 tpx = VKA_WINO_TPX;
+  const gboolean fp16 = b->conv3x3_fp16;
+  const guint64 value_bytes = fp16 ? 2 : sizeof (float);
   guint32 cin = conv->in_channels, cout = conv->out_channels;
   guint32 tiles_x = CEIL_DIV (conv->width, 2), tiles_y = CEIL_DIV (conv->height, 2);
   guint32 pitch = CEIL_DIV (tiles_x, 4) * 4;
@@ -49,7 +52,7 @@ vka_vk_conv3x3_winograd (VkaVkBackend *b, VkaVkBuffer *in, VkaVkBuffer *packed,
   /* a band of tile rows: as many as fit in WINO_SCRATCH_BYTES and in the
    * layer's larger tensor (so that the scratch buffers are never the
    * allocation that decides whether a picture needs tiling), at least one */
-  guint64 row_bytes = 16 * sizeof (float) * (guint64) MAX (cin, cout) * pitch;
+  guint64 row_bytes = 16 * value_bytes * (guint64) MAX (cin, cout) * pitch;
   guint64 tensor = (guint64) conv->batch * MAX (cin, cout) * conv->height * conv->width
                    * sizeof (float);
   guint64 rows = MAX (MIN (WINO_SCRATCH_BYTES, tensor) / row_bytes, 1);
@@ -57,20 +60,35 @@ vka_vk_conv3x3_winograd (VkaVkBackend *b, VkaVkBuffer *in, VkaVkBuffer *packed,
     rows = MIN (rows, (guint64) CEIL_DIV (b->wino_band_rows, 2));
   rows = MIN (rows, MIN (total_rows, 65535u));
   guint64 max_stride = CEIL_DIV (rows * pitch, tpx) * tpx;
-  if (16 * sizeof (float) * MAX (cin, cout) * max_stride > scratch_hard_limit (b))
+  if (16 * value_bytes * MAX (cin, cout) * max_stride > scratch_hard_limit (b))
     {
       g_set_error (error, VKA_ERROR, VKA_ERROR_TOO_LARGE,
                    "Winograd convolution: a row of %u tiles of %u→%u channels exceeds "
                    "%s's buffer limits", tiles_x, cin, cout, b->props.deviceName);
       return FALSE;
     }
-  if (!ensure_scratch (b, 0, 16 * sizeof (float) * cin * max_stride, error)
-      || !ensure_scratch (b, 1, 16 * sizeof (float) * cout * max_stride, error))
+  if (!ensure_scratch (b, 0, 16 * value_bytes * cin * max_stride, error)
+      || !ensure_scratch (b, 1, 16 * value_bytes * cout * max_stride, error))
     return FALSE;
   VkaVkBuffer *v = &b->wino_scratch[0], *m = &b->wino_scratch[1];
   VkaVkBuffer *input_bufs[] = { in, v };
   VkaVkBuffer *gemm_bufs[] = { v, packed, m };
   VkaVkBuffer *output_bufs[] = { m, bias, out };
+  VkaShaderId input_kernel, gemm_kernel, output_kernel;
+  if (fp16)
+    {
+      input_kernel = upsampled ? VKA_SHADER_CONV3X3_WINO_INPUT_UP_F16
+                               : VKA_SHADER_CONV3X3_WINO_INPUT_F16;
+      gemm_kernel = VKA_SHADER_CONV3X3_WINO_GEMM_F16;
+      output_kernel = VKA_SHADER_CONV3X3_WINO_OUTPUT_F16;
+    }
+  else
+    {
+      input_kernel = upsampled ? VKA_SHADER_CONV3X3_WINO_INPUT_UP
+                               : VKA_SHADER_CONV3X3_WINO_INPUT;
+      gemm_kernel = VKA_SHADER_CONV3X3_WINO_GEMM;
+      output_kernel = VKA_SHADER_CONV3X3_WINO_OUTPUT;
+    }
 
   for (guint32 first = 0; first < total_rows; first += (guint32) rows)
     {
@@ -87,13 +105,11 @@ vka_vk_conv3x3_winograd (VkaVkBackend *b, VkaVkBuffer *in, VkaVkBuffer *packed,
        * group; conv3x3_wino_gemm: TCO channels × TPX tiles an invocation, 32
        * a group, grid (channel blocks, tile groups, 16); conv3x3_wino_output:
        * an invocation per 4 tiles of a row and co, 64 a group */
-      if (!vka_vk_dispatch (b, upsampled ? VKA_SHADER_CONV3X3_WINO_INPUT_UP
-                                         : VKA_SHADER_CONV3X3_WINO_INPUT, input_bufs, &pc,
-                            CEIL_DIV (quads, 64), cin, 1, error)
-          || !vka_vk_dispatch (b, VKA_SHADER_CONV3X3_WINO_GEMM, gemm_bufs, &pc,
-                               CEIL_DIV (cout, VKA_WINO_TCO),
+      if (!vka_vk_dispatch (b, input_kernel, input_bufs, &pc, CEIL_DIV (quads, 64), cin, 1,
+                            error)
+          || !vka_vk_dispatch (b, gemm_kernel, gemm_bufs, &pc, CEIL_DIV (cout, VKA_WINO_TCO),
                                CEIL_DIV (pc.tile_stride / tpx, 32), 16, error)
-          || !vka_vk_dispatch (b, VKA_SHADER_CONV3X3_WINO_OUTPUT, output_bufs, &pc,
+          || !vka_vk_dispatch (b, output_kernel, output_bufs, &pc,
                                CEIL_DIV (quads, 64), cout, 1, error))
         return FALSE;
     }
