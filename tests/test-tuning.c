@@ -6,10 +6,11 @@
  * forced. Each case runs in a subprocess with its own $XDG_CACHE_HOME
  * (GLib reads the user dirs once). */
 #include "test-util.h"
+#include "test-files.h"
 #include "vulkan/vk-private.h"
 
+#include <stdio.h>
 #include <string.h>
-#include <glib/gstdio.h>
 
 /* The two convolutions every child runs: 16→24 channels on a 13×11 map
  * (143 pixels: key c16-24-p8) and 8→8 upsampled from 7×5 to 14×10 (140
@@ -120,14 +121,7 @@ static void
 rm_cache (void)
 {
   g_autofree char *sub = g_build_filename (cache_dir, "vk-adain", NULL);
-  g_autoptr (GDir) d = g_dir_open (sub, 0, NULL);
-  const char *name;
-  while (d && (name = g_dir_read_name (d)))
-    {
-      g_autofree char *path = g_build_filename (sub, name, NULL);
-      g_remove (path);
-    }
-  g_rmdir (sub);
+  test_rm_rf (sub);
 }
 
 /* Runs the child with $VKA_TUNE (NULL: unset) and $VKA_CONV3X3 in the
@@ -302,10 +296,7 @@ main (int argc, char **argv)
   g_test_add_func ("/tuning/child", run_child);
   int status = g_test_run ();
   if (!inherited)
-    {
-      rm_cache ();
-      g_rmdir (cache_dir);
-    }
+    test_rm_rf (cache_dir);   /* Mesa and the validation layer cache there too */
   g_free (cache_dir);
   return status;
 }
