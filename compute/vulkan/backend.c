@@ -785,8 +785,9 @@ find_compute_queue (VkaVkBackend *b, GError **error)
 /* $VKA_CONV3X3=direct|gemm|winograd|winograd4 forces a variant for every
  * 3×3 layer (winograd4: F(4,3), or F(2,3) where the fp16 forms are on)
  * (tests run each everywhere). By default GPUs run the GEMM kernel and CPU
- * drivers Winograd for layers of 64 channels or more in and out (where it
- * beats the direct kernel on lavapipe), the direct kernel for the rest.
+ * drivers Winograd F(4,3) for layers of 64 channels or more in and out
+ * (where it beats F(2,3), which beats the direct kernel, on lavapipe:
+ * bench/RESULTS.md), the direct kernel for the rest.
  * $VKA_WINO_BAND_ROWS (tests) caps a Winograd band at that many rows. */
 static gboolean
 choose_conv3x3_variant (VkaVkBackend *b, GError **error)
@@ -816,7 +817,7 @@ choose_conv3x3_variant (VkaVkBackend *b, GError **error)
     }
   if (b->props.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU)
     {
-      b->conv3x3 = VKA_VK_CONV3X3_WINOGRAD;
+      b->conv3x3 = VKA_VK_CONV3X3_WINOGRAD4;
       b->wino_min_channels = 64;
     }
   else

@@ -151,9 +151,9 @@ typedef struct
 } VkaVkBuffer;
 
 /* How 3×3 convolutions run: conv3x3_reflect (texel buffers, registers only),
- * conv3x3_gemm (shared-memory tiles; for GPUs) or Winograd F(2,3)
- * (conv3x3_wino_*: best on CPU drivers for wide layers, the direct kernel
- * taking the narrow ones). */
+ * conv3x3_gemm (shared-memory tiles; for GPUs), Winograd F(2,3)
+ * (conv3x3_wino_*) or F(4,3) (conv3x3_wino4_*: best on CPU drivers for wide
+ * layers, the direct kernel taking the narrow ones). */
 typedef enum
 {
   VKA_VK_CONV3X3_DIRECT,
