@@ -1,7 +1,8 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require
-/* conv3x3_wino_gemm: the 16 independent products of Winograd F(2,3),
+/* conv3x3_wino_gemm: the independent products of Winograd F(2,3) (16
+ * positions k) or F(4,3) (36; the same shader, the grid's z differing),
  * M[k][co][t] = Σ_ci U[k][co][ci]·V[k][ci][t]. Each invocation makes TCO
  * output channels × TPX tiles in registers (vec4s along the tiles), reading
  * V and U as texel buffers, with no shared memory: what lavapipe runs
@@ -10,7 +11,7 @@
  * With VKA_FP16, V, U and M are float16, a vec4 as two packHalf2x16 words
  * (read through R32G32_UINT texel views: on lavapipe faster than
  * half-float views); the sums stay float32.
- * Grid: x = ⌈Cout/TCO⌉, y = ⌈tile_stride/(TPX·32)⌉, z = 16. */
+ * Grid: x = ⌈Cout/TCO⌉, y = ⌈tile_stride/(TPX·32)⌉, z = K (16 or 36). */
 #define VKA_PUSH_WINO
 #include "push-constants.h"
 
@@ -22,11 +23,11 @@ layout (binding = 1) uniform usamplerBuffer u_data;
 vec4 unpack4 (uvec2 p) { return vec4 (unpackHalf2x16 (p.x), unpackHalf2x16 (p.y)); }
 #  define FETCH(s, i) unpack4 (texelFetch (s, i).xy)
 #else
-layout (binding = 0) uniform samplerBuffer v_data;   /* vec4 [16][Cin][tile_stride/4] */
-layout (binding = 1) uniform samplerBuffer u_data;   /* vec4 [16][⌈Cout/TCO⌉][Cin][TCO/4] */
+layout (binding = 0) uniform samplerBuffer v_data;   /* vec4 [K][Cin][tile_stride/4] */
+layout (binding = 1) uniform samplerBuffer u_data;   /* vec4 [K][⌈Cout/TCO⌉][Cin][TCO/4] */
 #  define FETCH(s, i) texelFetch (s, i)
 #endif
-/* M: vec4 [16][Cout][tile_stride/4] */
+/* M: vec4 [K][Cout][tile_stride/4] */
 #ifdef VKA_FP16
 layout (std430, binding = 2) writeonly buffer Products { uvec2 m_data[]; };
 #  define STORED(x) uvec2 (packHalf2x16 ((x).xy), packHalf2x16 ((x).zw))

@@ -9,6 +9,8 @@
  * finite values from clamped loads; no one reads their results.)
  * With VKA_CONV3X3_UPSAMPLED the input is (N, Cin, H/2, W/2), read as if
  * upsampled ×2 (nearest) first; pc gives the convolution's (output) size.
+ * With VKA_WINO4, Winograd F(4,3): 6×6 tiles at stride 4 (4×4 output
+ * blocks), 36 values each, V being [36][Cin][tile_stride].
  * With VKA_FP16, V is stored as float16, a vec4 as two packHalf2x16 words.
  * Grid: x = ⌈row_count·tile_pitch/4 / 64⌉, y = Cin. */
 #define VKA_PUSH_WINO
@@ -26,6 +28,24 @@ layout (std430, binding = 1) writeonly buffer Transformed { vec4 v_data[]; };
 #  define STORED(x) (x)
 #endif
 
+#ifdef VKA_WINO4
+#  define POSITIONS 36
+/* o = Bᵀ·x for F(4,3) (points 0, ±1, ±2), Bᵀ =
+ * [4 0 −5 0 1 0; 0 −4 −4 1 1 0; 0 4 −4 −1 1 0; 0 −2 −1 2 1 0;
+ *  0 2 −1 −2 1 0; 0 4 0 −5 0 1] */
+void bt6 (vec4 x[6], out vec4 o[6])
+{
+  o[0] = 4.0 * x[0] - 5.0 * x[2] + x[4];
+  o[1] = -4.0 * (x[1] + x[2]) + x[3] + x[4];
+  o[2] = 4.0 * (x[1] - x[2]) - x[3] + x[4];
+  o[3] = 2.0 * (x[3] - x[1]) - x[2] + x[4];
+  o[4] = 2.0 * (x[1] - x[3]) - x[2] + x[4];
+  o[5] = 4.0 * x[1] - 5.0 * x[3] + x[5];
+}
+#else
+#  define POSITIONS 16
+#endif
+
 void main ()
 {
   uint groups = pc.tile_pitch / 4u;
@@ -39,6 +59,42 @@ void main ()
   int IW = W / UPSCALE, IH = H / UPSCALE;   /* the input's size */
   int base = int ((n * pc.in_channels + ci) * uint (IH * IW));
 
+#ifdef VKA_WINO4
+  /* F(4,3): 6 rows × 18 columns, tile p reading columns 4p .. 4p+5; x[r][j]
+   * holds column 4p+j of the 4 tiles */
+  int cols[18];
+  [[unroll]] for (int c = 0; c < 18; c++)
+    cols[c] = conv_source (int (tx0) * 4 - 1 + c, W);
+  vec4 x[6][6];
+  [[unroll]] for (int r = 0; r < 6; r++)
+    {
+      int at = base + conv_source (int (ty) * 4 - 1 + r, H) * IW;
+      float d[18];
+      [[unroll]] for (int c = 0; c < 18; c++)
+        d[c] = texelFetch (in_data, at + cols[c]).x;
+      [[unroll]] for (int j = 0; j < 6; j++)
+        x[r][j] = vec4 (d[j], d[4 + j], d[8 + j], d[12 + j]);
+    }
+
+  /* e = Bᵀ·x down the columns, then v = e·B along the rows */
+  vec4 e[6][6];
+  [[unroll]] for (int j = 0; j < 6; j++)
+    {
+      vec4 t[6] = vec4[6] (x[0][j], x[1][j], x[2][j], x[3][j], x[4][j], x[5][j]);
+      vec4 o[6];
+      bt6 (t, o);
+      [[unroll]] for (int r = 0; r < 6; r++)
+        e[r][j] = o[r];
+    }
+  vec4 v[36];
+  [[unroll]] for (int r = 0; r < 6; r++)
+    {
+      vec4 o[6];
+      bt6 (e[r], o);
+      [[unroll]] for (int c = 0; c < 6; c++)
+        v[r * 6 + c] = o[c];
+    }
+#else
   /* 4 rows × 10 columns: tile p reads columns 2p .. 2p+3 */
   int cols[10];
   [[unroll]] for (int c = 0; c < 10; c++)
@@ -72,8 +128,9 @@ void main ()
           v[r * 4 + 3][p] = e[r][1] - e[r][3];
         }
     }
+#endif
   uint plane = pc.in_channels * pc.tile_stride / 4u;   /* between k planes, in vec4s */
   uint o = (ci * pc.tile_stride + row * pc.tile_pitch + tx0) / 4u;
-  [[unroll]] for (int k = 0; k < 16; k++)
+  [[unroll]] for (int k = 0; k < POSITIONS; k++)
     v_data[uint (k) * plane + o] = STORED (v[k]);
 }

@@ -8,6 +8,8 @@
  * (co, ci), stored [16][⌈Cout/TCO⌉][Cin][TCO] so that conv3x3_wino_gemm reads
  * the TCO output channels of one (k, ci) as vec4s; channels past Cout are
  * zero. G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1]. One invocation per (co, ci).
+ * With VKA_WINO4, Winograd F(4,3): U = G·g·Gᵀ with G 6×3, 36 values per
+ * (co, ci), stored [36][⌈Cout/TCO⌉][Cin][TCO].
  * With VKA_FP16, U is stored as float16 (the bytes conv3x3_wino_gemm reads
  * as packHalf2x16 words).
  * Grid: x = ⌈⌈Cout/TCO⌉·TCO·Cin / 256⌉. */
@@ -27,6 +29,20 @@ layout (std430, binding = 1) writeonly buffer Packed { float packed[]; };
 
 #define TCO VKA_WINO_TCO
 
+#ifdef VKA_WINO4
+/* o = G·x for F(4,3), G = [¼ 0 0; −⅙ −⅙ −⅙; −⅙ ⅙ −⅙; 1/24 1/12 ⅙;
+ * 1/24 −1/12 ⅙; 0 0 1] */
+void g6 (float x[3], out float o[6])
+{
+  o[0] = 0.25 * x[0];
+  o[1] = -(x[0] + x[1] + x[2]) / 6.0;
+  o[2] = -(x[0] - x[1] + x[2]) / 6.0;
+  o[3] = x[0] / 24.0 + x[1] / 12.0 + x[2] / 6.0;
+  o[4] = x[0] / 24.0 - x[1] / 12.0 + x[2] / 6.0;
+  o[5] = x[2];
+}
+#endif
+
 void main ()
 {
   uint cin = pc.in_channels, cout = pc.out_channels;
@@ -41,6 +57,17 @@ void main ()
     [[unroll]] for (int c = 0; c < 3; c++)
       g[r][c] = co < cout ? weight[(co * cin + ci) * 9u + uint (r * 3 + c)] : 0.0;
 
+#ifdef VKA_WINO4
+  /* t = G·g (6×3), then u = t·Gᵀ (6×6) */
+  float t[6][3];
+  [[unroll]] for (int c = 0; c < 3; c++)
+    {
+      float o[6];
+      g6 (float[3] (g[0][c], g[1][c], g[2][c]), o);
+      [[unroll]] for (int r = 0; r < 6; r++)
+        t[r][c] = o[r];
+    }
+#else
   /* t = G·g (4×3), then u = t·Gᵀ (4×4) */
   float t[4][3];
   [[unroll]] for (int c = 0; c < 3; c++)
@@ -50,8 +77,18 @@ void main ()
       t[2][c] = 0.5 * (g[0][c] - g[1][c] + g[2][c]);
       t[3][c] = g[2][c];
     }
+#endif
   uint stride = blocks * cin * TCO;   /* between k planes */
   uint o = ((co / TCO) * cin + ci) * TCO + co % TCO;
+#ifdef VKA_WINO4
+  [[unroll]] for (int r = 0; r < 6; r++)
+    {
+      float u[6];
+      g6 (t[r], u);
+      [[unroll]] for (int c = 0; c < 6; c++)
+        packed[uint (r * 6 + c) * stride + o] = STORED (u[c]);
+    }
+#else
   [[unroll]] for (int r = 0; r < 4; r++)
     {
       float u[4];
@@ -62,4 +99,5 @@ void main ()
       [[unroll]] for (int c = 0; c < 4; c++)
         packed[uint (r * 4 + c) * stride + o] = STORED (u[c]);
     }
+#endif
 }

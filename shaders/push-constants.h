@@ -39,8 +39,9 @@ VKA_PUSH (VkaPushConv, VKA_PUSH_CONV)
 } VKA_PUSH_END (VkaPushConv)
 #endif
 
-/* conv3x3_wino_*: Winograd F(2,3). The GEMM's register tile: output channels
- * × tiles per invocation. Tiles are 2×2 output blocks in rows of tiles_x;
+/* conv3x3_wino_*: Winograd F(2,3) (and F(4,3), conv3x3_wino4_*). The GEMM's
+ * register tile: output channels × tiles per invocation. Tiles are 2×2 (F(4,3):
+ * 4×4) output blocks in rows of tiles_x;
  * the tile rows of all images are numbered n·tiles_y + ty. One pass of the
  * three shaders covers row_count tile rows from row_first, whose transformed
  * values sit in the scratch buffers as rows of tile_pitch (tiles_x rounded
@@ -58,8 +59,8 @@ VKA_PUSH (VkaPushWino, VKA_PUSH_WINO)
   uint32_t height;
   uint32_t width;
   uint32_t relu;
-  uint32_t tiles_x;      /* ⌈W/2⌉ */
-  uint32_t tiles_y;      /* ⌈H/2⌉ */
+  uint32_t tiles_x;      /* ⌈W/2⌉ (F(4,3): ⌈W/4⌉) */
+  uint32_t tiles_y;      /* ⌈H/2⌉ (F(4,3): ⌈H/4⌉) */
   uint32_t row_first;
   uint32_t row_count;
   uint32_t tile_pitch;

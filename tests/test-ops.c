@@ -355,7 +355,8 @@ main (int argc, char **argv)
   /* a row meant for the fp16 kernels must not pass on the fp32 ones */
   const char *variant = g_getenv ("VKA_CONV3X3");
   if (test_backend == TEST_BACKEND_VULKAN && g_strcmp0 (g_getenv ("VKA_FP16"), "1") == 0
-      && (g_strcmp0 (variant, "gemm") == 0 || g_strcmp0 (variant, "winograd") == 0))
+      && (g_strcmp0 (variant, "gemm") == 0 || g_strcmp0 (variant, "winograd") == 0
+          || g_strcmp0 (variant, "winograd4") == 0))
     g_assert_true (test_conv3x3_fp16 (vka_context_backend (device_context)));
   cases = g_ptr_array_new_with_free_func (g_free);
   add_cases ();

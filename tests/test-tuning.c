@@ -142,7 +142,9 @@ spawn_child (const char *tune, const char *forced)
   g_test_trap_assert_passed ();
 }
 
-static const char *const kernels[] = { "direct", "gemm4", "gemm8", "winograd" };
+/* NULL-terminated for g_strv_contains */
+static const char *const kernels[] = { "direct", "gemm4", "gemm8", "winograd", "winograd4",
+                                       NULL };
 
 /* The kernel a value names (its first word), checked to be a known one. */
 static char *
@@ -166,7 +168,7 @@ assert_measured (GKeyFile *kf, const char *key)
   /* every kernel fits these small maps: each was timed, and the one kept
    * took the least time */
   double fastest = G_MAXDOUBLE, kept = -1;
-  for (guint i = 0; i < G_N_ELEMENTS (kernels); i++)
+  for (guint i = 0; kernels[i]; i++)
     {
       g_autofree char *timed = g_strdup_printf ("%s ", kernels[i]);
       const char *at = strstr (strchr (value, '('), timed);
@@ -207,7 +209,7 @@ test_follows_the_file (void)
   rm_cache ();
   spawn_child ("1", NULL);
   const char *forced[][2] = { { "gemm4", "winograd" }, { "winograd", "direct" },
-                              { "direct", "gemm8" } };
+                              { "direct", "gemm8" }, { "winograd4", "winograd4" } };
   for (guint i = 0; i < G_N_ELEMENTS (forced); i++)
     {
       g_autoptr (GKeyFile) kf = load_tuning ();

@@ -156,6 +156,11 @@ plan_of (VkaVkBackend *b, VkaVkConv3x3Kernel kernel)
         fp16 ? VKA_SHADER_CONV3X3_WINO_PACK_F16 : VKA_SHADER_CONV3X3_WINO_PACK,
         fp16 ? VKA_SHADER_CONV3X3_WINO_INPUT_UP_F16 : VKA_SHADER_CONV3X3_WINO_INPUT_UP,
         VKA_WINO_TCO, 16, value_bytes };
+    case VKA_VK_KERNEL_WINOGRAD4:
+      /* float32 only (callers fall back to F(2,3) under fp16) */
+      return (Conv3x3Plan) {
+        VKA_SHADER_CONV3X3_WINO_GEMM, VKA_SHADER_CONV3X3_WINO4_PACK,
+        VKA_SHADER_CONV3X3_WINO4_INPUT_UP, VKA_WINO_TCO, 36, sizeof (float) };
     case VKA_VK_KERNEL_GEMM4:
       return (Conv3x3Plan) {
         fp16 ? VKA_SHADER_CONV3X3_GEMM4_F16 : VKA_SHADER_CONV3X3_GEMM4,
@@ -181,8 +186,11 @@ plan_of (VkaVkBackend *b, VkaVkConv3x3Kernel kernel)
 static VkaVkConv3x3Kernel
 default_kernel (VkaVkBackend *b, int in_channels, int out_channels)
 {
-  if (b->conv3x3 == VKA_VK_CONV3X3_WINOGRAD && in_channels >= b->wino_min_channels
-      && out_channels >= b->wino_min_channels)
+  gboolean wide = in_channels >= b->wino_min_channels
+                  && out_channels >= b->wino_min_channels;
+  if (b->conv3x3 == VKA_VK_CONV3X3_WINOGRAD4 && wide)
+    return b->conv3x3_fp16 ? VKA_VK_KERNEL_WINOGRAD : VKA_VK_KERNEL_WINOGRAD4;
+  if (b->conv3x3 == VKA_VK_CONV3X3_WINOGRAD && wide)
     return VKA_VK_KERNEL_WINOGRAD;
   if (b->conv3x3 != VKA_VK_CONV3X3_GEMM)
     return VKA_VK_KERNEL_DIRECT;
@@ -204,8 +212,8 @@ pack_once (VkaVkBackend *b, VkaTensor *weight, VkaVkBuffer *packed, VkaShaderId 
     return NULL;
   VkaVkBuffer *bufs[] = { buf_of (weight), packed };
   /* conv3x3_pack: one invocation per packed value; conv3x3_wino_pack: one
-   * per (co, ci), making its 16 */
-  guint64 invocations = taps == 16 ? n / 16 : n;
+   * per (co, ci), making its 16 (F(4,3): 36) */
+  guint64 invocations = taps == 9 ? n : n / taps;
   if (!vka_vk_dispatch (b, pack, bufs, pc, CEIL_DIV (invocations, 256), 1, 1, error))
     return NULL;
   return packed;
@@ -239,6 +247,9 @@ vka_vk_conv3x3_fits (VkaVkBackend *b, VkaVkConv3x3Kernel kernel, VkaTensor *in,
 {
   if (kernel == VKA_VK_KERNEL_GEMM4 || kernel == VKA_VK_KERNEL_GEMM8)
     return TRUE;
+  /* F(4,3) has no fp16 form: with fp16 on it is no candidate */
+  if (kernel == VKA_VK_KERNEL_WINOGRAD4 && b->conv3x3_fp16)
+    return FALSE;
   /* the direct and Winograd kernels read tensors as texel buffers */
   guint64 texels = b->props.limits.maxTexelBufferElements;
   return vka_tensor_numel (in) <= texels && vka_tensor_numel (out) <= texels;
@@ -252,9 +263,9 @@ vka_vk_conv3x3_dispatch (VkaVkBackend *b, VkaVkConv3x3Kernel kernel, gboolean up
                          VkaTensor *out, const VkaPushConv *pc, GError **error)
 {
   Conv3x3Plan plan = plan_of (b, kernel);
-  if (kernel == VKA_VK_KERNEL_WINOGRAD)
+  if (kernel == VKA_VK_KERNEL_WINOGRAD || kernel == VKA_VK_KERNEL_WINOGRAD4)
     return vka_vk_conv3x3_winograd (b, buf_of (in), packed, buf_of (bias), buf_of (out), pc,
-                                    upsampled, error);
+                                    upsampled, kernel == VKA_VK_KERNEL_WINOGRAD4, error);
   VkaShaderId shader = upsampled ? plan.upsampled : plan.kernel;
   VkaVkBuffer *bufs[] = { buf_of (in), packed, buf_of (bias), buf_of (out) };
   if (kernel == VKA_VK_KERNEL_DIRECT)
@@ -282,6 +293,8 @@ conv3x3 (VkaVkBackend *b, gboolean upsampled, VkaTensor *in, VkaTensor *weight,
   if (b->tuning && !vka_vk_tuned_kernel (b, pc, upsampled, &kernel)
       && !vka_vk_tune_conv3x3 (b, upsampled, in, weight, bias, out, pc, &kernel, error))
     return FALSE;
+  if (kernel == VKA_VK_KERNEL_WINOGRAD4 && b->conv3x3_fp16)
+    kernel = VKA_VK_KERNEL_WINOGRAD;
   if (!vka_vk_conv3x3_fits (b, kernel, in, out))
     kernel = out->c <= 64 ? VKA_VK_KERNEL_GEMM4 : VKA_VK_KERNEL_GEMM8;
   VkaVkBuffer *packed = packed_weights (b, weight, kernel, pc, error);
@@ -769,10 +782,12 @@ find_compute_queue (VkaVkBackend *b, GError **error)
   return FALSE;
 }
 
-/* $VKA_CONV3X3=direct|gemm|winograd forces a variant for every 3×3 layer
+/* $VKA_CONV3X3=direct|gemm|winograd|winograd4 forces a variant for every
+ * 3×3 layer (winograd4: F(4,3), or F(2,3) where the fp16 forms are on)
  * (tests run each everywhere). By default GPUs run the GEMM kernel and CPU
- * drivers Winograd for layers of 64 channels or more in and out (where it
- * beats the direct kernel on lavapipe), the direct kernel for the rest.
+ * drivers Winograd F(4,3) for layers of 64 channels or more in and out
+ * (where it beats F(2,3), which beats the direct kernel, on lavapipe:
+ * bench/RESULTS.md), the direct kernel for the rest.
  * $VKA_WINO_BAND_ROWS (tests) caps a Winograd band at that many rows. */
 static gboolean
 choose_conv3x3_variant (VkaVkBackend *b, GError **error)
@@ -789,18 +804,20 @@ choose_conv3x3_variant (VkaVkBackend *b, GError **error)
         b->conv3x3 = VKA_VK_CONV3X3_GEMM;
       else if (g_str_equal (forced, "winograd"))
         b->conv3x3 = VKA_VK_CONV3X3_WINOGRAD;
+      else if (g_str_equal (forced, "winograd4"))
+        b->conv3x3 = VKA_VK_CONV3X3_WINOGRAD4;
       else
         {
           g_set_error (error, VKA_ERROR, VKA_ERROR_INVALID_ARGUMENT,
-                       "VKA_CONV3X3 is \"%s\"; it must be \"direct\", \"gemm\" or "
-                       "\"winograd\"", forced);
+                       "VKA_CONV3X3 is \"%s\"; it must be \"direct\", \"gemm\", "
+                       "\"winograd\" or \"winograd4\"", forced);
           return FALSE;
         }
       return TRUE;
     }
   if (b->props.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU)
     {
-      b->conv3x3 = VKA_VK_CONV3X3_WINOGRAD;
+      b->conv3x3 = VKA_VK_CONV3X3_WINOGRAD4;
       b->wino_min_channels = 64;
     }
   else
@@ -880,7 +897,8 @@ choose_conv3x3_precision (VkaVkBackend *b, Fp16Features *f, GError **error)
   /* a device that measures its kernels may run either */
   gboolean tunes = vka_vk_tuning_wanted (b);
   gboolean gemm = b->conv3x3 == VKA_VK_CONV3X3_GEMM || tunes;
-  gboolean winograd = b->conv3x3 == VKA_VK_CONV3X3_WINOGRAD || tunes;
+  gboolean winograd = b->conv3x3 == VKA_VK_CONV3X3_WINOGRAD
+                      || b->conv3x3 == VKA_VK_CONV3X3_WINOGRAD4 || tunes;
   if (!wanted || (!gemm && !winograd))
     return TRUE;
   query_fp16_features (b, f);

@@ -31,6 +31,7 @@ static const char *const kernel_names[VKA_VK_KERNEL_COUNT] = {
   [VKA_VK_KERNEL_GEMM4] = "gemm4",
   [VKA_VK_KERNEL_GEMM8] = "gemm8",
   [VKA_VK_KERNEL_WINOGRAD] = "winograd",
+  [VKA_VK_KERNEL_WINOGRAD4] = "winograd4",
 };
 
 const char *

@@ -151,14 +151,15 @@ typedef struct
 } VkaVkBuffer;
 
 /* How 3×3 convolutions run: conv3x3_reflect (texel buffers, registers only),
- * conv3x3_gemm (shared-memory tiles; for GPUs) or Winograd F(2,3)
- * (conv3x3_wino_*: best on CPU drivers for wide layers, the direct kernel
- * taking the narrow ones). */
+ * conv3x3_gemm (shared-memory tiles; for GPUs), Winograd F(2,3)
+ * (conv3x3_wino_*) or F(4,3) (conv3x3_wino4_*: best on CPU drivers for wide
+ * layers, the direct kernel taking the narrow ones). */
 typedef enum
 {
   VKA_VK_CONV3X3_DIRECT,
   VKA_VK_CONV3X3_GEMM,
   VKA_VK_CONV3X3_WINOGRAD,
+  VKA_VK_CONV3X3_WINOGRAD4,   /* F(4,3); F(2,3) where the fp16 forms are on */
 } VkaVkConv3x3Variant;
 
 /* The 3×3 kernels a layer can run (backend.c has each one's packing and
@@ -169,6 +170,7 @@ typedef enum
   VKA_VK_KERNEL_GEMM4,     /* 64 output channels a workgroup */
   VKA_VK_KERNEL_GEMM8,     /* 128 */
   VKA_VK_KERNEL_WINOGRAD,
+  VKA_VK_KERNEL_WINOGRAD4, /* F(4,3): float32 only, no candidate with fp16 */
   VKA_VK_KERNEL_COUNT
 } VkaVkConv3x3Kernel;
 
@@ -319,9 +321,10 @@ const char *vka_vk_backend_conv3x3_kernel (VkaBackend *backend, int batch, int i
                                            gboolean upsampled);
 
 /* winograd.c: a 3×3 convolution (reflection padding, bias, optional ReLU)
- * as Winograd F(2,3), with weights packed by conv3x3_wino_pack. upsampled:
- * in is half conv's size and read as if upsampled ×2 (nearest) first. */
+ * as Winograd F(2,3), or F(4,3) where wino4 (float32 only), with weights
+ * packed by conv3x3_wino_pack (conv3x3_wino4_pack). upsampled: in is half
+ * conv's size and read as if upsampled ×2 (nearest) first. */
 gboolean    vka_vk_conv3x3_winograd (VkaVkBackend *b, VkaVkBuffer *in, VkaVkBuffer *packed,
                                      VkaVkBuffer *bias, VkaVkBuffer *out,
                                      const VkaPushConv *conv, gboolean upsampled,
-                                     GError **error);
+                                     gboolean wino4, GError **error);

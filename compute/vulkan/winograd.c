@@ -1,10 +1,12 @@
 /* winograd.c — 3×3 convolutions as Winograd F(2,3): each 2×2 output block
- * comes from a 4×4 input tile in 16 multiplies per (ci, co) instead of 36.
+ * comes from a 4×4 input tile in 16 multiplies per (ci, co) instead of 36;
+ * or as F(4,3) (wino4): each 4×4 block from a 6×6 tile in 36 instead of 144.
  * Three dispatches per band of tiles: conv3x3_wino_input (V = Bᵀ·d·B),
- * conv3x3_wino_gemm (M = U·V for each of the 16 positions), then
+ * conv3x3_wino_gemm (M = U·V for each of the 16 or 36 positions), then
  * conv3x3_wino_output (Y = Aᵀ·M·A + bias, ReLU). The weights' U = G·g·Gᵀ is
  * packed once by conv3x3_wino_pack (backend.c's packed_weights). With
- * b->conv3x3_fp16, U, V and M are float16 (the _f16 shaders), sums float32. */
+ * b->conv3x3_fp16, F(2,3)'s U, V and M are float16 (the _f16 shaders), sums
+ * float32; F(4,3) has no fp16 form. */
 #include "vk-private.h"
 
 #define CEIL_DIV(a, b) (((a) + (b) - 1) / (b))
@@ -39,43 +41,52 @@ ensure_scratch (VkaVkBackend *b, int i, VkDeviceSize bytes, GError **error)
 gboolean
 vka_vk_conv3x3_winograd (VkaVkBackend *b, VkaVkBuffer *in, VkaVkBuffer *packed,
                          VkaVkBuffer *bias, VkaVkBuffer *out, const VkaPushConv *conv,
-                         gboolean upsampled, GError **error)
+                         gboolean upsampled, gboolean wino4, GError **error)
 {
   const guint32 tpx = VKA_WINO_TPX;
-  const gboolean fp16 = b->conv3x3_fp16;
+  const gboolean fp16 = b->conv3x3_fp16 && !wino4;
+  /* the output block's side, and the positions (values) of a tile */
+  const guint32 block = wino4 ? 4 : 2, positions = wino4 ? 36 : 16;
   const guint64 value_bytes = fp16 ? 2 : sizeof (float);
   guint32 cin = conv->in_channels, cout = conv->out_channels;
-  guint32 tiles_x = CEIL_DIV (conv->width, 2), tiles_y = CEIL_DIV (conv->height, 2);
+  guint32 tiles_x = CEIL_DIV (conv->width, block), tiles_y = CEIL_DIV (conv->height, block);
   guint32 pitch = CEIL_DIV (tiles_x, 4) * 4;
   guint32 total_rows = conv->batch * tiles_y;
 
   /* a band of tile rows: as many as fit in WINO_SCRATCH_BYTES and in the
    * layer's larger tensor (so that the scratch buffers are never the
    * allocation that decides whether a picture needs tiling), at least one */
-  guint64 row_bytes = 16 * value_bytes * (guint64) MAX (cin, cout) * pitch;
+  guint64 row_bytes = positions * value_bytes * (guint64) MAX (cin, cout) * pitch;
   guint64 tensor = (guint64) conv->batch * MAX (cin, cout) * conv->height * conv->width
                    * sizeof (float);
   guint64 rows = MAX (MIN (WINO_SCRATCH_BYTES, tensor) / row_bytes, 1);
   if (b->wino_band_rows > 0)
-    rows = MIN (rows, (guint64) CEIL_DIV (b->wino_band_rows, 2));
+    rows = MIN (rows, (guint64) CEIL_DIV (b->wino_band_rows, block));
   rows = MIN (rows, MIN (total_rows, 65535u));
   guint64 max_stride = CEIL_DIV (rows * pitch, tpx) * tpx;
-  if (16 * value_bytes * MAX (cin, cout) * max_stride > scratch_hard_limit (b))
+  if (positions * value_bytes * MAX (cin, cout) * max_stride > scratch_hard_limit (b))
     {
       g_set_error (error, VKA_ERROR, VKA_ERROR_TOO_LARGE,
                    "Winograd convolution: a row of %u tiles of %u→%u channels exceeds "
                    "%s's buffer limits", tiles_x, cin, cout, b->props.deviceName);
       return FALSE;
     }
-  if (!ensure_scratch (b, 0, 16 * value_bytes * cin * max_stride, error)
-      || !ensure_scratch (b, 1, 16 * value_bytes * cout * max_stride, error))
+  if (!ensure_scratch (b, 0, positions * value_bytes * cin * max_stride, error)
+      || !ensure_scratch (b, 1, positions * value_bytes * cout * max_stride, error))
     return FALSE;
   VkaVkBuffer *v = &b->wino_scratch[0], *m = &b->wino_scratch[1];
   VkaVkBuffer *input_bufs[] = { in, v };
   VkaVkBuffer *gemm_bufs[] = { v, packed, m };
   VkaVkBuffer *output_bufs[] = { m, bias, out };
   VkaShaderId input_kernel, gemm_kernel, output_kernel;
-  if (fp16)
+  if (wino4)
+    {
+      input_kernel = upsampled ? VKA_SHADER_CONV3X3_WINO4_INPUT_UP
+                               : VKA_SHADER_CONV3X3_WINO4_INPUT;
+      gemm_kernel = VKA_SHADER_CONV3X3_WINO_GEMM;
+      output_kernel = VKA_SHADER_CONV3X3_WINO4_OUTPUT;
+    }
+  else if (fp16)
     {
       input_kernel = upsampled ? VKA_SHADER_CONV3X3_WINO_INPUT_UP_F16
                                : VKA_SHADER_CONV3X3_WINO_INPUT_F16;
@@ -103,12 +114,12 @@ vka_vk_conv3x3_winograd (VkaVkBackend *b, VkaVkBuffer *in, VkaVkBuffer *packed,
       guint32 quads = count * pitch / 4;
       /* conv3x3_wino_input: an invocation per 4 tiles of a row and ci, 64 a
        * group; conv3x3_wino_gemm: TCO channels × TPX tiles an invocation, 32
-       * a group, grid (channel blocks, tile groups, 16); conv3x3_wino_output:
+       * a group, grid (channel blocks, tile groups, positions); conv3x3_wino_output:
        * an invocation per 4 tiles of a row and co, 64 a group */
       if (!vka_vk_dispatch (b, input_kernel, input_bufs, &pc, CEIL_DIV (quads, 64), cin, 1,
                             error)
           || !vka_vk_dispatch (b, gemm_kernel, gemm_bufs, &pc, CEIL_DIV (cout, VKA_WINO_TCO),
-                               CEIL_DIV (pc.tile_stride / tpx, 32), 16, error)
+                               CEIL_DIV (pc.tile_stride / tpx, 32), positions, error)
           || !vka_vk_dispatch (b, output_kernel, output_bufs, &pc,
                                CEIL_DIV (quads, 64), cout, 1, error))
         return FALSE;
