@@ -189,7 +189,7 @@ default_kernel (VkaVkBackend *b, int in_channels, int out_channels)
   gboolean wide = in_channels >= b->wino_min_channels
                   && out_channels >= b->wino_min_channels;
   if (b->conv3x3 == VKA_VK_CONV3X3_WINOGRAD4 && wide)
-    return b->conv3x3_fp16 ? VKA_VK_KERNEL_WINOGRAD : VKA_VK_KERNEL_WINOGRAD4;
+    return VKA_VK_KERNEL_WINOGRAD4;   /* under fp16, F(2,3) (kernel_that_runs) */
   if (b->conv3x3 == VKA_VK_CONV3X3_WINOGRAD && wide)
     return VKA_VK_KERNEL_WINOGRAD;
   if (b->conv3x3 != VKA_VK_CONV3X3_GEMM)
@@ -241,9 +241,8 @@ packed_weights (VkaVkBackend *b, VkaTensor *weight, VkaVkConv3x3Kernel kernel,
   return vka_vk_conv3x3_pack (b, kernel, weight, pc, &t->packed, error) ? &t->packed : NULL;
 }
 
-gboolean
-vka_vk_conv3x3_fits (VkaVkBackend *b, VkaVkConv3x3Kernel kernel, VkaTensor *in,
-                     VkaTensor *out)
+static gboolean
+fits (VkaVkBackend *b, VkaVkConv3x3Kernel kernel, guint64 in_values, guint64 out_values)
 {
   if (kernel == VKA_VK_KERNEL_GEMM4 || kernel == VKA_VK_KERNEL_GEMM8)
     return TRUE;
@@ -252,7 +251,28 @@ vka_vk_conv3x3_fits (VkaVkBackend *b, VkaVkConv3x3Kernel kernel, VkaTensor *in,
     return FALSE;
   /* the direct and Winograd kernels read tensors as texel buffers */
   guint64 texels = b->props.limits.maxTexelBufferElements;
-  return vka_tensor_numel (in) <= texels && vka_tensor_numel (out) <= texels;
+  return in_values <= texels && out_values <= texels;
+}
+
+gboolean
+vka_vk_conv3x3_fits (VkaVkBackend *b, VkaVkConv3x3Kernel kernel, VkaTensor *in,
+                     VkaTensor *out)
+{
+  return fits (b, kernel, vka_tensor_numel (in), vka_tensor_numel (out));
+}
+
+/* The kernel that runs where kernel was measured or is the default: F(2,3)'s
+ * fp16 form for F(4,3) under fp16, GEMM for maps too large for texel
+ * buffers. */
+static VkaVkConv3x3Kernel
+kernel_that_runs (VkaVkBackend *b, VkaVkConv3x3Kernel kernel, guint64 in_values,
+                  guint64 out_values, int out_channels)
+{
+  if (kernel == VKA_VK_KERNEL_WINOGRAD4 && b->conv3x3_fp16)
+    kernel = VKA_VK_KERNEL_WINOGRAD;
+  if (!fits (b, kernel, in_values, out_values))
+    kernel = out_channels <= 64 ? VKA_VK_KERNEL_GEMM4 : VKA_VK_KERNEL_GEMM8;
+  return kernel;
 }
 
 /* One 3×3 convolution by kernel (upsampled: its form with an ×2 nearest
@@ -293,10 +313,8 @@ conv3x3 (VkaVkBackend *b, gboolean upsampled, VkaTensor *in, VkaTensor *weight,
   if (b->tuning && !vka_vk_tuned_kernel (b, pc, upsampled, &kernel)
       && !vka_vk_tune_conv3x3 (b, upsampled, in, weight, bias, out, pc, &kernel, error))
     return FALSE;
-  if (kernel == VKA_VK_KERNEL_WINOGRAD4 && b->conv3x3_fp16)
-    kernel = VKA_VK_KERNEL_WINOGRAD;
-  if (!vka_vk_conv3x3_fits (b, kernel, in, out))
-    kernel = out->c <= 64 ? VKA_VK_KERNEL_GEMM4 : VKA_VK_KERNEL_GEMM8;
+  kernel = kernel_that_runs (b, kernel, vka_tensor_numel (in), vka_tensor_numel (out),
+                             out->c);
   VkaVkBuffer *packed = packed_weights (b, weight, kernel, pc, error);
   return packed && vka_vk_conv3x3_dispatch (b, kernel, upsampled, in, packed, bias, out, pc,
                                             error);
@@ -314,7 +332,11 @@ vka_vk_backend_conv3x3_kernel (VkaBackend *backend, int batch, int in_channels,
   VkaVkConv3x3Kernel kernel = default_kernel (b, in_channels, out_channels);
   if (b->tuning)
     vka_vk_tuned_kernel (b, &pc, upsampled, &kernel);
-  return vka_vk_kernel_name (kernel);
+  int scale = upsampled ? 2 : 1;
+  guint64 in_values = (guint64) batch * in_channels * (height / scale) * (width / scale);
+  guint64 out_values = (guint64) batch * out_channels * height * width;
+  return vka_vk_kernel_name (kernel_that_runs (b, kernel, in_values, out_values,
+                                               out_channels));
 }
 
 static gboolean
