@@ -12,9 +12,11 @@
  * algorithm it measured and chose per convolution).
  *
  *   vk-adain-bench --train [--batch B] [--size N] [--reps R] [--device D]
+ *                  [--threads T] [--widths 64,128,256,512]
  *
  * times training iterations instead (vk-adain-train's step: B content and
- * B style crops of N², full widths, Adam) and prints images per second;
+ * B style crops of N², full widths or --widths, Adam) and prints images per
+ * second ($VKA_CPU_PROFILE=1 adds the CPU backend's time per op);
  * bench/compare-train runs it next to PyTorch's training step. */
 #include "context-private.h"
 #include "stylize-private.h"
@@ -177,15 +179,16 @@ open_context (const VkaContextOptions *options, gboolean for_training)
 /* One warm-up iteration, then reps timed ones (each ends with the losses
  * read back, so the device is idle). */
 static int
-time_training (const char *device, int size, int batch, int reps)
+time_training (const char *device, int threads, const int widths[4], int size, int batch,
+               int reps)
 {
   g_autoptr (GError) error = NULL;
-  VkaContextOptions copts = { .device = device };
+  VkaContextOptions copts = { .device = device, .threads = threads };
   g_autoptr (VkaContext) ctx = open_context (&copts, TRUE);
   if (!ctx)
     return 1;
+  g_print ("widths %d/%d/%d/%d\n", widths[0], widths[1], widths[2], widths[3]);
   g_autoptr (GRand) rand = g_rand_new_with_seed (1);
-  static const int widths[4] = { 64, 128, 256, 512 };
   g_autoptr (VkaWeights) enc = vka_network_random_weights (VKA_NETWORK_ENCODER, widths, rand);
   g_autoptr (VkaWeights) dec = vka_decoder_init_weights (enc, rand, &error);
   VkaTrainOptions topts = VKA_TRAIN_OPTIONS_DEFAULT;
@@ -230,7 +233,7 @@ main (int argc, char **argv)
 {
   int size = 256, reps = 3, threads = 0, throughput = 0, batch = 8;
   gboolean train = FALSE;
-  g_autofree char *device = NULL;
+  g_autofree char *device = NULL, *widths_arg = NULL;
   GOptionEntry entries[] = {
     { "size", 0, 0, G_OPTION_ARG_INT, &size, "Image side in pixels (default 256)", "N" },
     { "reps", 0, 0, G_OPTION_ARG_INT, &reps, "Repetitions (default 3)", "R" },
@@ -243,6 +246,8 @@ main (int argc, char **argv)
     { "train", 0, 0, G_OPTION_ARG_NONE, &train,
       "Time training iterations (batch of --batch content and style crops of --size)", NULL },
     { "batch", 0, 0, G_OPTION_ARG_INT, &batch, "Training batch (default 8)", "B" },
+    { "widths", 0, 0, G_OPTION_ARG_STRING, &widths_arg,
+      "Training: the encoder's four widths (default 64,128,256,512)", "A,B,C,D" },
     { NULL }
   };
   g_autoptr (GOptionContext) opts = g_option_context_new ("— time the AdaIN network");
@@ -254,7 +259,21 @@ main (int argc, char **argv)
       return 2;
     }
   if (train)
-    return batch >= 1 ? time_training (device, size, batch, reps) : 2;
+    {
+      int widths[4] = { 64, 128, 256, 512 };
+      g_auto (GStrv) parts = widths_arg ? g_strsplit (widths_arg, ",", -1) : NULL;
+      if (parts && g_strv_length (parts) != 4)
+        batch = 0;
+      for (int i = 0; parts && i < 4 && batch >= 1; i++)
+        if ((widths[i] = atoi (parts[i])) < 1)
+          batch = 0;
+      if (batch < 1)
+        {
+          g_printerr ("vk-adain-bench: bad --batch or --widths\n");
+          return 2;
+        }
+      return time_training (device, threads, widths, size, batch, reps);
+    }
 
   VkaContextOptions copts = { .device = device, .threads = threads };
   g_autoptr (VkaContext) ctx = open_context (&copts, FALSE);

@@ -193,3 +193,23 @@ vka_check_optimizer_step (VkaTensor *param, VkaTensor *grad, VkaTensor *m, VkaTe
       && vka_check_same_shape ("optimizer_step", param, m, error)
       && vka_check_same_shape ("optimizer_step", param, v, error);
 }
+
+gboolean
+vka_check_conv3x3_backward (VkaTensor *x, VkaTensor *y, VkaTensor *dy, VkaTensor *weight,
+                            VkaTensor *dweight, VkaTensor *dbias, VkaTensor *din,
+                            GError **error)
+{
+  if (weight->h != 3 || weight->w != 3 || (!dweight != !dbias))
+    {
+      g_set_error (error, VKA_ERROR, VKA_ERROR_INVALID_ARGUMENT,
+                   "conv3x3_backward: a 3×3 weight and both or neither parameter "
+                   "gradients are needed");
+      return FALSE;
+    }
+  return vka_check_shape ("conv3x3_backward", "output gradient", dy, x->n, weight->n, x->h,
+                          x->w, error)
+      && vka_check_shape ("conv3x3_backward", "weight", weight, dy->c, x->c, 3, 3, error)
+      && (!y || vka_check_same_shape ("conv3x3_backward", y, dy, error))
+      && (!dweight || vka_check_conv3x3_backward_weight (x, dy, dweight, dbias, error))
+      && (!din || vka_check_same_shape ("conv3x3_backward", x, din, error));
+}

@@ -83,6 +83,9 @@ struct VkaBackendOps
   guint64     (*max_tensor_bytes) (VkaBackend *backend);
 
   gboolean    (*flush)         (VkaBackend *backend, GError **error);
+  /* Optional: from now on choose kernels by fixed rules, never by timing,
+   * so that the same inputs give the same bits in every run (training). */
+  void        (*set_reproducible) (VkaBackend *backend);
 
   /* Training ops (NULL on backends that only stylise). Each gives the
    * gradient with respect to an input from the gradient of the output; see
@@ -95,6 +98,13 @@ struct VkaBackendOps
   gboolean    (*conv3x3_backward_weight) (VkaBackend *backend, VkaTensor *in,
                                           VkaTensor *dout, VkaTensor *dweight,
                                           VkaTensor *dbias, GError **error);
+  /* Optional: one 3×3 layer's backward in one call — dy times (y > 0)
+   * when y (the ReLU's output) is given, then the weight and bias gradients
+   * when dweight, and the input gradient when din. x gives the input's
+   * shape (and values, for the weight gradient). */
+  gboolean    (*conv3x3_backward) (VkaBackend *backend, VkaTensor *x, VkaTensor *y,
+                                   VkaTensor *dy, VkaTensor *weight, VkaTensor *dweight,
+                                   VkaTensor *dbias, VkaTensor *din, GError **error);
   /* dx = dy where y > 0 */
   gboolean    (*relu_backward) (VkaBackend *backend, VkaTensor *y, VkaTensor *dy,
                                 VkaTensor *dx, GError **error);
@@ -188,6 +198,9 @@ gboolean vka_check_conv2d_backward_data (VkaTensor *dout, VkaTensor *weight,
 gboolean vka_check_conv3x3_backward_weight (VkaTensor *in, VkaTensor *dout,
                                             VkaTensor *dweight, VkaTensor *dbias,
                                             GError **error);
+gboolean vka_check_conv3x3_backward (VkaTensor *x, VkaTensor *y, VkaTensor *dy,
+                                     VkaTensor *weight, VkaTensor *dweight, VkaTensor *dbias,
+                                     VkaTensor *din, GError **error);
 gboolean vka_check_optimizer_step (VkaTensor *param, VkaTensor *grad, VkaTensor *m,
                                    VkaTensor *v, GError **error);
 

@@ -472,10 +472,45 @@ grad_add (VkaBackend *b, Grad *g, VkaTensor *extra, GError **error)
 }
 
 static gboolean
+ensure_param_grads (VkaBackend *b, Layer *layer, GError **error)
+{
+  if (!layer->dweight)
+    layer->dweight = like (b, layer->weight, error);
+  if (layer->dweight && !layer->dbias)
+    layer->dbias = like (b, layer->bias, error);
+  return layer->dbias != NULL;
+}
+
+/* conv_backward through the backend's one-call op */
+static gboolean
+conv3x3_backward_fused (VkaNetwork *net, Layer *layer, VkaTensor *x, VkaTensor *y,
+                        VkaTensor *grad, gboolean param_grads, gboolean need_dx,
+                        VkaTensor **dx, GError **error)
+{
+  VkaBackend *b = net->backend;
+  if (param_grads && !ensure_param_grads (b, layer, error))
+    return FALSE;
+  if (need_dx && !(*dx = like (b, x, error)))
+    return FALSE;
+  if (!b->ops->conv3x3_backward (b, x, layer->info.spec->relu ? y : NULL, grad, layer->weight,
+                                 param_grads ? layer->dweight : NULL,
+                                 param_grads ? layer->dbias : NULL, need_dx ? *dx : NULL,
+                                 error))
+    {
+      if (need_dx)
+        g_clear_pointer (dx, vka_tensor_free);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
 conv_backward (VkaNetwork *net, Layer *layer, VkaTensor *x, VkaTensor *y, VkaTensor *grad,
                gboolean param_grads, gboolean need_dx, VkaTensor **dx, GError **error)
 {
   VkaBackend *b = net->backend;
+  if (b->ops->conv3x3_backward && layer->info.spec->kernel == 3)
+    return conv3x3_backward_fused (net, layer, x, y, grad, param_grads, need_dx, dx, error);
   g_autoptr (VkaTensor) dz = NULL;
   if (layer->info.spec->relu)
     {
@@ -493,11 +528,7 @@ conv_backward (VkaNetwork *net, Layer *layer, VkaTensor *x, VkaTensor *y, VkaTen
                        layer->info.spec->index);
           return FALSE;
         }
-      if (!layer->dweight)
-        layer->dweight = like (b, layer->weight, error);
-      if (layer->dweight && !layer->dbias)
-        layer->dbias = like (b, layer->bias, error);
-      if (!layer->dbias
+      if (!ensure_param_grads (b, layer, error)
           || !b->ops->conv3x3_backward_weight (b, x, g, layer->dweight, layer->dbias, error))
         return FALSE;
     }

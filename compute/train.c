@@ -61,10 +61,13 @@ vka_trainer_new (VkaContext *context, const VkaWeights *encoder, const VkaWeight
   if (!t->backend->ops->optimizer_step)
     {
       g_set_error (error, VKA_ERROR, VKA_ERROR_INVALID_ARGUMENT,
-                   "the %s backend cannot train; choose a Vulkan device",
+                   "the %s backend cannot train; choose a Vulkan device or the CPU backend",
                    t->backend->ops->name);
       return NULL;
     }
+  /* a resumed run must repeat an uninterrupted one bit for bit */
+  if (t->backend->ops->set_reproducible)
+    t->backend->ops->set_reproducible (t->backend);
   t->encoder = vka_network_new (t->backend, VKA_NETWORK_ENCODER, encoder, 3, "encoder",
                                 error);
   if (!t->encoder)
@@ -391,7 +394,8 @@ vka_decoder_init_weights (const VkaWeights *encoder, GRand *rand, GError **error
 VkaContext *
 vka_context_new_for_training (const VkaContextOptions *options, GError **error)
 {
-  VkaContextConfig config = { .vulkan_only = TRUE };
+  /* the same order as for stylising: GPU > CPU backend > lavapipe */
+  VkaContextConfig config = { 0 };
   if (options)
     {
       config.device = options->device;

@@ -1,10 +1,11 @@
-/* test-backward.c — every training (backward) op on the Vulkan device
- * against the plain-C reference, over awkward shapes, with guard words and
- * the validation layer on. (The reference ops themselves are checked by
+/* test-backward.c — every training (backward) op on the backend under test
+ * (--backend vulkan|cpu) against the plain-C reference, over awkward shapes;
+ * on Vulkan with guard words and the validation layer on. (The reference ops themselves are checked by
  * finite differences in test-grad.c.) */
 #include "test-util.h"
 #include "reference/reference.h"
-#include "vulkan/vk-private.h"
+
+#include <string.h>
 
 typedef struct
 {
@@ -26,15 +27,13 @@ static void
 compare (const char *op, const Shape *s, VkaTensor *actual_t, const float *expected,
          double limit)
 {
-  g_autoptr (GError) error = NULL;
   g_autofree float *actual = test_read (actual_t);
   double nmse = test_nmse (expected, actual, vka_tensor_numel (actual_t));
   if (nmse > limit)
     g_test_message ("%s %dx%dx%dx%d cout %d: NMSE %.3g", op, s->n, s->c, s->h, s->w,
                     s->cout, nmse);
   g_assert_cmpfloat (nmse, <=, limit);
-  vka_vk_tensor_check_guards (actual_t, &error);
-  g_assert_no_error (error);
+  test_check_guards (actual_t);
 }
 
 /* Weights that change after a backward pass (a write, as an optimiser step
@@ -107,6 +106,66 @@ test_conv3x3_backward_weight (gconstpointer data)
   /* sums over up to 180,000 pixels in float: a looser limit than the convs' */
   compare ("conv3x3_backward_weight", s, dw_t, dw, 1e-9);
   compare ("conv3x3_backward_bias", s, db_t, db, 1e-9);
+}
+
+/* A backend's one-call 3×3 backward (ReLU mask, weight and data gradients)
+ * against the reference's three ops; also with each part left out. */
+static void
+test_conv3x3_backward_fused (gconstpointer data)
+{
+  const Shape *s = data;
+  VkaBackend *b = vka_context_backend (context);
+  if (!b->ops->conv3x3_backward)
+    {
+      g_test_skip ("the backend has no one-call 3×3 backward");
+      return;
+    }
+  g_autoptr (GRand) rand = g_rand_new_with_seed (s->h * 41 + s->w * 5 + s->c);
+  g_autoptr (GError) error = NULL;
+  gsize nout = (gsize) s->n * s->cout * s->h * s->w, nin = (gsize) s->n * s->c * s->h * s->w;
+  gsize nw = (gsize) s->cout * s->c * 9;
+  g_autofree float *x = random_data (rand, nin, -1, 1);
+  g_autofree float *y = random_data (rand, nout, -1, 1);
+  g_autofree float *dy = random_data (rand, nout, -1, 1);
+  g_autofree float *w = random_data (rand, nw, -1, 1);
+  g_autofree float *dz = g_new (float, nout);
+  g_autofree float *dw = g_new (float, nw);
+  g_autofree float *db = g_new (float, s->cout);
+  g_autofree float *dx = g_new (float, nin);
+  for (int relu = 0; relu < 2; relu++)
+    {
+      if (relu)
+        vka_ref_relu_backward (y, dy, nout, dz);
+      else
+        memcpy (dz, dy, nout * sizeof (float));
+      vka_ref_conv2d_backward_weight (x, dz, s->n, s->c, s->h, s->w, s->cout, 3, dw, db);
+      vka_ref_conv2d_backward_data (dz, s->n, s->cout, s->h, s->w, w, s->c, 3, dx);
+      for (int parts = 1; parts <= 3; parts++)
+        {
+          g_autoptr (VkaTensor) x_t = test_tensor (b, s->n, s->c, s->h, s->w, x);
+          g_autoptr (VkaTensor) y_t = test_tensor (b, s->n, s->cout, s->h, s->w, y);
+          g_autoptr (VkaTensor) dy_t = test_tensor (b, s->n, s->cout, s->h, s->w, dy);
+          g_autoptr (VkaTensor) w_t = test_tensor (b, s->cout, s->c, 3, 3, w);
+          g_autoptr (VkaTensor) dw_t = test_tensor (b, s->cout, s->c, 3, 3, NULL);
+          g_autoptr (VkaTensor) db_t = test_tensor (b, 1, s->cout, 1, 1, NULL);
+          g_autoptr (VkaTensor) dx_t = test_tensor (b, s->n, s->c, s->h, s->w, NULL);
+          gboolean want_w = parts & 1, want_x = parts & 2;
+          g_assert_true (b->ops->conv3x3_backward (b, x_t, relu ? y_t : NULL, dy_t, w_t,
+                                                   want_w ? dw_t : NULL, want_w ? db_t : NULL,
+                                                   want_x ? dx_t : NULL, &error));
+          g_assert_no_error (error);
+          if (want_w)
+            {
+              compare ("conv3x3_backward (weight)", s, dw_t, dw, 1e-9);
+              compare ("conv3x3_backward (bias)", s, db_t, db, 1e-9);
+            }
+          if (want_x)
+            compare ("conv3x3_backward (data)", s, dx_t, dx, 1e-10);
+          /* the inputs are left as they were */
+          g_autofree float *y_after = test_read (y_t);
+          g_assert_cmpmem (y_after, nout * sizeof (float), y, nout * sizeof (float));
+        }
+    }
 }
 
 static void
@@ -223,8 +282,8 @@ static const int channels[] = { 1, 3, 4, 5, 16 };
 int
 main (int argc, char **argv)
 {
-  g_test_init (&argc, &argv, NULL);
-  context = test_vulkan_context ();
+  test_init (&argc, &argv);
+  context = test_device_context ();
   for (guint i = 0; i < G_N_ELEMENTS (sizes); i++)
     for (guint c = 0; c < G_N_ELEMENTS (channels); c++)
       {
@@ -237,11 +296,15 @@ main (int argc, char **argv)
                                                s->n, s->c, s->h, s->w);
         g_autofree char *p3 = g_strdup_printf ("/backward/conv3x3-weight/n%d-c%d-%dx%d-co%d",
                                                s->n, s->c, s->h, s->w, s->cout);
+        g_autofree char *p4 = g_strdup_printf ("/backward/conv3x3-fused/n%d-c%d-%dx%d-co%d",
+                                               s->n, s->c, s->h, s->w, s->cout);
         if ((double) s->h * s->w * s->c * s->cout <= 4e6)
           {
             g_test_add_data_func (p1, s, test_conv3x3_backward_data);
             g_test_add_data_func (p3, s, test_conv3x3_backward_weight);
           }
+        if ((double) s->h * s->w * s->c * s->cout <= 1e5)
+          g_test_add_data_func (p4, s, test_conv3x3_backward_fused);
         g_test_add_data_func_full (p2, s, test_pointwise_backward, g_free);
       }
   /* wide layers: several packed channel groups, a partial last one */
@@ -254,8 +317,11 @@ main (int argc, char **argv)
                                              s->n, s->c, s->h, s->w, s->cout);
       g_autofree char *p3 = g_strdup_printf ("/backward/conv3x3-weight/n%d-c%d-%dx%d-co%d",
                                              s->n, s->c, s->h, s->w, s->cout);
+      g_autofree char *p4 = g_strdup_printf ("/backward/conv3x3-fused/n%d-c%d-%dx%d-co%d",
+                                             s->n, s->c, s->h, s->w, s->cout);
       g_test_add_data_func (p1, s, test_conv3x3_backward_data);
       g_test_add_data_func (p3, s, test_conv3x3_backward_weight);
+      g_test_add_data_func (p4, s, test_conv3x3_backward_fused);
     }
   g_test_add_func ("/backward/conv3x3-data/rewritten-weights",
                    test_conv3x3_backward_data_rewrite);

@@ -159,7 +159,7 @@ test_steps_on (gconstpointer data)
 
 static const Backend backends[] = {
   /* float: within summation-order noise (seen on lavapipe: losses 2e-6,
-   * changes 1e-9); double: only the float32 storage of the tensors */
+   * changes 1e-9; the CPU backend alike); double: only the float32 storage of the tensors */
   { "vulkan", test_vulkan_context, 1e-4, 1e-6 },
   { "reference", vka_context_new_reference, 1e-4, 1e-8 },
   { "reference64", vka_context_new_reference64, 1e-6, 1e-12 },
@@ -168,7 +168,7 @@ static const Backend backends[] = {
 int
 main (int argc, char **argv)
 {
-  g_test_init (&argc, &argv, NULL);
+  test_init (&argc, &argv);
   const char *env = g_getenv ("VKA_TRAIN_FIXTURES");
   fixtures_dir = env ? g_strdup (env) : g_test_build_filename (G_TEST_DIST, "train", NULL);
   for (guint i = 0; i < G_N_ELEMENTS (backends); i++)

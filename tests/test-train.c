@@ -275,8 +275,8 @@ test_decoder_init (void)
 int
 main (int argc, char **argv)
 {
-  g_test_init (&argc, &argv, NULL);
-  device_context = test_vulkan_context ();
+  test_init (&argc, &argv);
+  device_context = test_device_context ();
   reference_context = vka_context_new_reference ();
   reference64_context = vka_context_new_reference64 ();
   g_test_add_func ("/train/device-matches-reference", test_device_matches_reference);

@@ -1,9 +1,12 @@
 /* backend.c — the oneDNN CPU backend: tensors and their two layouts (see
  * cpu-private.h), pooling and upsampling on the padded layout, and the
- * per-pixel ops through the plain-C reference. Convolutions are in conv.c. */
+ * per-pixel ops through the plain-C reference. Convolutions are in conv.c,
+ * their gradients in conv-backward.c, the other training ops in train-ops.c. */
 #include "cpu-private.h"
 #include "reference/reference.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 static VkaCpuBackend *
@@ -125,8 +128,8 @@ cpu_tensor_new (VkaBackend *backend, int n, int c, int h, int w, GError **error)
   return &t->base;
 }
 
-static void
-drop_packed (VkaCpuTensor *t)
+void
+vka_cpu_tensor_changed (VkaCpuTensor *t)
 {
   g_clear_pointer (&t->packed, g_ptr_array_unref);
 }
@@ -136,7 +139,7 @@ cpu_tensor_free (VkaTensor *tensor)
 {
   VkaCpuTensor *t = vka_cpu_tensor (tensor);
   vka_cpu_storage_free (cpub (tensor->backend), t->data, t->bytes / sizeof (float));
-  drop_packed (t);
+  vka_cpu_tensor_changed (t);
   g_free (t);
 }
 
@@ -222,6 +225,7 @@ vka_cpu_tensor_set_layout (VkaCpuTensor *t, VkaCpuLayout layout, gboolean keep,
   if (t->layout == layout && t->data)
     return TRUE;
   VkaCpuBackend *b = cpub (t->base.backend);
+  gint64 t0 = vka_cpu_profile_start (b);
   gsize floats = layout_floats (&t->base, layout);
   float *data = vka_cpu_storage_alloc (b, floats, error);
   if (!data)
@@ -240,6 +244,9 @@ vka_cpu_tensor_set_layout (VkaCpuTensor *t, VkaCpuLayout layout, gboolean keep,
   t->layout = layout;
   if (keep && layout == VKA_CPU_PADDED)
     vka_cpu_fill_border (t);
+  if (keep && t->base.c > 3)
+    vka_cpu_profile_add (b, t0, 0, "layout change %s", layout == VKA_CPU_PADDED
+                         ? "plain → padded" : "padded → plain");
   return TRUE;
 }
 
@@ -247,7 +254,7 @@ static gboolean
 cpu_tensor_write (VkaTensor *tensor, const float *src, GError **error)
 {
   VkaCpuTensor *t = vka_cpu_tensor (tensor);
-  drop_packed (t);
+  vka_cpu_tensor_changed (t);
   if (!vka_cpu_tensor_set_layout (t, VKA_CPU_PLAIN, FALSE, error))
     return FALSE;
   memcpy (t->data, src, vka_tensor_numel (tensor) * sizeof (float));
@@ -273,6 +280,7 @@ cpu_tensor_read (VkaTensor *tensor, float *dst, GError **error)
 static gboolean
 cpu_maxpool2x2 (VkaBackend *backend, VkaTensor *in, VkaTensor *out, GError **error)
 {
+  gint64 t0 = vka_cpu_profile_start (cpub (backend));
   if (!vka_check_maxpool2x2 (in, out, error))
     return FALSE;
   VkaCpuTensor *ti = vka_cpu_tensor (in), *to = vka_cpu_tensor (out);
@@ -301,12 +309,14 @@ cpu_maxpool2x2 (VkaBackend *backend, VkaTensor *in, VkaTensor *out, GError **err
           }
       }
   vka_cpu_fill_border (to);
+  vka_cpu_profile_add (cpub (backend), t0, 0, "maxpool2x2");
   return TRUE;
 }
 
 static gboolean
 cpu_upsample2x (VkaBackend *backend, VkaTensor *in, VkaTensor *out, GError **error)
 {
+  gint64 t0 = vka_cpu_profile_start (cpub (backend));
   if (!vka_check_upsample2x (in, out, error))
     return FALSE;
   VkaCpuTensor *ti = vka_cpu_tensor (in), *to = vka_cpu_tensor (out);
@@ -332,6 +342,7 @@ cpu_upsample2x (VkaBackend *backend, VkaTensor *in, VkaTensor *out, GError **err
             d[(gsize) x * VKA_CPU_BLOCK + l] = s[(gsize) (x / 2) * VKA_CPU_BLOCK + l];
       }
   vka_cpu_fill_border (to);
+  vka_cpu_profile_add (cpub (backend), t0, 0, "upsample2x");
   return TRUE;
 }
 
@@ -343,20 +354,10 @@ cpu_upsample2x (VkaBackend *backend, VkaTensor *in, VkaTensor *out, GError **err
 #define DATA(t) (vka_cpu_tensor (t)->data)
 
 static gboolean
-cpu_channel_stats (VkaBackend *backend, VkaTensor *in, VkaTensor *stats, GError **error)
-{
-  if (!vka_check_channel_stats (in, stats, error))
-    return FALSE;
-  PLAIN (in);
-  PLAIN (stats);
-  vka_ref_channel_stats (DATA (in), in->n * in->c, (gsize) in->h * in->w, DATA (stats));
-  return TRUE;
-}
-
-static gboolean
 cpu_adain (VkaBackend *backend, VkaTensor *x, VkaTensor *x_stats, VkaTensor *target_stats,
            float alpha, VkaTensor *out, GError **error)
 {
+  gint64 t0 = vka_cpu_profile_start (cpub (backend));
   if (!vka_check_adain (x, x_stats, target_stats, out, error))
     return FALSE;
   PLAIN (x);
@@ -365,6 +366,7 @@ cpu_adain (VkaBackend *backend, VkaTensor *x, VkaTensor *x_stats, VkaTensor *tar
   PLAIN (out);
   vka_ref_adain (DATA (x), DATA (x_stats), DATA (target_stats), x->n * x->c,
                  (gsize) x->h * x->w, alpha, DATA (out));
+  vka_cpu_profile_add (cpub (backend), t0, 0, "adain");
   return TRUE;
 }
 
@@ -421,10 +423,79 @@ cpu_flush (VkaBackend *backend, GError **error)
   return TRUE;   /* every op has finished when it returns */
 }
 
+gint64
+vka_cpu_profile_start (VkaCpuBackend *b)
+{
+  return b->profile ? g_get_monotonic_time () : 0;
+}
+
+void
+vka_cpu_profile_add (VkaCpuBackend *b, gint64 start, double flops, const char *format, ...)
+{
+  if (!b->profile)
+    return;
+  double ms = (g_get_monotonic_time () - start) / 1e3;
+  va_list args;
+  va_start (args, format);
+  char *key = g_strdup_vprintf (format, args);
+  va_end (args);
+  VkaCpuProfile *p = g_hash_table_lookup (b->profile, key);
+  if (!p)
+    g_hash_table_insert (b->profile, key, (p = g_new0 (VkaCpuProfile, 1)));
+  else
+    g_free (key);
+  p->ms += ms;
+  p->flops += flops;
+  p->calls++;
+}
+
+static gint
+by_time (gconstpointer a, gconstpointer b, gpointer table)
+{
+  const VkaCpuProfile *pa = g_hash_table_lookup (table, *(const char **) a);
+  const VkaCpuProfile *pb = g_hash_table_lookup (table, *(const char **) b);
+  return pa->ms < pb->ms ? 1 : pa->ms > pb->ms ? -1 : 0;
+}
+
+static void
+profile_print (GHashTable *profile)
+{
+  g_autoptr (GPtrArray) keys = g_ptr_array_new ();
+  GHashTableIter iter;
+  gpointer key;
+  g_hash_table_iter_init (&iter, profile);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    g_ptr_array_add (keys, key);
+  g_ptr_array_sort_with_data (keys, by_time, profile);
+  double total = 0;
+  for (guint i = 0; i < keys->len; i++)
+    total += ((VkaCpuProfile *) g_hash_table_lookup (profile, keys->pdata[i]))->ms;
+  fprintf (stderr, "\nvk-adain cpu profile (%.0f ms in ops)\n%-52s %6s %10s %6s %8s\n", total,
+           "op", "calls", "ms", "%", "GFLOP/s");
+  for (guint i = 0; i < keys->len; i++)
+    {
+      const VkaCpuProfile *p = g_hash_table_lookup (profile, keys->pdata[i]);
+      fprintf (stderr, "%-52s %6u %10.1f %6.1f", (const char *) keys->pdata[i], p->calls,
+               p->ms, 100 * p->ms / total);
+      if (p->flops > 0)
+        fprintf (stderr, " %8.1f", p->flops / p->ms / 1e6);
+      fprintf (stderr, "\n");
+    }
+}
+
+static void
+cpu_set_reproducible (VkaBackend *backend)
+{
+  cpub (backend)->reproducible = TRUE;
+}
+
 static void
 cpu_destroy (VkaBackend *backend)
 {
   VkaCpuBackend *b = cpub (backend);
+  if (b->profile)
+    profile_print (b->profile);
+  g_clear_pointer (&b->profile, g_hash_table_unref);
   g_clear_pointer (&b->plans, g_hash_table_unref);
   spares_clear (b);
   if (b->stream)
@@ -444,13 +515,24 @@ static const VkaBackendOps cpu_ops = {
   .conv2d = vka_cpu_conv2d,
   .maxpool2x2 = cpu_maxpool2x2,
   .upsample2x = cpu_upsample2x,
-  .channel_stats = cpu_channel_stats,
+  .channel_stats = vka_cpu_channel_stats,
   .adain = cpu_adain,
   .image_to_tensor = cpu_image_to_tensor,
   .tensor_to_image = cpu_tensor_to_image,
   .mask_blend = cpu_mask_blend,
   .max_tensor_bytes = cpu_max_tensor_bytes,
   .flush = cpu_flush,
+  .set_reproducible = cpu_set_reproducible,
+  .conv2d_backward_data = vka_cpu_conv2d_backward_data,
+  .conv3x3_backward_weight = vka_cpu_conv3x3_backward_weight,
+  .conv3x3_backward = vka_cpu_conv3x3_backward,
+  .relu_backward = vka_cpu_relu_backward,
+  .maxpool2x2_backward = vka_cpu_maxpool2x2_backward,
+  .upsample2x_backward = vka_cpu_upsample2x_backward,
+  .channel_stats_backward = vka_cpu_channel_stats_backward,
+  .mse_backward = vka_cpu_mse_backward,
+  .add = vka_cpu_add,
+  .optimizer_step = vka_cpu_optimizer_step,
 };
 
 /* oneDNN here runs on OpenMP (Debian builds it so); its thread count is the
@@ -481,6 +563,8 @@ vka_cpu_backend_new (int threads, GError **error)
   const char *limit = g_getenv ("VKA_TEST_ALLOC_LIMIT");
   b->fail_alloc_over = limit ? g_ascii_strtoull (limit, NULL, 10) : 0;
   b->plans = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, vka_cpu_plan_free);
+  if (g_getenv ("VKA_CPU_PROFILE") && g_str_equal (g_getenv ("VKA_CPU_PROFILE"), "1"))
+    b->profile = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   set_threads (b->threads);
   if (!vka_cpu_dnnl_check (dnnl_engine_create (&b->engine, dnnl_cpu, 0),
                            "creating the CPU engine", error)

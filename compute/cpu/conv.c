@@ -18,16 +18,6 @@
 #include <stdio.h>
 #include <string.h>
 
-typedef struct
-{
-  dnnl_primitive_t prim;
-  VkaMd            src, weights, bias, dst, scratch;
-  gboolean         dst_dense;   /* dst is a dense scratch map, copied into the interior */
-  gboolean         winograd;
-  gboolean         src_plain;   /* src is a padded NCHW copy (few input channels) */
-  char            *impl;
-} VkaCpuConvPlan;
-
 void
 vka_cpu_plan_free (gpointer data)
 {
@@ -54,8 +44,8 @@ vka_cpu_packed_free (gpointer data)
   g_free (p);
 }
 
-static gboolean
-execute (VkaCpuBackend *b, dnnl_primitive_t prim, int n, const dnnl_exec_arg_t *args,
+gboolean
+vka_cpu_execute (VkaCpuBackend *b, dnnl_primitive_t prim, int n, const dnnl_exec_arg_t *args,
          GError **error)
 {
   return vka_cpu_dnnl_check (dnnl_primitive_execute (prim, b->stream, n, args),
@@ -65,8 +55,8 @@ execute (VkaCpuBackend *b, dnnl_primitive_t prim, int n, const dnnl_exec_arg_t *
 }
 
 /* Runs a reorder from src (memory at src_data) to dst (at dst_data). */
-static gboolean
-reorder (VkaCpuBackend *b, VkaMd src, void *src_data, VkaMd dst, void *dst_data,
+gboolean
+vka_cpu_reorder (VkaCpuBackend *b, VkaMd src, void *src_data, VkaMd dst, void *dst_data,
          GError **error)
 {
   dnnl_primitive_desc_t pd = NULL;
@@ -83,7 +73,7 @@ reorder (VkaCpuBackend *b, VkaMd src, void *src_data, VkaMd dst, void *dst_data,
   if (ok)
     {
       dnnl_exec_arg_t args[2] = { { DNNL_ARG_FROM, ms }, { DNNL_ARG_TO, md } };
-      ok = execute (b, prim, 2, args, error);
+      ok = vka_cpu_execute (b, prim, 2, args, error);
     }
   if (ms)
     dnnl_memory_destroy (ms);
@@ -97,8 +87,8 @@ reorder (VkaCpuBackend *b, VkaMd src, void *src_data, VkaMd dst, void *dst_data,
 }
 
 /* weight (plain OIHW) in the layout md asks for, packed once and kept. */
-static float *
-packed_weights (VkaCpuBackend *b, VkaCpuTensor *w, VkaMd md, GError **error)
+float *
+vka_cpu_packed_weights (VkaCpuBackend *b, VkaCpuTensor *w, VkaMd md, GError **error)
 {
   if (!vka_cpu_tensor_set_layout (w, VKA_CPU_PLAIN, TRUE, error))
     return NULL;
@@ -117,7 +107,7 @@ packed_weights (VkaCpuBackend *b, VkaCpuTensor *w, VkaMd md, GError **error)
   if (posix_memalign ((void **) &p->data, 64, MAX (vka_md_bytes (md), 64)) != 0)
     p->data = NULL;
   gboolean ok = plain && p->md && p->data
-                && reorder (b, plain, w->data, md, p->data, error);
+                && vka_cpu_reorder (b, plain, w->data, md, p->data, error);
   vka_md_free (plain);
   if (!ok)
     {
@@ -135,7 +125,7 @@ static gboolean
 run_plan (VkaCpuBackend *b, VkaCpuConvPlan *plan, VkaCpuTensor *in, VkaCpuTensor *weight,
           VkaCpuTensor *bias, VkaCpuTensor *out, GError **error)
 {
-  float *w = packed_weights (b, weight, plan->weights, error);
+  float *w = vka_cpu_packed_weights (b, weight, plan->weights, error);
   if (!w || !vka_cpu_tensor_set_layout (bias, VKA_CPU_PLAIN, TRUE, error))
     return FALSE;
   float *src = in->data, *dst = out->data;
@@ -196,7 +186,7 @@ run_plan (VkaCpuBackend *b, VkaCpuConvPlan *plan, VkaCpuTensor *in, VkaCpuTensor
       dnnl_exec_arg_t args[5] = { { DNNL_ARG_SRC, mem[0] }, { DNNL_ARG_WEIGHTS, mem[1] },
                                   { DNNL_ARG_BIAS, mem[2] }, { DNNL_ARG_DST, mem[3] },
                                   { DNNL_ARG_SCRATCHPAD, mem[4] } };
-      ok = execute (b, plan->prim, scratch ? 5 : 4, args, error);
+      ok = vka_cpu_execute (b, plan->prim, scratch ? 5 : 4, args, error);
     }
   if (scratch)
     vka_cpu_storage_free (b, scratch, scratch_floats);
@@ -296,6 +286,8 @@ choose_plan (VkaCpuBackend *b, VkaCpuTensor *in, VkaCpuTensor *weight, VkaCpuTen
              gboolean relu, VkaCpuTensor *out, int k, GError **error)
 {
   const char *force = g_getenv ("VKA_CPU_CONV");
+  if (!force && b->reproducible)
+    force = vka_cpu_rule_winograd ('f', in->base.c, weight->base.n) ? "winograd" : "direct";
   gboolean want_direct = !force || !g_str_equal (force, "winograd");
   gboolean want_wino = k == 3 && (!force || !g_str_equal (force, "direct"));
   /* a 3×3 over few channels (the RGB input) has a fast direct kernel on
@@ -376,9 +368,13 @@ vka_cpu_conv2d (VkaBackend *backend, VkaTensor *in, VkaTensor *weight, VkaTensor
         return FALSE;
       g_hash_table_insert (b->plans, g_steal_pointer (&key), plan);
     }
+  gint64 t0 = vka_cpu_profile_start (b);
   if (!run_plan (b, plan, ti, vka_cpu_tensor (weight), vka_cpu_tensor (bias), to, error))
     return FALSE;
   if (k == 3)
     vka_cpu_fill_border (to);
+  vka_cpu_profile_add (b, t0, 2.0 * vka_tensor_numel (out) * in->c * k * k,
+                       "conv%dx%d %4d->%-4d %4dx%-4d n%d%s", k, k, in->c, out->c, in->w,
+                       in->h, in->n, relu ? " +relu" : "");
   return TRUE;
 }

@@ -50,6 +50,8 @@ typedef struct
   GHashTable    *plans;            /* shape key → VkaCpuConvPlan* */
   guint64        bytes_allocated;
   guint64        peak_bytes;
+  gboolean       reproducible;     /* kernels by fixed rules, not by timing */
+  GHashTable    *profile;          /* $VKA_CPU_PROFILE: op → VkaCpuProfile* */
   guint64        fail_alloc_over;  /* tests: refuse tensors larger than this */
   GQueue         spare;            /* VkaCpuSpare*: freed storage kept for reuse */
 } VkaCpuBackend;
@@ -77,17 +79,94 @@ vka_cpu_blocks (int c)
   return (c + VKA_CPU_BLOCK - 1) / VKA_CPU_BLOCK;
 }
 
+/* A convolution primitive for one shape, with the memory it binds. The
+ * backward ones reuse the fields: src is diff_src for the data gradient,
+ * weights diff_weights and bias diff_bias for the weight gradient, and dst
+ * diff_dst for both. */
+typedef struct
+{
+  dnnl_primitive_t prim;
+  VkaMd            src, weights, bias, dst, scratch;
+  gboolean         dst_dense;   /* dst is a dense scratch map, copied into the interior */
+  gboolean         winograd;
+  gboolean         src_plain;   /* src is a padded NCHW copy (few input channels) */
+  char            *impl;
+} VkaCpuConvPlan;
+
+/* Time spent per op (and shape, for convolutions), printed when the
+ * backend is destroyed. */
+typedef struct
+{
+  double ms, flops;
+  guint  calls;
+} VkaCpuProfile;
+
+/* The kernel a reproducible backend takes for a 3×3 convolution (kind:
+ * 'f' forward, 'd' data gradient, 'w' weight gradient), the choice that
+ * measuring made at batch 8, 256² on both widths of the network
+ * (bench/RESULTS.md): Winograd for data gradients, and elsewhere where both
+ * sides have 16 channels or more and not just 16 each. */
+static inline gboolean
+vka_cpu_rule_winograd (char kind, int cin, int cout)
+{
+  return kind == 'd' || (MIN (cin, cout) >= 16 && cin + cout >= 48);
+}
+
 /* backend.c */
+/* A start time for vka_cpu_profile_add; 0 when not profiling. */
+gint64   vka_cpu_profile_start (VkaCpuBackend *b);
+void     vka_cpu_profile_add (VkaCpuBackend *b, gint64 start, double flops,
+                              const char *format, ...) G_GNUC_PRINTF (4, 5);
 /* Host memory through the spare list; floats, not bytes. */
 float   *vka_cpu_storage_alloc (VkaCpuBackend *b, gsize floats, GError **error);
 void     vka_cpu_storage_free (VkaCpuBackend *b, float *data, gsize floats);
 gboolean vka_cpu_tensor_set_layout (VkaCpuTensor *t, VkaCpuLayout layout, gboolean keep,
                                     GError **error);
 void     vka_cpu_fill_border (VkaCpuTensor *t);
+/* Forgets what was derived from t's value (its packings as weights). */
+void     vka_cpu_tensor_changed (VkaCpuTensor *t);
 gboolean vka_cpu_dnnl_check (dnnl_status_t s, const char *what, GError **error);
+
+/* conv-backward.c */
+gboolean vka_cpu_conv3x3_backward (VkaBackend *backend, VkaTensor *x, VkaTensor *y,
+                                   VkaTensor *dy, VkaTensor *weight, VkaTensor *dweight,
+                                   VkaTensor *dbias, VkaTensor *din, GError **error);
+gboolean vka_cpu_conv2d_backward_data (VkaBackend *backend, VkaTensor *dout,
+                                       VkaTensor *weight, VkaTensor *din, GError **error);
+gboolean vka_cpu_conv3x3_backward_weight (VkaBackend *backend, VkaTensor *in,
+                                          VkaTensor *dout, VkaTensor *dweight,
+                                          VkaTensor *dbias, GError **error);
+
+/* train-ops.c */
+gboolean vka_cpu_channel_stats (VkaBackend *backend, VkaTensor *in, VkaTensor *stats,
+                                GError **error);
+gboolean vka_cpu_channel_stats_backward (VkaBackend *backend, VkaTensor *in,
+                                         VkaTensor *stats, VkaTensor *dstats,
+                                         VkaTensor *din, GError **error);
+gboolean vka_cpu_relu_backward (VkaBackend *backend, VkaTensor *y, VkaTensor *dy,
+                                VkaTensor *dx, GError **error);
+gboolean vka_cpu_mse_backward (VkaBackend *backend, VkaTensor *a, VkaTensor *b,
+                               float scale, VkaTensor *da, GError **error);
+gboolean vka_cpu_add (VkaBackend *backend, VkaTensor *a, VkaTensor *b, VkaTensor *out,
+                      GError **error);
+gboolean vka_cpu_maxpool2x2_backward (VkaBackend *backend, VkaTensor *in,
+                                      VkaTensor *dout, VkaTensor *din, GError **error);
+gboolean vka_cpu_upsample2x_backward (VkaBackend *backend, VkaTensor *dout,
+                                      VkaTensor *din, GError **error);
+gboolean vka_cpu_optimizer_step (VkaBackend *backend, VkaTensor *param, VkaTensor *grad,
+                                 VkaTensor *m, VkaTensor *v, const VkaOptimizer *opt,
+                                 int step, GError **error);
 
 /* conv.c */
 gboolean vka_cpu_conv2d (VkaBackend *backend, VkaTensor *in, VkaTensor *weight,
                          VkaTensor *bias, gboolean relu, VkaTensor *out, GError **error);
 void     vka_cpu_plan_free (gpointer plan);
+gboolean vka_cpu_execute (VkaCpuBackend *b, dnnl_primitive_t prim, int n,
+                          const dnnl_exec_arg_t *args, GError **error);
+gboolean vka_cpu_reorder (VkaCpuBackend *b, VkaMd src, void *src_data, VkaMd dst,
+                          void *dst_data, GError **error);
+/* weight (plain OIHW) in the layout md asks for, packed once and kept until
+ * the tensor changes. */
+float   *vka_cpu_packed_weights (VkaCpuBackend *b, VkaCpuTensor *w, VkaMd md,
+                                 GError **error);
 void     vka_cpu_packed_free (gpointer packed);

@@ -1,6 +1,19 @@
 /* dnnl-compat.c — oneDNN 2.x / 3.x differences; see dnnl-compat.h. */
 #include "dnnl-compat.h"
 
+/* Attributes that leave the scratchpad to the caller. */
+static dnnl_primitive_attr_t
+user_scratchpad (void)
+{
+  dnnl_primitive_attr_t attr = NULL;
+  if (dnnl_primitive_attr_create (&attr) != dnnl_success)
+    return NULL;
+  if (dnnl_primitive_attr_set_scratchpad_mode (attr, dnnl_scratchpad_mode_user)
+      != dnnl_success)
+    g_clear_pointer (&attr, dnnl_primitive_attr_destroy);
+  return attr;
+}
+
 #if DNNL_VERSION_MAJOR >= 3
 
 /* 3.x: memory descriptors are handles (dnnl_memory_desc_t is a pointer). */
@@ -88,6 +101,60 @@ vka_dnnl_conv_pd (dnnl_primitive_desc_t *pd, dnnl_engine_t engine, dnnl_alg_kind
                                                         strides, dilates, pad, pad, attr);
   if (post)
     dnnl_post_ops_destroy (post);
+  if (attr)
+    dnnl_primitive_attr_destroy (attr);
+  return s;
+}
+
+/* The forward description a backward primitive is built from. */
+static dnnl_status_t
+training_hint (dnnl_primitive_desc_t *hint, dnnl_engine_t engine, dnnl_alg_kind_t alg,
+               VkaMd src, VkaMd weights, VkaMd bias, VkaMd dst)
+{
+  const dnnl_dims_t strides = { 1, 1 }, dilates = { 0, 0 }, pad = { 0, 0 };
+  return dnnl_convolution_forward_primitive_desc_create (hint, engine, dnnl_forward_training,
+                                                         alg, MD (src), MD (weights),
+                                                         bias ? MD (bias) : NULL, MD (dst),
+                                                         strides, dilates, pad, pad, NULL);
+}
+
+dnnl_status_t
+vka_dnnl_conv_bwd_data_pd (dnnl_primitive_desc_t *pd, dnnl_engine_t engine,
+                           dnnl_alg_kind_t alg, VkaMd diff_src, VkaMd weights, VkaMd diff_dst)
+{
+  const dnnl_dims_t strides = { 1, 1 }, dilates = { 0, 0 }, pad = { 0, 0 };
+  dnnl_primitive_desc_t hint = NULL;
+  dnnl_primitive_attr_t attr = user_scratchpad ();
+  dnnl_status_t s = attr ? training_hint (&hint, engine, alg, diff_src, weights, NULL,
+                                          diff_dst) : dnnl_out_of_memory;
+  if (s == dnnl_success)
+    s = dnnl_convolution_backward_data_primitive_desc_create (pd, engine, alg, MD (diff_src),
+                                                              MD (weights), MD (diff_dst),
+                                                              strides, dilates, pad, pad,
+                                                              hint, attr);
+  if (hint)
+    dnnl_primitive_desc_destroy (hint);
+  if (attr)
+    dnnl_primitive_attr_destroy (attr);
+  return s;
+}
+
+dnnl_status_t
+vka_dnnl_conv_bwd_weights_pd (dnnl_primitive_desc_t *pd, dnnl_engine_t engine,
+                              dnnl_alg_kind_t alg, VkaMd src, VkaMd diff_weights,
+                              VkaMd diff_bias, VkaMd diff_dst)
+{
+  const dnnl_dims_t strides = { 1, 1 }, dilates = { 0, 0 }, pad = { 0, 0 };
+  dnnl_primitive_desc_t hint = NULL;
+  dnnl_primitive_attr_t attr = user_scratchpad ();
+  dnnl_status_t s = attr ? training_hint (&hint, engine, alg, src, diff_weights, diff_bias,
+                                          diff_dst) : dnnl_out_of_memory;
+  if (s == dnnl_success)
+    s = dnnl_convolution_backward_weights_primitive_desc_create (
+      pd, engine, alg, MD (src), MD (diff_weights), diff_bias ? MD (diff_bias) : NULL,
+      MD (diff_dst), strides, dilates, pad, pad, hint, attr);
+  if (hint)
+    dnnl_primitive_desc_destroy (hint);
   if (attr)
     dnnl_primitive_attr_destroy (attr);
   return s;
@@ -188,6 +255,66 @@ vka_dnnl_conv_pd (dnnl_primitive_desc_t *pd, dnnl_engine_t engine, dnnl_alg_kind
     s = dnnl_primitive_desc_create (pd, &desc, attr, engine, NULL);
   if (post)
     dnnl_post_ops_destroy (post);
+  if (attr)
+    dnnl_primitive_attr_destroy (attr);
+  return s;
+}
+
+/* The forward description a backward primitive is built from. */
+static dnnl_status_t
+training_hint (dnnl_primitive_desc_t *hint, dnnl_engine_t engine, dnnl_alg_kind_t alg,
+               VkaMd src, VkaMd weights, VkaMd bias, VkaMd dst)
+{
+  const dnnl_dims_t strides = { 1, 1 }, pad = { 0, 0 };
+  dnnl_convolution_desc_t desc;
+  dnnl_status_t s = dnnl_convolution_forward_desc_init (&desc, dnnl_forward_training, alg,
+                                                        MD (src), MD (weights),
+                                                        bias ? MD (bias) : NULL, MD (dst),
+                                                        strides, pad, pad);
+  return s == dnnl_success ? dnnl_primitive_desc_create (hint, &desc, NULL, engine, NULL) : s;
+}
+
+dnnl_status_t
+vka_dnnl_conv_bwd_data_pd (dnnl_primitive_desc_t *pd, dnnl_engine_t engine,
+                           dnnl_alg_kind_t alg, VkaMd diff_src, VkaMd weights, VkaMd diff_dst)
+{
+  const dnnl_dims_t strides = { 1, 1 }, pad = { 0, 0 };
+  dnnl_convolution_desc_t desc;
+  dnnl_primitive_desc_t hint = NULL;
+  dnnl_primitive_attr_t attr = user_scratchpad ();
+  dnnl_status_t s = attr ? training_hint (&hint, engine, alg, diff_src, weights, NULL,
+                                          diff_dst) : dnnl_out_of_memory;
+  if (s == dnnl_success)
+    s = dnnl_convolution_backward_data_desc_init (&desc, alg, MD (diff_src), MD (weights),
+                                                  MD (diff_dst), strides, pad, pad);
+  if (s == dnnl_success)
+    s = dnnl_primitive_desc_create (pd, &desc, attr, engine, hint);
+  if (hint)
+    dnnl_primitive_desc_destroy (hint);
+  if (attr)
+    dnnl_primitive_attr_destroy (attr);
+  return s;
+}
+
+dnnl_status_t
+vka_dnnl_conv_bwd_weights_pd (dnnl_primitive_desc_t *pd, dnnl_engine_t engine,
+                              dnnl_alg_kind_t alg, VkaMd src, VkaMd diff_weights,
+                              VkaMd diff_bias, VkaMd diff_dst)
+{
+  const dnnl_dims_t strides = { 1, 1 }, pad = { 0, 0 };
+  dnnl_convolution_desc_t desc;
+  dnnl_primitive_desc_t hint = NULL;
+  dnnl_primitive_attr_t attr = user_scratchpad ();
+  dnnl_status_t s = attr ? training_hint (&hint, engine, alg, src, diff_weights, diff_bias,
+                                          diff_dst) : dnnl_out_of_memory;
+  if (s == dnnl_success)
+    s = dnnl_convolution_backward_weights_desc_init (&desc, alg, MD (src), MD (diff_weights),
+                                                     diff_bias ? MD (diff_bias) : NULL,
+                                                     MD (diff_dst), strides, pad, pad);
+  if (s == dnnl_success)
+    s = dnnl_primitive_desc_create (pd, &desc, attr, engine, hint);
+  if (hint)
+    dnnl_primitive_desc_destroy (hint);
   if (attr)
     dnnl_primitive_attr_destroy (attr);
   return s;

@@ -29,6 +29,16 @@ gsize         vka_md_bytes (VkaMd md);
 dnnl_status_t vka_dnnl_conv_pd (dnnl_primitive_desc_t *pd, dnnl_engine_t engine,
                                 dnnl_alg_kind_t alg, VkaMd src, VkaMd weights,
                                 VkaMd bias, VkaMd dst, gboolean relu);
+/* The gradients of the same convolution (3×3 pad 0, or 1×1; stride 1):
+ * with respect to its input (diff_src from diff_dst), and to its weights and
+ * bias (diff_bias may be NULL). Both take a user scratchpad, as above. */
+dnnl_status_t vka_dnnl_conv_bwd_data_pd (dnnl_primitive_desc_t *pd, dnnl_engine_t engine,
+                                         dnnl_alg_kind_t alg, VkaMd diff_src,
+                                         VkaMd weights, VkaMd diff_dst);
+dnnl_status_t vka_dnnl_conv_bwd_weights_pd (dnnl_primitive_desc_t *pd, dnnl_engine_t engine,
+                                            dnnl_alg_kind_t alg, VkaMd src,
+                                            VkaMd diff_weights, VkaMd diff_bias,
+                                            VkaMd diff_dst);
 dnnl_status_t vka_dnnl_reorder_pd (dnnl_primitive_desc_t *pd, dnnl_engine_t engine,
                                    VkaMd src, VkaMd dst);
 dnnl_status_t vka_dnnl_memory_new (dnnl_memory_t *memory, VkaMd md,
