@@ -65,7 +65,7 @@ typedef struct
   gsize  bytes;
 } VkaCpuSpare;
 
-#define VKA_CPU_MAX_SPARES 24
+#define VKA_CPU_MAX_SPARES 256
 
 static inline VkaCpuTensor *
 vka_cpu_tensor (VkaTensor *t)
@@ -111,6 +111,18 @@ vka_cpu_rule_winograd (char kind, int cin, int cout)
 {
   return kind == 'd' || (MIN (cin, cout) >= 16 && cin + cout >= 48);
 }
+
+/* On functions whose loops run over the 16 lanes of a channel block: the
+ * build targets plain x86-64, so these also get AVX2 and AVX-512 forms,
+ * picked at load time for the CPU at hand. */
+#if defined(__x86_64__) && defined(__GNUC__) && defined(__has_attribute)
+#if __has_attribute(target_clones)
+#define VKA_CPU_LANE_LOOPS __attribute__ ((target_clones ("avx512f", "avx2", "default")))
+#endif
+#endif
+#ifndef VKA_CPU_LANE_LOOPS
+#define VKA_CPU_LANE_LOOPS
+#endif
 
 /* backend.c */
 /* A start time for vka_cpu_profile_add; 0 when not profiling. */

@@ -108,40 +108,44 @@ vka_cpu_add (VkaBackend *backend, VkaTensor *a, VkaTensor *b, VkaTensor *out, GE
 
 /* ---- on the padded layout ---- */
 
-/* Where channel c's lane of batch item n starts: its block's first pixel. */
-static const float *
-block_of (const VkaCpuTensor *t, int n, int c)
-{
-  const VkaTensor *s = &t->base;
-  return t->data + ((gsize) n * vka_cpu_blocks (s->c) + c / VKA_CPU_BLOCK)
-                   * (gsize) (s->h + 2) * (s->w + 2) * VKA_CPU_BLOCK + c % VKA_CPU_BLOCK;
-}
-
-/* stats (n, c, 1, 2) of a padded tensor's interior, as the reference's. */
-static void
+/* stats (n, c, 1, 2) of a padded tensor's interior, as the reference's
+ * (each lane's sums in double, pixel by pixel). */
+VKA_CPU_LANE_LOOPS static void
 padded_channel_stats (const VkaCpuTensor *t, float *stats)
 {
   const VkaTensor *s = &t->base;
   gsize pixels = (gsize) s->h * s->w, pw = (gsize) s->w + 2;
-  gint64 planes = (gint64) s->n * s->c;
+  int cb_n = vka_cpu_blocks (s->c);
+  gint64 blocks = (gint64) s->n * cb_n;
 #pragma omp parallel for schedule(static)
-  for (gint64 p = 0; p < planes; p++)
+  for (gint64 bl = 0; bl < blocks; bl++)
     {
-      const float *lane = block_of (t, (int) (p / s->c), (int) (p % s->c));
-      double sum = 0;
-      for (int y = 1; y <= s->h; y++)
-        for (int x = 1; x <= s->w; x++)
-          sum += lane[((gsize) y * pw + x) * VKA_CPU_BLOCK];
-      double mean = sum / (double) pixels, ss = 0;
+      const float *blk = t->data + (gsize) bl * (s->h + 2) * pw * VKA_CPU_BLOCK;
+      double sum[VKA_CPU_BLOCK] = { 0 }, ss[VKA_CPU_BLOCK] = { 0 }, mean[VKA_CPU_BLOCK];
       for (int y = 1; y <= s->h; y++)
         for (int x = 1; x <= s->w; x++)
           {
-            double d = lane[((gsize) y * pw + x) * VKA_CPU_BLOCK] - mean;
-            ss += d * d;
+            const float *v = blk + ((gsize) y * pw + x) * VKA_CPU_BLOCK;
+            for (int l = 0; l < VKA_CPU_BLOCK; l++)
+              sum[l] += v[l];
           }
-      double var = pixels > 1 ? ss / (double) (pixels - 1) : 0.0;
-      stats[2 * p] = (float) mean;
-      stats[2 * p + 1] = (float) sqrt (var + 1e-5);
+      for (int l = 0; l < VKA_CPU_BLOCK; l++)
+        mean[l] = sum[l] / (double) pixels;
+      for (int y = 1; y <= s->h; y++)
+        for (int x = 1; x <= s->w; x++)
+          {
+            const float *v = blk + ((gsize) y * pw + x) * VKA_CPU_BLOCK;
+            for (int l = 0; l < VKA_CPU_BLOCK; l++)
+              ss[l] += (v[l] - mean[l]) * (v[l] - mean[l]);
+          }
+      int n = (int) (bl / cb_n), c0 = (int) (bl % cb_n) * VKA_CPU_BLOCK;
+      for (int l = 0; l < VKA_CPU_BLOCK && c0 + l < s->c; l++)
+        {
+          gsize p = (gsize) n * s->c + c0 + l;
+          double var = pixels > 1 ? ss[l] / (double) (pixels - 1) : 0.0;
+          stats[2 * p] = (float) mean[l];
+          stats[2 * p + 1] = (float) sqrt (var + 1e-5);
+        }
     }
 }
 
@@ -161,6 +165,37 @@ vka_cpu_channel_stats (VkaBackend *backend, VkaTensor *in, VkaTensor *stats, GEr
   else
     vka_ref_channel_stats (ti->data, in->n * in->c, (gsize) in->h * in->w, ts->data);
   return profiled (backend, t0, "channel_stats");
+}
+
+/* din = ∂L/∂μ / N + ∂L/∂σ · (x − μ) / ((N − 1) σ), per lane */
+VKA_CPU_LANE_LOOPS static void
+padded_channel_stats_backward (const VkaCpuTensor *ti, const float *st, const float *ds,
+                               VkaCpuTensor *td)
+{
+  const VkaTensor *in = &ti->base;
+  gsize pixels = (gsize) in->h * in->w, map = (gsize) (in->h + 2) * (in->w + 2);
+  int cb_n = vka_cpu_blocks (in->c);
+  gint64 blocks = (gint64) in->n * cb_n;
+#pragma omp parallel for schedule(static)
+  for (gint64 bl = 0; bl < blocks; bl++)
+    {
+      float a[VKA_CPU_BLOCK], k[VKA_CPU_BLOCK], mean[VKA_CPU_BLOCK];
+      int n = (int) (bl / cb_n), c0 = (int) (bl % cb_n) * VKA_CPU_BLOCK;
+      for (int l = 0; l < VKA_CPU_BLOCK; l++)
+        {
+          gsize p = (gsize) n * in->c + c0 + l;
+          gboolean real = c0 + l < in->c;
+          mean[l] = real ? st[2 * p] : 0.0f;
+          a[l] = real ? (float) (ds[2 * p] / (double) pixels) : 0.0f;
+          k[l] = real && pixels > 1
+                 ? (float) (ds[2 * p + 1] / ((double) (pixels - 1) * st[2 * p + 1])) : 0.0f;
+        }
+      const float *restrict x = ti->data + (gsize) bl * map * VKA_CPU_BLOCK;
+      float *restrict d = td->data + (gsize) bl * map * VKA_CPU_BLOCK;
+      for (gsize i = 0; i < map; i++)
+        for (int l = 0; l < VKA_CPU_BLOCK; l++)
+          d[i * VKA_CPU_BLOCK + l] = a[l] + k[l] * (x[i * VKA_CPU_BLOCK + l] - mean[l]);
+    }
 }
 
 gboolean
@@ -188,38 +223,54 @@ vka_cpu_channel_stats_backward (VkaBackend *backend, VkaTensor *in, VkaTensor *s
     }
   /* per pixel, with per-channel constants: the whole padded map, border
    * included, comes out a reflection of its interior */
-  gsize map = (gsize) (in->h + 2) * (in->w + 2);
-  int cb_n = vka_cpu_blocks (in->c);
-  gint64 blocks = (gint64) in->n * cb_n;
-#pragma omp parallel for schedule(static)
-  for (gint64 bl = 0; bl < blocks; bl++)
-    {
-      double a[VKA_CPU_BLOCK], k[VKA_CPU_BLOCK], mean[VKA_CPU_BLOCK];
-      int n = (int) (bl / cb_n), c0 = (int) (bl % cb_n) * VKA_CPU_BLOCK;
-      for (int l = 0; l < VKA_CPU_BLOCK; l++)
-        {
-          gsize p = (gsize) n * in->c + c0 + l;
-          gboolean real = c0 + l < in->c;
-          mean[l] = real ? st[2 * p] : 0.0;
-          a[l] = real ? ds[2 * p] / (double) pixels : 0.0;
-          k[l] = real && pixels > 1 ? ds[2 * p + 1] / ((double) (pixels - 1) * st[2 * p + 1])
-                                    : 0.0;
-        }
-      const float *x = ti->data + (gsize) bl * map * VKA_CPU_BLOCK;
-      float *d = td->data + (gsize) bl * map * VKA_CPU_BLOCK;
-      for (gsize i = 0; i < map; i++)
-        for (int l = 0; l < VKA_CPU_BLOCK; l++)
-          d[i * VKA_CPU_BLOCK + l] = (float) (a[l] + k[l] * (x[i * VKA_CPU_BLOCK + l]
-                                                             - mean[l]));
-    }
+  padded_channel_stats_backward (ti, st, ds, td);
   return profiled (backend, t0, "channel_stats_backward");
 }
 
-/* din: dout to the first maximum of each 2×2 window (ceil mode), in the
- * reference's order; windows do not overlap, so each pixel is written once. */
+/* One row of 2×2 windows: each lane's dout goes to the first maximum of
+ * its window in the reference's order ((0,0), (0,1), (1,0), (1,1)); the
+ * other pixels get 0. Windows cut by the edge (ceil mode) repeat a pixel
+ * there, which a strict comparison never picks, and write it once. */
+VKA_CPU_LANE_LOOPS static void
+maxpool_backward_row (const float *src0, const float *src1, const float *g, float *dst0,
+                      float *dst1, int out_w, int in_w, gboolean second_row)
+{
+  for (int x = 0; x < out_w; x++)
+    {
+      gsize x0 = (gsize) (2 * x + 1) * VKA_CPU_BLOCK;
+      gboolean second_col = 2 * x + 1 < in_w;
+      gsize x1 = second_col ? x0 + VKA_CPU_BLOCK : x0;
+      float d[4][VKA_CPU_BLOCK];
+      for (int l = 0; l < VKA_CPU_BLOCK; l++)
+        {
+          float v0 = src0[x0 + l], v1 = src0[x1 + l], v2 = src1[x0 + l], v3 = src1[x1 + l];
+          float gl = g[(gsize) x * VKA_CPU_BLOCK + l];
+          gboolean w1 = v1 > v0;
+          float m = w1 ? v1 : v0;
+          gboolean w2 = v2 > m;
+          m = w2 ? v2 : m;
+          gboolean w3 = v3 > m;
+          int best = w3 ? 3 : w2 ? 2 : w1 ? 1 : 0;
+          d[0][l] = best == 0 ? gl : 0.0f;
+          d[1][l] = best == 1 ? gl : 0.0f;
+          d[2][l] = best == 2 ? gl : 0.0f;
+          d[3][l] = best == 3 ? gl : 0.0f;
+        }
+      memcpy (dst0 + x0, d[0], sizeof d[0]);
+      if (second_col)
+        memcpy (dst0 + x1, d[1], sizeof d[1]);
+      if (second_row)
+        {
+          memcpy (dst1 + x0, d[2], sizeof d[2]);
+          if (second_col)
+            memcpy (dst1 + x1, d[3], sizeof d[3]);
+        }
+    }
+}
+
 gboolean
-vka_cpu_maxpool2x2_backward (VkaBackend *backend, VkaTensor *in, VkaTensor *dout, VkaTensor *din,
-                         GError **error)
+vka_cpu_maxpool2x2_backward (VkaBackend *backend, VkaTensor *in, VkaTensor *dout,
+                             VkaTensor *din, GError **error)
 {
   gint64 t0 = vka_cpu_profile_start ((VkaCpuBackend *) backend);
   if (!vka_check_maxpool2x2 (in, dout, error)
@@ -238,44 +289,12 @@ vka_cpu_maxpool2x2_backward (VkaBackend *backend, VkaTensor *in, VkaTensor *dout
     {
       gsize b = (gsize) r / dout->h;
       int y = (int) (r % dout->h);
-      int rows_in = MIN (2, in->h - 2 * y);
-      const float *src[2], *g = to->data + ((b * oph + y + 1) * opw + 1) * VKA_CPU_BLOCK;
-      float *dst[2];
-      for (int dy = 0; dy < 2; dy++)
-        {
-          gsize at = (b * iph + 2 * y + MIN (dy, rows_in - 1) + 1) * ipw * VKA_CPU_BLOCK;
-          src[dy] = ti->data + at;
-          dst[dy] = td->data + at;
-        }
-      for (int x = 0; x < dout->w; x++)
-        {
-          int cols = MIN (2, in->w - 2 * x);
-          for (int l = 0; l < VKA_CPU_BLOCK; l++)
-            {
-              int best = 0;
-              float m = src[0][(gsize) (2 * x + 1) * VKA_CPU_BLOCK + l];
-              for (int k = 1; k < 4; k++)
-                {
-                  int dy = k / 2, dx = k % 2;
-                  if (dy >= rows_in || dx >= cols)
-                    continue;
-                  float v = src[dy][(gsize) (2 * x + dx + 1) * VKA_CPU_BLOCK + l];
-                  if (v > m)
-                    {
-                      m = v;
-                      best = k;
-                    }
-                }
-              for (int k = 0; k < 4; k++)
-                {
-                  int dy = k / 2, dx = k % 2;
-                  if (dy >= rows_in || dx >= cols)
-                    continue;
-                  dst[dy][(gsize) (2 * x + dx + 1) * VKA_CPU_BLOCK + l]
-                    = k == best ? g[(gsize) x * VKA_CPU_BLOCK + l] : 0.0f;
-                }
-            }
-        }
+      gboolean second_row = 2 * y + 1 < in->h;
+      gsize at0 = (b * iph + 2 * y + 1) * ipw * VKA_CPU_BLOCK;
+      gsize at1 = second_row ? at0 + (gsize) ipw * VKA_CPU_BLOCK : at0;
+      maxpool_backward_row (ti->data + at0, ti->data + at1,
+                            to->data + ((b * oph + y + 1) * opw + 1) * VKA_CPU_BLOCK,
+                            td->data + at0, td->data + at1, dout->w, in->w, second_row);
     }
   vka_cpu_fill_border (td);
   return profiled (backend, t0, "maxpool2x2_backward");
