@@ -11,8 +11,11 @@
 #include "vka-imageio.h"
 
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
-enum { DEPTH = 3, MAX_TRIES = 1000 };
+enum { DEPTH = 3, MAX_TRIES = 1000, LOADER_NICE = 10 };
 
 typedef struct
 {
@@ -266,6 +269,9 @@ static gpointer
 worker (gpointer data)
 {
   DataLoader *l = data;
+  /* below the compute threads: on a machine with few cores decoding
+   * pictures fills their idle time instead of taking their turns */
+  setpriority (PRIO_PROCESS, (id_t) syscall (SYS_gettid), LOADER_NICE);
   gint64 per_iter = 2 * (gint64) l->o.batch;
   gsize image_floats = 3 * (gsize) l->o.crop * l->o.crop;
   g_mutex_lock (&l->lock);

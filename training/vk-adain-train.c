@@ -1,4 +1,4 @@
-/* vk-adain-train — train an AdaIN decoder on a Vulkan device (the
+/* vk-adain-train — train an AdaIN decoder on a GPU or the CPU (the
  * reference's train.py: Adam, lr / (1 + decay·i), content + style loss,
  * 512² squash + 256² random crops, two folders of pictures).
  *
@@ -32,6 +32,7 @@ typedef struct
   char    *seed_text;
   double   lr, lr_decay, style_weight, content_weight;
   int      max_iter, batch, resize, crop, threads, save_interval, log_interval;
+  int      compute_threads;   /* the CPU backend's; 0: all cores */
   gboolean resume;
   guint64  seed;
 } Options;
@@ -97,6 +98,8 @@ check_options (Options *o, GError **error)
     return fail_args (error, "--log-interval %d: must be at least 1", o->log_interval);
   if (o->threads < 1 || o->threads > 256)
     return fail_args (error, "--n-threads %d: must be 1..256", o->threads);
+  if (o->compute_threads < 0 || o->compute_threads > 1024)
+    return fail_args (error, "--threads %d: must be 0 (all cores) to 1024", o->compute_threads);
   if (!(o->lr > 0) || !(o->lr < 1e3))
     return fail_args (error, "--lr %g: must be above 0", o->lr);
   if (!(o->lr_decay >= 0) || !(o->lr_decay < 1e6))
@@ -287,7 +290,7 @@ run (Options *o, GError **error)
       if (!(decoder = vka_decoder_init_weights (encoder, rand, error)))
         return 1;
     }
-  VkaContextOptions co = { .device = o->device };
+  VkaContextOptions co = { .device = o->device, .threads = o->compute_threads };
   g_autoptr (VkaContext) context = r.context = vka_context_new_for_training (&co, error);
   if (!context)
     return 1;
@@ -346,7 +349,8 @@ main (int argc, char **argv)
     { "decoder-init", 0, 0, G_OPTION_ARG_FILENAME, &o.decoder_init, "Start from this decoder (default: PyTorch's init)", "FILE" },
     { "optimizer", 0, 0, G_OPTION_ARG_STRING, &o.optimizer, "adam (default) or sgd", "NAME" },
     { "resume", 0, 0, G_OPTION_ARG_NONE, &o.resume, "Continue from the newest checkpoint in --save-dir", NULL },
-    { "device", 0, 0, G_OPTION_ARG_STRING, &o.device, "Vulkan device: index or name part", "D" },
+    { "device", 0, 0, G_OPTION_ARG_STRING, &o.device, "Device: index or name part from vk-adain --list-devices, or cpu (default: a GPU, else the CPU backend)", "D" },
+    { "threads", 0, 0, G_OPTION_ARG_INT, &o.compute_threads, "CPU backend threads (0: all cores)", "N" },
     { NULL }
   };
   g_autoptr (GOptionContext) ctx = g_option_context_new ("— train an AdaIN decoder");

@@ -32,14 +32,29 @@ typedef struct
   char    *err;
 } Result;
 
-static Result
-run_train (const char *const *args, const char *const *env_extra)
+/* The trainer's command line: args, then the device under test
+ * ($VKA_TEST_TRAIN_DEVICE, e.g. cpu; the automatic choice when unset). */
+static GPtrArray *
+train_argv (const char *const *args)
 {
-  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  GPtrArray *argv = g_ptr_array_new ();
   g_ptr_array_add (argv, (char *) trainer);
   for (int i = 0; args[i]; i++)
     g_ptr_array_add (argv, (char *) args[i]);
+  const char *device = g_getenv ("VKA_TEST_TRAIN_DEVICE");
+  if (device && *device)
+    {
+      g_ptr_array_add (argv, (char *) "--device");
+      g_ptr_array_add (argv, (char *) device);
+    }
   g_ptr_array_add (argv, NULL);
+  return argv;
+}
+
+static Result
+run_train (const char *const *args, const char *const *env_extra)
+{
+  g_autoptr (GPtrArray) argv = train_argv (args);
   g_auto (GStrv) env = g_get_environ ();
   for (int i = 0; env_extra && env_extra[i]; i += 2)
     env = g_environ_setenv (env, env_extra[i], env_extra[i + 1], TRUE);
@@ -272,6 +287,32 @@ test_resume_same_losses (void)
   g_assert_cmpmem (d1, n1, d2, n2);
 }
 
+/* --threads reaches the CPU backend (its name says how many), and a run
+ * with one compute thread still trains; the device must be the CPU backend */
+static void
+test_compute_threads (void)
+{
+  if (g_strcmp0 (g_getenv ("VKA_TEST_TRAIN_DEVICE"), "cpu") != 0)
+    {
+      g_test_skip ("--threads is the CPU backend's (this run trains on another device)");
+      return;
+    }
+  g_autofree char *save = fresh_dir ("one-compute-thread");
+  const char *a[] = { "--content-dir", content_dir, "--style-dir", style_dir, COMMON (save),
+                      "--max-iter", "2", "--save-interval", "2", "--threads", "1", NULL };
+  Result r = run_train (a, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.err, "1 thread,"));
+  g_free (r.err);
+  check_checkpoint (save, 2);
+  const char *b[] = { "--content-dir", content_dir, "--style-dir", style_dir, COMMON (save),
+                      "--max-iter", "2", "--threads", "-1", NULL };
+  r = run_train (b, NULL);
+  g_assert_cmpint (r.status, ==, 2);
+  g_assert_nonnull (strstr (r.err, "--threads -1"));
+  g_free (r.err);
+}
+
 static void
 test_kill_during_save (void)
 {
@@ -307,12 +348,13 @@ static void
 test_interrupt_saves (void)
 {
   g_autofree char *save = fresh_dir ("interrupted");
-  const char *argv[] = { trainer, "--content-dir", content_dir, "--style-dir", style_dir,
+  const char *args[] = { "--content-dir", content_dir, "--style-dir", style_dir,
                          COMMON (save), "--max-iter", "100000", "--save-interval", "100000",
                          NULL };
+  g_autoptr (GPtrArray) argv = train_argv (args);
   GPid pid;
   g_autoptr (GError) error = NULL;
-  g_assert_true (g_spawn_async (NULL, (char **) argv, NULL,
+  g_assert_true (g_spawn_async (NULL, (char **) argv->pdata, NULL,
                                 G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL,
                                 NULL, NULL, &pid, &error));
   g_assert_no_error (error);
@@ -467,6 +509,7 @@ main (int argc, char **argv)
   g_test_add_func ("/train/short-run", test_short_run);
   g_test_add_func ("/train/resume-same-losses", test_resume_same_losses);
   g_test_add_func ("/train/kill-during-save", test_kill_during_save);
+  g_test_add_func ("/train/compute-threads", test_compute_threads);
   g_test_add_func ("/train/interrupt-saves", test_interrupt_saves);
   g_test_add_func ("/train/unreadable-files-skipped", test_unreadable_files_skipped);
   g_test_add_func ("/train/empty-folders", test_empty_folders);
