@@ -219,6 +219,8 @@ time_training (const char *device, int threads, const int widths[4], int size, i
       runs[r] = (g_get_monotonic_time () - start) / 1e6;
       g_print ("iteration %d: %.3f s, loss %.4g%s\n", r, runs[r], l.loss,
                r ? "" : " (warm-up)");
+      if (r == 0 && g_str_equal (vka_context_backend (ctx)->ops->name, "cpu"))
+        vka_cpu_backend_profile_reset (vka_context_backend (ctx));
     }
   qsort (runs + 1, reps, sizeof (double), compare_double);
   double med = runs[1 + reps / 2];

@@ -584,6 +584,13 @@ vka_cpu_backend_peak_bytes (VkaBackend *backend)
   return cpub (backend)->peak_bytes;
 }
 
+void
+vka_cpu_backend_profile_reset (VkaBackend *backend)
+{
+  if (cpub (backend)->profile)
+    g_hash_table_remove_all (cpub (backend)->profile);
+}
+
 static const char *
 isa_name (dnnl_cpu_isa_t isa)
 {

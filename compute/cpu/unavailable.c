@@ -23,3 +23,8 @@ vka_cpu_backend_peak_bytes (VkaBackend *backend)
 {
   return 0;
 }
+
+void
+vka_cpu_backend_profile_reset (VkaBackend *backend)
+{
+}
