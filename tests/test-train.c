@@ -272,6 +272,25 @@ test_decoder_init (void)
   g_assert_error (error, VKA_ERROR, VKA_ERROR_MODEL);
 }
 
+/* Training picks its device as stylising does (GPU > CPU backend >
+ * lavapipe): the CPU backend is no longer left out. */
+static void
+test_automatic_device (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *pinned = g_strdup (g_getenv ("VK_ADAIN_DEVICE"));
+  g_unsetenv ("VK_ADAIN_DEVICE");
+  g_autoptr (VkaContext) stylise = vka_context_new (NULL, &error);
+  g_assert_no_error (error);
+  g_autoptr (VkaContext) train = vka_context_new_for_training (NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (vka_context_device (train)->name, ==, vka_context_device (stylise)->name);
+  g_autoptr (VkaTrainer) t = make_trainer (train, 3, NULL);
+  g_assert_nonnull (t);
+  if (pinned)
+    g_setenv ("VK_ADAIN_DEVICE", pinned, TRUE);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -285,6 +304,7 @@ main (int argc, char **argv)
   g_test_add_func ("/train/loss-falls", test_loss_falls);
   g_test_add_func ("/train/state-round-trip", test_state_round_trip);
   g_test_add_func ("/train/decoder-init", test_decoder_init);
+  g_test_add_func ("/train/automatic-device", test_automatic_device);
   int status = g_test_run ();
   vka_context_free (reference_context);
   vka_context_free (reference64_context);
