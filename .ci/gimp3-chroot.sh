@@ -7,13 +7,26 @@
 #   sudo .ci/gimp3-chroot.sh [SCREENSHOT.png]
 #
 # Environment: VKA_TRIXIE (the chroot, default /var/tmp/vka-trixie; reused
-# when present), VKA_DEBIAN_MIRROR (default http://deb.debian.org/debian).
+# when present), VKA_DEBIAN_MIRROR (default: the Debian archive this host's
+# own apt sources use).
 # Needs root (debootstrap, chroot, bind mounts) and the debootstrap package.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 chroot_dir=${VKA_TRIXIE:-/var/tmp/vka-trixie}
-mirror=${VKA_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+# The first main-archive URI of the host's apt sources (one-line
+# sources.list entries or deb822 .sources files), not its security archive.
+host_debian_mirror() {
+  {
+    cat /etc/apt/sources.list 2>/dev/null | awk '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i !~ /^\[/) { print $i; break } }'
+    cat /etc/apt/sources.list.d/*.sources 2>/dev/null | awk 'tolower($1) == "uris:" { for (i = 2; i <= NF; i++) print $i }'
+  } | grep -E '^https?://' | grep -v -- '-security' | grep -E '/debian/?$' | head -n 1
+}
+mirror=${VKA_DEBIAN_MIRROR:-$(host_debian_mirror)}
+if [ -z "$mirror" ]; then
+  echo "gimp3-chroot.sh: no Debian archive in this host's apt sources; set VKA_DEBIAN_MIRROR" >&2
+  exit 1
+fi
 shot=${1:-}
 packages=(gimp libgimp-3.0-dev meson ninja-build gcc pkg-config python3 glslang-tools
           spirv-tools libvulkan-dev mesa-vulkan-drivers libgegl-dev libglib2.0-dev libdnnl-dev gettext
