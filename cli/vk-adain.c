@@ -397,9 +397,9 @@ list_devices (void)
   return 0;
 }
 
-/* The model folders (the build tree's models/ first when this executable
- * runs from the build tree, so the README's command works before
- * installing) for whichever of --vgg and --decoder is not given. */
+/* The model folders ($VK_ADAIN_MODELS, then the build tree's models/ when
+ * this executable runs from the build tree, so the README's command works
+ * before installing) for whichever of --vgg and --decoder is not given. */
 static gboolean
 find_model (Options *o, GError **error)
 {

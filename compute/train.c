@@ -6,7 +6,6 @@
 #include "network.h"
 #include "train-private.h"
 
-#include <math.h>
 #include <string.h>
 
 /* The encoder layers whose outputs the style loss compares:
@@ -120,8 +119,8 @@ stats_of (VkaBackend *b, VkaTensor *x, GError **error)
   return s;
 }
 
-static double
-mse_on_host (VkaTensor *a, VkaTensor *b, GError **error)
+static gboolean
+mse_on_host (VkaTensor *a, VkaTensor *b, double *mse, GError **error)
 {
   gsize n = vka_tensor_numel (a);
   g_autofree float *x = g_try_new (float, n);
@@ -129,14 +128,53 @@ mse_on_host (VkaTensor *a, VkaTensor *b, GError **error)
   if (!x || !y)
     {
       g_set_error (error, VKA_ERROR, VKA_ERROR_OUT_OF_MEMORY, "cannot read back the loss");
-      return NAN;
+      return FALSE;
     }
   if (!a->backend->ops->tensor_read (a, x, error) || !b->backend->ops->tensor_read (b, y, error))
-    return NAN;
+    return FALSE;
   double sum = 0;
   for (gsize i = 0; i < n; i++)
     sum += ((double) x[i] - y[i]) * ((double) x[i] - y[i]);
-  return sum / (double) n;
+  *mse = sum / (double) n;
+  return TRUE;
+}
+
+/* f(c), the style's statistics at the four taps (s_stats, the caller's to
+ * free) and t = AdaIN (f(c), f(s)) (*target, the caller's). */
+static gboolean
+adain_target (VkaBackend *b, VkaNetwork *encoder, const int taps[4], VkaTensor *c_in,
+              VkaTensor *s_in, VkaTensor *s_stats[4], VkaTensor **target, GError **error)
+{
+  g_autoptr (VkaTape) style_tape = NULL;
+  g_autoptr (VkaTensor) fc = vka_network_forward (encoder, c_in, NULL, NULL, error);
+  if (!fc || !vka_network_forward_tape (encoder, s_in, &style_tape, error))
+    return FALSE;
+  for (int i = 0; i < 4; i++)
+    if (!(s_stats[i] = stats_of (b, vka_tape_output (style_tape, taps[i]), error)))
+      return FALSE;
+  g_autoptr (VkaTensor) fc_stats = stats_of (b, fc, error);
+  if (!fc_stats || !(*target = vka_tensor_new (b, fc->n, fc->c, fc->h, fc->w, error)))
+    return FALSE;
+  return b->ops->adain (b, fc, fc_stats, s_stats[3], 1.0f, *target, error);
+}
+
+/* The unweighted losses of a picture whose features at the taps are
+ * g_stats (statistics) and g4 (relu4_1): MSE(g4, t) and the sum over the
+ * taps of MSE(μ) + MSE(σ), which is 2·MSE over the interleaved (μ, σ). */
+static gboolean
+losses_on_host (VkaTensor *g4, VkaTensor *target, VkaTensor *const g_stats[4],
+                VkaTensor *const s_stats[4], double *content, double *style, GError **error)
+{
+  double sum = 0;
+  for (int i = 0; i < 4; i++)
+    {
+      double l;
+      if (!mse_on_host (g_stats[i], s_stats[i], &l, error))
+        return FALSE;
+      sum += 2 * l;
+    }
+  *style = sum;
+  return mse_on_host (g4, target, content, error);
 }
 
 gboolean
@@ -154,26 +192,14 @@ vka_trainer_compute_gradients (VkaTrainer *t, const float *content, const float 
   g_autoptr (VkaTensor) s_in = c_in ? upload (b, style, n, 3, h, w, error) : NULL;
   if (!s_in)
     return FALSE;
-  /* t = AdaIN (f(c), f(s)), and the style's statistics at the four taps */
-  g_autoptr (VkaTape) style_tape = NULL;
-  g_autoptr (VkaTensor) fc = vka_network_forward (t->encoder, c_in, NULL, NULL, error);
-  if (!fc || !vka_network_forward_tape (t->encoder, s_in, &style_tape, error))
-    return FALSE;
   VkaTensor *s_stats[4] = { NULL };
-  g_autoptr (VkaTensor) fc_stats = stats_of (b, fc, error);
-  g_autoptr (VkaTensor) target = fc_stats ? vka_tensor_new (b, fc->n, fc->c, fc->h, fc->w,
-                                                            error) : NULL;
+  g_autoptr (VkaTensor) target = NULL;
   g_autoptr (VkaTape) dec_tape = NULL, enc_tape = NULL;
   VkaTensor *g_stats[4] = { NULL };
   VkaTensor *d_stats[4] = { NULL };
   g_autoptr (VkaTensor) d_content = NULL;
   g_autoptr (VkaTensor) d_image = NULL;
-  if (!target)
-    goto out;
-  for (int i = 0; i < 4; i++)
-    if (!(s_stats[i] = stats_of (b, vka_tape_output (style_tape, t->taps[i]), error)))
-      goto out;
-  if (!b->ops->adain (b, fc, fc_stats, s_stats[3], 1.0f, target, error))
+  if (!adain_target (b, t->encoder, t->taps, c_in, s_in, s_stats, &target, error))
     goto out;
 
   /* g(t) and φ(g(t)) */
@@ -187,7 +213,6 @@ vka_trainer_compute_gradients (VkaTrainer *t, const float *content, const float 
   if (!d_content || !b->ops->mse_backward (b, g4, target, (float) o->content_weight,
                                            d_content, error))
     goto out;
-  double style_loss = 0;
   for (int i = 0; i < 4; i++)
     {
       VkaTensor *gi = vka_tape_output (enc_tape, t->taps[i]);
@@ -200,26 +225,16 @@ vka_trainer_compute_gradients (VkaTrainer *t, const float *content, const float 
           || !b->ops->channel_stats_backward (b, gi, g_stats[i], d_stats[i],
                                               inject[t->taps[i]], error))
         goto out;
-      if (losses)
-        {
-          double l = 2 * mse_on_host (g_stats[i], s_stats[i], error);
-          if (isnan (l))
-            goto out;
-          style_loss += l;
-        }
     }
+  if (losses && !losses_on_host (g4, target, g_stats, s_stats, &losses->content,
+                                 &losses->style, error))
+    goto out;
   /* relu4_1 is the encoder's last layer: the content gradient enters there */
   if (!vka_network_backward (t->encoder, enc_tape, d_content, inject, FALSE, &d_image, error)
       || !vka_network_backward (t->decoder, dec_tape, d_image, NULL, TRUE, NULL, error))
     goto out;
   if (losses)
-    {
-      losses->content = mse_on_host (g4, target, error);
-      if (isnan (losses->content))
-        goto out;
-      losses->style = style_loss;
-      losses->loss = o->content_weight * losses->content + o->style_weight * style_loss;
-    }
+    losses->loss = o->content_weight * losses->content + o->style_weight * losses->style;
   ok = TRUE;
 
 out:
@@ -259,6 +274,101 @@ vka_trainer_step (VkaTrainer *t, const float *content, const float *style, int n
   if (losses)
     losses->lr = opt.lr;
   t->iteration++;
+  return TRUE;
+}
+
+/* ---- the objective of a finished picture ----------------------------------- */
+
+struct VkaObjective
+{
+  VkaBackend     *backend;
+  VkaNetwork     *encoder;
+  VkaTrainOptions options;
+  int             taps[4];
+};
+
+VkaObjective *
+vka_objective_new (VkaContext *context, const VkaWeights *encoder,
+                   const VkaTrainOptions *options, GError **error)
+{
+  VkaTrainOptions defaults = VKA_TRAIN_OPTIONS_DEFAULT;
+  g_autoptr (VkaObjective) o = g_new0 (VkaObjective, 1);
+  o->backend = vka_context_backend (context);
+  o->options = options ? *options : defaults;
+  o->encoder = vka_network_new (o->backend, VKA_NETWORK_ENCODER, encoder, 3, "encoder",
+                                error);
+  if (!o->encoder)
+    return NULL;
+  for (int i = 0; i < 4; i++)
+    o->taps[i] = vka_network_layer_of (o->encoder, style_taps[i]);
+  return g_steal_pointer (&o);
+}
+
+void
+vka_objective_free (VkaObjective *objective)
+{
+  if (!objective)
+    return;
+  vka_network_free (objective->encoder);
+  g_free (objective);
+}
+
+/* A batch of one, planar RGB, as the trainer's data loader makes it: gray
+ * replicated, alpha left out. */
+static VkaTensor *
+upload_image (VkaBackend *b, const VkaImage *image, GError **error)
+{
+  gsize hw = (gsize) image->width * image->height;
+  g_autofree float *planar = g_try_new (float, 3 * hw);
+  if (!planar)
+    {
+      g_set_error (error, VKA_ERROR, VKA_ERROR_OUT_OF_MEMORY,
+                   "no memory for a %d×%d picture", image->width, image->height);
+      return NULL;
+    }
+  for (gsize i = 0; i < hw; i++)
+    for (int c = 0; c < 3; c++)
+      planar[c * hw + i] = image->pixels[i * image->channels + (image->channels >= 3 ? c : 0)];
+  return upload (b, planar, 1, 3, image->height, image->width, error);
+}
+
+gboolean
+vka_objective_evaluate (VkaObjective *o, const VkaImage *content, const VkaImage *style,
+                        const VkaImage *output, VkaTrainLosses *losses, GError **error)
+{
+  if (output->width != content->width || output->height != content->height)
+    {
+      g_set_error (error, VKA_ERROR, VKA_ERROR_INVALID_ARGUMENT,
+                   "the output is %d×%d, the content %d×%d: they must be the same size",
+                   output->width, output->height, content->width, content->height);
+      return FALSE;
+    }
+  VkaBackend *b = o->backend;
+  g_autoptr (VkaTensor) c_in = upload_image (b, content, error);
+  g_autoptr (VkaTensor) s_in = c_in ? upload_image (b, style, error) : NULL;
+  g_autoptr (VkaTensor) o_in = s_in ? upload_image (b, output, error) : NULL;
+  if (!o_in)
+    return FALSE;
+  VkaTensor *s_stats[4] = { NULL }, *g_stats[4] = { NULL };
+  g_autoptr (VkaTensor) target = NULL;
+  g_autoptr (VkaTape) tape = NULL;
+  gboolean ok = adain_target (b, o->encoder, o->taps, c_in, s_in, s_stats, &target, error)
+                && vka_network_forward_tape (o->encoder, o_in, &tape, error);
+  for (int i = 0; ok && i < 4; i++)
+    ok = (g_stats[i] = stats_of (b, vka_tape_output (tape, o->taps[i]), error)) != NULL;
+  if (ok)
+    ok = losses_on_host (vka_tape_output (tape, o->taps[3]), target, g_stats, s_stats,
+                         &losses->content, &losses->style, error);
+  for (int i = 0; i < 4; i++)
+    {
+      vka_tensor_free (s_stats[i]);
+      vka_tensor_free (g_stats[i]);
+    }
+  if (!ok)
+    return FALSE;
+  losses->loss = o->options.content_weight * losses->content
+                 + o->options.style_weight * losses->style;
+  losses->lr = 0;
   return TRUE;
 }
 

@@ -56,6 +56,23 @@ VkaWeights *vka_trainer_get_state (VkaTrainer *trainer, int *iteration, GError *
 gboolean    vka_trainer_set_state (VkaTrainer *trainer, const VkaWeights *state,
                                    int iteration, GError **error);
 
+/* The training objective of a finished picture: the losses the trainer
+ * would give output as the decoder's result for content and style, with
+ * the trainer's definitions (unweighted terms; loss = content_weight ·
+ * content + style_weight · style from options, NULL for the defaults; lr
+ * is 0). Forward passes only, so any backend works, the CPU one too. A
+ * batch of one: output must have content's size, style may have its own;
+ * pictures are taken as the trainer takes them (gray replicated, alpha
+ * ignored). */
+typedef struct VkaObjective VkaObjective;
+
+VkaObjective *vka_objective_new      (VkaContext *context, const VkaWeights *encoder,
+                                      const VkaTrainOptions *options, GError **error);
+void          vka_objective_free     (VkaObjective *objective);
+gboolean      vka_objective_evaluate (VkaObjective *objective, const VkaImage *content,
+                                      const VkaImage *style, const VkaImage *output,
+                                      VkaTrainLosses *losses, GError **error);
+
 /* A decoder for an encoder, initialised as PyTorch initialises a fresh
  * nn.Conv2d (weights and biases uniform in ±1/sqrt(fan_in), fan_in =
  * in channels · k²): the reference's starting point. Widths follow the
@@ -64,5 +81,6 @@ VkaWeights *vka_decoder_init_weights (const VkaWeights *encoder, GRand *rand,
                                       GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VkaTrainer, vka_trainer_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (VkaObjective, vka_objective_free)
 
 G_END_DECLS

@@ -53,8 +53,8 @@ gboolean         vka_model_files_find (const char *const *extra_dirs,
                                        GError **error);
 /* vka_model_files_find for a program of this project: when the running
  * executable lies in build_dir (where the build tree puts it),
- * build_models_dir is searched first, so that the program works from the
- * build tree before it is installed. */
+ * build_models_dir is searched right after $VK_ADAIN_MODELS, so that the
+ * program works from the build tree before it is installed. */
 gboolean         vka_model_files_find_for_program (const char *build_dir,
                                                    const char *build_models_dir,
                                                    char **encoder_path, char **decoder_path,

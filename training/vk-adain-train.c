@@ -125,7 +125,8 @@ check_options (Options *o, GError **error)
 }
 
 /* --vgg, else vgg_normalised.* from the model folders the CLI searches (the
- * build tree's models/ first when running from the build tree). */
+ * build tree's models/ right after $VK_ADAIN_MODELS when running from the
+ * build tree). */
 static gboolean
 find_vgg (Options *o, GError **error)
 {

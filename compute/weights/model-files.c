@@ -91,10 +91,16 @@ gboolean
 vka_model_files_find_for_program (const char *build_dir, const char *build_models_dir,
                                   char **encoder_path, char **decoder_path, GError **error)
 {
-  const char *extra[2] = { NULL, NULL };
+  /* $VK_ADAIN_MODELS still goes first (vka_model_files_find leaves it out
+   * of its own list then), so that the build tree's model does not hide it */
+  const char *extra[3] = { NULL, NULL, NULL };
+  int n = 0;
+  const char *env = g_getenv ("VK_ADAIN_MODELS");
+  if (env && env[0])
+    extra[n++] = env;
   g_autofree char *self = g_file_read_link ("/proc/self/exe", NULL);
   g_autofree char *self_dir = self ? g_path_get_dirname (self) : NULL;
   if (self_dir && g_strcmp0 (self_dir, build_dir) == 0)
-    extra[0] = build_models_dir;
+    extra[n++] = build_models_dir;
   return vka_model_files_find (extra, encoder_path, decoder_path, error);
 }

@@ -73,8 +73,9 @@ typedef struct
   char  *err;
 } Result;
 
+/* envp: the child's whole environment (NULL: this process's). */
 static Result
-run_cli (const char *const *args)
+run_cli_env (const char *const *args, char **envp)
 {
   g_autoptr (GPtrArray) argv = g_ptr_array_new ();
   g_ptr_array_add (argv, (char *) cli);
@@ -84,10 +85,16 @@ run_cli (const char *const *args)
   Result r = { 0 };
   g_autoptr (GError) error = NULL;
   int wait_status;
-  g_assert_true (g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_STDOUT_TO_DEV_NULL,
+  g_assert_true (g_spawn_sync (NULL, (char **) argv->pdata, envp, G_SPAWN_STDOUT_TO_DEV_NULL,
                                NULL, NULL, NULL, &r.err, &wait_status, &error));
   r.status = g_spawn_check_wait_status (wait_status, NULL) ? 0 : 1;
   return r;
+}
+
+static Result
+run_cli (const char *const *args)
+{
+  return run_cli_env (args, NULL);
 }
 
 static char *
@@ -575,6 +582,70 @@ test_mask_and_tile (void)
   g_assert_cmpfloat (db, >=, 40);
 }
 
+static void
+copy_file (const char *from, const char *to)
+{
+  g_autofree char *data = NULL;
+  gsize n;
+  g_assert_true (g_file_get_contents (from, &data, &n, NULL));
+  g_assert_true (g_file_set_contents (to, data, n, NULL));
+}
+
+/* $VK_ADAIN_MODELS goes before the build tree's models/ (VKA_CLI is the
+ * build tree's vk-adain, which searches it): a folder holding the golden
+ * model gives the picture that naming its files gives, and a folder whose
+ * decoder is broken fails naming that file. */
+static void
+test_models_env_first (void)
+{
+  g_autofree char *dir = fresh_dir ("models-env");
+  g_autofree char *model = fresh_dir ("models-env/model");
+  g_autofree char *broken = fresh_dir ("models-env/broken");
+  g_autofree char *vgg = golden ("vgg.pth"), *dec = golden ("decoder.pth");
+  g_autofree char *content = golden ("content.png"), *style = golden ("style.png");
+  g_autofree char *model_vgg = g_build_filename (model, "vgg_normalised.pth", NULL);
+  g_autofree char *model_dec = g_build_filename (model, "decoder.pth", NULL);
+  copy_file (vgg, model_vgg);
+  copy_file (dec, model_dec);
+  g_autofree char *bad = write_file (broken, "decoder.safetensors", "not a model", 11);
+
+  g_autofree char *named = g_build_filename (dir, "named.png", NULL);
+  g_autofree char *from_env = g_build_filename (dir, "from-env.png", NULL);
+  {
+    const char *args[] = { "--vgg", vgg, "--decoder", dec, "--content", content, "--style",
+                           style, "-o", named, "--content-size", "24", "--style-size", "20",
+                           "--quiet", NULL };
+    Result r = run_cli (args);
+    g_assert_cmpint (r.status, ==, 0);
+    g_free (r.err);
+  }
+  g_auto (GStrv) env = g_environ_setenv (g_get_environ (), "VK_ADAIN_MODELS", model, TRUE);
+  {
+    const char *args[] = { "--content", content, "--style", style, "-o", from_env,
+                           "--content-size", "24", "--style-size", "20", "--quiet", NULL };
+    Result r = run_cli_env (args, env);
+    if (r.status)
+      g_test_message ("stderr: %s", r.err);
+    g_assert_cmpint (r.status, ==, 0);
+    g_free (r.err);
+  }
+  g_autofree char *c_named = checksum (named), *c_env = checksum (from_env);
+  g_assert_cmpstr (c_env, ==, c_named);
+
+  g_auto (GStrv) env_broken = g_environ_setenv (g_get_environ (), "VK_ADAIN_MODELS", broken,
+                                                TRUE);
+  g_autofree char *never = g_build_filename (dir, "never.png", NULL);
+  const char *args[] = { "--content", content, "--style", style, "-o", never,
+                         "--content-size", "24", "--style-size", "20", "--quiet", NULL };
+  Result r = run_cli_env (args, env_broken);
+  g_print ("# error line: %s", r.err);
+  g_assert_cmpint (r.status, !=, 0);
+  /* errors name files by their base name; the build tree has decoder.pth */
+  g_assert_nonnull (strstr (r.err, "decoder.safetensors"));
+  g_assert_false (g_file_test (never, G_FILE_TEST_EXISTS));
+  g_free (r.err);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -600,9 +671,10 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/bad-inputs", test_bad_inputs);
   g_test_add_func ("/cli/save-style-and-folder", test_save_style_and_folder);
   g_test_add_func ("/cli/mask-and-tile", test_mask_and_tile);
+  g_test_add_func ("/cli/models-env-first", test_models_env_first);
   int status = g_test_run ();
   test_rm_rf (tmp_root);
   g_free (tmp_root);
-  gegl_exit ();
+  vka_imageio_shutdown ();
   return status;
 }

@@ -1,0 +1,230 @@
+/* test-judge.c — vk-adain-judge on 64-pixel pictures with the shipped model
+ * (the build tree's models/), outputs made by vk-adain: a picture judged
+ * against itself as content and style scores 0; a real stylisation comes
+ * closer to the style's statistics than the content itself or the α = 0
+ * output, and its objective differs from theirs; shifting an output by a
+ * few pixels raises the content term; --list gives the mean of its triples;
+ * an output of another size is an error naming it.
+ *
+ * Environment (set by meson): VKA_JUDGE = the vk-adain-judge executable,
+ * VKA_CLI = vk-adain, VKA_TEST_MODELS = a model folder, VKA_SAMPLES = two
+ * pictures (content.jpg, style.jpg).
+ */
+#include "test-files.h"
+#include "vka.h"
+#include "vka-imageio.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *judge, *cli, *models, *samples;
+static char *tmp_root, *vgg, *content, *style;
+
+typedef struct
+{
+  int    status;
+  char  *out, *err;
+} Result;
+
+static Result
+run (const char *program, const char *const *args)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_ptr_array_add (argv, (char *) program);
+  for (int i = 0; args[i]; i++)
+    g_ptr_array_add (argv, (char *) args[i]);
+  g_ptr_array_add (argv, NULL);
+  Result r = { 0 };
+  g_autoptr (GError) error = NULL;
+  int ws;
+  g_assert_true (g_spawn_sync (NULL, (char **) argv->pdata, NULL, 0, NULL, NULL, &r.out,
+                               &r.err, &ws, &error));
+  g_assert_no_error (error);
+  r.status = g_spawn_check_wait_status (ws, NULL) ? 0 : 1;
+  g_test_message ("%s: exit %d, stdout: %s stderr: %s", program, r.status, r.out, r.err);
+  return r;
+}
+
+static void
+result_clear (Result *r)
+{
+  g_free (r->out);
+  g_free (r->err);
+}
+
+typedef struct
+{
+  double content, style, objective;
+} Terms;
+
+/* The `mean` line of the judge's output. */
+static Terms
+judge_mean (const char *const *args)
+{
+  Result r = run (judge, args);
+  g_assert_cmpint (r.status, ==, 0);
+  const char *line = strstr (r.out, "\nmean\t");
+  g_assert_nonnull (line);
+  Terms t;
+  char *end;
+  t.content = g_ascii_strtod (line + 6, &end);
+  t.style = g_ascii_strtod (end, &end);
+  t.objective = g_ascii_strtod (end, &end);
+  result_clear (&r);
+  return t;
+}
+
+static Terms
+judge_one (const char *c, const char *s, const char *o)
+{
+  const char *args[] = { "--vgg", vgg, "--content", c, "--style", s, "--output", o,
+                         "--size", "64", NULL };
+  Terms t = judge_mean (args);
+  g_print ("# %s: content %.6g, style %.6g, objective %.6g\n", o, t.content, t.style,
+           t.objective);
+  return t;
+}
+
+/* vk-adain's output for the shipped model at 64 pixels. */
+static char *
+stylise (const char *name, const char *alpha)
+{
+  char *out = g_build_filename (tmp_root, name, NULL);
+  g_autofree char *dec = g_build_filename (models, "decoder.pth", NULL);
+  const char *args[] = { "--vgg", vgg, "--decoder", dec, "--content", content, "--style",
+                         style, "-o", out, "--content-size", "64", "--style-size", "64",
+                         "--alpha", alpha, "--quiet", NULL };
+  Result r = run (cli, args);
+  g_assert_cmpint (r.status, ==, 0);
+  result_clear (&r);
+  return out;
+}
+
+/* content itself at the judge's size, so that it can stand as an output */
+static char *
+content_at_64 (void)
+{
+  char *path = g_build_filename (tmp_root, "content64.png", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VkaImage) raw = vka_image_load (content, NULL, &error);
+  g_autoptr (VkaImage) small = raw ? vka_image_resize_shorter (raw, 64, TRUE, &error) : NULL;
+  g_assert_no_error (error);
+  g_assert_true (vka_image_save (small, path, &error));
+  return path;
+}
+
+static void
+test_identity (void)
+{
+  g_autofree char *c = content_at_64 ();
+  Terms t = judge_one (c, c, c);
+  /* AdaIN of a picture's features to their own statistics is the features */
+  g_assert_cmpfloat (t.style, <, 1e-9);
+  g_assert_cmpfloat (t.content, <, 1e-4);
+}
+
+static void
+test_stylised_vs_unstylised (void)
+{
+  g_autofree char *c = content_at_64 ();
+  g_autofree char *full = stylise ("alpha1.png", "1");
+  g_autofree char *none = stylise ("alpha0.png", "0");
+  Terms tc = judge_one (content, style, c);
+  Terms t1 = judge_one (content, style, full);
+  Terms t0 = judge_one (content, style, none);
+  g_assert_cmpfloat (t1.style, <, t0.style);
+  g_assert_cmpfloat (t1.style, <, tc.style);
+  g_assert_cmpfloat (t1.objective, <, t0.objective);
+  g_assert_cmpfloat (t1.objective, <, tc.objective);
+}
+
+static void
+test_shift_raises_content (void)
+{
+  g_autofree char *full = stylise ("alpha1-for-shift.png", "1");
+  g_autofree char *shifted = g_build_filename (tmp_root, "shifted.png", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VkaImage) im = vka_image_load (full, NULL, &error);
+  g_assert_no_error (error);
+  g_autoptr (VkaImage) moved = vka_image_copy (im, &error);
+  /* a third of the way right and down, wrapping round */
+  int dx = im->width / 3, dy = im->height / 3;
+  for (int y = 0; y < im->height; y++)
+    for (int x = 0; x < im->width; x++)
+      memcpy (moved->pixels + ((gsize) ((y + dy) % im->height) * im->width
+                               + (x + dx) % im->width) * im->channels,
+              im->pixels + ((gsize) y * im->width + x) * im->channels,
+              sizeof (float) * im->channels);
+  g_assert_true (vka_image_save (moved, shifted, &error));
+  Terms a = judge_one (content, style, full);
+  Terms b = judge_one (content, style, shifted);
+  g_assert_cmpfloat (b.content, >, 1.2 * a.content);
+}
+
+static void
+test_list_and_errors (void)
+{
+  g_autofree char *c = content_at_64 ();
+  g_autofree char *full = stylise ("alpha1-for-list.png", "1");
+  g_autofree char *list = g_build_filename (tmp_root, "triples.tsv", NULL);
+  g_autofree char *text = g_strdup_printf ("# two triples\n%s\t%s\t%s\n\n%s\t%s\t%s\n",
+                                           content, style, c, content, style, full);
+  g_assert_true (g_file_set_contents (list, text, -1, NULL));
+  const char *args[] = { "--vgg", vgg, "--list", list, "--size", "64", NULL };
+  Terms mean = judge_mean (args);
+  Terms a = judge_one (content, style, c), b = judge_one (content, style, full);
+  g_assert_cmpfloat (fabs (mean.objective - (a.objective + b.objective) / 2), <=,
+                     1e-4 * mean.objective);
+
+  /* an output of another size than the content */
+  g_autofree char *big = g_build_filename (tmp_root, "other-size.png", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VkaImage) im = vka_image_new (80, 40, 3, &error);
+  memset (im->pixels, 0, sizeof (float) * 80 * 40 * 3);
+  g_assert_true (vka_image_save (im, big, &error));
+  const char *bad[] = { "--vgg", vgg, "--content", content, "--style", style, "--output", big,
+                        "--size", "0", NULL };
+  Result r = run (judge, bad);
+  g_assert_cmpint (r.status, !=, 0);
+  g_assert_nonnull (strstr (r.err, "other-size.png"));
+  g_assert_nonnull (strstr (r.err, "same size"));
+  result_clear (&r);
+  const char *none[] = { "--vgg", vgg, "--content", content, NULL };
+  r = run (judge, none);
+  g_assert_cmpint (r.status, !=, 0);
+  g_assert_nonnull (strstr (r.err, "--list"));
+  result_clear (&r);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  judge = g_getenv ("VKA_JUDGE");
+  cli = g_getenv ("VKA_CLI");
+  models = g_getenv ("VKA_TEST_MODELS");
+  samples = g_getenv ("VKA_SAMPLES");
+  g_assert_nonnull (judge);
+  g_assert_nonnull (cli);
+  g_assert_nonnull (models);
+  g_assert_nonnull (samples);
+  vgg = g_build_filename (models, "vgg_normalised.pth", NULL);
+  content = g_build_filename (samples, "content.jpg", NULL);
+  style = g_build_filename (samples, "style.jpg", NULL);
+  tmp_root = g_dir_make_tmp ("vk-adain-judge-XXXXXX", NULL);
+  g_assert_nonnull (tmp_root);
+
+  g_test_add_func ("/judge/identity", test_identity);
+  g_test_add_func ("/judge/stylised-vs-unstylised", test_stylised_vs_unstylised);
+  g_test_add_func ("/judge/shift-raises-content", test_shift_raises_content);
+  g_test_add_func ("/judge/list-and-errors", test_list_and_errors);
+  int status = g_test_run ();
+  test_rm_rf (tmp_root);
+  g_free (tmp_root);
+  g_free (vgg);
+  g_free (content);
+  g_free (style);
+  vka_imageio_shutdown ();
+  return status;
+}
