@@ -37,6 +37,15 @@ layout_floats (const VkaTensor *t, VkaCpuLayout layout)
          * (gsize) (t->w + 2);
 }
 
+static void
+spare_drop_oldest (VkaCpuBackend *b)
+{
+  VkaCpuSpare *old = g_queue_pop_tail (&b->spare);
+  b->spare_bytes -= old->bytes;
+  free (old->data);
+  g_free (old);
+}
+
 float *
 vka_cpu_storage_alloc (VkaCpuBackend *b, gsize floats, GError **error)
 {
@@ -52,6 +61,16 @@ vka_cpu_storage_alloc (VkaCpuBackend *b, gsize floats, GError **error)
           g_queue_delete_link (&b->spare, l);
           break;
         }
+    }
+  if (p)
+    b->spare_bytes -= bytes;
+  else
+    {
+      /* held plus spare memory stays within the most ever held at once:
+       * a new size first gives back spares of other sizes */
+      while (b->spare.length > 0
+             && b->bytes_allocated + b->spare_bytes + bytes > b->peak_bytes)
+        spare_drop_oldest (b);
     }
   /* 64-byte aligned: oneDNN's kernels load whole cache lines */
   if (!p && (floats > G_MAXSIZE / sizeof (float)
@@ -76,23 +95,16 @@ vka_cpu_storage_free (VkaCpuBackend *b, float *p, gsize floats)
   VkaCpuSpare *s = g_new (VkaCpuSpare, 1);
   *s = (VkaCpuSpare) { p, bytes };
   g_queue_push_head (&b->spare, s);
+  b->spare_bytes += bytes;
   while (b->spare.length > VKA_CPU_MAX_SPARES)
-    {
-      VkaCpuSpare *old = g_queue_pop_tail (&b->spare);
-      free (old->data);
-      g_free (old);
-    }
+    spare_drop_oldest (b);
 }
 
 static void
 spares_clear (VkaCpuBackend *b)
 {
-  VkaCpuSpare *s;
-  while ((s = g_queue_pop_head (&b->spare)))
-    {
-      free (s->data);
-      g_free (s);
-    }
+  while (b->spare.length > 0)
+    spare_drop_oldest (b);
 }
 
 static VkaTensor *
