@@ -117,19 +117,8 @@ make_plan (VkaCpuBackend *b, int kind, const VkaTensor *in, int cout, gboolean w
         pd = NULL;
     }
   vka_md_free (w_any);
-  if (pd)
-    {
-      p->weights = vka_md_query (pd, kind == BWD_DATA ? dnnl_query_weights_md
+  return vka_cpu_plan_finish (p, pd, kind == BWD_DATA ? dnnl_query_weights_md
                                                       : dnnl_query_diff_weights_md);
-      p->scratch = vka_md_query (pd, dnnl_query_scratchpad_md);
-      p->impl = g_strdup (vka_dnnl_impl_name (pd));
-      if (dnnl_primitive_create (&p->prim, pd) != dnnl_success)
-        p->prim = NULL;
-      dnnl_primitive_desc_destroy (pd);
-    }
-  if (!p->prim || !p->weights)
-    g_clear_pointer (&p, vka_cpu_plan_free);
-  return p;
 }
 
 typedef struct

@@ -210,6 +210,23 @@ run_plan (VkaCpuBackend *b, VkaCpuConvPlan *plan, VkaCpuTensor *in, VkaCpuTensor
   return ok;
 }
 
+VkaCpuConvPlan *
+vka_cpu_plan_finish (VkaCpuConvPlan *p, dnnl_primitive_desc_t pd, dnnl_query_t weights)
+{
+  if (pd)
+    {
+      p->weights = vka_md_query (pd, weights);
+      p->scratch = vka_md_query (pd, dnnl_query_scratchpad_md);
+      p->impl = g_strdup (vka_dnnl_impl_name (pd));
+      if (dnnl_primitive_create (&p->prim, pd) != dnnl_success)
+        p->prim = NULL;
+      dnnl_primitive_desc_destroy (pd);
+    }
+  if (!p->prim || !p->weights)
+    g_clear_pointer (&p, vka_cpu_plan_free);
+  return p;
+}
+
 /* A plan for one algorithm, or NULL where oneDNN has none for this shape. */
 static VkaCpuConvPlan *
 make_plan (VkaCpuBackend *b, const VkaTensor *in, int cout, int k, gboolean relu,
@@ -254,18 +271,7 @@ make_plan (VkaCpuBackend *b, const VkaTensor *in, int cout, int k, gboolean relu
     }
   vka_md_free (w_any);
   vka_md_free (parent);
-  if (pd)
-    {
-      p->weights = vka_md_query (pd, dnnl_query_weights_md);
-      p->scratch = vka_md_query (pd, dnnl_query_scratchpad_md);
-      p->impl = g_strdup (vka_dnnl_impl_name (pd));
-      if (dnnl_primitive_create (&p->prim, pd) != dnnl_success)
-        p->prim = NULL;
-      dnnl_primitive_desc_destroy (pd);
-    }
-  if (!p->prim || !p->weights)
-    g_clear_pointer (&p, vka_cpu_plan_free);
-  return p;
+  return vka_cpu_plan_finish (p, pd, dnnl_query_weights_md);
 }
 
 static double

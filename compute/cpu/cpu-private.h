@@ -176,6 +176,11 @@ gboolean vka_cpu_optimizer_step (VkaBackend *backend, VkaTensor *param, VkaTenso
 gboolean vka_cpu_conv2d (VkaBackend *backend, VkaTensor *in, VkaTensor *weight,
                          VkaTensor *bias, gboolean relu, VkaTensor *out, GError **error);
 void     vka_cpu_plan_free (gpointer plan);
+/* p with pd's primitive and the memory it binds (weights: which query gives
+ * the weights' layout), pd destroyed; NULL (p freed) when pd is NULL or
+ * fails. */
+VkaCpuConvPlan *vka_cpu_plan_finish (VkaCpuConvPlan *p, dnnl_primitive_desc_t pd,
+                                     dnnl_query_t weights);
 gboolean vka_cpu_execute (VkaCpuBackend *b, dnnl_primitive_t prim, int n,
                           const dnnl_exec_arg_t *args, GError **error);
 gboolean vka_cpu_reorder (VkaCpuBackend *b, VkaMd src, void *src_data, VkaMd dst,
