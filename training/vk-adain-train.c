@@ -228,17 +228,24 @@ step (Run *r, const float *content, const float *style, VkaTrainLosses *l, GErro
          && vka_trainer_apply_gradients (r->trainer, l, error);
 }
 
-/* Test hook: $VKA_TRAIN_FAULT=kill-rank:R:I sends rank R SIGKILL as it
- * starts iteration I + 1 (a rank lost mid-run). */
-static void
-maybe_kill_rank (int iteration)
+/* Test hooks: $VKA_TRAIN_FAULT=kill-rank:R:I sends rank R SIGKILL as it
+ * starts iteration I + 1 (a rank lost mid-run); fail-rank:R:I makes it fail
+ * there with an error instead (a rank that gives up). */
+static gboolean
+fault_rank (int iteration, GError **error)
 {
   const char *fault = g_getenv ("VKA_TRAIN_FAULT");
-  if (!fault || !g_str_has_prefix (fault, "kill-rank:"))
-    return;
-  g_autofree char *want = g_strdup_printf ("kill-rank:%d:%d", train_mpi_rank (), iteration);
-  if (strcmp (fault, want) == 0)
+  if (!fault
+      || !(g_str_has_prefix (fault, "kill-rank:") || g_str_has_prefix (fault, "fail-rank:")))
+    return TRUE;
+  g_autofree char *want = g_strdup_printf ("%d:%d", train_mpi_rank (), iteration);
+  if (strcmp (fault + strlen ("kill-rank:"), want) != 0)
+    return TRUE;
+  if (fault[0] == 'k')
     raise (SIGKILL);
+  g_set_error (error, VKA_ERROR, VKA_ERROR_DEVICE, "injected failure at iteration %d",
+               iteration + 1);
+  return FALSE;
 }
 
 static gboolean
@@ -276,8 +283,8 @@ train (Run *r, int start, GError **error)
   for (int it = start; it < o->max_iter && !stopping;)
     {
       const float *content, *style;
-      maybe_kill_rank (it);
-      if (!data_loader_next (r->loader, &content, &style, error)
+      if (!fault_rank (it, error)
+          || !data_loader_next (r->loader, &content, &style, error)
           || !step (r, content, style, &l, error))
         return FALSE;
       it++;
