@@ -198,6 +198,9 @@ typedef struct
   DataLoader     *loader;
   TrainLog       *log;          /* rank 0's only */
   float          *grads;        /* the gradient exchange buffer, with several ranks */
+  gint64          exchange_us;  /* time spent exchanging gradients and losses */
+  gint64          step_us;      /* time spent in whole steps */
+  int             steps;
 } Run;
 
 /* One iteration: vka_trainer_step alone, or with several ranks each
@@ -209,9 +212,11 @@ step (Run *r, const float *content, const float *style, VkaTrainLosses *l, GErro
   int ranks = train_mpi_size ();
   if (ranks == 1)
     return vka_trainer_step (r->trainer, content, style, o->batch, o->crop, o->crop, l, error);
+  gint64 t0 = g_get_monotonic_time ();
   if (!vka_trainer_compute_gradients (r->trainer, content, style, o->batch / ranks, o->crop,
                                       o->crop, l, error))
     return FALSE;
+  gint64 t1 = g_get_monotonic_time ();
   gsize n = vka_trainer_n_gradient_values (r->trainer);
   if (!r->grads)
     r->grads = g_new (float, n);
@@ -224,8 +229,15 @@ step (Run *r, const float *content, const float *style, VkaTrainLosses *l, GErro
   l->loss = losses[0];
   l->content = losses[1];
   l->style = losses[2];
-  return vka_trainer_write_gradients (r->trainer, r->grads, error)
-         && vka_trainer_apply_gradients (r->trainer, l, error);
+  if (!vka_trainer_write_gradients (r->trainer, r->grads, error))
+    return FALSE;
+  gint64 t2 = g_get_monotonic_time ();
+  if (!vka_trainer_apply_gradients (r->trainer, l, error))
+    return FALSE;
+  r->exchange_us += t2 - t1;
+  r->step_us += g_get_monotonic_time () - t0;
+  r->steps++;
+  return TRUE;
 }
 
 /* Test hooks: $VKA_TRAIN_FAULT=kill-rank:R:I sends rank R SIGKILL as it
@@ -326,6 +338,11 @@ train (Run *r, int start, GError **error)
                     after_progress (), stop_signal == SIGTERM ? "terminated" : "interrupted",
                     done);
     }
+  if (lead && r->steps > 0)
+    g_printerr ("%svk-adain-train: gradient exchange over %d ranks: %.1f ms of %.1f ms per "
+                "step (%.1f%%)\n", after_progress (), train_mpi_size (),
+                r->exchange_us / 1e3 / r->steps, r->step_us / 1e3 / r->steps,
+                100.0 * r->exchange_us / MAX (r->step_us, 1));
   guint skipped = data_loader_skipped (r->loader);
   if (skipped)
     g_printerr ("%svk-adain-train: %u unreadable file%s skipped\n", after_progress (), skipped,
