@@ -68,6 +68,9 @@ catch_signals (void)
   sigemptyset (&sa.sa_mask);
   sigaction (SIGINT, &sa, NULL);
   sigaction (SIGTERM, &sa, NULL);
+  /* mpirun forwards SIGUSR1 to the ranks (SIGINT and SIGTERM it turns into
+   * ending the job): kill -USR1 on mpirun saves and stops */
+  sigaction (SIGUSR1, &sa, NULL);
 }
 
 static gboolean
@@ -335,8 +338,9 @@ train (Run *r, int start, GError **error)
         return FALSE;
       if (lead)
         g_printerr ("%svk-adain-train: %s at iteration %d: saved; continue with --resume\n",
-                    after_progress (), stop_signal == SIGTERM ? "terminated" : "interrupted",
-                    done);
+                    after_progress (),
+                    stop_signal == SIGTERM ? "terminated"
+                    : stop_signal == SIGUSR1 ? "stopped (SIGUSR1)" : "interrupted", done);
     }
   if (lead && r->steps > 0)
     g_printerr ("%svk-adain-train: gradient exchange over %d ranks: %.1f ms of %.1f ms per "
@@ -410,8 +414,10 @@ run (Options *o, GError **error)
     {
       if (ci.iteration >= o->max_iter)
         {
-          g_printerr ("vk-adain-train: the checkpoint in %s is at iteration %d, already "
-                      "--max-iter %d: nothing to do\n", o->save_dir, ci.iteration, o->max_iter);
+          if (train_mpi_rank () == 0)
+            g_printerr ("vk-adain-train: the checkpoint in %s is at iteration %d, already "
+                        "--max-iter %d: nothing to do\n", o->save_dir, ci.iteration,
+                        o->max_iter);
           return 0;
         }
     }

@@ -4,7 +4,7 @@
  * resumes on another number of ranks; a rank count that does not divide the
  * batch, and ranks started with different settings, are clear errors; a
  * rank killed mid-run ends the job with a failure and leaves a whole,
- * resumable checkpoint.
+ * resumable checkpoint; SIGUSR1 to mpirun saves and stops every rank.
  *
  * Environment (set by meson): VKA_TRAIN = the vk-adain-train executable,
  * VKA_TEST_VGG = an encoder file, VKA_MPIRUN = mpirun.
@@ -15,6 +15,7 @@
 
 #include <glib/gstdio.h>
 #include <math.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
 
@@ -27,14 +28,12 @@ typedef struct
   char *err;
 } Result;
 
-/* ranks 0: the trainer alone, else under mpirun -n ranks; args2, when
- * given, is one more rank started with other arguments (mpirun's "a : b").
- * fault: $VKA_TRAIN_FAULT for every rank. */
-static Result
-run_job (int ranks, const char *const *args, const char *const *args2, const char *fault)
+/* The command line of run_job. */
+static GPtrArray *
+job_argv (int ranks, const char *const *args, const char *const *args2, const char *fault,
+          char *n)
 {
-  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-  g_autofree char *n = g_strdup_printf ("%d", ranks);
+  GPtrArray *argv = g_ptr_array_new ();
   if (ranks > 0)
     {
       /* as root (CI), more ranks than cores, shared memory only */
@@ -66,6 +65,17 @@ run_job (int ranks, const char *const *args, const char *const *args2, const cha
         g_ptr_array_add (argv, (char *) more[i]);
     }
   g_ptr_array_add (argv, NULL);
+  return argv;
+}
+
+/* ranks 0: the trainer alone, else under mpirun -n ranks; args2, when
+ * given, is one more rank started with other arguments (mpirun's "a : b").
+ * fault: $VKA_TRAIN_FAULT for every rank. */
+static Result
+run_job (int ranks, const char *const *args, const char *const *args2, const char *fault)
+{
+  g_autofree char *n = g_strdup_printf ("%d", ranks);
+  g_autoptr (GPtrArray) argv = job_argv (ranks, args, args2, fault, n);
   g_auto (GStrv) env = g_get_environ ();
   env = fault ? g_environ_setenv (env, "VKA_TRAIN_FAULT", fault, TRUE)
               : g_environ_unsetenv (env, "VKA_TRAIN_FAULT");
@@ -352,6 +362,42 @@ test_rank_fails (void)
              "rank 1 of 2: injected failure at iteration 5; ending the job");
 }
 
+/* kill -USR1 on mpirun (which forwards it to every rank): the ranks stop
+ * at one iteration, rank 0 saves it, status 0. */
+static void
+test_stop_signal (void)
+{
+  g_autofree char *save = fresh_dir ("stopped");
+  const char *a[] = { COMMON (save, "2"), "--max-iter", "100000", "--save-interval", "100000",
+                      NULL };
+  g_autoptr (GPtrArray) argv = job_argv (2, a, NULL, NULL, (char *) "2");
+  GPid pid;
+  g_autoptr (GError) error = NULL;
+  g_assert_true (g_spawn_async (NULL, (char **) argv->pdata, NULL,
+                                G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL
+                                  | G_SPAWN_STDERR_TO_DEV_NULL,
+                                NULL, NULL, &pid, &error));
+  g_assert_no_error (error);
+  g_autofree char *csv = in_dir (save, "train_log.csv");
+  for (int i = 0; i < 2400; i++)
+    {
+      g_autofree char *text = NULL;
+      if (g_file_get_contents (csv, &text, NULL, NULL) && strstr (text, "\n3,"))
+        break;
+      g_usleep (100000);
+    }
+  kill (pid, SIGUSR1);
+  int ws;
+  g_assert_cmpint (waitpid (pid, &ws, 0), ==, pid);
+  g_spawn_close_pid (pid);
+  g_assert_true (WIFEXITED (ws));
+  g_assert_cmpint (WEXITSTATUS (ws), ==, 0);
+  g_autoptr (GArray) rows = log_of (save);
+  g_assert_cmpuint (rows->len, >=, 3);
+  g_autofree char *ini = g_strdup_printf ("resume_iter_%u.ini", rows->len);
+  g_assert_true (exists (save, ini));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -377,6 +423,7 @@ main (int argc, char **argv)
   g_test_add_func ("/train-mpi/different-settings", test_different_settings);
   g_test_add_func ("/train-mpi/rank-killed", test_rank_killed);
   g_test_add_func ("/train-mpi/rank-fails", test_rank_fails);
+  g_test_add_func ("/train-mpi/stop-signal", test_stop_signal);
   int status = g_test_run ();
   test_rm_rf (tmp_root);
   g_free (tmp_root);
