@@ -155,10 +155,7 @@ check_options (Options *o, GError **error)
         return fail_args (error, "--seed %s: must be a whole number 0 or more", o->seed_text);
     }
   else
-    {
-      o->seed = (guint64) g_random_int () << 32 | g_random_int ();
-      train_mpi_broadcast_u64 (&o->seed);   /* rank 0's */
-    }
+    o->seed = (guint64) g_random_int () << 32 | g_random_int ();   /* rank 0's: main */
   return TRUE;
 }
 
@@ -327,8 +324,8 @@ train (Run *r, int start, GError **error)
           last_saved = it;
           if (lead)
             g_print ("iteration %d/%d: loss %.6g (content %.6g, style %.6g), %.2f images/s; "
-                   "saved decoder_iter_%d.pth\n", it, o->max_iter, l.loss, l.content, l.style,
-                   ips_total, it);
+                     "saved decoder_iter_%d.pth\n", it, o->max_iter, l.loss, l.content,
+                     l.style, ips_total, it);
         }
     }
   int done = vka_trainer_iteration (r->trainer);
@@ -563,6 +560,8 @@ main (int argc, char **argv)
     }
   if (status == 0 && agreed)
     {
+      if (!o.seed_text)
+        train_mpi_broadcast_u64 (&o.seed);   /* a random seed: rank 0's */
       status = run (&o, &error);
       if (status == 0 && error)
         status = 1;
