@@ -250,11 +250,8 @@ out:
 }
 
 gboolean
-vka_trainer_step (VkaTrainer *t, const float *content, const float *style, int n, int h,
-                  int w, VkaTrainLosses *losses, GError **error)
+vka_trainer_apply_gradients (VkaTrainer *t, VkaTrainLosses *losses, GError **error)
 {
-  if (!vka_trainer_compute_gradients (t, content, style, n, h, w, losses, error))
-    return FALSE;
   const VkaTrainOptions *o = &t->options;
   VkaOptimizer opt = {
     .sgd = o->sgd,
@@ -265,6 +262,12 @@ vka_trainer_step (VkaTrainer *t, const float *content, const float *style, int n
     {
       VkaTensor *p, *g;
       vka_network_param (t->decoder, i, NULL, &p, &g);
+      if (!g)
+        {
+          g_set_error (error, VKA_ERROR, VKA_ERROR_INVALID_ARGUMENT,
+                       "no gradients to apply: compute them first");
+          return FALSE;
+        }
       if (!t->backend->ops->optimizer_step (t->backend, p, g, t->m->pdata[i], t->v->pdata[i],
                                             &opt, t->iteration + 1, error))
         return FALSE;
@@ -275,6 +278,62 @@ vka_trainer_step (VkaTrainer *t, const float *content, const float *style, int n
     losses->lr = opt.lr;
   t->iteration++;
   return TRUE;
+}
+
+gboolean
+vka_trainer_step (VkaTrainer *t, const float *content, const float *style, int n, int h,
+                  int w, VkaTrainLosses *losses, GError **error)
+{
+  return vka_trainer_compute_gradients (t, content, style, n, h, w, losses, error)
+         && vka_trainer_apply_gradients (t, losses, error);
+}
+
+gsize
+vka_trainer_n_gradient_values (VkaTrainer *t)
+{
+  gsize n = 0;
+  for (guint i = 0; i < vka_network_n_params (t->decoder); i++)
+    {
+      VkaTensor *p;
+      vka_network_param (t->decoder, i, NULL, &p, NULL);
+      n += vka_tensor_numel (p);
+    }
+  return n;
+}
+
+/* Copies the gradients to or from a flat buffer, parameter by parameter. */
+static gboolean
+copy_gradients (VkaTrainer *t, float *buffer, gboolean write, GError **error)
+{
+  gsize at = 0;
+  for (guint i = 0; i < vka_network_n_params (t->decoder); i++)
+    {
+      VkaTensor *p, *g;
+      vka_network_param (t->decoder, i, NULL, &p, &g);
+      if (!g)
+        {
+          g_set_error (error, VKA_ERROR, VKA_ERROR_INVALID_ARGUMENT,
+                       "no gradients yet: compute them first");
+          return FALSE;
+        }
+      if (!(write ? t->backend->ops->tensor_write (g, buffer + at, error)
+                  : t->backend->ops->tensor_read (g, buffer + at, error)))
+        return FALSE;
+      at += vka_tensor_numel (p);
+    }
+  return TRUE;
+}
+
+gboolean
+vka_trainer_read_gradients (VkaTrainer *t, float *dst, GError **error)
+{
+  return copy_gradients (t, dst, FALSE, error);
+}
+
+gboolean
+vka_trainer_write_gradients (VkaTrainer *t, const float *src, GError **error)
+{
+  return copy_gradients (t, (float *) src, TRUE, error);
 }
 
 /* ---- the objective of a finished picture ----------------------------------- */

@@ -41,6 +41,23 @@ void        vka_trainer_free (VkaTrainer *trainer);
  * (NCHW, RGB in [0,1]); the decoder is updated. */
 gboolean    vka_trainer_step (VkaTrainer *trainer, const float *content, const float *style,
                               int n, int h, int w, VkaTrainLosses *losses, GError **error);
+/* vka_trainer_step in two halves, for data-parallel training: the losses
+ * and the decoder's gradients of a batch (no update), then the optimiser's
+ * update from the gradients as they are then (losses->lr is set; the
+ * iteration count advances). Between the two the gradients can be read
+ * and replaced, e.g. by their average over several processes. */
+gboolean    vka_trainer_compute_gradients (VkaTrainer *trainer, const float *content,
+                                           const float *style, int n, int h, int w,
+                                           VkaTrainLosses *losses, GError **error);
+gboolean    vka_trainer_apply_gradients (VkaTrainer *trainer, VkaTrainLosses *losses,
+                                         GError **error);
+/* The number of gradient values (the decoder's parameter count), and the
+ * gradients as one flat buffer of that many floats, the parameters in the
+ * order of vka_trainer_decoder_weights. Both need a computed gradient. */
+gsize       vka_trainer_n_gradient_values (VkaTrainer *trainer);
+gboolean    vka_trainer_read_gradients (VkaTrainer *trainer, float *dst, GError **error);
+gboolean    vka_trainer_write_gradients (VkaTrainer *trainer, const float *src,
+                                         GError **error);
 /* Iterations done so far. */
 int         vka_trainer_iteration (VkaTrainer *trainer);
 /* The decoder's weights as they are now, with the reference's keys. */

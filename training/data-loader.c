@@ -5,8 +5,9 @@
  * 1 style). Threads take tasks in order from a shared counter, but only for
  * the `depth` iterations from the oldest one the trainer still holds, and
  * write straight into that iteration's slot of a ring of batches. What a task
- * produces depends only on (seed, s, k = iteration·B + j), never on which
- * thread ran it or when. */
+ * produces depends only on (seed, s, k = iteration·G + first + j), never on
+ * which thread ran it or when (G the global batch, first this loader's first
+ * sample of it: B = G, first = 0 without data parallelism). */
 #include "data-loader.h"
 #include "vka-imageio.h"
 
@@ -287,7 +288,8 @@ worker (gpointer data)
       int j = (int) (task % per_iter / 2), s = (int) (task % 2);
       Slot *slot = &l->ring[it % DEPTH];
       g_autoptr (GError) err = NULL;
-      gboolean ok = sample (l, s, it * l->o.batch + j, slot->data[s] + j * image_floats, &err);
+      gint64 k = it * l->o.global_batch + l->o.first_sample + j;
+      gboolean ok = sample (l, s, k, slot->data[s] + j * image_floats, &err);
       g_mutex_lock (&l->lock);
       if (!ok && !l->error)
         l->error = g_steal_pointer (&err);
@@ -323,8 +325,17 @@ DataLoader *
 data_loader_new (const DataLoaderOptions *options, int first_iteration, GError **error)
 {
   g_return_val_if_fail (options->batch > 0 && options->crop > 0 && options->threads > 0, NULL);
+  g_return_val_if_fail (options->global_batch <= 0
+                        || (options->first_sample >= 0
+                            && options->first_sample + options->batch <= options->global_batch),
+                        NULL);
   g_autoptr (DataLoader) l = g_new0 (DataLoader, 1);
   l->o = *options;
+  if (l->o.global_batch <= 0)
+    {
+      l->o.global_batch = l->o.batch;
+      l->o.first_sample = 0;
+    }
   g_mutex_init (&l->lock);
   g_cond_init (&l->cond);
   l->streams[0] = (Stream) { .label = "content", .dir = g_strdup (options->content_dir) };

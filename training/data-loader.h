@@ -24,6 +24,12 @@ typedef struct
   int         crop;      /* random crop crop × crop */
   int         threads;   /* loader threads */
   guint64     seed;
+  /* Data-parallel training: this process's share of a larger batch. The
+   * order is that of batches of global_batch pictures, of which this
+   * loader gives samples [first_sample, first_sample + batch) of each
+   * iteration. 0, 0: the whole batch (global_batch = batch). */
+  int         global_batch;
+  int         first_sample;
 } DataLoaderOptions;
 
 /* Lists both folders and checks that each holds at least one picture that

@@ -9,11 +9,17 @@
  * (checkpoint.h), train_log.csv and loss.svg (train-log.h), and
  * sample_iter_{i}.png every few checkpoints (samples.h). Ctrl-C (SIGINT,
  * SIGTERM) saves a checkpoint and exits; --resume continues from the newest
- * checkpoint with the same losses as a run that never stopped. */
+ * checkpoint with the same losses as a run that never stopped.
+ *
+ * Under mpirun (train-mpi.h) every rank takes its share of each global
+ * batch, computes the gradients on its own device, and the ranks average
+ * them (in rank order, so deterministically) before the same update on
+ * every rank; rank 0 alone writes the save folder. */
 #include "checkpoint.h"
 #include "data-loader.h"
 #include "samples.h"
 #include "train-log.h"
+#include "train-mpi.h"
 #include "vka-imageio.h"
 
 #include <glib/gstdio.h>
@@ -62,6 +68,9 @@ catch_signals (void)
   sigemptyset (&sa.sa_mask);
   sigaction (SIGINT, &sa, NULL);
   sigaction (SIGTERM, &sa, NULL);
+  /* mpirun forwards SIGUSR1 to the ranks (SIGINT and SIGTERM it turns into
+   * ending the job): kill -USR1 on mpirun saves and stops */
+  sigaction (SIGUSR1, &sa, NULL);
 }
 
 static gboolean
@@ -76,6 +85,28 @@ fail_args (GError **error, const char *format, ...)
   va_end (ap);
   g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, msg);
   return FALSE;
+}
+
+/* A hash of the settings every rank must share (not the per-rank thread
+ * counts), to catch ranks started differently. */
+static guint64
+options_hash (const Options *o)
+{
+  g_autofree char *text = g_strdup_printf (
+    "%s|%s|%s|%s|%s|%s|%s|%s|%a|%a|%a|%a|%d|%d|%d|%d|%d|%d|%d", o->content_dir, o->style_dir,
+    o->vgg ? o->vgg : "", o->save_dir, o->decoder_init ? o->decoder_init : "", o->optimizer,
+    o->device ? o->device : "", o->seed_text ? o->seed_text : "", o->lr, o->lr_decay,
+    o->style_weight, o->content_weight, o->max_iter, o->batch, o->resize, o->crop,
+    o->save_interval, o->log_interval, o->resume);
+  g_autoptr (GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
+  g_checksum_update (sum, (const guchar *) text, -1);
+  guint8 digest[32];
+  gsize len = sizeof digest;
+  g_checksum_get_digest (sum, digest, &len);
+  guint64 h = 0;
+  for (int i = 0; i < 8; i++)
+    h = h << 8 | digest[i];
+  return h ? h : 1;   /* 0 stands for options that did not parse */
 }
 
 static gboolean
@@ -109,6 +140,10 @@ check_options (Options *o, GError **error)
     return fail_args (error, "--style-weight and --content-weight must be 0 or more");
   if (strcmp (o->optimizer, "adam") != 0 && strcmp (o->optimizer, "sgd") != 0)
     return fail_args (error, "--optimizer %s: must be adam or sgd", o->optimizer);
+  int ranks = train_mpi_size ();
+  if (o->batch % ranks != 0)
+    return fail_args (error, "--batch-size %d cannot be shared by %d ranks: the global batch "
+                      "must be a multiple of the number of ranks (mpirun -n)", o->batch, ranks);
   if (o->resume && o->decoder_init)
     return fail_args (error, "--resume and --decoder-init exclude each other (a resumed "
                       "run starts from its checkpoint)");
@@ -120,7 +155,7 @@ check_options (Options *o, GError **error)
         return fail_args (error, "--seed %s: must be a whole number 0 or more", o->seed_text);
     }
   else
-    o->seed = (guint64) g_random_int () << 32 | g_random_int ();
+    o->seed = (guint64) g_random_int () << 32 | g_random_int ();   /* rank 0's: main */
   return TRUE;
 }
 
@@ -161,12 +196,75 @@ typedef struct
   VkaWeights     *encoder;
   VkaTrainer     *trainer;
   DataLoader     *loader;
-  TrainLog       *log;
+  TrainLog       *log;          /* rank 0's only */
+  float          *grads;        /* the gradient exchange buffer, with several ranks */
+  gint64          exchange_us;  /* time spent exchanging gradients and losses */
+  gint64          step_us;      /* time spent in whole steps */
+  int             steps;
 } Run;
+
+/* One iteration: vka_trainer_step alone, or with several ranks each
+ * rank's gradients and losses on its share of the batch, averaged. */
+static gboolean
+step (Run *r, const float *content, const float *style, VkaTrainLosses *l, GError **error)
+{
+  Options *o = r->o;
+  int ranks = train_mpi_size ();
+  if (ranks == 1)
+    return vka_trainer_step (r->trainer, content, style, o->batch, o->crop, o->crop, l, error);
+  gint64 t0 = g_get_monotonic_time ();
+  if (!vka_trainer_compute_gradients (r->trainer, content, style, o->batch / ranks, o->crop,
+                                      o->crop, l, error))
+    return FALSE;
+  gint64 t1 = g_get_monotonic_time ();
+  gsize n = vka_trainer_n_gradient_values (r->trainer);
+  if (!r->grads)
+    r->grads = g_new (float, n);
+  if (!vka_trainer_read_gradients (r->trainer, r->grads, error))
+    return FALSE;
+  /* equal shares: the mean of the ranks' batch means is the batch's mean */
+  train_mpi_average_floats (r->grads, n);
+  double losses[3] = { l->loss, l->content, l->style };
+  train_mpi_average_doubles (losses, 3);
+  l->loss = losses[0];
+  l->content = losses[1];
+  l->style = losses[2];
+  if (!vka_trainer_write_gradients (r->trainer, r->grads, error))
+    return FALSE;
+  gint64 t2 = g_get_monotonic_time ();
+  if (!vka_trainer_apply_gradients (r->trainer, l, error))
+    return FALSE;
+  r->exchange_us += t2 - t1;
+  r->step_us += g_get_monotonic_time () - t0;
+  r->steps++;
+  return TRUE;
+}
+
+/* Test hooks: $VKA_TRAIN_FAULT=kill-rank:R:I sends rank R SIGKILL as it
+ * starts iteration I + 1 (a rank lost mid-run); fail-rank:R:I makes it fail
+ * there with an error instead (a rank that gives up). */
+static gboolean
+fault_rank (int iteration, GError **error)
+{
+  const char *fault = g_getenv ("VKA_TRAIN_FAULT");
+  if (!fault
+      || !(g_str_has_prefix (fault, "kill-rank:") || g_str_has_prefix (fault, "fail-rank:")))
+    return TRUE;
+  g_autofree char *want = g_strdup_printf ("%d:%d", train_mpi_rank (), iteration);
+  if (strcmp (fault + strlen ("kill-rank:"), want) != 0)
+    return TRUE;
+  if (fault[0] == 'k')
+    raise (SIGKILL);
+  g_set_error (error, VKA_ERROR, VKA_ERROR_DEVICE, "injected failure at iteration %d",
+               iteration + 1);
+  return FALSE;
+}
 
 static gboolean
 save (Run *r, int iteration, gboolean samples, GError **error)
 {
+  if (train_mpi_rank () != 0)
+    return TRUE;
   CheckpointInfo ci = { iteration, r->o->seed, r->o->batch, r->o->resize, r->o->crop,
                         strcmp (r->o->optimizer, "sgd") == 0 };
   if (!checkpoint_save (r->o->save_dir, r->trainer, &ci, error) || !train_log_plot (r->log, error))
@@ -190,19 +288,23 @@ train (Run *r, int start, GError **error)
   Options *o = r->o;
   gint64 t0 = g_get_monotonic_time (), t_row = t0;
   int it_row = start, last_saved = start;
+  gboolean lead = train_mpi_rank () == 0;
   VkaTrainLosses l = { 0 };
-  for (int it = start; it < o->max_iter && !stop_signal;)
+  /* with several ranks, a signal to any of them stops all at one iteration */
+  gboolean stopping = train_mpi_any (stop_signal != 0);
+  for (int it = start; it < o->max_iter && !stopping;)
     {
       const float *content, *style;
-      if (!data_loader_next (r->loader, &content, &style, error)
-          || !vka_trainer_step (r->trainer, content, style, o->batch, o->crop, o->crop, &l,
-                                error))
+      if (!fault_rank (it, error)
+          || !data_loader_next (r->loader, &content, &style, error)
+          || !step (r, content, style, &l, error))
         return FALSE;
       it++;
       gint64 now = g_get_monotonic_time ();
       double elapsed = (now - t0) / 1e6;
       double ips_total = elapsed > 0 ? (double) (it - start) * o->batch / elapsed : 0;
-      if (it % o->log_interval == 0 || it == o->max_iter)
+      stopping = train_mpi_any (stop_signal != 0);
+      if (lead && (it % o->log_interval == 0 || it == o->max_iter))
         {
           double dt = (now - t_row) / 1e6;
           double ips = dt > 0 ? (double) (it - it_row) * o->batch / dt : 0;
@@ -212,31 +314,67 @@ train (Run *r, int start, GError **error)
           it_row = it;
         }
       double eta = ips_total > 0 ? (double) (o->max_iter - it) * o->batch / ips_total : 0;
-      train_progress (it, o->max_iter, &l, ips_total, eta);
+      if (lead)
+        train_progress (it, o->max_iter, &l, ips_total, eta);
       if (it % o->save_interval == 0 || it == o->max_iter)
         {
           gboolean samples = it % (SAMPLE_EVERY * o->save_interval) == 0 || it == o->max_iter;
           if (!save (r, it, samples, error))
             return FALSE;
           last_saved = it;
-          g_print ("iteration %d/%d: loss %.6g (content %.6g, style %.6g), %.2f images/s; "
-                   "saved decoder_iter_%d.pth\n", it, o->max_iter, l.loss, l.content, l.style,
-                   ips_total, it);
+          if (lead)
+            g_print ("iteration %d/%d: loss %.6g (content %.6g, style %.6g), %.2f images/s; "
+                     "saved decoder_iter_%d.pth\n", it, o->max_iter, l.loss, l.content,
+                     l.style, ips_total, it);
         }
     }
   int done = vka_trainer_iteration (r->trainer);
-  if (stop_signal)
+  if (stopping)
     {
       if (done != last_saved && !save (r, done, FALSE, error))
         return FALSE;
-      g_printerr ("%svk-adain-train: %s at iteration %d: saved; continue with --resume\n",
-                  after_progress (), stop_signal == SIGINT ? "interrupted" : "terminated", done);
+      if (lead)
+        g_printerr ("%svk-adain-train: %s at iteration %d: saved; continue with --resume\n",
+                    after_progress (),
+                    stop_signal == SIGTERM ? "terminated"
+                    : stop_signal == SIGUSR1 ? "stopped (SIGUSR1)" : "interrupted", done);
     }
+  if (lead && r->steps > 0)
+    g_printerr ("%svk-adain-train: gradient exchange over %d ranks: %.1f ms of %.1f ms per "
+                "step (%.1f%%)\n", after_progress (), train_mpi_size (),
+                r->exchange_us / 1e3 / r->steps, r->step_us / 1e3 / r->steps,
+                100.0 * r->exchange_us / MAX (r->step_us, 1));
   guint skipped = data_loader_skipped (r->loader);
   if (skipped)
     g_printerr ("%svk-adain-train: %u unreadable file%s skipped\n", after_progress (), skipped,
                 skipped == 1 ? "" : "s");
   return TRUE;
+}
+
+/* With several ranks on a machine with several GPUs and no --device (nor
+ * $VK_ADAIN_DEVICE): the GPU of the local rank (round robin), as an index
+ * for --device. NULL: the usual choice. */
+static char *
+pick_device (const Options *o)
+{
+  if (train_mpi_local_size () <= 1 || (o->device && *o->device)
+      || (g_getenv ("VK_ADAIN_DEVICE") && *g_getenv ("VK_ADAIN_DEVICE")))
+    return NULL;
+  g_autoptr (GPtrArray) devices = vka_list_devices (NULL);
+  if (!devices)
+    return NULL;
+  g_autoptr (GArray) gpus = g_array_new (FALSE, FALSE, sizeof (int));
+  for (guint i = 0; i < devices->len; i++)
+    {
+      const VkaDeviceInfo *d = devices->pdata[i];
+      if (d->type == VKA_DEVICE_DISCRETE || d->type == VKA_DEVICE_INTEGRATED
+          || d->type == VKA_DEVICE_VIRTUAL)
+        g_array_append_val (gpus, d->index);
+    }
+  if (gpus->len < 2)
+    return NULL;
+  int pick = g_array_index (gpus, int, (guint) train_mpi_local_rank () % gpus->len);
+  return g_strdup_printf ("%d", pick);
 }
 
 static int
@@ -265,15 +403,24 @@ run (Options *o, GError **error)
         }
       if (!check_resume (o, &ci, error))
         return 2;
+    }
+  /* every rank must have read the same checkpoint (or none) */
+  if (!train_mpi_check_same (options_hash (o), ci.iteration, error))
+    return 2;
+  if (o->resume)
+    {
       if (ci.iteration >= o->max_iter)
         {
-          g_printerr ("vk-adain-train: the checkpoint in %s is at iteration %d, already "
-                      "--max-iter %d: nothing to do\n", o->save_dir, ci.iteration, o->max_iter);
+          if (train_mpi_rank () == 0)
+            g_printerr ("vk-adain-train: the checkpoint in %s is at iteration %d, already "
+                        "--max-iter %d: nothing to do\n", o->save_dir, ci.iteration,
+                        o->max_iter);
           return 0;
         }
     }
-  DataLoaderOptions dlo = { o->content_dir, o->style_dir, o->batch, o->resize, o->crop,
-                            o->threads, o->seed };
+  int ranks = train_mpi_size (), rank = train_mpi_rank ();
+  DataLoaderOptions dlo = { o->content_dir, o->style_dir, o->batch / ranks, o->resize, o->crop,
+                            o->threads, o->seed, o->batch, rank * (o->batch / ranks) };
   Run r = { .o = o };
   g_autoptr (DataLoader) loader = r.loader = data_loader_new (&dlo, ci.iteration, error);
   if (!loader)
@@ -291,7 +438,12 @@ run (Options *o, GError **error)
       if (!(decoder = vka_decoder_init_weights (encoder, rand, error)))
         return 1;
     }
-  VkaContextOptions co = { .device = o->device, .threads = o->compute_threads };
+  g_autofree char *device = pick_device (o);
+  int threads = o->compute_threads;
+  /* ranks sharing a machine share its cores */
+  if (threads == 0 && train_mpi_local_size () > 1)
+    threads = MAX (1, (int) g_get_num_processors () / train_mpi_local_size ());
+  VkaContextOptions co = { .device = device ? device : o->device, .threads = threads };
   g_autoptr (VkaContext) context = r.context = vka_context_new_for_training (&co, error);
   if (!context)
     return 1;
@@ -301,15 +453,24 @@ run (Options *o, GError **error)
                                                                 &to, error);
   if (!trainer || (state && !vka_trainer_set_state (trainer, state, ci.iteration, error)))
     return 1;
-  g_autoptr (TrainLog) log = r.log = train_log_open (o->save_dir, o->resume ? ci.iteration : -1,
-                                                     o->style_weight, error);
-  if (!log)
+  g_autoptr (TrainLog) log = NULL;
+  if (rank == 0
+      && !(log = r.log = train_log_open (o->save_dir, o->resume ? ci.iteration : -1,
+                                         o->style_weight, error)))
     return 1;
-  g_printerr ("vk-adain-train: %s on %s, seed %" G_GUINT64_FORMAT ", %s iteration %d\n",
-              o->vgg, vka_context_device (context)->name, o->seed,
-              o->resume ? "resuming at" : "starting at", ci.iteration);
+  if (ranks == 1)
+    g_printerr ("vk-adain-train: %s on %s, seed %" G_GUINT64_FORMAT ", %s iteration %d\n",
+                o->vgg, vka_context_device (context)->name, o->seed,
+                o->resume ? "resuming at" : "starting at", ci.iteration);
+  else
+    g_printerr ("vk-adain-train: rank %d of %d: %s on %s, %d of the %d pictures of each batch, "
+                "seed %" G_GUINT64_FORMAT ", %s iteration %d\n", rank, ranks, o->vgg,
+                vka_context_device (context)->name, o->batch / ranks, o->batch, o->seed,
+                o->resume ? "resuming at" : "starting at", ci.iteration);
   catch_signals ();
-  if (!train (&r, ci.iteration, error))
+  gboolean ok = train (&r, ci.iteration, error);
+  g_free (r.grads);
+  if (!ok)
     return 1;
   /* Under VKA_VALIDATION=1 (the tests), a validation message is a failure. */
   guint messages = vka_context_validation_messages (context);
@@ -325,6 +486,7 @@ run (Options *o, GError **error)
 int
 main (int argc, char **argv)
 {
+  train_mpi_init (&argc, &argv);
   Options o = {
     .lr = 1e-4, .lr_decay = 5e-5, .max_iter = 160000, .batch = 8, .style_weight = 10,
     .content_weight = 1, .resize = 512, .crop = 256, .save_interval = 10000,
@@ -351,11 +513,16 @@ main (int argc, char **argv)
     { "optimizer", 0, 0, G_OPTION_ARG_STRING, &o.optimizer, "adam (default) or sgd", "NAME" },
     { "resume", 0, 0, G_OPTION_ARG_NONE, &o.resume, "Continue from the newest checkpoint in --save-dir", NULL },
     { "device", 0, 0, G_OPTION_ARG_STRING, &o.device, "Device: index or name part from vk-adain --list-devices, or cpu (default: a GPU, else the CPU backend)", "D" },
-    { "threads", 0, 0, G_OPTION_ARG_INT, &o.compute_threads, "CPU backend threads (0: all cores)", "N" },
+    { "threads", 0, 0, G_OPTION_ARG_INT, &o.compute_threads, "CPU backend threads (0: all cores; under mpirun, the cores over the ranks on the machine)", "N" },
     { NULL }
   };
   g_autoptr (GOptionContext) ctx = g_option_context_new ("— train an AdaIN decoder");
   g_option_context_add_main_entries (ctx, entries, NULL);
+  g_option_context_set_description (ctx,
+    "Data-parallel: mpirun -n N vk-adain-train ... trains on N ranks (e.g. one per GPU; "
+    "with several GPUs each rank takes the one of its local rank). --batch-size stays the "
+    "global batch and must be a multiple of N. With --device cpu give each rank a share "
+    "of the cores, --threads cores/N (the default when N ranks share a machine).");
   g_autoptr (GError) error = NULL;
   int status;
   if (!g_option_context_parse (ctx, &argc, &argv, &error))
@@ -372,12 +539,45 @@ main (int argc, char **argv)
         o.optimizer = g_strdup ("adam");
       if (!o.save_dir)
         o.save_dir = g_strdup ("experiments");
-      status = check_options (&o, &error) ? run (&o, &error) : 2;
+      status = check_options (&o, &error) ? 0 : 2;
     }
-  if (error)
+  /* Ranks started alike fail alike up to here: rank 0 reports, all leave.
+   * Ranks started differently are told so, all of them, before any work. */
+  int rank = train_mpi_rank (), ranks = train_mpi_size ();
+  gboolean agreed = TRUE;
+  if (ranks > 1)
+    {
+      g_autoptr (GError) differ = NULL;
+      if (!train_mpi_check_same (status == 0 ? options_hash (&o) : (guint64) status, 0,
+                                 &differ))
+        {
+          agreed = FALSE;
+          status = 2;
+          g_clear_error (&error);
+          if (rank == 0)
+            g_propagate_error (&error, g_steal_pointer (&differ));
+        }
+    }
+  if (status == 0 && agreed)
+    {
+      if (!o.seed_text)
+        train_mpi_broadcast_u64 (&o.seed);   /* a random seed: rank 0's */
+      status = run (&o, &error);
+      if (status == 0 && error)
+        status = 1;
+      if (status != 0 && ranks > 1)
+        {
+          /* a failure of one rank: the others would wait for it forever */
+          g_printerr ("vk-adain-train: rank %d of %d: %s; ending the job\n", rank, ranks,
+                      error ? error->message : "failed");
+          train_mpi_abort (status);
+        }
+    }
+  if (error && (rank == 0 || ranks == 1))
     g_printerr ("vk-adain-train: %s\n", error->message);
   if (status == 0 && error)
     status = 1;
+  train_mpi_finalize ();
   vka_imageio_shutdown ();
   g_free (o.content_dir);
   g_free (o.style_dir);
