@@ -1,6 +1,6 @@
 /* context.c — a context is one backend on one chosen device. */
 #include "context-private.h"
-#include "vulkan/vk-private.h"
+#include "vulkan/vulkan-backend.h"
 #include "cpu/cpu-backend.h"
 
 #include <string.h>

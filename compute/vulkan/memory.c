@@ -424,6 +424,18 @@ vka_vk_buffer_release (VkaVkBackend *b, VkaVkBuffer *buf)
   free_buffer (b, buf);
 }
 
+void
+vka_vk_release_later (VkaVkBackend *b, VkaVkBuffer *buf)
+{
+  if (!buf->buffer)
+    return;
+  if (b->recording && !vka_vk_pool_enabled ())
+    g_ptr_array_add (b->deferred, g_memdup2 (buf, sizeof *buf));
+  else
+    vka_vk_buffer_release (b, buf);
+  memset (buf, 0, sizeof *buf);
+}
+
 /* A one-off copy between a buffer and a host-visible staging buffer. */
 static gboolean
 staged_copy (VkaVkBackend *b, VkaVkBuffer *buf, VkDeviceSize offset, VkDeviceSize bytes,
