@@ -1,6 +1,6 @@
 /* vk-private.h — what every file of the Vulkan backend shares: the entry
  * points loaded at run time, the instance, buffers, the backend's state,
- * and the core below the ops (instance.c, memory.c, commands.c,
+ * and the core below the ops (instance.c, pool.c, commands.c, memory.c,
  * pipelines.c). Each piece above that has its own header: tensor.h,
  * conv3x3.h, ops.h, device.h; vulkan-backend.h is what the rest of
  * compute/ (and the tests) may call. */
@@ -136,6 +136,15 @@ typedef struct
 
 extern const VkaVkKernelSpec vka_vk_kernel_specs[VKA_SHADER_COUNT];
 
+/* What a buffer is for, which decides its memory type (pool.c). */
+typedef enum
+{
+  VKA_VK_USE_TENSOR,         /* device-local; mapped only where that costs nothing */
+  VKA_VK_USE_TENSOR_MAPPED,  /* always host-visible (guard words need it) */
+  VKA_VK_USE_UPLOAD,         /* host writes, device reads once */
+  VKA_VK_USE_READBACK,       /* device writes, host reads */
+} VkaVkBufferUse;
+
 /* A device buffer; tensors own one. */
 typedef struct
 {
@@ -144,8 +153,8 @@ typedef struct
   void          *mapped;   /* non-NULL when host-visible */
   VkDeviceSize   offset;   /* where the payload starts (after a guard zone) */
   VkDeviceSize   bytes;    /* payload size */
-  VkDeviceSize   total;    /* allocated size (a size class: see memory.c) */
-  guint          use;      /* what it was made for (memory.c's BufferUse) */
+  VkDeviceSize   total;    /* allocated size (a size class: see pool.c) */
+  VkaVkBufferUse use;      /* what it was made for */
   VkBufferView   views[VKA_VK_BINDING_KINDS]; /* by kind, made on first use */
   gboolean       in_flight; /* pooled: released while recorded commands may
                              * still use it, so until the next flush only
@@ -228,34 +237,41 @@ vka_vk_backend (VkaBackend *backend)
 #define VKA_VK_GUARD_BYTES 256
 #define VKA_VK_GUARD_WORD  0xDEADBEEFu
 
-/* memory.c */
-VkBufferView vka_vk_buffer_view (VkaVkBackend *b, VkaVkBuffer *buf,
-                                 VkaVkBindingKind kind, GError **error);
-VkDeviceSize vka_vk_max_buffer_bytes (VkaVkBackend *b, const char **limit);
-gboolean vka_vk_buffer_alloc (VkaVkBackend *b, VkDeviceSize bytes, gboolean guards,
-                              VkaVkBuffer *buf, GError **error);
+/* pool.c */
 gboolean vka_vk_pool_enabled (void);
+/* A buffer of at least size bytes for use: a pooled one, else a new one
+ * (no retry when memory runs out: memory.c's allocations retry). */
+gboolean vka_vk_pool_alloc (VkaVkBackend *b, VkDeviceSize size, VkaVkBufferUse use,
+                            VkaVkBuffer *buf, GError **error);
 /* Gives a buffer back to the pool, where a later allocation of about its
  * size and the same use takes it again: while recording, a later command
  * of the same pass (the dispatches are serialised by barriers). Without
  * the pool, only for buffers no queued work uses. */
 void     vka_vk_buffer_release (VkaVkBackend *b, VkaVkBuffer *buf);
+/* vka_vk_buffer_release for a buffer that may be empty, or without the
+ * pool, after the next flush when recorded commands may still use it;
+ * buf is emptied. */
+void     vka_vk_release_later (VkaVkBackend *b, VkaVkBuffer *buf);
 /* Frees the pooled buffers that no queued work uses (all of them after a
  * flush: before the device goes, and when memory runs out). */
 void     vka_vk_pool_drain (VkaVkBackend *b);
 /* After a flush: nothing pooled is in flight any more; dead views go. */
 void     vka_vk_pool_settle (VkaVkBackend *b);
-/* vka_vk_buffer_release for a buffer that may be empty, or without the
- * pool, after the next flush when recorded commands may still use it;
- * buf is emptied. */
-void     vka_vk_release_later (VkaVkBackend *b, VkaVkBuffer *buf);
+VkBufferView vka_vk_buffer_view (VkaVkBackend *b, VkaVkBuffer *buf,
+                                 VkaVkBindingKind kind, GError **error);
+
+/* memory.c */
+/* The largest buffer a shader can bind whole, and which limit sets it. */
+VkDeviceSize vka_vk_max_buffer_bytes (VkaVkBackend *b, const char **limit);
+/* A buffer of bytes for a tensor (guards: with guard words around it). */
+gboolean vka_vk_buffer_alloc (VkaVkBackend *b, VkDeviceSize bytes, gboolean guards,
+                              VkaVkBuffer *buf, GError **error);
 gboolean vka_vk_buffer_read (VkaVkBackend *b, VkaVkBuffer *buf, VkDeviceSize offset,
                              VkDeviceSize bytes, void *dst, GError **error);
 gboolean vka_vk_buffer_write (VkaVkBackend *b, VkaVkBuffer *buf, VkDeviceSize offset,
                               VkDeviceSize bytes, const void *src, GError **error);
 
 /* commands.c */
-VkDescriptorType vka_vk_descriptor_type (VkaVkBindingKind kind);
 gboolean vka_vk_commands_init (VkaVkBackend *b, GError **error);
 void     vka_vk_commands_destroy (VkaVkBackend *b);
 gboolean vka_vk_begin (VkaVkBackend *b, GError **error);
@@ -267,6 +283,7 @@ gboolean vka_vk_dispatch (VkaVkBackend *b, VkaShaderId kernel,
                           guint32 gx, guint32 gy, guint32 gz, GError **error);
 
 /* pipelines.c */
+VkDescriptorType vka_vk_descriptor_type (VkaVkBindingKind kind);
 gboolean vka_vk_pipeline_get (VkaVkBackend *b, VkaShaderId kernel, GError **error);
 void     vka_vk_pipelines_destroy (VkaVkBackend *b);
 void     vka_vk_pipeline_cache_open (VkaVkBackend *b);
