@@ -21,7 +21,7 @@
 #include "context-private.h"
 #include "stylize-private.h"
 #include "tiling.h"
-#include "vulkan/vk-private.h"
+#include "vulkan/vulkan-backend.h"
 #include "cpu/cpu-backend.h"
 #include "vka-train.h"
 

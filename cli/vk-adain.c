@@ -27,7 +27,7 @@
 
 typedef struct
 {
-  char        *vgg, *decoder, *content, *style, *style_weights, *preserve;
+  char        *vgg, *decoder, *content, *style, *style_weights;
   char        *output_dir, *output_file, *save_ext, *save_style, *device, *mask;
   double       alpha;
   int          content_size, style_size, tile, threads;

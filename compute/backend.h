@@ -1,9 +1,10 @@
 /* backend.h — the op interface that the network calls (private to compute/).
  *
- * One table of ops per backend: Vulkan (every GPU, and lavapipe) and the
- * plain-C reference (the tests' oracle). Ops may be queued: results are only
- * guaranteed after vka_backend_flush () or a tensor read. Freeing a tensor
- * that queued work still uses is allowed; the backend defers it.
+ * One table of ops per backend: Vulkan (every GPU, and lavapipe), oneDNN
+ * on the CPU, and the plain-C reference (the tests' oracle). Ops may be
+ * queued: results are only guaranteed after vka_backend_flush () or a
+ * tensor read. Freeing a tensor that queued work still uses is allowed; the
+ * backend defers it.
  */
 #pragma once
 

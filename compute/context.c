@@ -1,6 +1,6 @@
 /* context.c — a context is one backend on one chosen device. */
 #include "context-private.h"
-#include "vulkan/vk-private.h"
+#include "vulkan/vulkan-backend.h"
 #include "cpu/cpu-backend.h"
 
 #include <string.h>
@@ -11,31 +11,6 @@ struct VkaContext
   VkaBackend    *backend;
   VkaDeviceInfo *info;
 };
-
-G_DEFINE_QUARK (vka-error-quark, vka_error)
-
-const char *
-vka_device_type_name (VkaDeviceType type)
-{
-  switch (type)
-    {
-    case VKA_DEVICE_DISCRETE: return "discrete GPU";
-    case VKA_DEVICE_INTEGRATED: return "integrated GPU";
-    case VKA_DEVICE_VIRTUAL: return "virtual GPU";
-    case VKA_DEVICE_CPU: return "CPU";
-    default: return "other";
-    }
-}
-
-void
-vka_device_info_free (VkaDeviceInfo *info)
-{
-  if (!info)
-    return;
-  g_free (info->name);
-  g_free (info->driver);
-  g_free (info);
-}
 
 static VkaDeviceInfo *
 device_info_copy (const VkaDeviceInfo *info)

@@ -1,12 +1,42 @@
-/* vka-weights.h — reading and writing weight files (part of the public API;
- * included by vka.h). Formats are detected from the content, never from the
- * file name: PyTorch zip (>= 1.6), PyTorch legacy pickle stream, Torch7 .t7,
- * safetensors. Nothing in a file is ever executed. */
+/* vka-weights.h — weights as named float32 tensors in memory, read from and
+ * written to weight files (part of the public API; included by vka.h, and
+ * needing nothing of it). Formats are detected from the content, never from
+ * the file name: PyTorch zip (>= 1.6), PyTorch legacy pickle stream, Torch7
+ * .t7, safetensors. Nothing in a file is ever executed. Errors are in the
+ * VKA_ERROR domain (vka.h). */
 #pragma once
 
-#include "vka.h"
+#include <glib.h>
 
 G_BEGIN_DECLS
+
+/* ---- Named float32 tensors in memory ------------------------------------ */
+
+typedef struct VkaWeights VkaWeights;
+
+#define VKA_MAX_DIMS 4
+
+typedef struct
+{
+  char   *name;
+  int     ndim;
+  gint64  shape[VKA_MAX_DIMS];
+  float  *data;                /* C-contiguous, product(shape) floats */
+} VkaTensorData;
+
+VkaWeights *vka_weights_new (void);
+void        vka_weights_free (VkaWeights *weights);
+/* Takes ownership of data (allocated with g_malloc). Replaces a tensor of
+ * the same name. Fails on a bad shape; data is freed on failure too. */
+gboolean    vka_weights_insert (VkaWeights *weights, const char *name, int ndim,
+                                const gint64 *shape, float *data, GError **error);
+const VkaTensorData *vka_weights_get (const VkaWeights *weights, const char *name);
+guint       vka_weights_count (const VkaWeights *weights);
+/* In insertion order. */
+const VkaTensorData *vka_weights_nth (const VkaWeights *weights, guint index);
+gint64      vka_tensor_data_numel (const VkaTensorData *tensor);
+
+/* ---- Weight files ------------------------------------------------------- */
 
 typedef enum
 {
@@ -59,5 +89,7 @@ gboolean         vka_model_files_find_for_program (const char *build_dir,
                                                    const char *build_models_dir,
                                                    char **encoder_path, char **decoder_path,
                                                    GError **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (VkaWeights, vka_weights_free)
 
 G_END_DECLS

@@ -8,6 +8,8 @@
 #include <glib.h>
 #include <gio/gio.h>
 
+#include "vka-weights.h"   /* weights in memory and in files */
+
 G_BEGIN_DECLS
 
 #define VKA_ERROR (vka_error_quark ())
@@ -75,32 +77,6 @@ void        vka_context_free (VkaContext *context);
 const VkaDeviceInfo *vka_context_device (VkaContext *context);
 /* Validation messages (warnings and errors) seen since the context was made. */
 guint       vka_context_validation_messages (VkaContext *context);
-
-/* ---- Weights: named float32 tensors in memory ---------------------------- */
-
-typedef struct VkaWeights VkaWeights;
-
-#define VKA_MAX_DIMS 4
-
-typedef struct
-{
-  char   *name;
-  int     ndim;
-  gint64  shape[VKA_MAX_DIMS];
-  float  *data;                /* C-contiguous, product(shape) floats */
-} VkaTensorData;
-
-VkaWeights *vka_weights_new (void);
-void        vka_weights_free (VkaWeights *weights);
-/* Takes ownership of data (allocated with g_malloc). Replaces a tensor of
- * the same name. Fails on a bad shape; data is freed on failure too. */
-gboolean    vka_weights_insert (VkaWeights *weights, const char *name, int ndim,
-                                const gint64 *shape, float *data, GError **error);
-const VkaTensorData *vka_weights_get (const VkaWeights *weights, const char *name);
-guint       vka_weights_count (const VkaWeights *weights);
-/* In insertion order. */
-const VkaTensorData *vka_weights_nth (const VkaWeights *weights, guint index);
-gint64      vka_tensor_data_numel (const VkaTensorData *tensor);
 
 /* ---- Images ------------------------------------------------------------- */
 
@@ -185,14 +161,7 @@ gboolean vka_stylize (VkaModel *model, const VkaImage *content,
                       gpointer progress_data, GCancellable *cancellable,
                       GError **error);
 
-G_END_DECLS
-
-#include "vka-weights.h"
-
-G_BEGIN_DECLS
-
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VkaContext, vka_context_free)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (VkaWeights, vka_weights_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VkaImage, vka_image_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VkaModel, vka_model_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VkaStyle, vka_style_free)

@@ -3,7 +3,7 @@
  * there is no Vulkan loader, no driver, or no matching device. Cases that
  * change the environment run in a subprocess. */
 #include "test-util.h"
-#include "vulkan/vk-private.h"
+#include "vulkan/vulkan-backend.h"
 #include "cpu/cpu-backend.h"
 
 #include <math.h>

@@ -4,7 +4,7 @@
  * every backend. */
 #include "test-util.h"
 #include "stylize-private.h"
-#include "vulkan/vk-private.h"
+#include "vulkan/vulkan-backend.h"
 
 #include <glib/gstdio.h>
 #include <math.h>

@@ -7,7 +7,7 @@
  * (GLib reads the user dirs once). */
 #include "test-util.h"
 #include "test-files.h"
-#include "vulkan/vk-private.h"
+#include "vulkan/vulkan-backend.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -1,7 +1,7 @@
 /* test-util.c — helpers shared by the tests. */
 #include "test-util.h"
 #include "network.h"
-#include "vulkan/vk-private.h"
+#include "vulkan/vulkan-backend.h"
 
 #include <string.h>
 

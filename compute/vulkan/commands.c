@@ -4,13 +4,6 @@
 
 #define DESCRIPTOR_SETS_PER_POOL 1024
 
-VkDescriptorType
-vka_vk_descriptor_type (VkaVkBindingKind kind)
-{
-  return kind == VKA_VK_STORAGE ? VK_DESCRIPTOR_TYPE_STORAGE_BUFFER
-                                : VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER;
-}
-
 gboolean
 vka_vk_begin (VkaVkBackend *b, GError **error)
 {

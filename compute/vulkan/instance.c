@@ -1,5 +1,6 @@
-/* instance.c — the Vulkan loader, the instance, and choosing a device. */
-#include "vk-private.h"
+/* instance.c — the Vulkan loader, the instance, and the devices it sees
+ * (which one a context runs on is context.c's choice). */
+#include "vulkan-backend.h"
 
 #include <string.h>
 
@@ -243,65 +244,4 @@ vka_vk_instance_free (VkaVkInstance *inst)
   g_ptr_array_unref (inst->physical);
   g_ptr_array_unref (inst->infos);
   g_free (inst);
-}
-
-static int
-type_rank (VkaDeviceType type)
-{
-  switch (type)
-    {
-    case VKA_DEVICE_DISCRETE: return 0;
-    case VKA_DEVICE_INTEGRATED: return 1;
-    case VKA_DEVICE_VIRTUAL: return 2;
-    case VKA_DEVICE_CPU: return 3;
-    default: return 4;
-    }
-}
-
-int
-vka_vk_instance_choose (VkaVkInstance *inst, const char *choice, GError **error)
-{
-  int n = (int) inst->infos->len;
-  if (!choice || !*choice)
-    {
-      int best = 0;
-      for (int i = 1; i < n; i++)
-        {
-          VkaDeviceInfo *a = inst->infos->pdata[i], *b = inst->infos->pdata[best];
-          if (type_rank (a->type) < type_rank (b->type))
-            best = i;
-        }
-      return best;
-    }
-
-  char *end = NULL;
-  gint64 index = g_ascii_strtoll (choice, &end, 10);
-  if (end && *end == '\0' && end != choice)
-    {
-      if (index >= 0 && index < n)
-        return (int) index;
-    }
-  else
-    {
-      g_autofree char *needle = g_utf8_casefold (choice, -1);
-      for (int i = 0; i < n; i++)
-        {
-          VkaDeviceInfo *info = inst->infos->pdata[i];
-          g_autofree char *hay = g_utf8_casefold (info->name, -1);
-          if (strstr (hay, needle))
-            return i;
-        }
-    }
-
-  GString *list = g_string_new (NULL);
-  for (int i = 0; i < n; i++)
-    {
-      VkaDeviceInfo *info = inst->infos->pdata[i];
-      g_string_append_printf (list, "%s%d: %s (%s)", i ? "; " : "", i, info->name,
-                              vka_device_type_name (info->type));
-    }
-  g_set_error (error, VKA_ERROR, VKA_ERROR_NO_DEVICE,
-               "no Vulkan device matches \"%s\"; the devices are: %s", choice, list->str);
-  g_string_free (list, TRUE);
-  return -1;
 }

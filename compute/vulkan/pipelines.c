@@ -69,6 +69,13 @@ const VkaVkKernelSpec vka_vk_kernel_specs[VKA_SHADER_COUNT] = {
   [VKA_SHADER_OPTIMIZER_STEP]         = { 4, sizeof (VkaPushOptimizer) },
 };
 
+VkDescriptorType
+vka_vk_descriptor_type (VkaVkBindingKind kind)
+{
+  return kind == VKA_VK_STORAGE ? VK_DESCRIPTOR_TYPE_STORAGE_BUFFER
+                                : VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER;
+}
+
 gboolean
 vka_vk_pipeline_get (VkaVkBackend *b, VkaShaderId kernel, GError **error)
 {

@@ -1,6 +1,7 @@
-/* tuning.c — which 3×3 kernel each layer shape runs on this device, found
- * by timing every candidate on the layer's first real convolution and kept
- * in the user's cache, a file per device, driver and shader build:
+/* tuning.c — which 3×3 kernel each layer shape runs fastest on this device,
+ * found by timing every candidate (conv3x3.c) on the layer's first real
+ * convolution and kept in the user's cache, a file per device, driver and
+ * shader build:
  *
  *   [device]
  *   name=NVIDIA H200
@@ -10,9 +11,10 @@
  *
  * A key is the channels in and out, "-up" for the form with the ×2
  * upsampling folded in, the output's pixel count (batch included) rounded
- * up to a power of two, and "-f16" for the kernels' fp16 forms ($VKA_FP16). The first word of a value is the kernel;
- * the rest is what was measured, for people reading the file. */
-#include "vk-private.h"
+ * up to a power of two, and "-f16" for the kernels' fp16 forms ($VKA_FP16).
+ * The first word of a value is the kernel; the rest is what was measured,
+ * for people reading the file. */
+#include "conv3x3.h"
 
 #include <errno.h>
 #include <math.h>
@@ -25,20 +27,6 @@
  * (so that the submit-and-wait overhead stays small), at most MAX_REPS. */
 #define TIMED_MS 4.0
 #define MAX_REPS 32
-
-static const char *const kernel_names[VKA_VK_KERNEL_COUNT] = {
-  [VKA_VK_KERNEL_DIRECT] = "direct",
-  [VKA_VK_KERNEL_GEMM4] = "gemm4",
-  [VKA_VK_KERNEL_GEMM8] = "gemm8",
-  [VKA_VK_KERNEL_WINOGRAD] = "winograd",
-  [VKA_VK_KERNEL_WINOGRAD4] = "winograd4",
-};
-
-const char *
-vka_vk_kernel_name (VkaVkConv3x3Kernel kernel)
-{
-  return kernel < VKA_VK_KERNEL_COUNT ? kernel_names[kernel] : "?";
-}
 
 /* Measurements made with other shaders are worthless: the file names the
  * build's SPIR-V by its hash. */
@@ -122,10 +110,10 @@ vka_vk_tuned_kernel (VkaVkBackend *b, const VkaPushConv *pc, gboolean upsampled,
   if (!value)
     return FALSE;
   value[strcspn (value, " ")] = '\0';
-  for (int k = 0; k < VKA_VK_KERNEL_COUNT; k++)
-    if (g_str_equal (value, kernel_names[k]))
+  for (VkaVkConv3x3Kernel k = 0; k < VKA_VK_KERNEL_COUNT; k++)
+    if (g_str_equal (value, vka_vk_kernel_name (k)))
       {
-        *kernel = (VkaVkConv3x3Kernel) k;
+        *kernel = k;
         return TRUE;
       }
   return FALSE;   /* an unknown kernel: measured again */
@@ -198,28 +186,27 @@ vka_vk_tune_conv3x3 (VkaVkBackend *b, gboolean upsampled, VkaTensor *in, VkaTens
   g_autoptr (GString) measured = g_string_new (NULL);
   g_autoptr (GError) failure = NULL;
   double best = INFINITY;
-  for (int k = 0; k < VKA_VK_KERNEL_COUNT; k++)
+  for (VkaVkConv3x3Kernel k = 0; k < VKA_VK_KERNEL_COUNT; k++)
     {
-      if (!vka_vk_conv3x3_fits (b, (VkaVkConv3x3Kernel) k, in, out))
+      if (!vka_vk_conv3x3_fits (b, k, vka_tensor_numel (in), vka_tensor_numel (out)))
         continue;
       double ms;
       g_clear_error (&failure);
-      if (!time_kernel (b, (VkaVkConv3x3Kernel) k, upsampled, in, weight, bias, out, pc, best,
-                        &ms, &failure))
+      if (!time_kernel (b, k, upsampled, in, weight, bias, out, pc, best, &ms, &failure))
         {
           /* a kernel this layer is too large for is no candidate */
-          g_debug ("3×3 kernel %s on %u→%u channels, %u×%u: %s", kernel_names[k],
+          g_debug ("3×3 kernel %s on %u→%u channels, %u×%u: %s", vka_vk_kernel_name (k),
                    pc->in_channels, pc->out_channels, pc->width, pc->height,
                    failure->message);
           vka_vk_flush (&b->base, NULL);
           continue;
         }
       g_string_append_printf (measured, "%s%s %.3f ms", measured->len ? ", " : "",
-                              kernel_names[k], ms);
+                              vka_vk_kernel_name (k), ms);
       if (ms < best)
         {
           best = ms;
-          *kernel = (VkaVkConv3x3Kernel) k;
+          *kernel = k;
         }
     }
   if (isinf (best))
@@ -233,7 +220,8 @@ vka_vk_tune_conv3x3 (VkaVkBackend *b, gboolean upsampled, VkaTensor *in, VkaTens
       return FALSE;
     }
   g_autofree char *key = shape_key (b, pc, upsampled);
-  g_autofree char *value = g_strdup_printf ("%s (%s)", kernel_names[*kernel], measured->str);
+  g_autofree char *value = g_strdup_printf ("%s (%s)", vka_vk_kernel_name (*kernel),
+                                            measured->str);
   g_key_file_set_string (b->tuned, GROUP_CONV3X3, key, value);
   save (b);
   return TRUE;

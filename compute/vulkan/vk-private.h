@@ -1,4 +1,9 @@
-/* vk-private.h — the Vulkan backend's internal types (private to compute/). */
+/* vk-private.h — what every file of the Vulkan backend shares: the entry
+ * points loaded at run time, the instance, buffers, the backend's state,
+ * and the core below the ops (instance.c, pool.c, commands.c, memory.c,
+ * pipelines.c). Each piece above that has its own header: tensor.h,
+ * conv3x3.h, ops.h, device.h; vulkan-backend.h is what the rest of
+ * compute/ (and the tests) may call. */
 #pragma once
 
 #define VK_NO_PROTOTYPES
@@ -7,6 +12,8 @@
 #include "backend.h"
 #include "vka-shaders.h"
 #include "push-constants.h"
+
+#define CEIL_DIV(a, b) (((a) + (b) - 1) / (b))
 
 /* Every Vulkan entry point we call, loaded at run time (so a machine without
  * a Vulkan loader gets an error message instead of failing to start). */
@@ -101,12 +108,7 @@ typedef struct
   GPtrArray               *infos;      /* VkaDeviceInfo*, same order */
 } VkaVkInstance;
 
-/* instance.c */
-VkaVkInstance *vka_vk_instance_new (gboolean validation, GError **error);
-void           vka_vk_instance_free (VkaVkInstance *inst);
-/* Index into inst->physical for a device choice string; see VkaContextOptions. */
-int            vka_vk_instance_choose (VkaVkInstance *inst, const char *choice,
-                                       GError **error);
+/* instance.c (vka_vk_instance_new and _free: vulkan-backend.h) */
 gboolean       vka_vk_check (VkResult result, const char *what, GError **error);
 
 /* How a shader sees a buffer: a storage buffer, or a uniform texel buffer of
@@ -134,6 +136,15 @@ typedef struct
 
 extern const VkaVkKernelSpec vka_vk_kernel_specs[VKA_SHADER_COUNT];
 
+/* What a buffer is for, which decides its memory type (pool.c). */
+typedef enum
+{
+  VKA_VK_USE_TENSOR,         /* device-local; mapped only where that costs nothing */
+  VKA_VK_USE_TENSOR_MAPPED,  /* always host-visible (guard words need it) */
+  VKA_VK_USE_UPLOAD,         /* host writes, device reads once */
+  VKA_VK_USE_READBACK,       /* device writes, host reads */
+} VkaVkBufferUse;
+
 /* A device buffer; tensors own one. */
 typedef struct
 {
@@ -142,8 +153,8 @@ typedef struct
   void          *mapped;   /* non-NULL when host-visible */
   VkDeviceSize   offset;   /* where the payload starts (after a guard zone) */
   VkDeviceSize   bytes;    /* payload size */
-  VkDeviceSize   total;    /* allocated size (a size class: see memory.c) */
-  guint          use;      /* what it was made for (memory.c's BufferUse) */
+  VkDeviceSize   total;    /* allocated size (a size class: see pool.c) */
+  VkaVkBufferUse use;      /* what it was made for */
   VkBufferView   views[VKA_VK_BINDING_KINDS]; /* by kind, made on first use */
   gboolean       in_flight; /* pooled: released while recorded commands may
                              * still use it, so until the next flush only
@@ -162,8 +173,8 @@ typedef enum
   VKA_VK_CONV3X3_WINOGRAD4,   /* F(4,3); F(2,3) where the fp16 forms are on */
 } VkaVkConv3x3Variant;
 
-/* The 3×3 kernels a layer can run (backend.c has each one's packing and
- * grid; tuning.c measures them). */
+/* The 3×3 kernels a layer can run (conv3x3.c has each one's packing and
+ * grid; tuning.c measures them; conv3x3-choice.c picks one per layer). */
 typedef enum
 {
   VKA_VK_KERNEL_DIRECT,
@@ -217,42 +228,50 @@ typedef struct
   GArray                          *dead_views;  /* VkBufferView destroyed after the flush */
 } VkaVkBackend;
 
-typedef struct
+static inline VkaVkBackend *
+vka_vk_backend (VkaBackend *backend)
 {
-  VkaTensor   base;
-  VkaVkBuffer buf;
-  VkaVkBuffer packed;      /* conv weights repacked for packed_for, or empty */
-  VkaVkConv3x3Kernel packed_for;
-  VkaVkBuffer packed_backward;  /* ... and for its backward-data convolution */
-} VkaVkTensor;
+  return (VkaVkBackend *) backend;
+}
 
 #define VKA_VK_GUARD_BYTES 256
 #define VKA_VK_GUARD_WORD  0xDEADBEEFu
 
-/* memory.c */
-VkBufferView vka_vk_buffer_view (VkaVkBackend *b, VkaVkBuffer *buf,
-                                 VkaVkBindingKind kind, GError **error);
-VkDeviceSize vka_vk_max_buffer_bytes (VkaVkBackend *b, const char **limit);
-gboolean vka_vk_buffer_alloc (VkaVkBackend *b, VkDeviceSize bytes, gboolean guards,
-                              VkaVkBuffer *buf, GError **error);
+/* pool.c */
 gboolean vka_vk_pool_enabled (void);
+/* A buffer of at least size bytes for use: a pooled one, else a new one
+ * (no retry when memory runs out: memory.c's allocations retry). */
+gboolean vka_vk_pool_alloc (VkaVkBackend *b, VkDeviceSize size, VkaVkBufferUse use,
+                            VkaVkBuffer *buf, GError **error);
 /* Gives a buffer back to the pool, where a later allocation of about its
  * size and the same use takes it again: while recording, a later command
  * of the same pass (the dispatches are serialised by barriers). Without
  * the pool, only for buffers no queued work uses. */
 void     vka_vk_buffer_release (VkaVkBackend *b, VkaVkBuffer *buf);
+/* vka_vk_buffer_release for a buffer that may be empty, or without the
+ * pool, after the next flush when recorded commands may still use it;
+ * buf is emptied. */
+void     vka_vk_release_later (VkaVkBackend *b, VkaVkBuffer *buf);
 /* Frees the pooled buffers that no queued work uses (all of them after a
  * flush: before the device goes, and when memory runs out). */
 void     vka_vk_pool_drain (VkaVkBackend *b);
 /* After a flush: nothing pooled is in flight any more; dead views go. */
 void     vka_vk_pool_settle (VkaVkBackend *b);
+VkBufferView vka_vk_buffer_view (VkaVkBackend *b, VkaVkBuffer *buf,
+                                 VkaVkBindingKind kind, GError **error);
+
+/* memory.c */
+/* The largest buffer a shader can bind whole, and which limit sets it. */
+VkDeviceSize vka_vk_max_buffer_bytes (VkaVkBackend *b, const char **limit);
+/* A buffer of bytes for a tensor (guards: with guard words around it). */
+gboolean vka_vk_buffer_alloc (VkaVkBackend *b, VkDeviceSize bytes, gboolean guards,
+                              VkaVkBuffer *buf, GError **error);
 gboolean vka_vk_buffer_read (VkaVkBackend *b, VkaVkBuffer *buf, VkDeviceSize offset,
                              VkDeviceSize bytes, void *dst, GError **error);
 gboolean vka_vk_buffer_write (VkaVkBackend *b, VkaVkBuffer *buf, VkDeviceSize offset,
                               VkDeviceSize bytes, const void *src, GError **error);
 
 /* commands.c */
-VkDescriptorType vka_vk_descriptor_type (VkaVkBindingKind kind);
 gboolean vka_vk_commands_init (VkaVkBackend *b, GError **error);
 void     vka_vk_commands_destroy (VkaVkBackend *b);
 gboolean vka_vk_begin (VkaVkBackend *b, GError **error);
@@ -264,67 +283,8 @@ gboolean vka_vk_dispatch (VkaVkBackend *b, VkaShaderId kernel,
                           guint32 gx, guint32 gy, guint32 gz, GError **error);
 
 /* pipelines.c */
+VkDescriptorType vka_vk_descriptor_type (VkaVkBindingKind kind);
 gboolean vka_vk_pipeline_get (VkaVkBackend *b, VkaShaderId kernel, GError **error);
 void     vka_vk_pipelines_destroy (VkaVkBackend *b);
 void     vka_vk_pipeline_cache_open (VkaVkBackend *b);
 void     vka_vk_pipeline_cache_save (VkaVkBackend *b);
-
-/* backend.c */
-VkaBackend *vka_vk_backend_new (VkaVkInstance *inst, int index, gboolean guards,
-                                GError **error);
-/* Guard zones of a tensor made with guards: FALSE (with error) if any guard
- * word changed. */
-gboolean    vka_vk_tensor_check_guards (VkaTensor *tensor, GError **error);
-guint64     vka_vk_backend_peak_bytes (VkaBackend *backend);
-/* Whether 3×3 convolutions run the fp16 forms (tests loosen their limits). */
-gboolean    vka_vk_backend_conv3x3_fp16 (VkaBackend *backend);
-/* Finishes queued work, frees the pooled buffers and restarts the peak from
- * what is allocated now, which it returns (weights, live tensors). */
-guint64     vka_vk_backend_reset_peak (VkaBackend *backend);
-void        vka_vk_release_later (VkaVkBackend *b, VkaVkBuffer *buf);
-
-/* The 3×3 convolution kernels, one at a time (for tuning.c): the weights
- * packed for a kernel into an empty buffer; whether the kernel can bind in
- * and out; one convolution (upsampled: in is half out's size, read as if
- * upsampled ×2 first). */
-gboolean    vka_vk_conv3x3_pack (VkaVkBackend *b, VkaVkConv3x3Kernel kernel,
-                                 VkaTensor *weight, const VkaPushConv *pc,
-                                 VkaVkBuffer *packed, GError **error);
-gboolean    vka_vk_conv3x3_fits (VkaVkBackend *b, VkaVkConv3x3Kernel kernel, VkaTensor *in,
-                                 VkaTensor *out);
-gboolean    vka_vk_conv3x3_dispatch (VkaVkBackend *b, VkaVkConv3x3Kernel kernel,
-                                     gboolean upsampled, VkaTensor *in, VkaVkBuffer *packed,
-                                     VkaTensor *bias, VkaTensor *out, const VkaPushConv *pc,
-                                     GError **error);
-
-/* tuning.c: the 3×3 kernel for each layer shape measured on the device,
- * kept in a file per device and driver in the user's cache. Tuning is on
- * for GPUs (off for CPU drivers, where the defaults were measured by hand);
- * $VKA_TUNE=0|1 turns it off or on, and a forced $VKA_CONV3X3 turns it off. */
-gboolean    vka_vk_tuning_wanted (VkaVkBackend *b);
-void        vka_vk_tuning_open (VkaVkBackend *b);
-void        vka_vk_tuning_close (VkaVkBackend *b);
-/* The kernel measured for a convolution of pc's shape, if any. */
-gboolean    vka_vk_tuned_kernel (VkaVkBackend *b, const VkaPushConv *pc, gboolean upsampled,
-                                 VkaVkConv3x3Kernel *kernel);
-/* Times every kernel that fits on this very convolution (finishing the
- * queued work first), keeps the fastest in the tuning file and returns it. */
-gboolean    vka_vk_tune_conv3x3 (VkaVkBackend *b, gboolean upsampled, VkaTensor *in,
-                                 VkaTensor *weight, VkaTensor *bias, VkaTensor *out,
-                                 const VkaPushConv *pc, VkaVkConv3x3Kernel *kernel,
-                                 GError **error);
-const char *vka_vk_kernel_name (VkaVkConv3x3Kernel kernel);
-/* For tests and the bench: the kernel a 3×3 convolution of this shape runs
- * now (tuned, or the variant's default). */
-const char *vka_vk_backend_conv3x3_kernel (VkaBackend *backend, int batch, int in_channels,
-                                           int out_channels, int height, int width,
-                                           gboolean upsampled);
-
-/* winograd.c: a 3×3 convolution (reflection padding, bias, optional ReLU)
- * as Winograd F(2,3), or F(4,3) where wino4 (float32 only), with weights
- * packed by conv3x3_wino_pack (conv3x3_wino4_pack). upsampled: in is half
- * conv's size and read as if upsampled ×2 (nearest) first. */
-gboolean    vka_vk_conv3x3_winograd (VkaVkBackend *b, VkaVkBuffer *in, VkaVkBuffer *packed,
-                                     VkaVkBuffer *bias, VkaVkBuffer *out,
-                                     const VkaPushConv *conv, gboolean upsampled,
-                                     gboolean wino4, GError **error);

@@ -4,12 +4,10 @@
  * Three dispatches per band of tiles: conv3x3_wino_input (V = Bᵀ·d·B),
  * conv3x3_wino_gemm (M = U·V for each of the 16 or 36 positions), then
  * conv3x3_wino_output (Y = Aᵀ·M·A + bias, ReLU). The weights' U = G·g·Gᵀ is
- * packed once by conv3x3_wino_pack (backend.c's packed_weights). With
- * b->conv3x3_fp16, F(2,3)'s U, V and M are float16 (the _f16 shaders), sums
- * float32; F(4,3) has no fp16 form. */
-#include "vk-private.h"
-
-#define CEIL_DIV(a, b) (((a) + (b) - 1) / (b))
+ * packed once by conv3x3_wino_pack (conv3x3.c's plan, on the layer's
+ * first run). With b->conv3x3_fp16, F(2,3)'s U, V and M are float16 (the
+ * _f16 shaders), sums float32; F(4,3) has no fp16 form. */
+#include "conv3x3.h"
 
 /* A band's scratch buffers stay below this where one row of tiles allows,
  * so that a large map needs no huge allocation. */

@@ -34,18 +34,6 @@ vka_dtype_is_float (VkaDtype dtype)
          dtype == VKA_DTYPE_BF16 || dtype == VKA_DTYPE_F64;
 }
 
-const char *
-vka_dtype_name (VkaDtype dtype)
-{
-  static const char *const names[] = {
-    "float32", "float16", "bfloat16", "float64", "int64", "int32", "int16",
-    "int8", "uint8", "bool",
-  };
-  if ((guint) dtype < G_N_ELEMENTS (names))
-    return names[dtype];
-  return "?";
-}
-
 void
 vka_budget_init (VkaBudget *budget, gsize file_size)
 {

@@ -24,7 +24,6 @@ typedef enum
 
 gsize        vka_dtype_size (VkaDtype dtype);
 gboolean     vka_dtype_is_float (VkaDtype dtype);
-const char  *vka_dtype_name (VkaDtype dtype);
 
 /* Most dimensions a tensor may have while it is parsed (VKA_MAX_DIMS is
  * enforced when it is stored). */

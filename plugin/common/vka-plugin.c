@@ -278,12 +278,6 @@ vka_plugin_engine_free (VkaPluginEngine *engine)
   g_free (engine);
 }
 
-const char *
-vka_plugin_engine_device_name (VkaPluginEngine *engine)
-{
-  return engine->context ? vka_context_device (engine->context)->name : NULL;
-}
-
 static gboolean
 ensure_model (VkaPluginEngine *engine, const VkaPluginSettings *s, GError **error)
 {

@@ -83,8 +83,6 @@ typedef void (*VkaPluginProgress) (double fraction, const char *text, gpointer d
  * dialog's preview can run again quickly. profile_dir may be NULL. */
 VkaPluginEngine *vka_plugin_engine_new (const char *profile_dir);
 void             vka_plugin_engine_free (VkaPluginEngine *engine);
-/* The device's name once the model is loaded, else NULL. */
-const char      *vka_plugin_engine_device_name (VkaPluginEngine *engine);
 
 /* Stylises content into out (content's size, 3 or 4 channels; alpha copied
  * from content). progress is called between tiles, and cancellable is

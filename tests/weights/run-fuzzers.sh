@@ -21,15 +21,11 @@ cflags=(-std=c11 -g -O1 -D_GNU_SOURCE '-DVKA_DATADIR="/nonexistent"'
 
 # The library code, compiled once with coverage for libFuzzer.
 objs=()
-for src in "$root"/compute/weights.c "$root"/compute/weights/*.c; do
+for src in "$root"/compute/error.c "$root"/compute/weights.c "$root"/compute/weights/*.c; do
   obj="$out/obj/$(basename "${src%.c}").o"
   "$cc" "${cflags[@]}" -fsanitize=fuzzer-no-link -c "$src" -o "$obj"
   objs+=("$obj")
 done
-if ! nm -g --defined-only "${objs[@]}" 2>/dev/null | grep -qw vka_error_quark; then
-  "$cc" "${cflags[@]}" -c "$here/fuzz/error-quark.c" -o "$out/obj/error-quark.o"
-  objs+=("$out/obj/error-quark.o")
-fi
 
 status=0
 for target_src in "$here"/fuzz/fuzz-*.c; do
