@@ -91,7 +91,7 @@ static char *
 stylise (const char *name, const char *alpha)
 {
   char *out = g_build_filename (tmp_root, name, NULL);
-  g_autofree char *dec = g_build_filename (models, "decoder.pth", NULL);
+  g_autofree char *dec = g_build_filename (models, "decoder.safetensors", NULL);
   const char *args[] = { "--vgg", vgg, "--decoder", dec, "--content", content, "--style",
                          style, "-o", out, "--content-size", "64", "--style-size", "64",
                          "--alpha", alpha, "--quiet", NULL };
