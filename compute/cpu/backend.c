@@ -499,6 +499,8 @@ static void
 cpu_set_reproducible (VkaBackend *backend)
 {
   cpub (backend)->reproducible = TRUE;
+  /* kernels chosen by timing so far are chosen again, by the rule */
+  g_hash_table_remove_all (cpub (backend)->plans);
 }
 
 static void
