@@ -10,6 +10,7 @@
  * VKA_TEST_VGG = an encoder file, VKA_MPIRUN = mpirun.
  */
 #include "test-files.h"
+#include "trainer-fixtures.h"
 #include "vka.h"
 #include "vka-imageio.h"
 
@@ -90,58 +91,13 @@ run_job (int ranks, const char *const *args, const char *const *args2, const cha
   return r;
 }
 
-static char *
-fresh_dir (const char *name)
-{
-  char *d = g_build_filename (tmp_root, name, NULL);
-  g_assert_cmpint (g_mkdir_with_parents (d, 0755), ==, 0);
-  return d;
-}
-
-static char *
-in_dir (const char *dir, const char *name)
-{
-  return g_build_filename (dir, name, NULL);
-}
-
-static gboolean
-exists (const char *dir, const char *name)
-{
-  g_autofree char *p = in_dir (dir, name);
-  return g_file_test (p, G_FILE_TEST_IS_REGULAR);
-}
-
-/* Smooth colour waves (content) or stripes (style), one per seed (as in
- * test-trainer.c). */
-static void
-make_picture (const char *dir, const char *name, int w, int h, int seed, gboolean stripes)
-{
-  g_autoptr (GRand) r = g_rand_new_with_seed (seed);
-  g_autoptr (VkaImage) im = vka_image_new (w, h, 3, NULL);
-  double f[3], ph[3];
-  for (int c = 0; c < 3; c++)
-    {
-      f[c] = g_rand_double_range (r, stripes ? 0.6 : 0.05, stripes ? 1.5 : 0.3);
-      ph[c] = g_rand_double_range (r, 0, 6);
-    }
-  for (int y = 0; y < h; y++)
-    for (int x = 0; x < w; x++)
-      for (int c = 0; c < 3; c++)
-        im->pixels[((gsize) y * w + x) * 3 + c] =
-          (float) (0.5 + 0.4 * sin ((stripes ? x + y : x * (c + 1) - y) * f[c] + ph[c]));
-  g_autofree char *p = in_dir (dir, name);
-  g_autoptr (GError) error = NULL;
-  g_assert_true (vka_image_save (im, p, &error));
-  g_assert_no_error (error);
-}
-
 typedef struct { double v[5]; } Row;   /* iter, loss, content, style, lr */
 
 /* train_log.csv's rows. */
 static GArray *
 log_of (const char *dir)
 {
-  g_autofree char *p = in_dir (dir, "train_log.csv"), *text = NULL;
+  g_autofree char *p = fixture_path (dir, "train_log.csv"), *text = NULL;
   g_assert_true (g_file_get_contents (p, &text, NULL, NULL));
   g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
   g_assert_cmpstr (lines[0], ==, "iter,loss,content_loss,style_loss,lr,images_per_s");
@@ -184,7 +140,7 @@ static void
 weights_rel_diff (const char *a, const char *b, int iteration, double *element, double *norm)
 {
   g_autofree char *name = g_strdup_printf ("decoder_iter_%d.safetensors", iteration);
-  g_autofree char *pa = in_dir (a, name), *pb = in_dir (b, name);
+  g_autofree char *pa = fixture_path (a, name), *pb = fixture_path (b, name);
   g_autoptr (GError) error = NULL;
   g_autoptr (VkaWeights) x = vka_weights_load (pa, NULL, &error);
   g_assert_no_error (error);
@@ -225,7 +181,7 @@ one_and_two (const char *optimizer, char **dir_one, char **dir_two)
 {
   g_autofree char *n1 = g_strdup_printf ("one-%s", optimizer);
   g_autofree char *n2 = g_strdup_printf ("two-%s", optimizer);
-  char *one = *dir_one = fresh_dir (n1), *two = *dir_two = fresh_dir (n2);
+  char *one = *dir_one = fixture_dir (tmp_root, n1), *two = *dir_two = fixture_dir (tmp_root, n2);
   const char *a[] = { COMMON (one, "4"), "--max-iter", "6", "--save-interval", "3",
                       "--optimizer", optimizer, NULL };
   Result r = run_job (0, a, NULL, NULL);
@@ -269,13 +225,13 @@ test_two_ranks_match_one (void)
   g_assert_cmpfloat (dn, <, 1e-4);
   g_assert_cmpfloat (de, <, 1e-2);
   /* rank 0 alone wrote the folder: the same files as one rank */
-  g_assert_true (exists (two, "loss.svg"));
-  g_assert_true (exists (two, "sample_iter_6.png"));
-  g_assert_true (exists (two, "resume_iter_3.ini"));
-  g_assert_true (exists (two, "decoder_iter_6.pth"));
+  g_assert_true (fixture_exists (two, "loss.svg"));
+  g_assert_true (fixture_exists (two, "sample_iter_6.png"));
+  g_assert_true (fixture_exists (two, "resume_iter_3.ini"));
+  g_assert_true (fixture_exists (two, "decoder_iter_6.pth"));
 
   /* the checkpoint is the global state: 2 ranks to 3, then 1 rank to 6 */
-  g_autofree char *mixed = fresh_dir ("mixed");
+  g_autofree char *mixed = fixture_dir (tmp_root, "mixed");
   const char *c[] = { COMMON (mixed, "4"), "--max-iter", "3", "--save-interval", "3", NULL };
   Result r = run_job (2, c, NULL, NULL);
   g_assert_cmpint (r.status, ==, 0);
@@ -297,27 +253,27 @@ test_two_ranks_match_one (void)
 static void
 test_batch_not_divisible (void)
 {
-  g_autofree char *save = fresh_dir ("odd");
+  g_autofree char *save = fixture_dir (tmp_root, "odd");
   const char *a[] = { COMMON (save, "3"), "--max-iter", "2", NULL };
   Result r = run_job (2, a, NULL, NULL);
   g_assert_cmpint (r.status, !=, 0);
   g_assert_nonnull (strstr (r.err, "--batch-size 3"));
   g_assert_nonnull (strstr (r.err, "2 ranks"));
   g_free (r.err);
-  g_assert_false (exists (save, "train_log.csv"));
+  g_assert_false (fixture_exists (save, "train_log.csv"));
 }
 
 static void
 test_different_settings (void)
 {
-  g_autofree char *save = fresh_dir ("differ");
+  g_autofree char *save = fixture_dir (tmp_root, "differ");
   const char *a[] = { COMMON (save, "2"), "--max-iter", "2", NULL };
   const char *b[] = { COMMON (save, "2"), "--max-iter", "2", "--style-weight", "5", NULL };
   Result r = run_job (1, a, b, NULL);
   g_assert_cmpint (r.status, !=, 0);
   g_assert_nonnull (strstr (r.err, "rank 1 was started with other settings"));
   g_free (r.err);
-  g_assert_false (exists (save, "train_log.csv"));
+  g_assert_false (fixture_exists (save, "train_log.csv"));
 }
 
 /* A rank lost (fault kill-rank, SIGKILL) or failing (fail-rank, an error
@@ -327,16 +283,16 @@ test_different_settings (void)
 static void
 rank_lost (const char *name, const char *fault, const char *must)
 {
-  g_autofree char *save = fresh_dir (name);
+  g_autofree char *save = fixture_dir (tmp_root, name);
   const char *a[] = { COMMON (save, "2"), "--max-iter", "8", "--save-interval", "2", NULL };
   Result r = run_job (2, a, NULL, fault);
   g_assert_cmpint (r.status, !=, 0);
   if (must)
     g_assert_nonnull (strstr (r.err, must));
   g_free (r.err);
-  g_assert_false (exists (save, "decoder_iter_6.pth"));
-  g_assert_false (exists (save, "decoder_iter_8.pth"));
-  g_assert_true (exists (save, "resume_iter_2.ini"));
+  g_assert_false (fixture_exists (save, "decoder_iter_6.pth"));
+  g_assert_false (fixture_exists (save, "decoder_iter_8.pth"));
+  g_assert_true (fixture_exists (save, "resume_iter_2.ini"));
   const char *b[] = { COMMON (save, "2"), "--max-iter", "8", "--save-interval", "2",
                       "--resume", NULL };
   r = run_job (2, b, NULL, NULL);
@@ -344,7 +300,7 @@ rank_lost (const char *name, const char *fault, const char *must)
   g_assert_true (strstr (r.err, "resuming at iteration 2")
                  || strstr (r.err, "resuming at iteration 4"));
   g_free (r.err);
-  g_assert_true (exists (save, "resume_iter_8.ini"));
+  g_assert_true (fixture_exists (save, "resume_iter_8.ini"));
   g_autoptr (GArray) rows = log_of (save);
   g_assert_cmpuint (rows->len, ==, 8);
 }
@@ -367,7 +323,7 @@ test_rank_fails (void)
 static void
 test_stop_signal (void)
 {
-  g_autofree char *save = fresh_dir ("stopped");
+  g_autofree char *save = fixture_dir (tmp_root, "stopped");
   const char *a[] = { COMMON (save, "2"), "--max-iter", "100000", "--save-interval", "100000",
                       NULL };
   g_autoptr (GPtrArray) argv = job_argv (2, a, NULL, NULL, (char *) "2");
@@ -378,7 +334,7 @@ test_stop_signal (void)
                                   | G_SPAWN_STDERR_TO_DEV_NULL,
                                 NULL, NULL, &pid, &error));
   g_assert_no_error (error);
-  g_autofree char *csv = in_dir (save, "train_log.csv");
+  g_autofree char *csv = fixture_path (save, "train_log.csv");
   for (int i = 0; i < 2400; i++)
     {
       g_autofree char *text = NULL;
@@ -395,7 +351,7 @@ test_stop_signal (void)
   g_autoptr (GArray) rows = log_of (save);
   g_assert_cmpuint (rows->len, >=, 3);
   g_autofree char *ini = g_strdup_printf ("resume_iter_%u.ini", rows->len);
-  g_assert_true (exists (save, ini));
+  g_assert_true (fixture_exists (save, ini));
 }
 
 int
@@ -410,13 +366,13 @@ main (int argc, char **argv)
   g_assert_nonnull (mpirun);
   tmp_root = g_dir_make_tmp ("vka-train-mpi-XXXXXX", NULL);
   g_assert_nonnull (tmp_root);
-  content_dir = fresh_dir ("content");
-  style_dir = fresh_dir ("style");
+  content_dir = fixture_dir (tmp_root, "content");
+  style_dir = fixture_dir (tmp_root, "style");
   for (int i = 0; i < 3; i++)
     {
       g_autofree char *c = g_strdup_printf ("c%d.png", i), *s = g_strdup_printf ("s%d.png", i);
-      make_picture (content_dir, c, 48 + 4 * i, 40, 10 + i, FALSE);
-      make_picture (style_dir, s, 40, 36 + 6 * i, 20 + i, TRUE);
+      fixture_picture (content_dir, c, 48 + 4 * i, 40, 10 + i, FALSE);
+      fixture_picture (style_dir, s, 40, 36 + 6 * i, 20 + i, TRUE);
     }
   g_test_add_func ("/train-mpi/two-ranks-match-one", test_two_ranks_match_one);
   g_test_add_func ("/train-mpi/batch-not-divisible", test_batch_not_divisible);

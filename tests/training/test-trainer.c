@@ -10,6 +10,7 @@
  * VKA_TEST_VGG = an encoder file.
  */
 #include "test-files.h"
+#include "trainer-fixtures.h"
 #include "vka.h"
 #include "vka-imageio.h"
 
@@ -75,62 +76,18 @@ run_train (const char *const *args, const char *const *env_extra)
   return r;
 }
 
-static char *
-fresh_dir (const char *name)
-{
-  char *d = g_build_filename (tmp_root, name, NULL);
-  g_assert_cmpint (g_mkdir_with_parents (d, 0755), ==, 0);
-  return d;
-}
-
-static char *
-in_dir (const char *dir, const char *name)
-{
-  return g_build_filename (dir, name, NULL);
-}
-
 static void
 write_file (const char *dir, const char *name, const char *data, gsize n)
 {
-  g_autofree char *p = in_dir (dir, name);
+  g_autofree char *p = fixture_path (dir, name);
   g_assert_true (g_file_set_contents (p, data, (gssize) n, NULL));
-}
-
-/* Smooth colour waves (content) or stripes (style), one per seed. */
-static void
-make_picture (const char *dir, const char *name, int w, int h, int seed, gboolean stripes)
-{
-  g_autoptr (GRand) r = g_rand_new_with_seed (seed);
-  g_autoptr (VkaImage) im = vka_image_new (w, h, 3, NULL);
-  double f[3], ph[3];
-  for (int c = 0; c < 3; c++)
-    {
-      f[c] = g_rand_double_range (r, stripes ? 0.6 : 0.05, stripes ? 1.5 : 0.3);
-      ph[c] = g_rand_double_range (r, 0, 6);
-    }
-  for (int y = 0; y < h; y++)
-    for (int x = 0; x < w; x++)
-      for (int c = 0; c < 3; c++)
-        im->pixels[((gsize) y * w + x) * 3 + c] =
-          (float) (0.5 + 0.4 * sin ((stripes ? x + y : x * (c + 1) - y) * f[c] + ph[c]));
-  g_autofree char *p = in_dir (dir, name);
-  g_autoptr (GError) error = NULL;
-  g_assert_true (vka_image_save (im, p, &error));
-  g_assert_no_error (error);
-}
-
-static gboolean
-exists (const char *dir, const char *name)
-{
-  g_autofree char *p = in_dir (dir, name);
-  return g_file_test (p, G_FILE_TEST_IS_REGULAR);
 }
 
 /* The rows of train_log.csv without the speed column. */
 static char *
 losses_of (const char *dir)
 {
-  g_autofree char *p = in_dir (dir, "train_log.csv"), *text = NULL;
+  g_autofree char *p = fixture_path (dir, "train_log.csv"), *text = NULL;
   g_assert_true (g_file_get_contents (p, &text, NULL, NULL));
   g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
   g_assert_cmpstr (lines[0], ==, "iter,loss,content_loss,style_loss,lr,images_per_s");
@@ -179,8 +136,8 @@ check_checkpoint (const char *dir, int iteration)
     }
   g_autofree char *ini = g_strdup_printf ("resume_iter_%d.ini", iteration);
   g_autofree char *mom = g_strdup_printf ("resume_iter_%d.safetensors", iteration);
-  g_assert_true (exists (dir, ini));
-  g_assert_true (exists (dir, mom));
+  g_assert_true (fixture_exists (dir, ini));
+  g_assert_true (fixture_exists (dir, mom));
 }
 
 static double
@@ -203,7 +160,7 @@ mean_loss (const char *losses, int from, int to)
 static void
 test_short_run (void)
 {
-  g_autofree char *save = fresh_dir ("short");
+  g_autofree char *save = fixture_dir (tmp_root, "short");
   const char *args[] = { "--content-dir", content_dir, "--style-dir", style_dir, COMMON (save),
                          "--max-iter", "40", "--save-interval", "20", "--lr", "5e-3", NULL };
   Result r = run_train (args, NULL);
@@ -215,13 +172,13 @@ test_short_run (void)
   g_assert_cmpfloat (last, <, 0.8 * first);
   check_checkpoint (save, 20);
   check_checkpoint (save, 40);
-  g_autofree char *svg_path = in_dir (save, "loss.svg"), *svg = NULL;
+  g_autofree char *svg_path = fixture_path (save, "loss.svg"), *svg = NULL;
   g_assert_true (g_file_get_contents (svg_path, &svg, NULL, NULL));
   g_assert_true (g_str_has_prefix (svg, "<?xml"));
   g_assert_nonnull (strstr (svg, "<polyline"));
   g_assert_nonnull (strstr (svg, "</svg>"));
   /* the sample stylisation at the end: a picture of the crop's size */
-  g_autofree char *sample = in_dir (save, "sample_iter_40.png");
+  g_autofree char *sample = fixture_path (save, "sample_iter_40.png");
   g_autoptr (GError) error = NULL;
   g_autoptr (VkaImage) im = vka_image_load (sample, NULL, &error);
   g_assert_no_error (error);
@@ -229,8 +186,8 @@ test_short_run (void)
 
   /* --decoder-init: a new run from the trained decoder starts where the
    * first one ended, far below where it began */
-  g_autofree char *again = fresh_dir ("short-again");
-  g_autofree char *init = in_dir (save, "decoder_iter_40.pth");
+  g_autofree char *again = fixture_dir (tmp_root, "short-again");
+  g_autofree char *init = fixture_path (save, "decoder_iter_40.pth");
   const char *b[] = { "--content-dir", content_dir, "--style-dir", style_dir, COMMON (again),
                       "--max-iter", "8", "--save-interval", "8", "--lr", "5e-3",
                       "--decoder-init", init, NULL };
@@ -246,7 +203,7 @@ test_short_run (void)
 static void
 test_resume_same_losses (void)
 {
-  g_autofree char *straight = fresh_dir ("straight"), *split = fresh_dir ("split");
+  g_autofree char *straight = fixture_dir (tmp_root, "straight"), *split = fixture_dir (tmp_root, "split");
   const char *a[] = { "--content-dir", content_dir, "--style-dir", style_dir,
                       COMMON (straight), "--max-iter", "8", "--save-interval", "4", NULL };
   Result r = run_train (a, NULL);
@@ -269,7 +226,7 @@ test_resume_same_losses (void)
   g_assert_cmpstr (l1, ==, l2);
   /* the data order does not depend on the loader threads' timing: one
    * thread instead of two (the last --n-threads wins) gives the same */
-  g_autofree char *one = fresh_dir ("one-thread");
+  g_autofree char *one = fixture_dir (tmp_root, "one-thread");
   const char *d[] = { "--content-dir", content_dir, "--style-dir", style_dir, COMMON (one),
                       "--max-iter", "8", "--save-interval", "8", "--n-threads", "1", NULL };
   r = run_train (d, NULL);
@@ -278,8 +235,8 @@ test_resume_same_losses (void)
   g_autofree char *l3 = losses_of (one);
   g_assert_cmpstr (l1, ==, l3);
   /* and the same decoder at the end */
-  g_autofree char *p1 = in_dir (straight, "decoder_iter_8.safetensors");
-  g_autofree char *p2 = in_dir (split, "decoder_iter_8.safetensors");
+  g_autofree char *p1 = fixture_path (straight, "decoder_iter_8.safetensors");
+  g_autofree char *p2 = fixture_path (split, "decoder_iter_8.safetensors");
   g_autofree char *d1 = NULL, *d2 = NULL;
   gsize n1, n2;
   g_assert_true (g_file_get_contents (p1, &d1, &n1, NULL));
@@ -297,7 +254,7 @@ test_compute_threads (void)
       g_test_skip ("--threads is the CPU backend's (this run trains on another device)");
       return;
     }
-  g_autofree char *save = fresh_dir ("one-compute-thread");
+  g_autofree char *save = fixture_dir (tmp_root, "one-compute-thread");
   const char *a[] = { "--content-dir", content_dir, "--style-dir", style_dir, COMMON (save),
                       "--max-iter", "2", "--save-interval", "2", "--threads", "1", NULL };
   Result r = run_train (a, NULL);
@@ -316,7 +273,7 @@ test_compute_threads (void)
 static void
 test_kill_during_save (void)
 {
-  g_autofree char *save = fresh_dir ("killed");
+  g_autofree char *save = fixture_dir (tmp_root, "killed");
   const char *a[] = { "--content-dir", content_dir, "--style-dir", style_dir, COMMON (save),
                       "--max-iter", "6", "--save-interval", "2", NULL };
   const char *env[] = { "VKA_TRAIN_FAULT", "kill-after-pth:4", NULL };
@@ -326,8 +283,8 @@ test_kill_during_save (void)
   g_free (r.err);
   /* the save of 4 began (its .pth is there) but never finished: 2 is the
    * newest checkpoint, whole and loadable */
-  g_assert_true (exists (save, "decoder_iter_4.pth"));
-  g_assert_false (exists (save, "resume_iter_4.ini"));
+  g_assert_true (fixture_exists (save, "decoder_iter_4.pth"));
+  g_assert_false (fixture_exists (save, "resume_iter_4.ini"));
   check_checkpoint (save, 2);
   const char *b[] = { "--content-dir", content_dir, "--style-dir", style_dir, COMMON (save),
                       "--max-iter", "6", "--save-interval", "2", "--resume", NULL };
@@ -347,7 +304,7 @@ test_kill_during_save (void)
 static void
 test_interrupt_saves (void)
 {
-  g_autofree char *save = fresh_dir ("interrupted");
+  g_autofree char *save = fixture_dir (tmp_root, "interrupted");
   const char *args[] = { "--content-dir", content_dir, "--style-dir", style_dir,
                          COMMON (save), "--max-iter", "100000", "--save-interval", "100000",
                          NULL };
@@ -358,7 +315,7 @@ test_interrupt_saves (void)
                                 G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL,
                                 NULL, NULL, &pid, &error));
   g_assert_no_error (error);
-  g_autofree char *csv = in_dir (save, "train_log.csv");
+  g_autofree char *csv = fixture_path (save, "train_log.csv");
   /* wait for a few logged iterations (at most four minutes: CI under ASan
    * on a busy machine) */
   for (int i = 0; i < 2400; i++)
@@ -384,18 +341,18 @@ test_interrupt_saves (void)
 static void
 test_unreadable_files_skipped (void)
 {
-  g_autofree char *c = fresh_dir ("bad-files/content"), *s = fresh_dir ("bad-files/style");
-  g_autofree char *save = fresh_dir ("bad-files/out");
-  make_picture (c, "a.png", 48, 40, 1, FALSE);
-  make_picture (c, "b.jpg", 40, 44, 2, FALSE);
+  g_autofree char *c = fixture_dir (tmp_root, "bad-files/content"), *s = fixture_dir (tmp_root, "bad-files/style");
+  g_autofree char *save = fixture_dir (tmp_root, "bad-files/out");
+  fixture_picture (c, "a.png", 48, 40, 1, FALSE);
+  fixture_picture (c, "b.jpg", 40, 44, 2, FALSE);
   write_file (c, "text.jpg", "hello, not a picture\n", 21);        /* GEGL would abort */
   write_file (c, "empty.png", "", 0);
   g_autofree char *png = NULL;
   gsize n;
-  g_autofree char *a_png = in_dir (c, "a.png");
+  g_autofree char *a_png = fixture_path (c, "a.png");
   g_assert_true (g_file_get_contents (a_png, &png, &n, NULL));
   write_file (c, "truncated.png", png, n / 2);
-  make_picture (s, "s.png", 44, 44, 3, TRUE);
+  fixture_picture (s, "s.png", 44, 44, 3, TRUE);
   write_file (s, "notes.txt", "style notes", 11);
   const char *a[] = { "--content-dir", c, "--style-dir", s, COMMON (save), "--max-iter", "6",
                       "--save-interval", "6", NULL };
@@ -425,11 +382,11 @@ expect_error (const char *const *args, const char *must)
 static void
 test_empty_folders (void)
 {
-  g_autofree char *empty = fresh_dir ("empty"), *save = fresh_dir ("empty-out");
-  g_autofree char *junk = fresh_dir ("junk");
+  g_autofree char *empty = fixture_dir (tmp_root, "empty"), *save = fixture_dir (tmp_root, "empty-out");
+  g_autofree char *junk = fixture_dir (tmp_root, "junk");
   write_file (junk, "a.png", "not a png", 9);
   write_file (junk, "b.jpg", "\xff\xd8\xff\xe0", 4);
-  g_autofree char *missing = in_dir (tmp_root, "missing");
+  g_autofree char *missing = fixture_path (tmp_root, "missing");
   {
     const char *a[] = { "--content-dir", empty, "--style-dir", style_dir, COMMON (save), NULL };
     expect_error (a, empty);
@@ -442,14 +399,14 @@ test_empty_folders (void)
     const char *a[] = { "--content-dir", missing, "--style-dir", style_dir, COMMON (save), NULL };
     expect_error (a, missing);
   }
-  g_assert_false (exists (save, "train_log.csv"));
+  g_assert_false (fixture_exists (save, "train_log.csv"));
 }
 
 static void
 test_bad_arguments (void)
 {
-  g_autofree char *save = fresh_dir ("args");
-  g_autofree char *nowhere = in_dir (tmp_root, "no-checkpoints");
+  g_autofree char *save = fixture_dir (tmp_root, "args");
+  g_autofree char *nowhere = fixture_path (tmp_root, "no-checkpoints");
   g_assert_cmpint (g_mkdir_with_parents (nowhere, 0755), ==, 0);
   const char *cd = content_dir, *sd = style_dir;
   struct { const char *args[8]; const char *must; } cases[] = {
@@ -498,13 +455,13 @@ main (int argc, char **argv)
   g_assert_nonnull (vgg);
   tmp_root = g_dir_make_tmp ("vka-train-XXXXXX", NULL);
   g_assert_nonnull (tmp_root);
-  content_dir = fresh_dir ("content");
-  style_dir = fresh_dir ("style");
+  content_dir = fixture_dir (tmp_root, "content");
+  style_dir = fixture_dir (tmp_root, "style");
   for (int i = 0; i < 3; i++)
     {
       g_autofree char *c = g_strdup_printf ("c%d.png", i), *s = g_strdup_printf ("s%d.png", i);
-      make_picture (content_dir, c, 48 + 4 * i, 40, 10 + i, FALSE);
-      make_picture (style_dir, s, 40, 36 + 6 * i, 20 + i, TRUE);
+      fixture_picture (content_dir, c, 48 + 4 * i, 40, 10 + i, FALSE);
+      fixture_picture (style_dir, s, 40, 36 + 6 * i, 20 + i, TRUE);
     }
   g_test_add_func ("/train/short-run", test_short_run);
   g_test_add_func ("/train/resume-same-losses", test_resume_same_losses);
