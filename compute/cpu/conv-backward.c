@@ -197,16 +197,18 @@ run_plan (VkaCpuBackend *b, int kind, VkaCpuConvPlan *plan, const Job *job, GErr
   return ok;
 }
 
-static double
-time_plan (VkaCpuBackend *b, int kind, VkaCpuConvPlan *p, const Job *job, GError **error)
+typedef struct
 {
-  /* the first run packs the weights and warms caches; the second counts */
-  if (!run_plan (b, kind, p, job, error))
-    return -1;
-  gint64 start = g_get_monotonic_time ();
-  if (!run_plan (b, kind, p, job, error))
-    return -1;
-  return (g_get_monotonic_time () - start) / 1e3;
+  VkaCpuBackend *b;
+  int            kind;
+  const Job     *job;
+} Backward;
+
+static gboolean
+run_backward (VkaCpuConvPlan *plan, gpointer data, GError **error)
+{
+  Backward *w = data;
+  return run_plan (w->b, w->kind, plan, w->job, error);
 }
 
 static VkaCpuConvPlan *
@@ -232,33 +234,14 @@ choose_plan (VkaCpuBackend *b, int kind, const Job *job, GError **error)
                    in->w, cout);
       return NULL;
     }
-  /* oneDNN's reference kernels never win: do not time them */
-  if (direct && wino && g_str_has_prefix (direct->impl, "ref"))
-    g_clear_pointer (&direct, vka_cpu_plan_free);
-  else if (direct && wino && g_str_has_prefix (wino->impl, "ref"))
-    g_clear_pointer (&wino, vka_cpu_plan_free);
-  double t_direct = -1, t_wino = -1;
-  if (direct && wino)
-    {
-      t_direct = time_plan (b, kind, direct, job, error);
-      t_wino = t_direct < 0 ? -1 : time_plan (b, kind, wino, job, error);
-      if (t_wino < 0)
-        {
-          vka_cpu_plan_free (direct);
-          vka_cpu_plan_free (wino);
-          return NULL;
-        }
-    }
-  VkaCpuConvPlan *best = !wino ? direct : !direct ? wino : t_wino < t_direct ? wino : direct;
-  if (g_getenv ("VKA_CPU_VERBOSE"))
+  Backward w = { b, kind, job };
+  double t[2];
+  VkaCpuConvPlan *best = vka_cpu_plan_faster (direct, wino, run_backward, &w, t, error);
+  if (best && g_getenv ("VKA_CPU_VERBOSE"))
     fprintf (stderr, "vk-adain cpu: conv3x3 %s gradient %4d->%-4d %5dx%-5d n%d: %s "
              "(direct %.2f ms%s, winograd %.2f ms%s)\n",
              kind == BWD_DATA ? "data  " : "weight", in->c, cout, in->w, in->h, in->n,
-             best->impl, t_direct, direct ? "" : " n/a", t_wino, wino ? "" : " n/a");
-  if (best != direct)
-    vka_cpu_plan_free (direct);
-  if (best != wino)
-    vka_cpu_plan_free (wino);
+             best->impl, t[0], t[0] >= 0 ? "" : " n/a", t[1], t[1] >= 0 ? "" : " n/a");
   return best;
 }
 

@@ -274,17 +274,60 @@ make_plan (VkaCpuBackend *b, const VkaTensor *in, int cout, int k, gboolean relu
   return vka_cpu_plan_finish (p, pd, dnnl_query_weights_md);
 }
 
+/* run's time for plan: the first run packs the weights and warms caches,
+ * the second counts; -1 when a run fails. */
 static double
-time_plan (VkaCpuBackend *b, VkaCpuConvPlan *p, VkaCpuTensor *in, VkaCpuTensor *weight,
-           VkaCpuTensor *bias, VkaCpuTensor *out, GError **error)
+time_run (VkaCpuPlanRun run, VkaCpuConvPlan *plan, gpointer data, GError **error)
 {
-  /* the first run packs the weights and warms caches; the second counts */
-  if (!run_plan (b, p, in, weight, bias, out, error))
+  if (!run (plan, data, error))
     return -1;
   gint64 start = g_get_monotonic_time ();
-  if (!run_plan (b, p, in, weight, bias, out, error))
+  if (!run (plan, data, error))
     return -1;
   return (g_get_monotonic_time () - start) / 1e3;
+}
+
+VkaCpuConvPlan *
+vka_cpu_plan_faster (VkaCpuConvPlan *direct, VkaCpuConvPlan *wino, VkaCpuPlanRun run,
+                     gpointer data, double times[2], GError **error)
+{
+  times[0] = times[1] = -1;
+  /* oneDNN's reference kernels (a fallback for odd shapes) never win: do
+   * not spend two runs finding that out */
+  if (direct && wino && g_str_has_prefix (direct->impl, "ref"))
+    g_clear_pointer (&direct, vka_cpu_plan_free);
+  else if (direct && wino && g_str_has_prefix (wino->impl, "ref"))
+    g_clear_pointer (&wino, vka_cpu_plan_free);
+  if (direct && wino)
+    {
+      times[0] = time_run (run, direct, data, error);
+      times[1] = times[0] < 0 ? -1 : time_run (run, wino, data, error);
+      if (times[1] < 0)
+        {
+          vka_cpu_plan_free (direct);
+          vka_cpu_plan_free (wino);
+          return NULL;
+        }
+    }
+  VkaCpuConvPlan *best = !wino ? direct : !direct ? wino : times[1] < times[0] ? wino : direct;
+  if (best != direct)
+    vka_cpu_plan_free (direct);
+  if (best != wino)
+    vka_cpu_plan_free (wino);
+  return best;
+}
+
+typedef struct
+{
+  VkaCpuBackend *b;
+  VkaCpuTensor  *in, *weight, *bias, *out;
+} Forward;
+
+static gboolean
+run_forward (VkaCpuConvPlan *plan, gpointer data, GError **error)
+{
+  Forward *f = data;
+  return run_plan (f->b, plan, f->in, f->weight, f->bias, f->out, error);
 }
 
 static VkaCpuConvPlan *
@@ -318,36 +361,16 @@ choose_plan (VkaCpuBackend *b, VkaCpuTensor *in, VkaCpuTensor *weight, VkaCpuTen
                    in->base.n, in->base.c, in->base.h, in->base.w, weight->base.n, k, k);
       return NULL;
     }
-  double t_direct = -1, t_wino = -1;
-  /* oneDNN's reference kernels (a fallback for odd shapes) never win: do
-   * not spend two runs finding that out */
-  if (direct && wino && g_str_has_prefix (direct->impl, "ref"))
-    g_clear_pointer (&direct, vka_cpu_plan_free);
-  else if (direct && wino && g_str_has_prefix (wino->impl, "ref"))
-    g_clear_pointer (&wino, vka_cpu_plan_free);
-  if (direct && wino)
-    {
-      t_direct = time_plan (b, direct, in, weight, bias, out, error);
-      t_wino = t_direct < 0 ? -1 : time_plan (b, wino, in, weight, bias, out, error);
-      if (t_wino < 0)
-        {
-          vka_cpu_plan_free (direct);
-          vka_cpu_plan_free (wino);
-          return NULL;
-        }
-    }
-  VkaCpuConvPlan *best = !wino ? direct : !direct ? wino : t_wino < t_direct ? wino : direct;
-  if (g_getenv ("VKA_CPU_VERBOSE"))
+  Forward f = { b, in, weight, bias, out };
+  double t[2];
+  VkaCpuConvPlan *best = vka_cpu_plan_faster (direct, wino, run_forward, &f, t, error);
+  if (best && g_getenv ("VKA_CPU_VERBOSE"))
     fprintf (stderr, "vk-adain cpu: conv%dx%d %4d->%-4d %5dx%-5d n%d relu%d: %s, %s%s "
              "(direct %.2f ms%s, winograd %.2f ms%s)\n", k, k, in->base.c, weight->base.n,
              in->base.w, in->base.h, in->base.n, relu, best->impl,
              best->dst_dense ? "output copied" : "output in place",
-             best->src_plain ? ", planar input" : "", t_direct,
-             direct ? "" : " n/a", t_wino, wino ? "" : " n/a");
-  if (best != direct)
-    vka_cpu_plan_free (direct);
-  if (best != wino)
-    vka_cpu_plan_free (wino);
+             best->src_plain ? ", planar input" : "", t[0], t[0] >= 0 ? "" : " n/a", t[1],
+             t[1] >= 0 ? "" : " n/a");
   return best;
 }
 

@@ -181,6 +181,15 @@ void     vka_cpu_plan_free (gpointer plan);
  * fails. */
 VkaCpuConvPlan *vka_cpu_plan_finish (VkaCpuConvPlan *p, dnnl_primitive_desc_t pd,
                                      dnnl_query_t weights);
+/* Runs plan once on the caller's tensors (data). */
+typedef gboolean (*VkaCpuPlanRun) (VkaCpuConvPlan *plan, gpointer data, GError **error);
+/* Of a direct and a Winograd plan for one convolution (either may be NULL,
+ * not both), the one to keep, timed with run where both exist (times:
+ * direct's, Winograd's in ms, -1 where not timed); the other is freed. NULL
+ * with error when a run fails (both freed). */
+VkaCpuConvPlan *vka_cpu_plan_faster (VkaCpuConvPlan *direct, VkaCpuConvPlan *wino,
+                                     VkaCpuPlanRun run, gpointer data, double times[2],
+                                     GError **error);
 gboolean vka_cpu_execute (VkaCpuBackend *b, dnnl_primitive_t prim, int n,
                           const dnnl_exec_arg_t *args, GError **error);
 gboolean vka_cpu_reorder (VkaCpuBackend *b, VkaMd src, void *src_data, VkaMd dst,
