@@ -213,3 +213,13 @@ vka_check_conv3x3_backward (VkaTensor *x, VkaTensor *y, VkaTensor *dy, VkaTensor
       && (!dweight || vka_check_conv3x3_backward_weight (x, dy, dweight, dbias, error))
       && (!din || vka_check_same_shape ("conv3x3_backward", x, din, error));
 }
+
+gboolean
+vka_check_tensor_dims (int n, int c, int h, int w, GError **error)
+{
+  if (n > 0 && c > 0 && h > 0 && w > 0)
+    return TRUE;
+  g_set_error (error, VKA_ERROR, VKA_ERROR_INVALID_ARGUMENT,
+               "tensor shape %d×%d×%d×%d has an empty dimension", n, c, h, w);
+  return FALSE;
+}

@@ -175,6 +175,7 @@ gboolean vka_conv3x3_upsampled_composed (VkaBackend *b, VkaTensor *in, VkaTensor
                                          GError **error);
 
 /* Shape checks shared by every backend; they set error and return FALSE. */
+gboolean vka_check_tensor_dims (int n, int c, int h, int w, GError **error);
 gboolean vka_check_conv (VkaTensor *in, VkaTensor *weight, VkaTensor *bias,
                          VkaTensor *out, int *kernel_out, GError **error);
 gboolean vka_check_same_shape (const char *op, VkaTensor *a, VkaTensor *b,

@@ -111,12 +111,8 @@ static VkaTensor *
 cpu_tensor_new (VkaBackend *backend, int n, int c, int h, int w, GError **error)
 {
   VkaCpuBackend *b = cpub (backend);
-  if (n <= 0 || c <= 0 || h <= 0 || w <= 0)
-    {
-      g_set_error (error, VKA_ERROR, VKA_ERROR_INVALID_ARGUMENT,
-                   "tensor shape %d×%d×%d×%d has an empty dimension", n, c, h, w);
-      return NULL;
-    }
+  if (!vka_check_tensor_dims (n, c, h, w, error))
+    return NULL;
   guint64 bytes = (guint64) n * c * h * w * sizeof (float);
   if (bytes / sizeof (float) / n / c / h != (guint64) w
       || bytes > backend->ops->max_tensor_bytes (backend))

@@ -33,12 +33,8 @@ ref_destroy (VkaBackend *backend)
 static VkaTensor *
 ref_tensor_new (VkaBackend *backend, int n, int c, int h, int w, GError **error)
 {
-  if (n <= 0 || c <= 0 || h <= 0 || w <= 0)
-    {
-      g_set_error (error, VKA_ERROR, VKA_ERROR_INVALID_ARGUMENT,
-                   "tensor shape %d×%d×%d×%d has an empty dimension", n, c, h, w);
-      return NULL;
-    }
+  if (!vka_check_tensor_dims (n, c, h, w, error))
+    return NULL;
   gsize numel = (gsize) n * c * h * w;
   RefTensor *t = g_new0 (RefTensor, 1);
   t->base = (VkaTensor) { backend, n, c, h, w };

@@ -8,12 +8,8 @@ VkaTensor *
 vka_vk_tensor_new (VkaBackend *backend, int n, int c, int h, int w, GError **error)
 {
   VkaVkBackend *b = vka_vk_backend (backend);
-  if (n <= 0 || c <= 0 || h <= 0 || w <= 0)
-    {
-      g_set_error (error, VKA_ERROR, VKA_ERROR_INVALID_ARGUMENT,
-                   "tensor shape %d×%d×%d×%d has an empty dimension", n, c, h, w);
-      return NULL;
-    }
+  if (!vka_check_tensor_dims (n, c, h, w, error))
+    return NULL;
   guint64 numel = (guint64) n * (guint64) c * (guint64) h * (guint64) w;
   if (numel > G_MAXINT32)
     {
