@@ -31,6 +31,7 @@ typedef struct
   char        *output_dir, *output_file, *save_ext, *save_style, *device, *mask;
   double       alpha;
   int          content_size, style_size, tile, threads;
+  guint64      memory_limit;
   gboolean     crop, list_devices, quiet;
   VkaColorMode color;
   gboolean     progress;
@@ -70,6 +71,41 @@ parse_preserve (const char *name, const char *value, gpointer data, GError **err
                    "--preserve-color: '%s' is neither coral nor luminance", value);
       return FALSE;
     }
+  return TRUE;
+}
+
+/* --memory-limit: a size in bytes with a binary suffix (K, M, G, T, with or
+ * without "iB"), or MiB when it has none; at least 64 MiB. */
+static gboolean
+parse_memory_limit (const char *name, const char *value, gpointer data, GError **error)
+{
+  Options *o = data;
+  char *end = NULL;
+  double amount = g_ascii_strtod (value, &end);
+  static const struct { const char *suffix; int shift; } units[] = {
+    { "", 20 }, { "k", 10 }, { "kib", 10 }, { "m", 20 }, { "mib", 20 },
+    { "g", 30 }, { "gib", 30 }, { "t", 40 }, { "tib", 40 },
+  };
+  int shift = -1;
+  for (gsize i = 0; end != value && i < G_N_ELEMENTS (units); i++)
+    if (g_ascii_strcasecmp (end, units[i].suffix) == 0)
+      shift = units[i].shift;
+  double bytes = amount * (double) ((guint64) 1 << MAX (shift, 0));
+  if (shift < 0 || !isfinite (amount) || amount <= 0 || bytes >= 0x1p63)
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "--memory-limit: '%s' is not a size (e.g. 512M, 1.5G; a plain number "
+                   "is MiB)", value);
+      return FALSE;
+    }
+  if (bytes < 64.0 * (1 << 20))
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "--memory-limit: %s is below the least a stylisation needs (64 MiB)",
+                   value);
+      return FALSE;
+    }
+  o->memory_limit = (guint64) bytes;
   return TRUE;
 }
 
@@ -315,6 +351,7 @@ run_one (Job *job, const char *content_path, int index, int total, GError **erro
   VkaStylizeOptions sopt = VKA_STYLIZE_OPTIONS_DEFAULT;
   sopt.alpha = o->alpha;
   sopt.tile = o->tile;
+  sopt.memory_limit = o->memory_limit;
   g_autoptr (VkaImage) mask = o->mask ? load_mask (o, content, error) : NULL;
   if (o->mask && !mask)
     return FALSE;
@@ -472,7 +509,8 @@ run (int argc, char **argv)
     { "save-ext", 0, 0, G_OPTION_ARG_STRING, &o.save_ext, "Output extension in --output (default .jpg)", "EXT" },
     { "save-style", 0, 0, G_OPTION_ARG_FILENAME, &o.save_style, "Save the style's (or mix's) statistics to FILE", "FILE" },
     { "mask", 0, 0, G_OPTION_ARG_FILENAME, &o.mask, "Spatial control: where the mask is white the first of two styles applies, elsewhere the second", "FILE" },
-    { "tile", 0, 0, G_OPTION_ARG_INT, &o.tile, "Tile side in pixels for large pictures (default 0: from the device's memory)", "N" },
+    { "tile", 0, 0, G_OPTION_ARG_INT, &o.tile, "Tile side in pixels for large pictures (default 0: from the memory limit)", "N" },
+    { "memory-limit", 0, 0, G_OPTION_ARG_CALLBACK, parse_memory_limit, "Memory for a stylisation's working set, pictures aside (default: a quarter of the free memory, at most 1G, on a CPU; half a GPU's, at most 4G); large pictures go in tiles that fit", "SIZE" },
     { "device", 0, 0, G_OPTION_ARG_STRING, &o.device, "Device: an index, a name substring, or cpu (default: a GPU, else the CPU backend)", "D" },
     { "threads", 0, 0, G_OPTION_ARG_INT, &o.threads, "Threads of the CPU backend (default 0: all cores)", "N" },
     { "list-devices", 0, 0, G_OPTION_ARG_NONE, &o.list_devices, "List the devices and exit", NULL },

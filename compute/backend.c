@@ -2,6 +2,7 @@
  * the host's memory. */
 #include "backend.h"
 
+#include <string.h>
 #include <unistd.h>
 
 guint64
@@ -9,6 +10,28 @@ vka_host_memory_bytes (void)
 {
   long pages = sysconf (_SC_PHYS_PAGES), size = sysconf (_SC_PAGESIZE);
   return pages > 0 && size > 0 ? (guint64) pages * (guint64) size : (guint64) 8 << 30;
+}
+
+guint64
+vka_tensor_bytes (VkaBackend *b, int n, int c, int h, int w)
+{
+  if (b->ops->tensor_bytes)
+    return b->ops->tensor_bytes (b, n, c, h, w);
+  return (guint64) n * c * h * w * sizeof (float);
+}
+
+guint64
+vka_host_available_bytes (void)
+{
+  g_autofree char *meminfo = NULL;
+  if (g_file_get_contents ("/proc/meminfo", &meminfo, NULL, NULL))
+    {
+      const char *line = strstr (meminfo, "MemAvailable:");
+      guint64 kib = line ? g_ascii_strtoull (line + strlen ("MemAvailable:"), NULL, 10) : 0;
+      if (kib > 0)
+        return kib << 10;
+    }
+  return vka_host_memory_bytes () / 8;
 }
 
 gboolean

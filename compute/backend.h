@@ -82,6 +82,19 @@ struct VkaBackendOps
                                 VkaTensor *mask, VkaTensor *out, GError **error);
   /* The largest tensor this backend can hold, in bytes. */
   guint64     (*max_tensor_bytes) (VkaBackend *backend);
+  /* Optional: the bytes a tensor of this shape holds once in use (its
+   * layout's padding included); NULL means n·c·h·w floats. */
+  guint64     (*tensor_bytes)  (VkaBackend *backend, int n, int c, int h, int w);
+  /* Optional: a bound on the bytes a k×k convolution of an h × w map holds
+   * while it runs beyond its input and output (copies in other layouts,
+   * scratch); NULL: none. */
+  guint64     (*conv_extra_bytes) (VkaBackend *backend, int n, int cin, int cout, int h,
+                                   int w, int k);
+  /* Optional: the most bytes the backend held at once since the last
+   * reset_peak, which drops what it keeps for reuse and returns the bytes
+   * still held. */
+  guint64     (*peak_bytes)    (VkaBackend *backend);
+  guint64     (*reset_peak)    (VkaBackend *backend);
 
   gboolean    (*flush)         (VkaBackend *backend, GError **error);
   /* Optional: from now on choose kernels by fixed rules, never by timing,
@@ -137,6 +150,8 @@ struct VkaBackend
   const VkaBackendOps *ops;
 };
 
+guint64 vka_tensor_bytes (VkaBackend *b, int n, int c, int h, int w);
+
 static inline VkaTensor *
 vka_tensor_new (VkaBackend *b, int n, int c, int h, int w, GError **error)
 {
@@ -165,6 +180,9 @@ vka_backend_free (VkaBackend *b)
 
 /* The host's physical memory (8 GiB when the system does not say). */
 guint64  vka_host_memory_bytes (void);
+/* Memory the kernel could give now without swapping (MemAvailable), or an
+ * eighth of the physical memory where that is unknown. */
+guint64  vka_host_available_bytes (void);
 
 /* conv2d (upsample2x (in)): the backend's fused op, or the two ops. */
 gboolean vka_conv3x3_upsampled (VkaBackend *b, VkaTensor *in, VkaTensor *weight,

@@ -4,6 +4,9 @@
 #include "cpu/cpu-backend.h"
 
 #include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 struct VkaContext
 {
@@ -158,9 +161,28 @@ vka_list_devices (GError **error)
   return infos;
 }
 
+/* glibc raises its mmap threshold each time a large block is freed, up to
+ * 32 MiB; tiles' activations and pixels then come from the heap and stay
+ * resident once freed, and a stylisation's peak RSS grew far past its
+ * memory budget (1.68 GB against 1.41 GB for a 12 MP picture). A fixed
+ * threshold gives large blocks back when they are freed. */
+static void
+pin_mmap_threshold (void)
+{
+#ifdef __GLIBC__
+  static gsize done = 0;
+  if (g_once_init_enter (&done))
+    {
+      mallopt (M_MMAP_THRESHOLD, 1 << 20);
+      g_once_init_leave (&done, 1);
+    }
+#endif
+}
+
 VkaContext *
 vka_context_new_full (const VkaContextConfig *config, GError **error)
 {
+  pin_mmap_threshold ();
   const char *choice = config->device ? config->device : g_getenv ("VK_ADAIN_DEVICE");
   gboolean validation = config->validation || env_flag ("VKA_VALIDATION");
   VkaContext *ctx = g_new0 (VkaContext, 1);

@@ -242,6 +242,50 @@ vka_network_peak_elements (const VkaNetwork *net, int h, int w)
   return peak;
 }
 
+/* An upsampling followed by a 3×3 convolution runs as one op that reads
+ * the small map (no upsampled map is made); $VKA_FUSE_UPSAMPLE=0 runs them
+ * apart, for comparisons. */
+static gboolean
+fuses_with_next (VkaNetwork *net, guint i)
+{
+  if (i + 1 >= net->n_layers || net->layers[i].info.spec->kind != VKA_LAYER_UPSAMPLE)
+    return FALSE;
+  const VkaLayerSpec *next = net->layers[i + 1].info.spec;
+  const char *env = g_getenv ("VKA_FUSE_UPSAMPLE");
+  return next->kind == VKA_LAYER_CONV && next->kernel == 3 && !(env && g_str_equal (env, "0"));
+}
+
+guint64
+vka_network_working_bytes (VkaNetwork *net, int h, int w)
+{
+  VkaBackend *b = net->backend;
+  guint64 input = vka_tensor_bytes (b, 1, net->layers[0].info.in_channels, h, w);
+  guint64 peak = 0, x = input;
+  for (guint i = 0; i < net->n_layers; i++)
+    {
+      guint64 extra = 0;
+      gboolean first = i == 0;
+      if (fuses_with_next (net, i))
+        {
+          if (!b->ops->conv3x3_upsampled)   /* the composed form makes the upsampled map */
+            extra = vka_tensor_bytes (b, 1, net->layers[i].info.in_channels, 2 * h, 2 * w);
+          h *= 2, w *= 2;
+          i++;
+        }
+      else
+        output_size (net->layers[i].info.spec, &h, &w);
+      const VkaLayerInfo *info = &net->layers[i].info;
+      guint64 y = vka_tensor_bytes (b, 1, info->out_channels, h, w);
+      if (info->spec->kind == VKA_LAYER_CONV && b->ops->conv_extra_bytes)
+        extra += b->ops->conv_extra_bytes (b, 1, info->in_channels, info->out_channels, h, w,
+                                           info->spec->kernel);
+      /* the network's input stays alive next to every later layer's pair */
+      peak = MAX (peak, (first ? 0 : input) + x + y + extra);
+      x = y;
+    }
+  return peak;
+}
+
 static VkaTensor *
 run_layer (VkaNetwork *net, Layer *layer, VkaTensor *x, GError **error)
 {
@@ -275,19 +319,6 @@ run_layer (VkaNetwork *net, Layer *layer, VkaTensor *x, GError **error)
   if (!ok)
     g_clear_pointer (&y, vka_tensor_free);
   return y;
-}
-
-/* An upsampling followed by a 3×3 convolution runs as one op that reads
- * the small map (no upsampled map is made); $VKA_FUSE_UPSAMPLE=0 runs them
- * apart, for comparisons. */
-static gboolean
-fuses_with_next (VkaNetwork *net, guint i)
-{
-  if (i + 1 >= net->n_layers || net->layers[i].info.spec->kind != VKA_LAYER_UPSAMPLE)
-    return FALSE;
-  const VkaLayerSpec *next = net->layers[i + 1].info.spec;
-  const char *env = g_getenv ("VKA_FUSE_UPSAMPLE");
-  return next->kind == VKA_LAYER_CONV && next->kernel == 3 && !(env && g_str_equal (env, "0"));
 }
 
 static VkaTensor *

@@ -14,11 +14,15 @@ VkaNetwork *vka_model_decoder (VkaModel *model);
 /* SHA-256 (hex) of the encoder's weights as loaded, for caches keyed by the
  * encoder (style-cache.c). */
 const char *vka_model_encoder_fingerprint (VkaModel *model);
+/* vka_tile_working_bytes for this model: what one tile's stylisation is
+ * estimated to hold at its peak (tests compare it with the backend's). */
+guint64     vka_model_tile_working_bytes (VkaModel *model, int channels, int ww, int wh,
+                                          int iw, int ih);
 /* How many images the model's encoder has encoded (tests). */
 guint       vka_model_encoder_runs (VkaModel *model);
 /* The bytes of pass-1 features a tiled vka_stylize may keep for pass 2 on
- * the device and in host memory, instead of encoding each tile again; by
- * default a quarter of each memory (of the host's in all on a CPU device).
- * 0 and 0 encode every tile twice (tests). */
+ * the device and in host memory, instead of encoding each tile again,
+ * whatever the memory budget leaves (by default, what it leaves). 0 and 0
+ * encode every tile twice (tests). */
 void        vka_model_set_keep_budget (VkaModel *model, guint64 device_bytes,
                                        guint64 host_bytes);

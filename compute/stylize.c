@@ -16,7 +16,10 @@ struct VkaModel
   VkaNetwork *decoder;
   char       *encoder_fingerprint;
   guint       encoder_runs;
-  /* bytes of pass-1 features a tiled stylisation may keep for pass 2 */
+  gboolean    cpu_memory;   /* the device's memory is the host's */
+  /* set by vka_model_set_keep_budget: bytes of pass-1 features a tiled
+   * stylisation may keep for pass 2 whatever the memory budget leaves */
+  gboolean    keep_fixed;
   guint64     keep_device_bytes, keep_host_bytes;
 };
 
@@ -62,19 +65,7 @@ vka_model_new (VkaContext *context, const VkaWeights *encoder, const VkaWeights 
   model->context = context;
   model->backend = vka_context_backend (context);
   model->encoder_fingerprint = encoder_fingerprint (encoder);
-  /* the features kept between the passes of a tiled stylisation may take a
-   * quarter of the device's memory (next to a tile's activations, the largest
-   * up to an eighth: see max_tensor_bytes) and a quarter of the host's; a
-   * CPU device's memory is the host's, so there the two share one quarter */
-  const VkaDeviceInfo *device = vka_context_device (context);
-  guint64 host_quarter = vka_host_memory_bytes () / 4;
-  model->keep_device_bytes = device->memory_bytes / 4;
-  model->keep_host_bytes = host_quarter;
-  if (device->type == VKA_DEVICE_CPU)
-    {
-      model->keep_device_bytes = MIN (model->keep_device_bytes, host_quarter);
-      model->keep_host_bytes = host_quarter - model->keep_device_bytes;
-    }
+  model->cpu_memory = vka_context_device (context)->type == VKA_DEVICE_CPU;
   model->encoder = vka_network_new (model->backend, VKA_NETWORK_ENCODER, encoder, 3,
                                     "encoder", error);
   if (model->encoder)
@@ -111,8 +102,26 @@ vka_model_free (VkaModel *model)
 void
 vka_model_set_keep_budget (VkaModel *model, guint64 device_bytes, guint64 host_bytes)
 {
+  model->keep_fixed = TRUE;
   model->keep_device_bytes = device_bytes;
   model->keep_host_bytes = host_bytes;
+}
+
+guint64
+vka_model_tile_working_bytes (VkaModel *model, int channels, int ww, int wh, int iw, int ih)
+{
+  return vka_tile_working_bytes (model->backend, model->encoder, model->decoder, channels,
+                                 ww, wh, iw, ih);
+}
+
+guint64
+vka_model_default_memory_limit (VkaModel *model)
+{
+  guint64 available = vka_host_available_bytes ();
+  if (model->cpu_memory)
+    return MIN ((guint64) 1 << 30, available / 4);
+  guint64 device = vka_context_device (model->context)->memory_bytes;
+  return MIN ((guint64) 4 << 30, device / 2);
 }
 
 guint
@@ -366,29 +375,30 @@ gather_moments (TileRun *run, GError **error)
 
 static gboolean
 tile_run_start (TileRun *run, VkaModel *model, const VkaImage *image, int tile,
-                GError **error)
+                guint64 budget, GError **error)
 {
   run->model = model;
   run->image = image;
   run->feat_w = (image->width + 7) / 8;
   run->feat_h = (image->height + 7) / 8;
   run->n_regions = 1;
-  int max_window = vka_tile_max_window (model->backend, model->encoder, model->decoder);
-  if (tile <= 0 && image->width <= max_window && image->height <= max_window)
-    tile = MAX (image->width, image->height);
-  else if (tile <= 0)
-    {
-      tile = (max_window - 2 * VKA_TILE_HALO) / 8 * 8;
-      if (tile < 64)
-        {
-          g_set_error (error, VKA_ERROR, VKA_ERROR_TOO_LARGE,
-                       "the device holds tiles of at most %d×%d pixels, too small for "
-                       "the %d-pixel halo tiles need", max_window, max_window,
-                       VKA_TILE_HALO);
-          return FALSE;
-        }
-    }
-  run->tiles = vka_tile_plan (image->width, image->height, tile);
+  VkaTileChoice choice;
+  if (!vka_tile_choose (model->backend, model->encoder, model->decoder, image->channels,
+                        image->width, image->height, tile,
+                        budget ? budget : vka_model_default_memory_limit (model), &choice,
+                        error))
+    return FALSE;
+  run->tiles = vka_tile_plan (image->width, image->height, choice.interior);
+  /* kept features take what the budget leaves; a CPU device's memory is
+   * the host's, a GPU's is its own */
+  run->device_room = choice.keep_room;
+  run->host_room = model->cpu_memory ? 0 : choice.keep_room;
+  if (model->keep_fixed)
+    run->device_room = model->keep_device_bytes, run->host_room = model->keep_host_bytes;
+  g_debug ("%d×%d in %u tiles of %d pixels: %" G_GUINT64_FORMAT " MiB each, %"
+           G_GUINT64_FORMAT " MiB left for kept features", image->width, image->height,
+           run->tiles->len, choice.interior ? choice.interior : MAX (image->width, image->height),
+           choice.working >> 20, choice.keep_room >> 20);
   return TRUE;
 }
 
@@ -428,7 +438,7 @@ vka_style_from_image_tiled (VkaModel *model, const VkaImage *image, int tile,
     return NULL;
   TileRun run = { .cancellable = cancellable };
   VkaStyle *style = NULL;
-  if (tile_run_start (&run, model, image, tile, error) && gather_moments (&run, error))
+  if (tile_run_start (&run, model, image, tile, 0, error) && gather_moments (&run, error))
     style = style_from_moments (&run.moments[0]);
   tile_run_clear (&run);
   return style;
@@ -629,13 +639,15 @@ stylize_tiles (VkaModel *model, const VkaImage *content, const VkaStylizeOptions
 {
   TileRun run = { .progress = progress, .progress_data = progress_data,
                   .cancellable = cancellable };
-  gboolean ok = tile_run_start (&run, model, content, tile, error);
+  gboolean ok = tile_run_start (&run, model, content, tile, options->memory_limit, error);
   if (ok)
     {
       *interior = g_array_index (run.tiles, VkaTile, 0).w;
       run.kept = g_new0 (KeptFeatures, run.tiles->len);
-      run.device_room = keep_on_device ? model->keep_device_bytes : 0;
-      run.host_room = model->keep_host_bytes;
+      if (!keep_on_device && !model->keep_fixed)
+        run.host_room = MAX (run.host_room, run.device_room);
+      if (!keep_on_device)
+        run.device_room = 0;
       double split = run.tiles->len == 1 ? 0.4 : 0.33;
       run.progress_to = split;
       if (options->mask)
@@ -646,6 +658,10 @@ stylize_tiles (VkaModel *model, const VkaImage *content, const VkaStylizeOptions
       ok = gather_moments (&run, error);
       if (ok)
         log_kept (&run);
+      VkaBackend *b = model->backend;
+      if (ok && b->ops->peak_bytes)
+        g_debug ("after pass 1 the backend has held at most %" G_GUINT64_FORMAT " MiB",
+                 b->ops->peak_bytes (b) >> 20);
       run.progress_from = split;
       run.progress_to = 1.0;
       for (guint i = 0; ok && i < run.tiles->len; i++)

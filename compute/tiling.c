@@ -50,6 +50,103 @@ vka_tile_max_window (VkaBackend *backend, VkaNetwork *encoder, VkaNetwork *decod
   return lo;
 }
 
+guint64
+vka_tile_feature_bytes (VkaBackend *backend, VkaNetwork *encoder, int ww, int wh)
+{
+  return vka_tensor_bytes (backend, 1, vka_network_out_channels (encoder), (wh + 7) / 8,
+                           (ww + 7) / 8);
+}
+
+guint64
+vka_tile_working_bytes (VkaBackend *backend, VkaNetwork *encoder, VkaNetwork *decoder,
+                        int channels, int ww, int wh, int iw, int ih)
+{
+  int fw = (ww + 7) / 8, fh = (wh + 7) / 8, c = vka_network_out_channels (encoder);
+  guint64 features = vka_tile_feature_bytes (backend, encoder, ww, wh);
+  guint64 host_features = (guint64) c * fw * fh * sizeof (float);
+  /* pass 1: the window's pixels in host memory and uploaded, the encoder,
+   * the features read back */
+  guint64 window = (guint64) ww * wh * channels * sizeof (float);
+  guint64 encode = 2 * window + vka_network_working_bytes (encoder, wh, ww) + host_features;
+  /* AdaIN: the features, one adapted map per region, the blend */
+  guint64 adain = 4 * features + host_features;
+  /* decoding: the output cut to the interior, and read back */
+  guint64 out = vka_tensor_bytes (backend, 1, 1, ih, iw * 3)
+              + (guint64) iw * ih * 3 * sizeof (float);
+  guint64 decode = vka_network_working_bytes (decoder, fh, fw) + out;
+  /* small buffers, and the kernels' fixed scratch */
+  return MAX (encode, MAX (adain, decode)) + ((guint64) 2 << 20);
+}
+
+/* Halo overlap and encoding again, in window pixels run through one network. */
+static double
+tiling_cost (VkaBackend *backend, VkaNetwork *encoder, int width, int height,
+             int interior, int window_w, int window_h, guint64 keep_room)
+{
+  int nx = (width + interior - 1) / interior, ny = (height + interior - 1) / interior;
+  double n = (double) nx * ny;
+  guint64 per_tile = vka_tile_feature_bytes (backend, encoder, window_w, window_h);
+  double kept = MIN (n, (double) (keep_room / MAX (per_tile, 1)));
+  return (double) window_w * window_h * (3 * n - kept);
+}
+
+gboolean
+vka_tile_choose (VkaBackend *backend, VkaNetwork *encoder, VkaNetwork *decoder,
+                 int channels, int width, int height, int forced, guint64 budget,
+                 VkaTileChoice *choice, GError **error)
+{
+  int max_window = vka_tile_max_window (backend, encoder, decoder);
+  guint64 whole = vka_tile_working_bytes (backend, encoder, decoder, channels, width, height,
+                                          width, height);
+  if ((forced <= 0 && whole <= budget && width <= max_window && height <= max_window)
+      || (forced > 0 && forced >= width && forced >= height))
+    {
+      *choice = (VkaTileChoice) { 0, whole, budget > whole ? budget - whole : 0 };
+      return TRUE;
+    }
+  int best = 0;
+  double best_cost = 0;
+  guint64 best_working = 0;
+  int from = forced > 0 ? (forced + 7) / 8 * 8 : (MAX (width, height) + 7) / 8 * 8;
+  int to = forced > 0 ? from : 64;
+  for (int interior = from; interior >= to; interior -= 8)
+    {
+      int ww = MIN (width, interior + 2 * VKA_TILE_HALO);
+      int wh = MIN (height, interior + 2 * VKA_TILE_HALO);
+      if (forced <= 0 && (ww > max_window || wh > max_window))
+        continue;
+      guint64 working = vka_tile_working_bytes (backend, encoder, decoder, channels, ww, wh,
+                                                MIN (interior, width), MIN (interior, height));
+      if (forced <= 0 && working > budget)
+        continue;
+      guint64 room = budget > working ? budget - working : 0;
+      double cost = tiling_cost (backend, encoder, width, height, interior, ww, wh, room);
+      if (!best || cost < best_cost)
+        best = interior, best_cost = cost, best_working = working;
+    }
+  if (!best)
+    {
+      guint64 least = vka_tile_working_bytes (backend, encoder, decoder, channels,
+                                              MIN (width, 64 + 2 * VKA_TILE_HALO),
+                                              MIN (height, 64 + 2 * VKA_TILE_HALO),
+                                              MIN (width, 64), MIN (height, 64));
+      if (least <= budget)
+        g_set_error (error, VKA_ERROR, VKA_ERROR_TOO_LARGE,
+                     "the device holds tiles of at most %d×%d pixels, too small for "
+                     "the %d-pixel halo tiles need", max_window, max_window,
+                     VKA_TILE_HALO);
+      else
+        g_set_error (error, VKA_ERROR, VKA_ERROR_TOO_LARGE,
+                     "a memory limit of %" G_GUINT64_FORMAT " MiB is too small: the "
+                     "smallest tile (64 pixels and its halo) needs %" G_GUINT64_FORMAT
+                     " MiB", budget >> 20, (least + (1 << 20) - 1) >> 20);
+      return FALSE;
+    }
+  *choice = (VkaTileChoice) { best, best_working,
+                              budget > best_working ? budget - best_working : 0 };
+  return TRUE;
+}
+
 void
 vka_moments_init (VkaMoments *m, int channels)
 {

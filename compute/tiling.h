@@ -23,6 +23,33 @@ GArray  *vka_tile_plan (int width, int height, int interior);
 int      vka_tile_max_window (VkaBackend *backend, VkaNetwork *encoder,
                               VkaNetwork *decoder);
 
+/* Bytes one tile's stylisation holds at its peak for a ww × wh window
+ * (interior iw × ih) of an image with `channels` channels: the window's
+ * pixels, the encoder's or the decoder's activations, the features and the
+ * tile's output; on the backend and in host memory together. */
+guint64  vka_tile_working_bytes (VkaBackend *backend, VkaNetwork *encoder,
+                                 VkaNetwork *decoder, int channels, int ww, int wh,
+                                 int iw, int ih);
+/* Bytes of a ww × wh window's relu4_1 features kept between the passes. */
+guint64  vka_tile_feature_bytes (VkaBackend *backend, VkaNetwork *encoder, int ww,
+                                 int wh);
+
+typedef struct
+{
+  int     interior;     /* tile side for vka_tile_plan (0: the whole image) */
+  guint64 working;      /* the largest tile's working bytes */
+  guint64 keep_room;    /* bytes left in the budget for kept features */
+} VkaTileChoice;
+
+/* Tiles for a width × height image within budget bytes: forced > 0 takes
+ * that interior; otherwise the whole image when it fits, else the interior
+ * that costs least (halo overlap, and tiles whose features do not fit the
+ * rest of the budget are encoded twice). FALSE with an error naming the
+ * budget when not even a 64-pixel tile fits. */
+gboolean vka_tile_choose (VkaBackend *backend, VkaNetwork *encoder, VkaNetwork *decoder,
+                          int channels, int width, int height, int forced,
+                          guint64 budget, VkaTileChoice *choice, GError **error);
+
 /* Per-channel count, mean and M2 of one region, merged over tiles in double
  * precision (Chan et al.). */
 typedef struct

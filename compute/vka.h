@@ -104,6 +104,10 @@ typedef struct VkaStyle VkaStyle;
 VkaModel *vka_model_new (VkaContext *context, const VkaWeights *encoder,
                          const VkaWeights *decoder, GError **error);
 void      vka_model_free (VkaModel *model);
+/* The memory budget a stylisation gets when its options give none: on a
+ * CPU device (the CPU backend, lavapipe) a quarter of the host memory
+ * available now, at most 1 GiB; on a GPU half its memory, at most 4 GiB. */
+guint64   vka_model_default_memory_limit (VkaModel *model);
 /* Channels of relu4_1, i.e. of a style's statistics. */
 int       vka_model_feature_channels (VkaModel *model);
 
@@ -145,9 +149,13 @@ typedef struct
    * tiled. Tiles overlap by a halo and share whole-image statistics, so the
    * result does not depend on the tiling beyond rounding. */
   int             tile;
+  /* Working-set budget in bytes for the activations and kept features of
+   * a stylisation (the images themselves not counted); tiles are sized to
+   * fit it. 0: vka_model_default_memory_limit. */
+  guint64         memory_limit;
 } VkaStylizeOptions;
 
-#define VKA_STYLIZE_OPTIONS_DEFAULT { 1.0, NULL, 0 }
+#define VKA_STYLIZE_OPTIONS_DEFAULT { 1.0, NULL, 0, 0 }
 
 /* Stylise content with a weighted mix of styles (weights >= 0, normalised
  * here). out must have content's width and height and 3 or 4 channels; with

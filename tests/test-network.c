@@ -441,6 +441,55 @@ test_tiled_keeps_features (void)
   g_assert_cmpuint (vka_context_validation_messages (device_context), ==, before);
 }
 
+/* The tiling's estimate of what one tile's stylisation holds bounds what
+ * the backend really held, and not so loosely that budgets go unused. */
+static void
+test_memory_estimate (void)
+{
+  static const int narrow[4] = { 16, 32, 64, 128 };
+  static const struct { int w, h; } sizes[] = { { 40, 33 }, { 97, 131 }, { 256, 200 },
+                                                { 400, 300 }, { 720, 512 } };
+  VkaBackend *b = vka_context_backend (device_context);
+  g_assert_nonnull (b->ops->peak_bytes);
+  g_autoptr (GRand) rand = g_rand_new_with_seed (77);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VkaWeights) enc = test_encoder_weights (rand, narrow);
+  g_autoptr (VkaWeights) dec = test_decoder_weights (rand, narrow);
+  g_autoptr (VkaModel) model = vka_model_new (device_context, enc, dec, &error);
+  g_assert_no_error (error);
+  g_autoptr (VkaImage) style_image = random_image (rand, 40, 40, 3);
+  g_autoptr (VkaStyle) style = vka_style_from_image (model, style_image, NULL, &error);
+  g_assert_no_error (error);
+  const VkaStyle *styles[1] = { style };
+  VkaStylizeOptions whole = { .alpha = 1.0, .memory_limit = G_MAXUINT64 };
+  for (gsize i = 0; i < G_N_ELEMENTS (sizes); i++)
+    {
+      int w = sizes[i].w, h = sizes[i].h;
+      g_autoptr (VkaImage) content = random_image (rand, w, h, 3);
+      g_autoptr (VkaImage) out = vka_image_new (w, h, 3, NULL);
+      /* the first run makes the kernels' plans and packs the weights */
+      for (int run = 0; run < 2; run++)
+        {
+          guint64 base = b->ops->reset_peak (b);
+          g_assert_true (vka_stylize (model, content, styles, NULL, 1, &whole, out, NULL,
+                                      NULL, NULL, &error));
+          g_assert_no_error (error);
+          guint64 held = b->ops->peak_bytes (b) - base;
+          if (run == 0)
+            {
+              g_test_message ("%d×%d: held %.2f MiB on the first run", w, h, held / 1048576.0);
+              continue;
+            }
+          guint64 estimate = vka_model_tile_working_bytes (model, 3, w, h, w, h);
+          g_test_message ("%d×%d: held %.2f MiB, estimated %.2f MiB (%.2f×)", w, h,
+                          held / 1048576.0, estimate / 1048576.0, (double) estimate / held);
+          g_assert_cmpuint (held, <=, estimate);
+          /* a few MiB of kernel scratch are counted whatever the size */
+          g_assert_cmpuint (estimate, <=, 3 * held + ((guint64) 12 << 20));
+        }
+    }
+}
+
 /* An out-of-memory error makes vka_stylize retry with smaller tiles. */
 static void
 test_out_of_memory_retries (void)
@@ -721,6 +770,7 @@ main (int argc, char **argv)
   g_test_add_func ("/network/tiled-equals-untiled", test_tiled_equals_untiled);
   g_test_add_func ("/network/tiled-keeps-features", test_tiled_keeps_features);
   g_test_add_func ("/network/out-of-memory-retries", test_out_of_memory_retries);
+  g_test_add_func ("/network/memory-estimate", test_memory_estimate);
   g_test_add_func ("/network/mask", test_mask);
   g_test_add_func ("/network/progress-and-cancel", test_progress_and_cancel);
   g_test_add_func ("/network/style-cache", test_style_cache);

@@ -338,7 +338,12 @@ choose_plan (VkaCpuBackend *b, VkaCpuTensor *in, VkaCpuTensor *weight, VkaCpuTen
   if (!force && b->reproducible)
     force = vka_cpu_rule_winograd ('f', in->base.c, weight->base.n) ? "winograd" : "direct";
   gboolean want_direct = !force || !g_str_equal (force, "winograd");
-  gboolean want_wino = k == 3 && (!force || !g_str_equal (force, "direct"));
+  /* timing tries Winograd only where the rule would take it: it never won
+   * on narrower layers, and timing it there costs its scratch, which on a
+   * large map is 2.25 times input and output together */
+  gboolean want_wino = k == 3 && (force ? !g_str_equal (force, "direct")
+                                        : vka_cpu_rule_winograd ('f', in->base.c,
+                                                                 weight->base.n));
   /* a 3×3 over few channels (the RGB input) has a fast direct kernel on
    * planar input only */
   gboolean planar = k == 3 && in->base.c < VKA_CPU_BLOCK;

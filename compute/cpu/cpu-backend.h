@@ -11,5 +11,6 @@
 VkaDeviceInfo *vka_cpu_device_info (int threads);
 /* Bytes of tensor storage held at most at once since the backend was made. */
 guint64        vka_cpu_backend_peak_bytes (VkaBackend *backend);
+guint64        vka_cpu_backend_reset_peak (VkaBackend *backend);
 /* Forgets the $VKA_CPU_PROFILE times so far (e.g. a warm-up's). */
 void           vka_cpu_backend_profile_reset (VkaBackend *backend);

@@ -24,6 +24,12 @@ vka_cpu_backend_peak_bytes (VkaBackend *backend)
   return 0;
 }
 
+guint64
+vka_cpu_backend_reset_peak (VkaBackend *backend)
+{
+  return 0;
+}
+
 void
 vka_cpu_backend_profile_reset (VkaBackend *backend)
 {

@@ -20,6 +20,23 @@ vk_max_tensor_bytes (VkaBackend *backend)
   return heap > 0 ? MIN (hard, heap / 8) : hard;
 }
 
+/* Buffers come in size classes of up to 1/16 more (pool.c). */
+static guint64
+vk_tensor_bytes (VkaBackend *backend, int n, int c, int h, int w)
+{
+  guint64 bytes = (guint64) n * c * h * w * sizeof (float);
+  return MAX (bytes + bytes / 16, 4096);
+}
+
+/* Winograd's two scratch buffers, each at most 16 MiB and the larger tensor
+ * (winograd.c). */
+static guint64
+vk_conv_extra_bytes (VkaBackend *backend, int n, int cin, int cout, int h, int w, int k)
+{
+  guint64 larger = vk_tensor_bytes (backend, n, MAX (cin, cout), h, w);
+  return k == 3 ? 2 * MIN (larger, (guint64) 17 << 20) : 0;
+}
+
 static void
 vk_destroy (VkaBackend *backend)
 {
@@ -64,6 +81,10 @@ static const VkaBackendOps vulkan_ops = {
   .tensor_to_image = vka_vk_tensor_to_image,
   .mask_blend = vka_vk_mask_blend,
   .max_tensor_bytes = vk_max_tensor_bytes,
+  .tensor_bytes = vk_tensor_bytes,
+  .conv_extra_bytes = vk_conv_extra_bytes,
+  .peak_bytes = vka_vk_backend_peak_bytes,
+  .reset_peak = vka_vk_backend_reset_peak,
   .conv2d_backward_data = vka_vk_conv2d_backward_data,
   .conv3x3_backward_weight = vka_vk_conv3x3_backward_weight,
   .relu_backward = vka_vk_relu_backward,
