@@ -59,8 +59,12 @@ parse_slurm (const char *option, CliShard *shard, GError **error)
       || !slurm_number (option, "SLURM_ARRAY_TASK_MAX", FALSE, &max, error))
     return FALSE;
   if (count < 1 || step != 1 || (max != G_MAXUINT64 && max - min + 1 != count))
-    return bad (error, option, "slurm", "the array must be one range with step 1 "
-                "(such as --array=1-8), so that its tasks are parts 1 to N");
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "%s slurm: the array must be one range with step 1 (such as "
+                   "--array=1-8), so that its tasks are parts 1 to N", option);
+      return FALSE;
+    }
   if (id < min || id - min >= count)
     {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
