@@ -615,16 +615,15 @@ run_jobs (const Options *o, VkaModel *model, GPtrArray *sources, const Inputs *i
       const char *content = in->contents->pdata[j % n_contents];
       g_autofree char *path = output_path (&job, content);
       g_autoptr (GError) e = NULL;
-      if (!check_not_input (&job, path, &e))
-        ;
+      gboolean ok = check_not_input (&job, path, &e);
       /* An output under its own name is whole: outputs are written to a
        * hidden temporary file and renamed. */
-      else if (o->skip_existing && g_file_test (path, G_FILE_TEST_IS_REGULAR))
+      if (ok && o->skip_existing && g_file_test (path, G_FILE_TEST_IS_REGULAR))
         {
           skipped++;
           continue;
         }
-      else if (run_one (&job, content, path, j - first + 1, end - first, &e))
+      if (ok && run_one (&job, content, path, j - first + 1, end - first, &e))
         {
           written++;
           continue;
