@@ -8,11 +8,13 @@
  * mixed with --style-weights, a style folder stylises with each style in
  * turn. Outputs {content}_stylized_{style}{ext} (a mix:
  * {content}_interpolation{ext}) in --output, or exactly -o FILE.
- * Not here yet: --mask and --tile (spatial control and tiling options).
+ * --shard I/N does a part of the content × style jobs (a job array's task:
+ * jobs.c), --skip-existing what a stopped run left undone.
  */
 #include "vka.h"
 #include "vka-color.h"
 #include "vka-imageio.h"
+#include "jobs.h"
 
 #include <errno.h>
 #include <gegl.h>
@@ -29,11 +31,13 @@ typedef struct
 {
   char        *vgg, *decoder, *content, *style, *style_weights;
   char        *output_dir, *output_file, *save_ext, *save_style, *device, *mask;
+  char        *style_cache;   /* NULL: the user's cache folder */
   double       alpha;
   int          content_size, style_size, tile, threads;
   guint64      memory_limit;
-  gboolean     crop, list_devices, quiet;
+  gboolean     crop, list_devices, quiet, skip_existing;
   VkaColorMode color;
+  CliShard     shard;
   gboolean     progress;
 } Options;
 
@@ -119,59 +123,6 @@ file_stem (const char *path)
   return base;
 }
 
-static gboolean
-has_image_extension (const char *name)
-{
-  static const char *const exts[] = { ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp",
-                                      ".safetensors", NULL };
-  const char *dot = strrchr (name, '.');
-  if (!dot || name[0] == '.')
-    return FALSE;
-  for (int i = 0; exts[i]; i++)
-    if (g_ascii_strcasecmp (dot, exts[i]) == 0)
-      return TRUE;
-  return FALSE;
-}
-
-static gint
-compare_strings (const void *a, const void *b)
-{
-  return strcmp (*(char *const *) a, *(char *const *) b);
-}
-
-/* A file, or the image files of a folder (sorted, not recursive). */
-static gboolean
-collect (const char *path, const char *what, GPtrArray *out, GError **error)
-{
-  if (!g_file_test (path, G_FILE_TEST_IS_DIR))
-    {
-      g_ptr_array_add (out, g_strdup (path));
-      return TRUE;
-    }
-  g_autoptr (GDir) dir = g_dir_open (path, 0, error);
-  if (!dir)
-    return FALSE;
-  guint before = out->len;
-  const char *name;
-  while ((name = g_dir_read_name (dir)))
-    {
-      char *full = g_build_filename (path, name, NULL);
-      if (has_image_extension (name) && g_file_test (full, G_FILE_TEST_IS_REGULAR))
-        g_ptr_array_add (out, full);
-      else
-        g_free (full);
-    }
-  if (out->len == before)
-    {
-      g_autofree char *disp = g_filename_display_name (path);
-      g_set_error (error, VKA_ERROR, VKA_ERROR_IO,
-                   "the %s folder %s has no images (.png .jpg .tif .webp)", what, disp);
-      return FALSE;
-    }
-  qsort (out->pdata + before, out->len - before, sizeof (gpointer), compare_strings);
-  return TRUE;
-}
-
 /* Load (and resize/crop) a picture as the reference's test_transform does. */
 static VkaImage *
 load_prepared (const char *path, int size, gboolean crop, VkaImageInfo *info, GError **error)
@@ -206,7 +157,7 @@ prepare_style (StyleSource *s, const Options *o, GError **error)
 
 static VkaStyle *
 encode_style (VkaModel *model, StyleSource *s, const VkaImage *content, VkaColorMode color,
-              GError **error)
+              const char *cache, GError **error)
 {
   g_autofree char *disp = g_filename_display_name (s->path);
   if (color == VKA_COLOR_CORAL)
@@ -224,7 +175,8 @@ encode_style (VkaModel *model, StyleSource *s, const VkaImage *content, VkaColor
   if (!s->style)
     {
       g_autoptr (GError) e = NULL;
-      s->style = vka_style_from_image_cached (model, s->image, NULL, &e);
+      s->style = cache ? vka_style_from_image_cached_in (model, s->image, cache, NULL, &e)
+                       : vka_style_from_image_cached (model, s->image, NULL, &e);
       if (!s->style)
         {
           g_set_error (error, e->domain, e->code, "style %s: %s", disp, e->message);
@@ -300,8 +252,38 @@ typedef struct
   GPtrArray     *inputs;     /* every input path (never overwritten) */
 } Job;
 
+/* Where a job's output goes: -o FILE, else named from content and style. */
+static char *
+output_path (const Job *job, const char *content_path)
+{
+  if (job->out_path)
+    return g_strdup (job->out_path);
+  const Options *o = job->o;
+  g_autofree char *stem = file_stem (content_path);
+  g_autofree char *name = job->mix
+    ? g_strdup_printf ("%s_interpolation%s", stem, o->save_ext)
+    : g_strdup_printf ("%s_stylized_%s%s", stem,
+                       ((StyleSource *) job->styles->pdata[0])->stem, o->save_ext);
+  return g_build_filename (o->output_dir, name, NULL);
+}
+
 static gboolean
-run_one (Job *job, const char *content_path, int index, int total, GError **error)
+check_not_input (const Job *job, const char *path, GError **error)
+{
+  for (guint i = 0; i < job->inputs->len; i++)
+    if (same_file (path, job->inputs->pdata[i]))
+      {
+        g_autofree char *disp = g_filename_display_name (path);
+        g_set_error (error, VKA_ERROR, VKA_ERROR_INVALID_ARGUMENT,
+                     "refusing to overwrite the input %s", disp);
+        return FALSE;
+      }
+  return TRUE;
+}
+
+static gboolean
+run_one (Job *job, const char *content_path, const char *path, guint64 index, guint64 total,
+         GError **error)
 {
   const Options *o = job->o;
   VkaImageInfo info;
@@ -316,32 +298,11 @@ run_one (Job *job, const char *content_path, int index, int total, GError **erro
       StyleSource *s = job->styles->pdata[i];
       if (!prepare_style (s, o, error))
         return FALSE;
-      VkaStyle *st = encode_style (job->model, s, content, o->color, error);
+      VkaStyle *st = encode_style (job->model, s, content, o->color, o->style_cache, error);
       if (!st)
         return FALSE;
       g_ptr_array_add (styles, st);
     }
-
-  g_autofree char *stem = file_stem (content_path);
-  g_autofree char *path = NULL;
-  if (job->out_path)
-    path = g_strdup (job->out_path);
-  else
-    {
-      g_autofree char *name = job->mix
-        ? g_strdup_printf ("%s_interpolation%s", stem, o->save_ext)
-        : g_strdup_printf ("%s_stylized_%s%s", stem,
-                           ((StyleSource *) job->styles->pdata[0])->stem, o->save_ext);
-      path = g_build_filename (o->output_dir, name, NULL);
-    }
-  for (guint i = 0; i < job->inputs->len; i++)
-    if (same_file (path, job->inputs->pdata[i]))
-      {
-        g_autofree char *disp = g_filename_display_name (path);
-        g_set_error (error, VKA_ERROR, VKA_ERROR_INVALID_ARGUMENT,
-                     "refusing to overwrite the input %s", disp);
-        return FALSE;
-      }
 
   gboolean alpha = content->channels == 2 || content->channels == 4;
   g_autoptr (VkaImage) out = vka_image_new (content->width, content->height, alpha ? 4 : 3,
@@ -356,7 +317,9 @@ run_one (Job *job, const char *content_path, int index, int total, GError **erro
   if (o->mask && !mask)
     return FALSE;
   sopt.mask = mask;
-  g_autofree char *label = g_strdup_printf ("vk-adain: [%d/%d] %s", index, total, stem);
+  g_autofree char *stem = file_stem (content_path);
+  g_autofree char *label = g_strdup_printf ("vk-adain: [%" G_GUINT64_FORMAT "/%"
+                                            G_GUINT64_FORMAT "] %s", index, total, stem);
   g_autoptr (GError) e = NULL;
   if (!vka_stylize (job->model, content, (const VkaStyle *const *) styles->pdata,
                     job->weights, n, &sopt, out, o->progress ? print_progress : NULL,
@@ -368,7 +331,7 @@ run_one (Job *job, const char *content_path, int index, int total, GError **erro
     }
   if (o->color == VKA_COLOR_LUMINANCE && !vka_color_luminance (out, content, error))
     return FALSE;
-  if (!vka_image_save (out, path, error))
+  if (!vka_image_save (out, path, error))   /* a temporary file, renamed */
     return FALSE;
   if (o->progress)
     g_printerr ("\r%s -> %s\n", label, path);
@@ -488,138 +451,254 @@ fail (GError *error)
   return 1;
 }
 
-static int
-run (int argc, char **argv)
+static gboolean
+parse_shard (const char *name, const char *value, gpointer data, GError **error)
 {
-  Options o = { .alpha = 1.0, .content_size = 512, .style_size = 512 };
+  Options *o = data;
+  return cli_shard_parse (name, value, &o->shard, error);
+}
+
+/* Parses and checks the options: -1 to go on, else the exit status. */
+static int
+parse_options (Options *o, int *argc, char ***argv)
+{
   g_autoptr (GError) error = NULL;
   const GOptionEntry entries[] = {
-    { "vgg", 0, 0, G_OPTION_ARG_FILENAME, &o.vgg, "Encoder weights (default: the model folder)", "FILE" },
-    { "decoder", 0, 0, G_OPTION_ARG_FILENAME, &o.decoder, "Decoder weights (default: the model folder)", "FILE" },
-    { "content", 0, 0, G_OPTION_ARG_FILENAME, &o.content, "Content picture or folder", "FILE|DIR" },
-    { "style", 0, 0, G_OPTION_ARG_FILENAME, &o.style, "Style picture(s) to mix, comma-separated, a folder (each in turn), or a statistics file", "FILE[,FILE...]|DIR" },
-    { "style-weights", 0, 0, G_OPTION_ARG_STRING, &o.style_weights, "Mixing weights (non-negative, normalised to sum 1)", "W1,W2,..." },
-    { "alpha", 0, 0, G_OPTION_ARG_DOUBLE, &o.alpha, "Strength in [0,1] (default 1)", "A" },
-    { "content-size", 0, 0, G_OPTION_ARG_INT, &o.content_size, "Resize the content's shorter side to N (default 512; 0 keeps)", "N" },
-    { "style-size", 0, 0, G_OPTION_ARG_INT, &o.style_size, "Resize the style's shorter side to N (default 512; 0 keeps)", "N" },
-    { "crop", 0, 0, G_OPTION_ARG_NONE, &o.crop, "Centre square crop after resizing", NULL },
+    { "vgg", 0, 0, G_OPTION_ARG_FILENAME, &o->vgg, "Encoder weights (default: the model folder)", "FILE" },
+    { "decoder", 0, 0, G_OPTION_ARG_FILENAME, &o->decoder, "Decoder weights (default: the model folder)", "FILE" },
+    { "content", 0, 0, G_OPTION_ARG_FILENAME, &o->content, "Content picture or folder", "FILE|DIR" },
+    { "style", 0, 0, G_OPTION_ARG_FILENAME, &o->style, "Style picture(s) to mix, comma-separated, a folder (each in turn), or a statistics file", "FILE[,FILE...]|DIR" },
+    { "style-weights", 0, 0, G_OPTION_ARG_STRING, &o->style_weights, "Mixing weights (non-negative, normalised to sum 1)", "W1,W2,..." },
+    { "alpha", 0, 0, G_OPTION_ARG_DOUBLE, &o->alpha, "Strength in [0,1] (default 1)", "A" },
+    { "content-size", 0, 0, G_OPTION_ARG_INT, &o->content_size, "Resize the content's shorter side to N (default 512; 0 keeps)", "N" },
+    { "style-size", 0, 0, G_OPTION_ARG_INT, &o->style_size, "Resize the style's shorter side to N (default 512; 0 keeps)", "N" },
+    { "crop", 0, 0, G_OPTION_ARG_NONE, &o->crop, "Centre square crop after resizing", NULL },
     { "preserve-color", 0, G_OPTION_FLAG_OPTIONAL_ARG, G_OPTION_ARG_CALLBACK, parse_preserve, "Keep the content's colours: coral (default, the reference's) or luminance", "coral|luminance" },
-    { "output", 0, 0, G_OPTION_ARG_FILENAME, &o.output_dir, "Output folder (default output/)", "DIR" },
-    { "o", 'o', 0, G_OPTION_ARG_FILENAME, &o.output_file, "Output file (one content and one style or mix)", "FILE" },
-    { "save-ext", 0, 0, G_OPTION_ARG_STRING, &o.save_ext, "Output extension in --output (default .jpg)", "EXT" },
-    { "save-style", 0, 0, G_OPTION_ARG_FILENAME, &o.save_style, "Save the style's (or mix's) statistics to FILE", "FILE" },
-    { "mask", 0, 0, G_OPTION_ARG_FILENAME, &o.mask, "Spatial control: where the mask is white the first of two styles applies, elsewhere the second", "FILE" },
-    { "tile", 0, 0, G_OPTION_ARG_INT, &o.tile, "Tile side in pixels for large pictures (default 0: from the memory limit)", "N" },
+    { "output", 0, 0, G_OPTION_ARG_FILENAME, &o->output_dir, "Output folder (default output/)", "DIR" },
+    { "o", 'o', 0, G_OPTION_ARG_FILENAME, &o->output_file, "Output file (one content and one style or mix)", "FILE" },
+    { "save-ext", 0, 0, G_OPTION_ARG_STRING, &o->save_ext, "Output extension in --output (default .jpg)", "EXT" },
+    { "save-style", 0, 0, G_OPTION_ARG_FILENAME, &o->save_style, "Save the style's (or mix's) statistics to FILE", "FILE" },
+    { "mask", 0, 0, G_OPTION_ARG_FILENAME, &o->mask, "Spatial control: where the mask is white the first of two styles applies, elsewhere the second", "FILE" },
+    { "tile", 0, 0, G_OPTION_ARG_INT, &o->tile, "Tile side in pixels for large pictures (default 0: from the memory limit)", "N" },
     { "memory-limit", 0, 0, G_OPTION_ARG_CALLBACK, parse_memory_limit, "Memory for a stylisation's working set, pictures aside (default: a quarter of the free memory, at most 1G, on a CPU; half a GPU's, at most 4G); large pictures go in tiles that fit", "SIZE" },
-    { "device", 0, 0, G_OPTION_ARG_STRING, &o.device, "Device: an index, a name substring, or cpu (default: a GPU, else the CPU backend)", "D" },
-    { "threads", 0, 0, G_OPTION_ARG_INT, &o.threads, "Threads of the CPU backend (default 0: all cores)", "N" },
-    { "list-devices", 0, 0, G_OPTION_ARG_NONE, &o.list_devices, "List the devices and exit", NULL },
-    { "quiet", 'q', 0, G_OPTION_ARG_NONE, &o.quiet, "No progress output", NULL },
+    { "shard", 0, 0, G_OPTION_ARG_CALLBACK, parse_shard, "Do part I of N of the content × style jobs (contiguous blocks), or the part of this Slurm array task", "I/N|slurm" },
+    { "skip-existing", 0, 0, G_OPTION_ARG_NONE, &o->skip_existing, "Skip jobs whose output file exists (resume a stopped run)", NULL },
+    { "style-cache", 0, 0, G_OPTION_ARG_FILENAME, &o->style_cache, "Folder for the style statistics cache, which several processes may share (default: the user's cache)", "DIR" },
+    { "device", 0, 0, G_OPTION_ARG_STRING, &o->device, "Device: an index, a name substring, or cpu (default: a GPU, else the CPU backend)", "D" },
+    { "threads", 0, 0, G_OPTION_ARG_INT, &o->threads, "Threads of the CPU backend (default 0: all cores)", "N" },
+    { "list-devices", 0, 0, G_OPTION_ARG_NONE, &o->list_devices, "List the devices and exit", NULL },
+    { "quiet", 'q', 0, G_OPTION_ARG_NONE, &o->quiet, "No progress output", NULL },
     G_OPTION_ENTRY_NULL,
   };
   g_autoptr (GOptionContext) ctx = g_option_context_new ("— AdaIN style transfer");
-  GOptionGroup *group = g_option_group_new (NULL, NULL, NULL, &o, NULL);
+  GOptionGroup *group = g_option_group_new (NULL, NULL, NULL, o, NULL);
   g_option_group_add_entries (group, entries);
   g_option_context_set_main_group (ctx, group);
-  if (!g_option_context_parse (ctx, &argc, &argv, &error))
+  if (!g_option_context_parse (ctx, argc, argv, &error))
     return fail (error);
-  if (o.list_devices)
+  if (o->list_devices)
     return list_devices ();
-  if (argc > 1)
+  if (*argc > 1)
     {
-      g_printerr ("vk-adain: unexpected argument '%s' (see --help)\n", argv[1]);
+      g_printerr ("vk-adain: unexpected argument '%s' (see --help)\n", (*argv)[1]);
       return 2;
     }
-  if (!o.style || (!o.content && !o.save_style))
+  if (!o->style || (!o->content && !o->save_style))
     {
       g_printerr ("vk-adain: --content and --style are needed (see --help)\n");
       return 2;
     }
-  if (!(o.alpha >= 0 && o.alpha <= 1) || o.content_size < 0 || o.style_size < 0
-      || o.tile < 0 || o.threads < 0)
+  if (!(o->alpha >= 0 && o->alpha <= 1) || o->content_size < 0 || o->style_size < 0
+      || o->tile < 0 || o->threads < 0)
     {
       g_printerr ("vk-adain: --alpha must be in [0,1] and sizes >= 0\n");
       return 2;
     }
-  if (!o.output_dir)
-    o.output_dir = g_strdup ("output");
-  if (!o.save_ext)
-    o.save_ext = g_strdup (".jpg");
-  else if (o.save_ext[0] != '.')
+  if (!o->output_dir)
+    o->output_dir = g_strdup ("output");
+  if (!o->save_ext)
+    o->save_ext = g_strdup (".jpg");
+  else if (o->save_ext[0] != '.')
     {
-      char *e = g_strconcat (".", o.save_ext, NULL);
-      g_free (o.save_ext);
-      o.save_ext = e;
+      char *e = g_strconcat (".", o->save_ext, NULL);
+      g_free (o->save_ext);
+      o->save_ext = e;
     }
-  if (!vka_image_save_supported (o.output_file ? o.output_file : o.save_ext))
+  if (!vka_image_save_supported (o->output_file ? o->output_file : o->save_ext))
     {
       g_printerr ("vk-adain: cannot write %s: unknown image type (use .png, .jpg, .tif "
-                  "or .webp)\n", o.output_file ? o.output_file : o.save_ext);
+                  "or .webp)\n", o->output_file ? o->output_file : o->save_ext);
       return 2;
     }
-  o.progress = !o.quiet && isatty (2);
-  if (!g_getenv ("VKA_DEBUG"))
-    g_log_set_handler ("GEGL", G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE, quiet_log, NULL);
+  o->progress = !o->quiet && isatty (2);
+  return -1;
+}
 
-  /* Inputs. */
-  g_autoptr (GPtrArray) inputs = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr (GPtrArray) contents = g_ptr_array_new_with_free_func (g_free);
-  if (o.content && !collect (o.content, "content", contents, &error))
+typedef struct
+{
+  GPtrArray *contents, *style_paths;
+  GPtrArray *inputs;       /* contents and styles: never overwritten */
+  int        n_items;      /* items of --style */
+  int        n_groups;     /* styles applied in turn (1 for a mix) */
+  gboolean   mix;
+  double    *weights;
+} Inputs;
+
+static void
+inputs_clear (Inputs *in)
+{
+  g_clear_pointer (&in->contents, g_ptr_array_unref);
+  g_clear_pointer (&in->style_paths, g_ptr_array_unref);
+  g_clear_pointer (&in->inputs, g_ptr_array_unref);
+  g_clear_pointer (&in->weights, g_free);
+}
+
+/* The content and style files, checked against the options: -1 to go on,
+ * else the exit status. */
+static int
+gather_inputs (const Options *o, Inputs *in)
+{
+  g_autoptr (GError) error = NULL;
+  in->inputs = g_ptr_array_new_with_free_func (g_free);
+  in->contents = g_ptr_array_new_with_free_func (g_free);
+  in->style_paths = g_ptr_array_new_with_free_func (g_free);
+  if (o->content && !cli_collect_images (o->content, "content", in->contents, &error))
     return fail (error);
-  g_auto (GStrv) style_items = g_strsplit (o.style, ",", -1);
-  g_autoptr (GPtrArray) style_paths = g_ptr_array_new_with_free_func (g_free);
-  int n_items = g_strv_length (style_items);
-  for (int i = 0; i < n_items; i++)
+  g_auto (GStrv) style_items = g_strsplit (o->style, ",", -1);
+  in->n_items = g_strv_length (style_items);
+  for (int i = 0; i < in->n_items; i++)
     {
-      if (n_items > 1 && g_file_test (style_items[i], G_FILE_TEST_IS_DIR))
+      if (in->n_items > 1 && g_file_test (style_items[i], G_FILE_TEST_IS_DIR))
         {
           g_printerr ("vk-adain: a style mix takes files, and %s is a folder\n",
                       style_items[i]);
           return 2;
         }
-      if (!collect (style_items[i], "style", style_paths, &error))
+      if (!cli_collect_images (style_items[i], "style", in->style_paths, &error))
         return fail (error);
     }
-  gboolean mix = n_items > 1;
-  if (o.mask && n_items != 2)
+  in->mix = in->n_items > 1;
+  if (o->mask && in->n_items != 2)
     {
       g_printerr ("vk-adain: --mask needs exactly two styles (--style A,B)\n");
       return 2;
     }
-  for (guint i = 0; i < contents->len; i++)
-    g_ptr_array_add (inputs, g_strdup (contents->pdata[i]));
-  for (guint i = 0; i < style_paths->len; i++)
-    g_ptr_array_add (inputs, g_strdup (style_paths->pdata[i]));
-  int n_groups = mix ? 1 : (int) style_paths->len;
-  if (o.output_file && (contents->len != 1 || n_groups != 1))
+  for (guint i = 0; i < in->contents->len; i++)
+    g_ptr_array_add (in->inputs, g_strdup (in->contents->pdata[i]));
+  for (guint i = 0; i < in->style_paths->len; i++)
+    g_ptr_array_add (in->inputs, g_strdup (in->style_paths->pdata[i]));
+  in->n_groups = in->mix ? 1 : (int) in->style_paths->len;
+  if (o->output_file && (in->contents->len != 1 || in->n_groups != 1))
     {
       g_printerr ("vk-adain: -o FILE needs one content and one style (or one mix); use "
                   "--output DIR for several\n");
       return 2;
     }
-  if (o.save_style && n_groups != 1)
+  if (o->save_style && in->n_groups != 1)
     {
       g_printerr ("vk-adain: --save-style needs one style (or one mix)\n");
       return 2;
     }
-  g_autofree double *weights = NULL;
-  if (!parse_weights (mix ? o.style_weights : NULL, mix ? n_items : 1, &weights, &error))
+  if (!parse_weights (in->mix ? o->style_weights : NULL, in->mix ? in->n_items : 1,
+                      &in->weights, &error))
     return fail (error);
+  return -1;
+}
 
-  /* Model and device. */
-  if (!find_model (&o, &error))
-    return fail (error);
-  VkaContextOptions copt = { .device = o.device, .threads = o.threads };
-  g_autoptr (VkaContext) context = vka_context_new (&copt, &error);
-  if (!context)
-    return fail (error);
-  g_autoptr (VkaModel) model = load_model (context, &o, &error);
-  if (!model)
-    return fail (error);
-  if (o.progress)
-    g_printerr ("vk-adain: %s on %s\n", o.vgg, vka_context_device (context)->name);
+static gboolean
+save_style_stats (const Options *o, VkaModel *model, GPtrArray *sources, const double *weights,
+                  GError **error)
+{
+  g_autoptr (GPtrArray) st = g_ptr_array_new_with_free_func ((GDestroyNotify) vka_style_free);
+  for (guint i = 0; i < sources->len; i++)
+    {
+      StyleSource *s = sources->pdata[i];
+      VkaStyle *one = prepare_style (s, o, error)
+                      ? encode_style (model, s, NULL, VKA_COLOR_NONE, o->style_cache, error)
+                      : NULL;
+      if (!one)
+        return FALSE;
+      g_ptr_array_add (st, one);
+    }
+  g_autoptr (VkaStyle) mixed = mix_to_one ((VkaStyle **) st->pdata, weights, st->len);
+  return vka_style_save (mixed, o->save_style, error);
+}
 
-  g_autoptr (GPtrArray) sources = g_ptr_array_new_with_free_func (style_source_free);
+/* This task's part of the job list (all of it without --shard): job j is
+ * style group j / contents, content j % contents. 0 or 1: the exit status. */
+static int
+run_jobs (const Options *o, VkaModel *model, GPtrArray *sources, const Inputs *in)
+{
+  guint64 n_contents = in->contents->len, first, end, written = 0, skipped = 0;
+  cli_shard_range (&o->shard, n_contents * in->n_groups, &first, &end);
+  if (!o->quiet && o->shard.count > 1)
+    {
+      g_autofree char *jobs = first == end ? g_strdup ("no job")
+        : end - first == 1 ? g_strdup_printf ("job %" G_GUINT64_FORMAT, end)
+        : g_strdup_printf ("jobs %" G_GUINT64_FORMAT "-%" G_GUINT64_FORMAT, first + 1, end);
+      g_printerr ("vk-adain: part %" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT ": %s of %"
+                  G_GUINT64_FORMAT "\n", o->shard.index, o->shard.count, jobs,
+                  n_contents * in->n_groups);
+    }
+  int status = 0;
+  for (guint64 j = first; j < end; j++)
+    {
+      g_autoptr (GPtrArray) group_styles = g_ptr_array_new ();
+      if (in->mix)
+        for (guint i = 0; i < sources->len; i++)
+          g_ptr_array_add (group_styles, sources->pdata[i]);
+      else
+        g_ptr_array_add (group_styles, sources->pdata[j / n_contents]);
+      Job job = { o, model, group_styles, in->weights, in->mix, o->output_file, in->inputs };
+      const char *content = in->contents->pdata[j % n_contents];
+      g_autofree char *path = output_path (&job, content);
+      g_autoptr (GError) e = NULL;
+      gboolean ok = check_not_input (&job, path, &e);
+      /* An output under its own name is whole: outputs are written to a
+       * hidden temporary file and renamed. */
+      if (ok && o->skip_existing && g_file_test (path, G_FILE_TEST_IS_REGULAR))
+        {
+          skipped++;
+          continue;
+        }
+      if (ok && run_one (&job, content, path, j - first + 1, end - first, &e))
+        {
+          written++;
+          continue;
+        }
+      if (o->progress)
+        g_printerr ("\n");
+      g_printerr ("vk-adain: %s\n", e->message);
+      status = 1;
+    }
+  if (!o->quiet && (o->skip_existing || o->shard.count > 1))
+    g_printerr ("vk-adain: %" G_GUINT64_FORMAT " written, %" G_GUINT64_FORMAT " already "
+                "there, %" G_GUINT64_FORMAT " failed\n", written, skipped,
+                end - first - written - skipped);
+  return status;
+}
+
+static void
+options_clear (Options *o)
+{
+  g_free (o->vgg);
+  g_free (o->decoder);
+  g_free (o->content);
+  g_free (o->style);
+  g_free (o->style_weights);
+  g_free (o->output_dir);
+  g_free (o->output_file);
+  g_free (o->save_ext);
+  g_free (o->save_style);
+  g_free (o->style_cache);
+  g_free (o->device);
+  g_free (o->mask);
+}
+
+static GPtrArray *
+style_sources (GPtrArray *style_paths)
+{
+  GPtrArray *sources = g_ptr_array_new_with_free_func (style_source_free);
   for (guint i = 0; i < style_paths->len; i++)
     {
       StyleSource *s = g_new0 (StyleSource, 1);
@@ -627,55 +706,44 @@ run (int argc, char **argv)
       s->stem = file_stem (s->path);
       g_ptr_array_add (sources, s);
     }
+  return sources;
+}
 
-  if (o.save_style)
-    {
-      g_autoptr (GPtrArray) st = g_ptr_array_new_with_free_func ((GDestroyNotify) vka_style_free);
-      for (guint i = 0; i < sources->len; i++)
-        {
-          StyleSource *s = sources->pdata[i];
-          VkaStyle *one = prepare_style (s, &o, &error)
-                          ? encode_style (model, s, NULL, VKA_COLOR_NONE, &error) : NULL;
-          if (!one)
-            return fail (error);
-          g_ptr_array_add (st, one);
-        }
-      g_autoptr (VkaStyle) mixed = mix_to_one ((VkaStyle **) st->pdata, weights, st->len);
-      if (!vka_style_save (mixed, o.save_style, &error))
-        return fail (error);
-    }
-  if (!o.content)
+static gboolean
+make_folder (const char *option, const char *path)
+{
+  if (g_mkdir_with_parents (path, 0777) == 0)
+    return TRUE;
+  int e = errno;
+  g_autofree char *disp = g_filename_display_name (path);
+  g_printerr ("vk-adain: %s: cannot create the folder %s: %s\n", option, disp,
+              g_strerror (e));
+  return FALSE;
+}
+
+static int
+run_checked (Options *o, const Inputs *in)
+{
+  g_autoptr (GError) error = NULL;
+  if (!find_model (o, &error))
+    return fail (error);
+  VkaContextOptions copt = { .device = o->device, .threads = o->threads };
+  g_autoptr (VkaContext) context = vka_context_new (&copt, &error);
+  if (!context)
+    return fail (error);
+  g_autoptr (VkaModel) model = load_model (context, o, &error);
+  if (!model)
+    return fail (error);
+  if (o->progress)
+    g_printerr ("vk-adain: %s on %s\n", o->vgg, vka_context_device (context)->name);
+  g_autoptr (GPtrArray) sources = style_sources (in->style_paths);
+  if (o->save_style && !save_style_stats (o, model, sources, in->weights, &error))
+    return fail (error);
+  if (!o->content)
     return 0;
-
-  if (!o.output_file && g_mkdir_with_parents (o.output_dir, 0777) != 0)
-    {
-      g_autofree char *disp = g_filename_display_name (o.output_dir);
-      g_printerr ("vk-adain: cannot create the output folder %s: %s\n", disp,
-                  g_strerror (errno));
-      return 1;
-    }
-  int status = 0, index = 0, total = contents->len * n_groups;
-  for (int g = 0; g < n_groups; g++)
-    {
-      g_autoptr (GPtrArray) group_styles = g_ptr_array_new ();
-      if (mix)
-        for (guint i = 0; i < sources->len; i++)
-          g_ptr_array_add (group_styles, sources->pdata[i]);
-      else
-        g_ptr_array_add (group_styles, sources->pdata[g]);
-      Job job = { &o, model, group_styles, weights, mix, o.output_file, inputs };
-      for (guint c = 0; c < contents->len; c++)
-        {
-          g_autoptr (GError) e = NULL;
-          if (!run_one (&job, contents->pdata[c], ++index, total, &e))
-            {
-              if (o.progress)
-                g_printerr ("\n");
-              g_printerr ("vk-adain: %s\n", e->message);
-              status = 1;
-            }
-        }
-    }
+  if (!o->output_file && !make_folder ("--output", o->output_dir))
+    return 1;
+  int status = run_jobs (o, model, sources, in);
   /* Under VKA_VALIDATION=1 (the tests), a validation message is a failure. */
   guint messages = vka_context_validation_messages (context);
   if (messages)
@@ -683,17 +751,28 @@ run (int argc, char **argv)
       g_printerr ("vk-adain: the Vulkan validation layer reported %u message(s)\n", messages);
       status = 1;
     }
-  g_free (o.vgg);
-  g_free (o.decoder);
-  g_free (o.content);
-  g_free (o.style);
-  g_free (o.style_weights);
-  g_free (o.output_dir);
-  g_free (o.output_file);
-  g_free (o.save_ext);
-  g_free (o.save_style);
-  g_free (o.device);
-  g_free (o.mask);
+  return status;
+}
+
+static int
+run (int argc, char **argv)
+{
+  Options o = { .alpha = 1.0, .content_size = 512, .style_size = 512,
+                .shard = { 1, 1 } };
+  Inputs in = { 0 };
+  int status = parse_options (&o, &argc, &argv);
+  if (status < 0)
+    {
+      if (!g_getenv ("VKA_DEBUG"))
+        g_log_set_handler ("GEGL", G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE, quiet_log, NULL);
+      status = gather_inputs (&o, &in);
+    }
+  if (status < 0 && o.style_cache && !make_folder ("--style-cache", o.style_cache))
+    status = 1;
+  if (status < 0)
+    status = run_checked (&o, &in);
+  inputs_clear (&in);
+  options_clear (&o);
   return status;
 }
 

@@ -26,3 +26,8 @@ guint       vka_model_encoder_runs (VkaModel *model);
  * encode every tile twice (tests). */
 void        vka_model_set_keep_budget (VkaModel *model, guint64 device_bytes,
                                        guint64 host_bytes);
+/* One entry of the style cache (style-cache.c): read (NULL when missing,
+ * damaged or not of channels channels), and written atomically, its folder
+ * made first (tests). */
+VkaStyle   *vka_style_cache_read (const char *path, int channels);
+gboolean    vka_style_cache_write (const char *path, const VkaStyle *style, GError **error);

@@ -126,6 +126,13 @@ const float *vka_style_std (const VkaStyle *style);
  * written only costs the encode. $VKA_STYLE_CACHE=0 turns it off. */
 VkaStyle    *vka_style_from_image_cached (VkaModel *model, const VkaImage *image,
                                           GCancellable *cancellable, GError **error);
+/* The same cache in folder (NULL: the user's cache folder, as above),
+ * which several processes may share and fill at once: entries are written
+ * atomically (a temporary file, synced, renamed), so a reader never meets
+ * half an entry. A folder given here is used even with $VKA_STYLE_CACHE=0. */
+VkaStyle    *vka_style_from_image_cached_in (VkaModel *model, const VkaImage *image,
+                                             const char *folder, GCancellable *cancellable,
+                                             GError **error);
 
 /* A style saved as a file (safetensors: "relu4_1.mean", "relu4_1.std"),
  * so that it need not be encoded again. Saving is atomic. */

@@ -677,7 +677,8 @@ assert_same_style (const VkaStyle *a, const VkaStyle *b)
 
 /* The on-disk style cache: an entry is written, read back instead of an
  * encode (a planted entry comes back as it is), a damaged one is replaced,
- * another encoder gets its own, and VKA_STYLE_CACHE=0 bypasses it. */
+ * another encoder gets its own, VKA_STYLE_CACHE=0 bypasses it, and a folder
+ * given explicitly holds its own entries. */
 static void
 test_style_cache (void)
 {
@@ -736,6 +737,35 @@ test_style_cache (void)
                                                                &error);
   g_unsetenv ("VKA_STYLE_CACHE");
   g_assert_no_error (error);
+  g_assert_cmpuint (count_files (dir), ==, 2);
+
+  /* A folder of its own (a job array's shared cache; made when missing) is
+   * used even with VKA_STYLE_CACHE=0, and its entry saves the encode. */
+  g_autofree char *shared = g_build_filename (g_get_user_cache_dir (), "shared-styles",
+                                              "sub", NULL);
+  g_autofree char *entry_shared = NULL;
+  {
+    g_autoptr (GDir) d = g_dir_open (shared, 0, NULL);
+    const char *name;
+    while (d && (name = g_dir_read_name (d)))
+      {
+        g_autofree char *path = g_build_filename (shared, name, NULL);
+        g_assert_cmpint (g_unlink (path), ==, 0);
+      }
+  }
+  g_setenv ("VKA_STYLE_CACHE", "0", TRUE);
+  g_autoptr (VkaStyle) in_shared = vka_style_from_image_cached_in (m.device, another, shared,
+                                                                   NULL, &error);
+  g_assert_no_error (error);
+  guint runs = vka_model_encoder_runs (m.device);
+  g_autoptr (VkaStyle) from_shared = vka_style_from_image_cached_in (m.device, another, shared,
+                                                                     NULL, &error);
+  g_unsetenv ("VKA_STYLE_CACHE");
+  g_assert_no_error (error);
+  g_assert_cmpuint (vka_model_encoder_runs (m.device), ==, runs);
+  assert_same_style (in_shared, uncached);
+  assert_same_style (from_shared, uncached);
+  g_assert_cmpuint (count_files (shared), ==, 1);
   g_assert_cmpuint (count_files (dir), ==, 2);
   free_models (&m);
   free_models (&other);

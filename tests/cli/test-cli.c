@@ -7,6 +7,7 @@
  * Environment (set by meson): VKA_CLI = the vk-adain executable,
  * VKA_GOLDEN = tests/cli/golden.
  */
+#include "cli-run.h"
 #include "test-files.h"
 #include "vka.h"
 #include "vka-color.h"
@@ -17,16 +18,6 @@
 #include <math.h>
 #include <string.h>
 #include <unistd.h>
-
-static const char *golden_dir;
-static const char *cli;
-static char *tmp_root;
-
-static char *
-golden (const char *name)
-{
-  return g_build_filename (golden_dir, name, NULL);
-}
 
 /* "VKAG" + int32 w, h, c + float32 pixels. */
 static VkaImage *
@@ -65,55 +56,6 @@ psnr_rgb (const VkaImage *ref, const VkaImage *got, double *max_diff)
   *max_diff = mx;
   double mse = se / (n * 3);
   return mse > 0 ? 10 * log10 (1 / mse) : 999;
-}
-
-typedef struct
-{
-  int    status;
-  char  *err;
-} Result;
-
-/* envp: the child's whole environment (NULL: this process's). */
-static Result
-run_cli_env (const char *const *args, char **envp)
-{
-  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-  g_ptr_array_add (argv, (char *) cli);
-  for (int i = 0; args[i]; i++)
-    g_ptr_array_add (argv, (char *) args[i]);
-  g_ptr_array_add (argv, NULL);
-  Result r = { 0 };
-  g_autoptr (GError) error = NULL;
-  int wait_status;
-  g_assert_true (g_spawn_sync (NULL, (char **) argv->pdata, envp, G_SPAWN_STDOUT_TO_DEV_NULL,
-                               NULL, NULL, NULL, &r.err, &wait_status, &error));
-  r.status = g_spawn_check_wait_status (wait_status, NULL) ? 0 : 1;
-  return r;
-}
-
-static Result
-run_cli (const char *const *args)
-{
-  return run_cli_env (args, NULL);
-}
-
-static char *
-fresh_dir (const char *name)
-{
-  char *d = g_build_filename (tmp_root, name, NULL);
-  g_assert_cmpint (g_mkdir_with_parents (d, 0755), ==, 0);
-  return d;
-}
-
-static guint
-dir_count (const char *path)
-{
-  g_autoptr (GDir) d = g_dir_open (path, 0, NULL);
-  guint n = 0;
-  if (d)
-    while (g_dir_read_name (d))
-      n++;
-  return n;
 }
 
 /* ---- golden cases -------------------------------------------------------- */
@@ -290,7 +232,6 @@ load_or_fail (const char *path)
   return im;
 }
 
-static char *checksum (const char *path);
 
 /* A 16-bit PNG (the 8-bit content's values × 257) loads to the same floats,
  * and vk-adain gives the same picture from it. */
@@ -335,48 +276,6 @@ typedef struct
   const char *name;
   const char *expect;   /* in the error line */
 } Bad;
-
-static char *
-write_file (const char *dir, const char *name, const void *data, gsize n)
-{
-  char *p = g_build_filename (dir, name, NULL);
-  g_assert_true (g_file_set_contents (p, data, n, NULL));
-  return p;
-}
-
-static char *
-checksum (const char *path)
-{
-  g_autofree char *data = NULL;
-  gsize n = 0;
-  if (!g_file_get_contents (path, &data, &n, NULL))
-    return g_strdup ("missing");
-  return g_compute_checksum_for_data (G_CHECKSUM_SHA256, (const guchar *) data, n);
-}
-
-static void
-expect_failure (const char *const *args, const char *must_name, const char *out_dir,
-                const char *const *inputs)
-{
-  g_autoptr (GPtrArray) sums = g_ptr_array_new_with_free_func (g_free);
-  for (int i = 0; inputs[i]; i++)
-    g_ptr_array_add (sums, checksum (inputs[i]));
-  Result r = run_cli (args);
-  g_test_message ("stderr: %s", r.err);
-  g_print ("# error line: %s", r.err);
-  g_assert_cmpint (r.status, !=, 0);
-  g_assert_nonnull (strstr (r.err, must_name));
-  g_assert_true (g_str_has_prefix (r.err, "vk-adain: "));
-  g_assert_cmpint (strchr (r.err, '\n') - r.err + 1, ==, (int) strlen (r.err)); /* one line */
-  if (out_dir)
-    g_assert_cmpuint (dir_count (out_dir), ==, 0);
-  for (int i = 0; inputs[i]; i++)
-    {
-      g_autofree char *now = checksum (inputs[i]);
-      g_assert_cmpstr (now, ==, sums->pdata[i]);
-    }
-  g_free (r.err);
-}
 
 static void
 test_bad_inputs (void)
@@ -582,15 +481,6 @@ test_mask_and_tile (void)
   g_assert_cmpfloat (db, >=, 40);
 }
 
-static void
-copy_file (const char *from, const char *to)
-{
-  g_autofree char *data = NULL;
-  gsize n;
-  g_assert_true (g_file_get_contents (from, &data, &n, NULL));
-  g_assert_true (g_file_set_contents (to, data, n, NULL));
-}
-
 /* $VK_ADAIN_MODELS goes before the build tree's models/ (VKA_CLI is the
  * build tree's vk-adain, which searches it): a folder holding the golden
  * model gives the picture that naming its files gives, and a folder whose
@@ -650,12 +540,7 @@ int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
-  golden_dir = g_getenv ("VKA_GOLDEN");
-  cli = g_getenv ("VKA_CLI");
-  g_assert_nonnull (golden_dir);
-  g_assert_nonnull (cli);
-  tmp_root = g_dir_make_tmp ("vk-adain-cli-XXXXXX", NULL);
-  g_assert_nonnull (tmp_root);
+  cli_run_setup ();
 
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
     {
@@ -673,8 +558,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/mask-and-tile", test_mask_and_tile);
   g_test_add_func ("/cli/models-env-first", test_models_env_first);
   int status = g_test_run ();
-  test_rm_rf (tmp_root);
-  g_free (tmp_root);
+  cli_run_teardown ();
   vka_imageio_shutdown ();
   return status;
 }
