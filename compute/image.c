@@ -1,6 +1,8 @@
 /* image.c — VkaImage, interleaved float pixels. */
 #include "vka.h"
 
+#include <string.h>
+
 VkaImage *
 vka_image_new (int width, int height, int channels, GError **error)
 {
@@ -32,4 +34,40 @@ vka_image_free (VkaImage *image)
     return;
   g_free (image->pixels);
   g_free (image);
+}
+
+static gboolean
+image_read (gpointer data, int x, int y, int w, int h, float *dst, GError **error)
+{
+  const VkaImage *image = data;
+  gsize row = (gsize) w * image->channels;
+  for (int r = 0; r < h; r++)
+    memcpy (dst + r * row,
+            image->pixels + ((gsize) (y + r) * image->width + x) * image->channels,
+            row * sizeof (float));
+  return TRUE;
+}
+
+void
+vka_image_source_init (VkaImageSource *source, const VkaImage *image)
+{
+  *source = (VkaImageSource) { image->width, image->height, image->channels, image_read,
+                               (gpointer) image, image };
+}
+
+static gboolean
+image_write (gpointer data, int x, int y, int w, int h, const float *src, GError **error)
+{
+  VkaImage *image = data;
+  gsize row = (gsize) w * image->channels;
+  for (int r = 0; r < h; r++)
+    memcpy (image->pixels + ((gsize) (y + r) * image->width + x) * image->channels,
+            src + r * row, row * sizeof (float));
+  return TRUE;
+}
+
+void
+vka_image_sink_init (VkaImageSink *sink, VkaImage *image)
+{
+  *sink = (VkaImageSink) { image->channels, image_write, image };
 }

@@ -205,7 +205,7 @@ typedef struct
 typedef struct
 {
   VkaModel          *model;
-  const VkaImage    *image;
+  const VkaImageSource *source;
   GArray            *tiles;         /* VkaTile */
   int                feat_w, feat_h;   /* relu4_1 size of the whole image */
   guint8            *region_of;     /* feat_h × feat_w region per position, or NULL */
@@ -244,32 +244,22 @@ report (TileRun *run, guint done)
 
 /* The window of a tile as its own image. */
 static VkaImage *
-crop_window (const VkaImage *image, const VkaTile *t, GError **error)
+read_window (const VkaImageSource *source, const VkaTile *t, GError **error)
 {
-  if (t->wx0 == 0 && t->wy0 == 0 && t->ww == image->width && t->wh == image->height)
-    return NULL;
-  VkaImage *win = vka_image_new (t->ww, t->wh, image->channels, error);
-  if (!win)
-    return NULL;
-  gsize row = (gsize) t->ww * image->channels;
-  for (int y = 0; y < t->wh; y++)
-    memcpy (win->pixels + y * row,
-            image->pixels + ((gsize) (t->wy0 + y) * image->width + t->wx0) * image->channels,
-            row * sizeof (float));
+  VkaImage *win = vka_image_new (t->ww, t->wh, source->channels, error);
+  if (win && !source->read (source->data, t->wx0, t->wy0, t->ww, t->wh, win->pixels, error))
+    g_clear_pointer (&win, vka_image_free);
   return win;
 }
 
 static VkaTensor *
 encode_tile (TileRun *run, const VkaTile *t, GError **error)
 {
-  g_autoptr (GError) local = NULL;
-  g_autoptr (VkaImage) win = crop_window (run->image, t, &local);
-  if (local)
-    {
-      g_propagate_error (error, g_steal_pointer (&local));
-      return NULL;
-    }
-  return vka_model_encode (run->model, win ? win : run->image, NULL, NULL, error);
+  const VkaImage *whole = run->source->image;
+  if (whole && t->ww == whole->width && t->wh == whole->height)
+    return vka_model_encode (run->model, whole, NULL, NULL, error);
+  g_autoptr (VkaImage) win = read_window (run->source, t, error);
+  return win ? vka_model_encode (run->model, win, NULL, NULL, error) : NULL;
 }
 
 /* After pass 1 encoded tile i: its features stay on the device while the
@@ -374,11 +364,11 @@ gather_moments (TileRun *run, GError **error)
 }
 
 static gboolean
-tile_run_start (TileRun *run, VkaModel *model, const VkaImage *image, int tile,
+tile_run_start (TileRun *run, VkaModel *model, const VkaImageSource *image, int tile,
                 guint64 budget, GError **error)
 {
   run->model = model;
-  run->image = image;
+  run->source = image;
   run->feat_w = (image->width + 7) / 8;
   run->feat_h = (image->height + 7) / 8;
   run->n_regions = 1;
@@ -438,7 +428,9 @@ vka_style_from_image_tiled (VkaModel *model, const VkaImage *image, int tile,
     return NULL;
   TileRun run = { .cancellable = cancellable };
   VkaStyle *style = NULL;
-  if (tile_run_start (&run, model, image, tile, 0, error) && gather_moments (&run, error))
+  VkaImageSource source;
+  vka_image_source_init (&source, image);
+  if (tile_run_start (&run, model, &source, tile, 0, error) && gather_moments (&run, error))
     style = style_from_moments (&run.moments[0]);
   tile_run_clear (&run);
   return style;
@@ -498,21 +490,34 @@ mix_styles (const VkaStyle *const *styles, const double *weights, int n_styles,
   return target;
 }
 
-/* Copies a tile's interior (RGB rows) into out, with alpha from content. */
-static void
-write_output (const VkaImage *content, const VkaTile *t, const float *rgb, VkaImage *out)
+/* Hands a tile's interior (RGB rows) to the sink, with alpha from the
+ * content where the sink takes it. */
+static gboolean
+write_output (const VkaImageSource *content, const VkaTile *t, const float *rgb,
+              const VkaImageSink *out, GError **error)
 {
-  for (int y = 0; y < t->h; y++)
-    for (int x = 0; x < t->w; x++)
-      {
-        gsize i = (gsize) (t->y0 + y) * out->width + t->x0 + x;
-        float *dst = out->pixels + i * out->channels;
-        memcpy (dst, rgb + 3 * ((gsize) y * t->w + x), 3 * sizeof (float));
-        if (out->channels == 4)
-          dst[3] = content->channels == 2 || content->channels == 4
-                 ? content->pixels[i * content->channels + content->channels - 1]
-                 : 1.0f;
-      }
+  gsize n = (gsize) t->w * t->h;
+  if (out->channels == 3)
+    return out->write (out->data, t->x0, t->y0, t->w, t->h, rgb, error);
+  g_autofree float *rgba = g_try_new (float, n * 4);
+  gboolean has_alpha = content->channels == 2 || content->channels == 4;
+  g_autofree float *source = has_alpha && rgba ? g_try_new (float, n * content->channels)
+                                               : NULL;
+  if (!rgba || (has_alpha && !source))
+    {
+      g_set_error (error, VKA_ERROR, VKA_ERROR_OUT_OF_MEMORY,
+                   "cannot allocate a %d×%d tile", t->w, t->h);
+      return FALSE;
+    }
+  if (has_alpha
+      && !content->read (content->data, t->x0, t->y0, t->w, t->h, source, error))
+    return FALSE;
+  for (gsize i = 0; i < n; i++)
+    {
+      memcpy (rgba + 4 * i, rgb + 3 * i, 3 * sizeof (float));
+      rgba[4 * i + 3] = has_alpha ? source[(i + 1) * content->channels - 1] : 1.0f;
+    }
+  return out->write (out->data, t->x0, t->y0, t->w, t->h, rgba, error);
 }
 
 static VkaTensor *
@@ -543,8 +548,8 @@ upload_region_mask (TileRun *run, const VkaTile *t, int h, int w, GError **error
 /* Pass 2 for one tile: AdaIN with the whole image's statistics (per region),
  * decode, and write the interior. */
 static gboolean
-stylize_tile (TileRun *run, guint i, float *const *targets, float alpha, VkaImage *out,
-              GError **error)
+stylize_tile (TileRun *run, guint i, float *const *targets, float alpha,
+              const VkaImageSink *out, GError **error)
 {
   VkaBackend *b = run->model->backend;
   const VkaTile *t = &g_array_index (run->tiles, VkaTile, i);
@@ -595,8 +600,7 @@ stylize_tile (TileRun *run, guint i, float *const *targets, float alpha, VkaImag
     }
   if (!b->ops->tensor_read (rgb, pixels, error))
     return FALSE;
-  write_output (run->image, t, pixels, out);
-  return TRUE;
+  return write_output (run->source, t, pixels, out, error);
 }
 
 /* Nearest-neighbour downsampling of the mask to relu4_1 size, as the
@@ -632,8 +636,9 @@ log_kept (const TileRun *run)
 /* keep_on_device FALSE keeps pass-1 features in host memory only (after the
  * device ran out of memory). */
 static gboolean
-stylize_tiles (VkaModel *model, const VkaImage *content, const VkaStylizeOptions *options,
-               int tile, gboolean keep_on_device, float *const *targets, VkaImage *out,
+stylize_tiles (VkaModel *model, const VkaImageSource *content,
+               const VkaStylizeOptions *options, int tile, gboolean keep_on_device,
+               float *const *targets, const VkaImageSink *out,
                VkaProgressFunc progress, gpointer progress_data, GCancellable *cancellable,
                int *interior, GError **error)
 {
@@ -676,16 +681,21 @@ stylize_tiles (VkaModel *model, const VkaImage *content, const VkaStylizeOptions
 }
 
 static gboolean
-check_stylize_args (const VkaImage *content, int n_styles,
-                    const VkaStylizeOptions *options, VkaImage *out, GError **error)
+check_stylize_args (const VkaImageSource *content, int n_styles,
+                    const VkaStylizeOptions *options, const VkaImageSink *out,
+                    GError **error)
 {
-  if (!check_image ("content", content, error) || !check_image ("output", out, error))
-    return FALSE;
-  if (out->width != content->width || out->height != content->height || out->channels < 3)
+  if (!content || !content->read || content->width <= 0 || content->height <= 0
+      || content->channels < 1 || content->channels > 4)
     {
       g_set_error (error, VKA_ERROR, VKA_ERROR_INVALID_ARGUMENT,
-                   "the output image must be %d×%d with 3 or 4 channels",
-                   content->width, content->height);
+                   "the content image is empty or has an unsupported channel count");
+      return FALSE;
+    }
+  if (!out || !out->write || (out->channels != 3 && out->channels != 4))
+    {
+      g_set_error (error, VKA_ERROR, VKA_ERROR_INVALID_ARGUMENT,
+                   "the output must take 3 or 4 channels");
       return FALSE;
     }
   if (n_styles < 1)
@@ -721,10 +731,11 @@ check_stylize_args (const VkaImage *content, int n_styles,
 }
 
 gboolean
-vka_stylize (VkaModel *model, const VkaImage *content, const VkaStyle *const *styles,
-             const double *weights, int n_styles, const VkaStylizeOptions *options,
-             VkaImage *out, VkaProgressFunc progress, gpointer progress_data,
-             GCancellable *cancellable, GError **error)
+vka_stylize_stream (VkaModel *model, const VkaImageSource *content,
+                    const VkaStyle *const *styles, const double *weights, int n_styles,
+                    const VkaStylizeOptions *options, const VkaImageSink *out,
+                    VkaProgressFunc progress, gpointer progress_data,
+                    GCancellable *cancellable, GError **error)
 {
   VkaStylizeOptions defaults = VKA_STYLIZE_OPTIONS_DEFAULT;
   if (!options)
@@ -767,6 +778,29 @@ vka_stylize (VkaModel *model, const VkaImage *content, const VkaStyle *const *st
   g_free (targets[0]);
   g_free (targets[1]);
   return ok;
+}
+
+gboolean
+vka_stylize (VkaModel *model, const VkaImage *content, const VkaStyle *const *styles,
+             const double *weights, int n_styles, const VkaStylizeOptions *options,
+             VkaImage *out, VkaProgressFunc progress, gpointer progress_data,
+             GCancellable *cancellable, GError **error)
+{
+  if (!check_image ("content", content, error) || !check_image ("output", out, error))
+    return FALSE;
+  if (out->width != content->width || out->height != content->height || out->channels < 3)
+    {
+      g_set_error (error, VKA_ERROR, VKA_ERROR_INVALID_ARGUMENT,
+                   "the output image must be %d×%d with 3 or 4 channels",
+                   content->width, content->height);
+      return FALSE;
+    }
+  VkaImageSource source;
+  VkaImageSink sink;
+  vka_image_source_init (&source, content);
+  vka_image_sink_init (&sink, out);
+  return vka_stylize_stream (model, &source, styles, weights, n_styles, options, &sink,
+                             progress, progress_data, cancellable, error);
 }
 
 VkaNetwork *

@@ -93,6 +93,34 @@ typedef struct
 VkaImage *vka_image_new (int width, int height, int channels, GError **error);
 void      vka_image_free (VkaImage *image);
 
+/* A picture read by regions, so that one too large to hold as floats can
+ * be stylised (vka_stylize_stream): read fills dst with the w × h region at
+ * (x, y) as interleaved floats of `channels` channels, as VkaImage holds
+ * them. image: the whole picture when it is in memory, else NULL. */
+typedef struct
+{
+  int             width, height, channels;
+  gboolean      (*read) (gpointer data, int x, int y, int w, int h, float *dst,
+                         GError **error);
+  gpointer        data;
+  const VkaImage *image;
+} VkaImageSource;
+
+/* Where a stylisation's output goes, region by region (each pixel once, in
+ * no promised order): src holds the w × h region at (x, y), `channels`
+ * (3 or 4) interleaved floats per pixel. */
+typedef struct
+{
+  int        channels;
+  gboolean (*write) (gpointer data, int x, int y, int w, int h, const float *src,
+                     GError **error);
+  gpointer   data;
+} VkaImageSink;
+
+/* A source reading image, a sink writing into image (which must outlive them). */
+void      vka_image_source_init (VkaImageSource *source, const VkaImage *image);
+void      vka_image_sink_init (VkaImageSink *sink, VkaImage *image);
+
 /* ---- Model, styles, stylisation ------------------------------------------ */
 
 typedef struct VkaModel VkaModel;
@@ -175,6 +203,15 @@ gboolean vka_stylize (VkaModel *model, const VkaImage *content,
                       VkaImage *out, VkaProgressFunc progress,
                       gpointer progress_data, GCancellable *cancellable,
                       GError **error);
+
+/* vka_stylize from a source into a sink of the content's size: only a
+ * tile's window is held at a time. */
+gboolean vka_stylize_stream (VkaModel *model, const VkaImageSource *content,
+                             const VkaStyle *const *styles, const double *weights,
+                             int n_styles, const VkaStylizeOptions *options,
+                             const VkaImageSink *out, VkaProgressFunc progress,
+                             gpointer progress_data, GCancellable *cancellable,
+                             GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VkaContext, vka_context_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VkaImage, vka_image_free)
