@@ -156,8 +156,8 @@ prepare_style (StyleSource *s, const Options *o, GError **error)
 }
 
 static VkaStyle *
-encode_style (VkaModel *model, StyleSource *s, const VkaImage *content, VkaColorMode color,
-              const char *cache, GError **error)
+encode_style (VkaModel *model, StyleSource *s, const VkaImageSource *content,
+              VkaColorMode color, const char *cache, GError **error)
 {
   g_autofree char *disp = g_filename_display_name (s->path);
   if (color == VKA_COLOR_CORAL)
@@ -169,7 +169,7 @@ encode_style (VkaModel *model, StyleSource *s, const VkaImage *content, VkaColor
                        "statistics file", disp);
           return NULL;
         }
-      g_autoptr (VkaImage) moved = vka_color_coral (s->image, content, error);
+      g_autoptr (VkaImage) moved = vka_color_coral_source (s->image, content, error);
       return moved ? vka_style_from_image (model, moved, NULL, error) : NULL;
     }
   if (!s->style)
@@ -225,7 +225,7 @@ same_file (const char *a, const char *b)
 /* The mask at the content's (prepared) size: resized, with a note, when the
  * file's size differs. */
 static VkaImage *
-load_mask (const Options *o, const VkaImage *content, GError **error)
+load_mask (const Options *o, const VkaImageSource *content, GError **error)
 {
   g_autoptr (VkaImage) mask = vka_image_load (o->mask, NULL, error);
   if (!mask)
@@ -281,61 +281,107 @@ check_not_input (const Job *job, const char *path, GError **error)
   return TRUE;
 }
 
+/* The content as a source: read by regions from GEGL's storage when it is
+ * stylised at its own size (a large photo need not be held as floats),
+ * else resized or cropped in memory. */
+typedef struct
+{
+  VkaPicture     *picture;
+  VkaImage       *image;
+  VkaImageSource  source;
+} Content;
+
 static gboolean
-run_one (Job *job, const char *content_path, const char *path, guint64 index, guint64 total,
-         GError **error)
+content_open (Content *c, const Options *o, const char *path, GError **error)
+{
+  if (o->content_size == 0 && !o->crop)
+    {
+      c->picture = vka_picture_load (path, NULL, error);
+      if (c->picture)
+        vka_picture_source (c->picture, &c->source);
+      return c->picture != NULL;
+    }
+  c->image = load_prepared (path, o->content_size, o->crop, NULL, error);
+  if (c->image)
+    vka_image_source_init (&c->source, c->image);
+  return c->image != NULL;
+}
+
+static void
+content_close (Content *c)
+{
+  g_clear_pointer (&c->picture, vka_picture_free);
+  g_clear_pointer (&c->image, vka_image_free);
+}
+
+static gboolean
+stylize_into (Job *job, const Content *content, GPtrArray *styles, const char *content_path,
+              const char *path, const char *label, GError **error)
 {
   const Options *o = job->o;
-  VkaImageInfo info;
-  g_autoptr (VkaImage) content = load_prepared (content_path, o->content_size, o->crop,
-                                                &info, error);
-  if (!content)
-    return FALSE;
-  int n = job->styles->len;
-  g_autoptr (GPtrArray) styles = g_ptr_array_new_with_free_func ((GDestroyNotify) vka_style_free);
-  for (int i = 0; i < n; i++)
-    {
-      StyleSource *s = job->styles->pdata[i];
-      if (!prepare_style (s, o, error))
-        return FALSE;
-      VkaStyle *st = encode_style (job->model, s, content, o->color, o->style_cache, error);
-      if (!st)
-        return FALSE;
-      g_ptr_array_add (styles, st);
-    }
-
-  gboolean alpha = content->channels == 2 || content->channels == 4;
-  g_autoptr (VkaImage) out = vka_image_new (content->width, content->height, alpha ? 4 : 3,
-                                            error);
+  const VkaImageSource *src = &content->source;
+  gboolean alpha = src->channels == 2 || src->channels == 4;
+  g_autoptr (VkaBytesImage) out = vka_bytes_image_new (src->width, src->height,
+                                                       vka_image_save_channels (path, alpha ? 4 : 3),
+                                                       error);
   if (!out)
     return FALSE;
+  VkaImageSink sink, bytes_sink;
+  VkaLuminanceSink luminance;
+  vka_bytes_image_sink (out, alpha ? 4 : 3, &bytes_sink);
+  sink = bytes_sink;
+  if (o->color == VKA_COLOR_LUMINANCE)
+    vka_color_luminance_sink (&luminance, &bytes_sink, src, &sink);
   VkaStylizeOptions sopt = VKA_STYLIZE_OPTIONS_DEFAULT;
   sopt.alpha = o->alpha;
   sopt.tile = o->tile;
   sopt.memory_limit = o->memory_limit;
-  g_autoptr (VkaImage) mask = o->mask ? load_mask (o, content, error) : NULL;
+  g_autoptr (VkaImage) mask = o->mask ? load_mask (o, src, error) : NULL;
   if (o->mask && !mask)
     return FALSE;
   sopt.mask = mask;
-  g_autofree char *stem = file_stem (content_path);
-  g_autofree char *label = g_strdup_printf ("vk-adain: [%" G_GUINT64_FORMAT "/%"
-                                            G_GUINT64_FORMAT "] %s", index, total, stem);
   g_autoptr (GError) e = NULL;
-  if (!vka_stylize (job->model, content, (const VkaStyle *const *) styles->pdata,
-                    job->weights, n, &sopt, out, o->progress ? print_progress : NULL,
-                    label, NULL, &e))
+  if (!vka_stylize_stream (job->model, src, (const VkaStyle *const *) styles->pdata,
+                           job->weights, styles->len, &sopt, &sink,
+                           o->progress ? print_progress : NULL, (gpointer) label, NULL, &e))
     {
       g_autofree char *disp = g_filename_display_name (content_path);
       g_set_error (error, e->domain, e->code, "%s: %s", disp, e->message);
       return FALSE;
     }
-  if (o->color == VKA_COLOR_LUMINANCE && !vka_color_luminance (out, content, error))
+  return vka_bytes_image_save (out, path, error);   /* a temporary file, renamed */
+}
+
+static gboolean
+run_one (Job *job, const char *content_path, const char *path, guint64 index, guint64 total,
+         GError **error)
+{
+  const Options *o = job->o;
+  Content content = { 0 };
+  if (!content_open (&content, o, content_path, error))
     return FALSE;
-  if (!vka_image_save (out, path, error))   /* a temporary file, renamed */
-    return FALSE;
-  if (o->progress)
+  int n = job->styles->len;
+  g_autoptr (GPtrArray) styles = g_ptr_array_new_with_free_func ((GDestroyNotify) vka_style_free);
+  gboolean ok = TRUE;
+  for (int i = 0; ok && i < n; i++)
+    {
+      StyleSource *s = job->styles->pdata[i];
+      VkaStyle *st = prepare_style (s, o, error)
+                   ? encode_style (job->model, s, &content.source, o->color, o->style_cache,
+                                   error)
+                   : NULL;
+      ok = st != NULL;
+      if (st)
+        g_ptr_array_add (styles, st);
+    }
+  g_autofree char *stem = file_stem (content_path);
+  g_autofree char *label = g_strdup_printf ("vk-adain: [%" G_GUINT64_FORMAT "/%"
+                                            G_GUINT64_FORMAT "] %s", index, total, stem);
+  ok = ok && stylize_into (job, &content, styles, content_path, path, label, error);
+  content_close (&content);
+  if (ok && o->progress)
     g_printerr ("\r%s -> %s\n", label, path);
-  return TRUE;
+  return ok;
 }
 
 static gboolean

@@ -15,7 +15,7 @@
  * tiff-save / webp-save chosen by the extension, written to a temporary file
  * in the destination folder and renamed over the destination.
  */
-#include "vka-imageio.h"
+#include "imageio-private.h"
 
 #include <errno.h>
 #include <gegl.h>
@@ -300,8 +300,8 @@ check_complete (FILE *f, const guint8 *head, gsize n, gboolean jpeg)
   return NULL;
 }
 
-VkaImage *
-vka_image_load (const char *path, VkaImageInfo *info, GError **error)
+GeglBuffer *
+vka_imageio_load_buffer (const char *path, VkaImageInfo *info, GError **error)
 {
   g_autofree char *disp = g_filename_display_name (path);
   /* Read the head first: missing, unreadable and empty files get a clear
@@ -383,26 +383,45 @@ vka_image_load (const char *path, VkaImageInfo *info, GError **error)
                    "unsupported format)", disp);
       return NULL;
     }
+  g_mutex_unlock (&gegl_lock);
   const Babl *fmt = gegl_buffer_get_format (buffer);
   int components = babl_format_get_n_components (fmt);
+  if (info)
+    *info = (VkaImageInfo) { babl_format_get_bytes_per_pixel (fmt) * 8 / MAX (components, 1),
+                             babl_format_has_alpha (fmt), orientation };
+  return buffer;
+}
+
+const Babl *
+vka_imageio_float_format (GeglBuffer *buffer)
+{
+  const Babl *fmt = gegl_buffer_get_format (buffer);
   gboolean alpha = babl_format_has_alpha (fmt);
-  int colour = components - (alpha ? 1 : 0);
-  gboolean gray = colour == 1;
-  int bits = babl_format_get_bytes_per_pixel (fmt) * 8 / MAX (components, 1);
-  const char *want = gray ? (alpha ? "Y'A float" : "Y' float")
-                          : (alpha ? "R'G'B'A float" : "R'G'B' float");
-  VkaImage *image = vka_image_new (r.width, r.height, (gray ? 1 : 3) + (alpha ? 1 : 0),
+  gboolean gray = babl_format_get_n_components (fmt) - (alpha ? 1 : 0) == 1;
+  return babl_format (gray ? (alpha ? "Y'A float" : "Y' float")
+                           : (alpha ? "R'G'B'A float" : "R'G'B' float"));
+}
+
+VkaImage *
+vka_image_load (const char *path, VkaImageInfo *info, GError **error)
+{
+  VkaImageInfo local;
+  GeglBuffer *buffer = vka_imageio_load_buffer (path, &local, error);
+  if (!buffer)
+    return NULL;
+  const GeglRectangle *r = gegl_buffer_get_extent (buffer);
+  const Babl *want = vka_imageio_float_format (buffer);
+  VkaImage *image = vka_image_new (r->width, r->height, babl_format_get_n_components (want),
                                    error);
   if (image)
-    gegl_buffer_get (buffer, &r, 1.0, babl_format (want), image->pixels,
-                     GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
+    gegl_buffer_get (buffer, r, 1.0, want, image->pixels, GEGL_AUTO_ROWSTRIDE,
+                     GEGL_ABYSS_NONE);
   g_object_unref (buffer);
-  g_mutex_unlock (&gegl_lock);
   if (!image)
     return NULL;
-  image = apply_orientation (image, orientation, error);
+  image = apply_orientation (image, local.orientation, error);
   if (image && info)
-    *info = (VkaImageInfo) { bits, alpha, orientation };
+    *info = local;
   return image;
 }
 
@@ -443,34 +462,47 @@ vka_image_save (const VkaImage *image, const char *path, GError **error)
                    "%s: unknown image type (use .png, .jpg, .tif or .webp)", disp);
       return FALSE;
     }
-  ensure_gegl ();
-  gboolean is_jpg = strcmp (op, "gegl:jpg-save") == 0;
   int ch = image->channels;
-  gboolean alpha = (ch == 2 || ch == 4) && !is_jpg;
-  gboolean gray = ch <= 2;
-  int out_ch = (gray ? 1 : 3) + (alpha ? 1 : 0);
-  gsize npix = (gsize) image->width * image->height;
-  guint8 *bytes = g_try_malloc (npix * out_ch);
+  g_autoptr (VkaBytesImage) bytes = vka_bytes_image_new (image->width, image->height,
+                                                         vka_image_save_channels (path, ch),
+                                                         error);
   if (!bytes)
+    return FALSE;
+  gsize npix = (gsize) image->width * image->height;
+  for (gsize i = 0; i < npix; i++)
+    vka_bytes_quantize (image->pixels + i * ch, ch, bytes->bytes + i * bytes->channels,
+                        bytes->channels);
+  return vka_bytes_image_save (bytes, path, error);
+}
+
+gboolean
+vka_bytes_image_save (const VkaBytesImage *image, const char *path, GError **error)
+{
+  g_autofree char *disp = g_filename_display_name (path);
+  const char *op = save_operation (path);
+  if (!op)
     {
-      g_set_error (error, VKA_ERROR, VKA_ERROR_OUT_OF_MEMORY,
-                   "%s: no memory for a %d×%d image", disp, image->width, image->height);
+      g_set_error (error, VKA_ERROR, VKA_ERROR_INVALID_ARGUMENT,
+                   "%s: unknown image type (use .png, .jpg, .tif or .webp)", disp);
       return FALSE;
     }
-  for (gsize i = 0; i < npix; i++)
-    for (int c = 0; c < out_ch; c++)
-      {
-        int src_c = alpha && c == out_ch - 1 ? ch - 1 : c;
-        float v = image->pixels[i * ch + src_c];
-        v = isnan (v) ? 0.0f : CLAMP (v, 0.0f, 1.0f);
-        bytes[i * out_ch + c] = (guint8) (v * 255.0f + 0.5f);
-      }
+  ensure_gegl ();
+  gboolean is_jpg = strcmp (op, "gegl:jpg-save") == 0;
+  int out_ch = image->channels;
+  if (is_jpg && (out_ch == 2 || out_ch == 4))
+    {
+      g_set_error (error, VKA_ERROR, VKA_ERROR_INVALID_ARGUMENT,
+                   "%s: JPEG has no alpha; save %d channels without it", disp, out_ch);
+      return FALSE;
+    }
+  gboolean gray = out_ch <= 2, alpha = out_ch == 2 || out_ch == 4;
   const char *fmt_name = gray ? (alpha ? "Y'A u8" : "Y' u8")
                               : (alpha ? "R'G'B'A u8" : "R'G'B' u8");
   GeglRectangle r = { 0, 0, image->width, image->height };
   g_mutex_lock (&gegl_lock);
-  GeglBuffer *buffer = gegl_buffer_linear_new_from_data (bytes, babl_format (fmt_name), &r,
-                                                         image->width * out_ch, NULL, NULL);
+  GeglBuffer *buffer = gegl_buffer_linear_new_from_data (image->bytes, babl_format (fmt_name),
+                                                         &r, image->width * out_ch, NULL,
+                                                         NULL);
 
   g_autofree char *dir = g_path_get_dirname (path);
   g_autofree char *base = g_path_get_basename (path);
@@ -481,7 +513,6 @@ vka_image_save (const VkaImage *image, const char *path, GError **error)
       int e = errno;
       g_object_unref (buffer);
       g_mutex_unlock (&gegl_lock);
-      g_free (bytes);
       g_set_error (error, VKA_ERROR, VKA_ERROR_IO, "cannot write %s: %s", disp,
                    g_strerror (e));
       return FALSE;
@@ -501,7 +532,6 @@ vka_image_save (const VkaImage *image, const char *path, GError **error)
   g_object_unref (graph);
   g_object_unref (buffer);
   g_mutex_unlock (&gegl_lock);
-  g_free (bytes);
 
   GStatBuf st;
   if (g_stat (tmpl, &st) != 0 || st.st_size == 0)

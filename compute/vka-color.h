@@ -26,10 +26,27 @@ typedef enum
  * size; values are not clamped (the reference feeds them to the encoder
  * as they are). See color.c for the formula and its quirk. */
 VkaImage *vka_color_coral (const VkaImage *style, const VkaImage *content, GError **error);
+/* The same with the content read by regions (in strips of rows). */
+VkaImage *vka_color_coral_source (const VkaImage *style, const VkaImageSource *content,
+                                  GError **error);
 
 /* In place on out (3 or 4 channels, content's size): each RGB value becomes
  * content + (Y(out) − Y(content)), Y = 0.299 R + 0.587 G + 0.114 B, then
  * clamped to [0,1]. Alpha is untouched. */
 gboolean  vka_color_luminance (VkaImage *out, const VkaImage *content, GError **error);
+/* The same on n pixels of out (RGB first) and content (1 to 4 channels). */
+void      vka_color_luminance_pixels (float *out, int out_channels, const float *content,
+                                      int content_channels, gsize n);
+
+/* A sink that applies vka_color_luminance to each region before inner
+ * takes it; state holds what it needs and must outlive it. */
+typedef struct
+{
+  VkaImageSink          inner;
+  const VkaImageSource *content;
+} VkaLuminanceSink;
+
+void      vka_color_luminance_sink (VkaLuminanceSink *state, const VkaImageSink *inner,
+                                    const VkaImageSource *content, VkaImageSink *sink);
 
 G_END_DECLS

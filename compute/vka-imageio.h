@@ -64,4 +64,43 @@ VkaImage *vka_image_center_crop (const VkaImage *image, int size, GError **error
 
 VkaImage *vka_image_copy (const VkaImage *image, GError **error);
 
+/* ---- Pictures too large to hold as floats ---- */
+
+/* A picture decoded into GEGL's tiled storage in its file's own format (8
+ * bits stay 8 bits), read by regions as vka_image_load would give them:
+ * upright (EXIF orientation applied), interleaved floats. */
+typedef struct VkaPicture VkaPicture;
+
+VkaPicture *vka_picture_load (const char *path, VkaImageInfo *info, GError **error);
+void        vka_picture_free (VkaPicture *picture);
+int         vka_picture_width (const VkaPicture *picture);
+int         vka_picture_height (const VkaPicture *picture);
+/* The source stays valid while picture lives. */
+void        vka_picture_source (VkaPicture *picture, VkaImageSource *source);
+
+/* 8-bit interleaved pixels, 1 to 4 channels: what vka_image_save writes. */
+typedef struct
+{
+  int     width, height, channels;
+  guint8 *bytes;
+  int     sink_channels;   /* floats per pixel its sink takes (vka_bytes_image_sink) */
+} VkaBytesImage;
+
+VkaBytesImage *vka_bytes_image_new (int width, int height, int channels, GError **error);
+void           vka_bytes_image_free (VkaBytesImage *image);
+gboolean       vka_bytes_image_save (const VkaBytesImage *image, const char *path,
+                                     GError **error);
+/* A sink taking `channels` floats per pixel (3 or 4) into image, rounded as
+ * vka_image_save rounds; a 4th channel is dropped where image has 3. */
+void           vka_bytes_image_sink (VkaBytesImage *image, int channels, VkaImageSink *sink);
+/* One pixel of `in` floats rounded to `out` bytes: round(clamp(x)·255),
+ * NaN as 0; alpha (the last of 2 or 4) kept in the last byte when out has
+ * room, gray from the first channel. */
+void           vka_bytes_quantize (const float *px, int in, guint8 *dst, int out);
+/* The channels vka_image_save writes for an image of `channels` to path. */
+int            vka_image_save_channels (const char *path, int channels);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (VkaPicture, vka_picture_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (VkaBytesImage, vka_bytes_image_free)
+
 G_END_DECLS
