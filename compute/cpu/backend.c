@@ -140,6 +140,11 @@ void
 vka_cpu_tensor_changed (VkaCpuTensor *t)
 {
   g_clear_pointer (&t->packed, g_ptr_array_unref);
+  if (t->phases)
+    {
+      vka_tensor_free (&t->phases->base);
+      t->phases = NULL;
+    }
 }
 
 static void
@@ -553,6 +558,7 @@ static const VkaBackendOps cpu_ops = {
   .conv2d = vka_cpu_conv2d,
   .maxpool2x2 = cpu_maxpool2x2,
   .upsample2x = cpu_upsample2x,
+  .conv3x3_upsampled = vka_cpu_conv3x3_upsampled,
   .channel_stats = vka_cpu_channel_stats,
   .adain = cpu_adain,
   .image_to_tensor = cpu_image_to_tensor,

@@ -26,13 +26,15 @@ typedef enum
   VKA_CPU_PADDED,
 } VkaCpuLayout;
 
-typedef struct
+typedef struct VkaCpuTensor_
 {
   VkaTensor     base;
   VkaCpuLayout  layout;
   float        *data;      /* NULL until first used: the value is all zeros */
   gsize         bytes;
   GPtrArray    *packed;    /* VkaCpuPacked*: this tensor as conv weights, per layout */
+  struct VkaCpuTensor_ *phases;   /* a 3×3 weight's or bias's form for the upsampled
+                                   * convolution (conv-upsampled.c), made on first use */
 } VkaCpuTensor;
 
 typedef struct
@@ -138,6 +140,9 @@ void     vka_cpu_storage_free (VkaCpuBackend *b, float *data, gsize floats);
 gboolean vka_cpu_tensor_set_layout (VkaCpuTensor *t, VkaCpuLayout layout, gboolean keep,
                                     GError **error);
 void     vka_cpu_fill_border (VkaCpuTensor *t);
+gboolean vka_cpu_conv3x3_upsampled (VkaBackend *backend, VkaTensor *in, VkaTensor *weight,
+                                    VkaTensor *bias, gboolean relu, VkaTensor *out,
+                                    GError **error);
 /* Forgets what was derived from t's value (its packings as weights). */
 void     vka_cpu_tensor_changed (VkaCpuTensor *t);
 gboolean vka_cpu_dnnl_check (dnnl_status_t s, const char *what, GError **error);
