@@ -445,6 +445,19 @@ save_operation (const char *path)
   return NULL;
 }
 
+static const char *
+save_operation_or_error (const char *path, GError **error)
+{
+  const char *op = save_operation (path);
+  if (!op)
+    {
+      g_autofree char *disp = g_filename_display_name (path);
+      g_set_error (error, VKA_ERROR, VKA_ERROR_INVALID_ARGUMENT,
+                   "%s: unknown image type (use .png, .jpg, .tif or .webp)", disp);
+    }
+  return op;
+}
+
 gboolean
 vka_image_save_supported (const char *path)
 {
@@ -454,14 +467,8 @@ vka_image_save_supported (const char *path)
 gboolean
 vka_image_save (const VkaImage *image, const char *path, GError **error)
 {
-  g_autofree char *disp = g_filename_display_name (path);
-  const char *op = save_operation (path);
-  if (!op)
-    {
-      g_set_error (error, VKA_ERROR, VKA_ERROR_INVALID_ARGUMENT,
-                   "%s: unknown image type (use .png, .jpg, .tif or .webp)", disp);
-      return FALSE;
-    }
+  if (!save_operation_or_error (path, error))
+    return FALSE;
   int ch = image->channels;
   g_autoptr (VkaBytesImage) bytes = vka_bytes_image_new (image->width, image->height,
                                                          vka_image_save_channels (path, ch),
@@ -479,13 +486,9 @@ gboolean
 vka_bytes_image_save (const VkaBytesImage *image, const char *path, GError **error)
 {
   g_autofree char *disp = g_filename_display_name (path);
-  const char *op = save_operation (path);
+  const char *op = save_operation_or_error (path, error);
   if (!op)
-    {
-      g_set_error (error, VKA_ERROR, VKA_ERROR_INVALID_ARGUMENT,
-                   "%s: unknown image type (use .png, .jpg, .tif or .webp)", disp);
-      return FALSE;
-    }
+    return FALSE;
   ensure_gegl ();
   gboolean is_jpg = strcmp (op, "gegl:jpg-save") == 0;
   int out_ch = image->channels;

@@ -31,10 +31,41 @@ picture (GRand *rand, int w, int h)
   return image;
 }
 
+typedef struct
+{
+  VkaContext *context;
+  VkaModel   *model;
+  VkaStyle   *style;
+} Setup;
+
+/* The shipped model's widths with random weights, and a style. */
+static void
+setup (Setup *s, guint32 seed)
+{
+  static const int widths[4] = { 16, 32, 64, 128 };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GRand) rand = g_rand_new_with_seed (seed);
+  g_autoptr (VkaWeights) enc = test_encoder_weights (rand, widths);
+  g_autoptr (VkaWeights) dec = test_decoder_weights (rand, widths);
+  s->context = test_device_context ();
+  s->model = vka_model_new (s->context, enc, dec, &error);
+  g_assert_no_error (error);
+  g_autoptr (VkaImage) style_image = picture (rand, 256, 256);
+  s->style = vka_style_from_image (s->model, style_image, NULL, &error);
+  g_assert_no_error (error);
+}
+
+static void
+teardown (Setup *s)
+{
+  vka_style_free (s->style);
+  vka_model_free (s->model);
+  test_context_finish (s->context);
+}
+
 static void
 test_budget_bounds_peak (void)
 {
-  static const int widths[4] = { 16, 32, 64, 128 };   /* the shipped model's */
   gboolean cpu = test_backend == TEST_BACKEND_CPU;
   /* lavapipe runs the same shaders on the CPU, some 5–10× slower */
   int w = cpu ? 4000 : 1500, h = cpu ? 3000 : 1000;
@@ -44,23 +75,17 @@ test_budget_bounds_peak (void)
   guint64 margin = (guint64) 64 << 20;
 
   g_autoptr (GError) error = NULL;
-  g_autoptr (VkaContext) context = test_device_context ();
-  g_autoptr (GRand) rand = g_rand_new_with_seed (3);
-  g_autoptr (VkaWeights) enc = test_encoder_weights (rand, widths);
-  g_autoptr (VkaWeights) dec = test_decoder_weights (rand, widths);
-  g_autoptr (VkaModel) model = vka_model_new (context, enc, dec, &error);
-  g_assert_no_error (error);
-  g_autoptr (VkaImage) style_image = picture (rand, 256, 256);
-  g_autoptr (VkaStyle) style = vka_style_from_image (model, style_image, NULL, &error);
-  g_assert_no_error (error);
+  Setup su;
+  setup (&su, 3);
+  g_autoptr (GRand) rand = g_rand_new_with_seed (5);
   g_autoptr (VkaImage) content = picture (rand, w, h);
   g_autoptr (VkaImage) out = vka_image_new (w, h, 3, NULL);
   memset (out->pixels, 0, (gsize) w * h * 3 * sizeof (float));
 
   guint64 before = peak_rss_bytes ();
-  const VkaStyle *styles[1] = { style };
+  const VkaStyle *styles[1] = { su.style };
   VkaStylizeOptions options = { .alpha = 1.0, .memory_limit = budget };
-  g_assert_true (vka_stylize (model, content, styles, NULL, 1, &options, out, NULL, NULL,
+  g_assert_true (vka_stylize (su.model, content, styles, NULL, 1, &options, out, NULL, NULL,
                               NULL, &error));
   g_assert_no_error (error);
   guint64 after = peak_rss_bytes ();
@@ -73,41 +98,32 @@ test_budget_bounds_peak (void)
   for (gsize i = 0; i < (gsize) w * h * 3; i += 997)
     sum += out->pixels[i];
   g_assert_cmpfloat (sum, >, 0);
-  g_clear_pointer (&model, vka_model_free);
-  test_context_finish (g_steal_pointer (&context));
+  teardown (&su);
 }
 
 /* A budget too small for even the smallest tile is an error that names it. */
 static void
 test_budget_too_small (void)
 {
-  static const int widths[4] = { 16, 32, 64, 128 };
   g_autoptr (GError) error = NULL;
-  g_autoptr (VkaContext) context = test_device_context ();
-  g_autoptr (GRand) rand = g_rand_new_with_seed (4);
-  g_autoptr (VkaWeights) enc = test_encoder_weights (rand, widths);
-  g_autoptr (VkaWeights) dec = test_decoder_weights (rand, widths);
-  g_autoptr (VkaModel) model = vka_model_new (context, enc, dec, &error);
-  g_assert_no_error (error);
-  g_autoptr (VkaImage) style_image = picture (rand, 64, 64);
-  g_autoptr (VkaStyle) style = vka_style_from_image (model, style_image, NULL, &error);
-  g_assert_no_error (error);
+  Setup su;
+  setup (&su, 4);
+  g_autoptr (GRand) rand = g_rand_new_with_seed (6);
   g_autoptr (VkaImage) content = picture (rand, 900, 700);
   g_autoptr (VkaImage) out = vka_image_new (900, 700, 3, NULL);
-  const VkaStyle *styles[1] = { style };
+  const VkaStyle *styles[1] = { su.style };
   VkaStylizeOptions options = { .alpha = 1.0, .memory_limit = 1 << 20 };
-  g_assert_false (vka_stylize (model, content, styles, NULL, 1, &options, out, NULL, NULL,
+  g_assert_false (vka_stylize (su.model, content, styles, NULL, 1, &options, out, NULL, NULL,
                                NULL, &error));
   g_assert_error (error, VKA_ERROR, VKA_ERROR_TOO_LARGE);
   g_assert_nonnull (strstr (error->message, "memory limit of 1 MiB is too small"));
   g_clear_error (&error);
   /* the default budget stylises the same picture */
   options.memory_limit = 0;
-  g_assert_true (vka_stylize (model, content, styles, NULL, 1, &options, out, NULL, NULL,
+  g_assert_true (vka_stylize (su.model, content, styles, NULL, 1, &options, out, NULL, NULL,
                               NULL, &error));
   g_assert_no_error (error);
-  g_clear_pointer (&model, vka_model_free);
-  test_context_finish (g_steal_pointer (&context));
+  teardown (&su);
 }
 
 int

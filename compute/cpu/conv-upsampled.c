@@ -183,47 +183,18 @@ vka_cpu_conv3x3_upsampled (VkaBackend *backend, VkaTensor *in, VkaTensor *weight
     return FALSE;
   gint64 t0 = vka_cpu_profile_start (b);
   gsize dense_floats = vka_md_bytes (plan->dst) / sizeof (float);
-  gsize scratch_floats = (plan->scratch ? vka_md_bytes (plan->scratch) : 0) / sizeof (float);
   float *dense = vka_cpu_storage_alloc (b, dense_floats, error);
-  float *scratch = dense && scratch_floats ? vka_cpu_storage_alloc (b, scratch_floats, error)
-                                           : NULL;
-  gboolean ok = dense && (!scratch_floats || scratch);
-  dnnl_memory_t mem[5] = { NULL };
-  if (ok)
-    {
-      replicate_border (ti);
-      ok = vka_cpu_dnnl_check (vka_dnnl_memory_new (&mem[0], plan->src, b->engine, ti->data),
-                               "wrapping memory", error)
-        && vka_cpu_dnnl_check (vka_dnnl_memory_new (&mem[1], plan->weights, b->engine, w),
-                               "wrapping memory", error)
-        && vka_cpu_dnnl_check (vka_dnnl_memory_new (&mem[2], plan->bias, b->engine,
-                                                    tb->phases->data), "wrapping memory", error)
-        && vka_cpu_dnnl_check (vka_dnnl_memory_new (&mem[3], plan->dst, b->engine, dense),
-                               "wrapping memory", error)
-        && (!scratch || vka_cpu_dnnl_check (vka_dnnl_memory_new (&mem[4], plan->scratch,
-                                                                 b->engine, scratch),
-                                            "wrapping memory", error));
-      if (ok)
-        {
-          dnnl_exec_arg_t args[5] = { { DNNL_ARG_SRC, mem[0] }, { DNNL_ARG_WEIGHTS, mem[1] },
-                                      { DNNL_ARG_BIAS, mem[2] }, { DNNL_ARG_DST, mem[3] },
-                                      { DNNL_ARG_SCRATCHPAD, mem[4] } };
-          ok = vka_cpu_execute (b, plan->prim, scratch ? 5 : 4, args, error);
-        }
-      vka_cpu_fill_border (ti);   /* the input's own, reflected */
-    }
-  for (int i = 0; i < 5; i++)
-    if (mem[i])
-      dnnl_memory_destroy (mem[i]);
+  if (!dense)
+    return FALSE;
+  replicate_border (ti);
+  gboolean ok = vka_cpu_run_conv (b, plan, ti->data, w, tb->phases->data, dense, error);
+  vka_cpu_fill_border (ti);   /* the input's own, reflected */
   if (ok)
     {
       scatter_phases (dense, cpad, to);
       vka_cpu_fill_border (to);
     }
-  if (scratch)
-    vka_cpu_storage_free (b, scratch, scratch_floats);
-  if (dense)
-    vka_cpu_storage_free (b, dense, dense_floats);
+  vka_cpu_storage_free (b, dense, dense_floats);
   vka_cpu_profile_add (b, t0, 2.0 * vka_tensor_numel (out) * in->c * 9,
                        "conv3x3 up %4d->%-4d %4dx%-4d n%d%s", in->c, out->c, out->w, out->h,
                        out->n, relu ? " +relu" : "");

@@ -121,6 +121,42 @@ vka_cpu_packed_weights (VkaCpuBackend *b, VkaCpuTensor *w, VkaMd md, GError **er
   return p->data;
 }
 
+gboolean
+vka_cpu_run_conv (VkaCpuBackend *b, VkaCpuConvPlan *plan, float *src, float *weights,
+                  float *bias, float *dst, GError **error)
+{
+  gsize scratch_floats = (plan->scratch ? vka_md_bytes (plan->scratch) : 0) / sizeof (float);
+  float *scratch = scratch_floats ? vka_cpu_storage_alloc (b, scratch_floats, error) : NULL;
+  if (scratch_floats && !scratch)
+    return FALSE;
+  dnnl_memory_t mem[5] = { NULL };
+  gboolean ok = vka_cpu_dnnl_check (vka_dnnl_memory_new (&mem[0], plan->src, b->engine,
+                                                         src), "wrapping memory", error)
+                && vka_cpu_dnnl_check (vka_dnnl_memory_new (&mem[1], plan->weights, b->engine,
+                                                            weights), "wrapping memory", error)
+                && vka_cpu_dnnl_check (vka_dnnl_memory_new (&mem[2], plan->bias, b->engine,
+                                                            bias), "wrapping memory", error)
+                && vka_cpu_dnnl_check (vka_dnnl_memory_new (&mem[3], plan->dst, b->engine,
+                                                            dst), "wrapping memory", error)
+                && (!scratch
+                    || vka_cpu_dnnl_check (vka_dnnl_memory_new (&mem[4], plan->scratch,
+                                                                b->engine, scratch),
+                                           "wrapping memory", error));
+  if (ok)
+    {
+      dnnl_exec_arg_t args[5] = { { DNNL_ARG_SRC, mem[0] }, { DNNL_ARG_WEIGHTS, mem[1] },
+                                  { DNNL_ARG_BIAS, mem[2] }, { DNNL_ARG_DST, mem[3] },
+                                  { DNNL_ARG_SCRATCHPAD, mem[4] } };
+      ok = vka_cpu_execute (b, plan->prim, scratch ? 5 : 4, args, error);
+    }
+  if (scratch)
+    vka_cpu_storage_free (b, scratch, scratch_floats);
+  for (int i = 0; i < 5; i++)
+    if (mem[i])
+      dnnl_memory_destroy (mem[i]);
+  return ok;
+}
+
 static gboolean
 run_plan (VkaCpuBackend *b, VkaCpuConvPlan *plan, VkaCpuTensor *in, VkaCpuTensor *weight,
           VkaCpuTensor *bias, VkaCpuTensor *out, GError **error)
@@ -157,47 +193,13 @@ run_plan (VkaCpuBackend *b, VkaCpuConvPlan *plan, VkaCpuTensor *in, VkaCpuTensor
         vka_cpu_storage_free (b, src, vka_md_bytes (plan->src) / sizeof (float));
       return FALSE;
     }
-  gsize scratch_floats = (plan->scratch ? vka_md_bytes (plan->scratch) : 0) / sizeof (float);
-  float *scratch = scratch_floats ? vka_cpu_storage_alloc (b, scratch_floats, error) : NULL;
-  if (scratch_floats && !scratch)
-    {
-      if (plan->src_plain)
-        vka_cpu_storage_free (b, src, vka_md_bytes (plan->src) / sizeof (float));
-      if (plan->dst_dense)
-        vka_cpu_storage_free (b, dst, vka_md_bytes (plan->dst) / sizeof (float));
-      return FALSE;
-    }
-  dnnl_memory_t mem[5] = { NULL };
-  gboolean ok = vka_cpu_dnnl_check (vka_dnnl_memory_new (&mem[0], plan->src, b->engine,
-                                                         src), "wrapping memory", error)
-                && vka_cpu_dnnl_check (vka_dnnl_memory_new (&mem[1], plan->weights, b->engine,
-                                                            w), "wrapping memory", error)
-                && vka_cpu_dnnl_check (vka_dnnl_memory_new (&mem[2], plan->bias, b->engine,
-                                                            bias->data), "wrapping memory",
-                                       error)
-                && vka_cpu_dnnl_check (vka_dnnl_memory_new (&mem[3], plan->dst, b->engine,
-                                                            dst), "wrapping memory", error)
-                && (!scratch
-                    || vka_cpu_dnnl_check (vka_dnnl_memory_new (&mem[4], plan->scratch,
-                                                                b->engine, scratch),
-                                           "wrapping memory", error));
-  if (ok)
-    {
-      dnnl_exec_arg_t args[5] = { { DNNL_ARG_SRC, mem[0] }, { DNNL_ARG_WEIGHTS, mem[1] },
-                                  { DNNL_ARG_BIAS, mem[2] }, { DNNL_ARG_DST, mem[3] },
-                                  { DNNL_ARG_SCRATCHPAD, mem[4] } };
-      ok = vka_cpu_execute (b, plan->prim, scratch ? 5 : 4, args, error);
-    }
-  if (scratch)
-    vka_cpu_storage_free (b, scratch, scratch_floats);
-  for (int i = 0; i < 5; i++)
-    if (mem[i])
-      dnnl_memory_destroy (mem[i]);
+  gboolean ok = vka_cpu_run_conv (b, plan, src, w, bias->data, dst, error);
   if (ok && plan->dst_dense)
     {
       /* dense nChw16c h×w → the interior of the padded map */
       const VkaTensor *t = &out->base;
       gsize blocks = (gsize) t->n * vka_cpu_blocks (t->c), row = (gsize) t->w * VKA_CPU_BLOCK;
+#pragma omp parallel for collapse(2) schedule(static)
       for (gsize bl = 0; bl < blocks; bl++)
         for (int y = 0; y < t->h; y++)
           memcpy (out->data + ((bl * (t->h + 2) + y + 1) * (t->w + 2) + 1) * VKA_CPU_BLOCK,

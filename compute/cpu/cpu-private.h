@@ -184,6 +184,9 @@ void     vka_cpu_plan_free (gpointer plan);
 /* p with pd's primitive and the memory it binds (weights: which query gives
  * the weights' layout), pd destroyed; NULL (p freed) when pd is NULL or
  * fails. */
+/* Runs plan's primitive on these buffers, with scratch of its own. */
+gboolean vka_cpu_run_conv (VkaCpuBackend *b, VkaCpuConvPlan *plan, float *src, float *weights,
+                           float *bias, float *dst, GError **error);
 VkaCpuConvPlan *vka_cpu_plan_finish (VkaCpuConvPlan *p, dnnl_primitive_desc_t pd,
                                      dnnl_query_t weights);
 /* Runs plan once on the caller's tensors (data). */
