@@ -217,8 +217,8 @@ choose_plan (VkaCpuBackend *b, int kind, const Job *job, GError **error)
   const char *force = g_getenv ("VKA_CPU_CONV");
   const VkaTensor *in = &job->x->base;
   int cout = job->weight->base.n;
-  if (!force && b->reproducible)
-    force = vka_cpu_rule_winograd (kind == BWD_DATA ? 'd' : 'w', in->c, cout) ? "winograd"
+  if (!force && (b->reproducible || !vka_cpu_tuning ()))
+    force = vka_cpu_rule_winograd (kind == BWD_DATA ? 'd' : 'w', in->c, cout, 0) ? "winograd"
                                                                            : "direct";
   VkaCpuConvPlan *direct = !g_strcmp0 (force, "winograd") ? NULL
                            : make_plan (b, kind, in, cout, FALSE);

@@ -7,11 +7,15 @@
  * A 1×1 convolution runs over the whole padded map: a per-pixel op commutes
  * with reflection, so its output border comes out right by itself.
  *
- * The algorithm is chosen per shape by measuring: oneDNN's
- * convolution_auto never picks Winograd, though Winograd is 1.6–2.9× faster
- * on most of this network's layers (FIELD-NOTES). The choice and the
- * primitive are kept per shape; weights are packed once per layout and kept
- * on the weight tensor. $VKA_CPU_CONV=direct|winograd forces one (tests);
+ * The algorithm follows a fixed rule by the channel counts
+ * (vka_cpu_rule_winograd): oneDNN's convolution_auto never picks Winograd,
+ * though Winograd is 1.6–2.9× faster on this network's wider layers
+ * (FIELD-NOTES), and the rule reproduces what measuring chose. Measuring
+ * each shape's first run ($VKA_CPU_TUNE=1) costs more than it gains in one
+ * stylisation: every tile shape is new, and timing ran each layer three
+ * more times (a 3 MP photo in 3.3 s timed, 2.4 s by the rule). The primitive
+ * is kept per shape; weights are packed once per layout and kept on the
+ * weight tensor. $VKA_CPU_CONV=direct|winograd forces one (tests);
  * $VKA_CPU_VERBOSE=1 prints each choice. */
 #include "cpu-private.h"
 
@@ -337,15 +341,17 @@ choose_plan (VkaCpuBackend *b, VkaCpuTensor *in, VkaCpuTensor *weight, VkaCpuTen
              gboolean relu, VkaCpuTensor *out, int k, GError **error)
 {
   const char *force = g_getenv ("VKA_CPU_CONV");
-  if (!force && b->reproducible)
-    force = vka_cpu_rule_winograd ('f', in->base.c, weight->base.n) ? "winograd" : "direct";
+  if (!force && (b->reproducible || !vka_cpu_tuning ()))
+    force = vka_cpu_rule_winograd ('f', in->base.c, weight->base.n,
+                                   (gint64) in->base.n * in->base.h * in->base.w)
+            ? "winograd" : "direct";
   gboolean want_direct = !force || !g_str_equal (force, "winograd");
   /* timing tries Winograd only where the rule would take it: it never won
    * on narrower layers, and timing it there costs its scratch, which on a
    * large map is 2.25 times input and output together */
   gboolean want_wino = k == 3 && (force ? !g_str_equal (force, "direct")
                                         : vka_cpu_rule_winograd ('f', in->base.c,
-                                                                 weight->base.n));
+                                                                 weight->base.n, 0));
   /* a 3×3 over few channels (the RGB input) has a fast direct kernel on
    * planar input only */
   gboolean planar = k == 3 && in->base.c < VKA_CPU_BLOCK;

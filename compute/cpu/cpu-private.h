@@ -106,15 +106,30 @@ typedef struct
   guint  calls;
 } VkaCpuProfile;
 
-/* The kernel a reproducible backend takes for a 3×3 convolution (kind:
- * 'f' forward, 'd' data gradient, 'w' weight gradient), the choice that
- * measuring made at batch 8, 256² on both widths of the network
- * (bench/RESULTS.md): Winograd for data gradients, and elsewhere where both
- * sides have 16 channels or more and not just 16 each. */
+/* The kernel taken for a 3×3 convolution over n·h·w = pixels positions
+ * (kind: 'f' forward, 'd' data gradient, 'w' weight gradient) unless
+ * $VKA_CPU_TUNE asks for timing: the choice that measuring made at batch 8,
+ * 256² on both widths of the network (bench/RESULTS.md), Winograd for data
+ * gradients, and elsewhere where both sides have 16 channels or more and not
+ * just 16 each; but a forward pass over more than 2^18 positions (a tile's
+ * first blocks) runs direct: oneDNN's Winograd then keeps the whole
+ * transformed map as scratch, and ran 16→32 and 32→32 channels at 628² at
+ * half direct's speed. */
 static inline gboolean
-vka_cpu_rule_winograd (char kind, int cin, int cout)
+vka_cpu_rule_winograd (char kind, int cin, int cout, gint64 pixels)
 {
+  if (kind == 'f' && pixels > (1 << 18))
+    return FALSE;
   return kind == 'd' || (MIN (cin, cout) >= 16 && cin + cout >= 48);
+}
+
+/* $VKA_CPU_TUNE=1: pick each shape's kernels by timing their first runs
+ * instead of by vka_cpu_rule_winograd. */
+static inline gboolean
+vka_cpu_tuning (void)
+{
+  const char *env = g_getenv ("VKA_CPU_TUNE");
+  return env && g_str_equal (env, "1");
 }
 
 /* On functions whose loops run over the 16 lanes of a channel block: the
