@@ -30,7 +30,7 @@ fi
 shot=${1:-}
 packages=(gimp libgimp-3.0-dev meson ninja-build gcc pkg-config python3 glslang-tools
           spirv-tools libvulkan-dev mesa-vulkan-drivers libgegl-dev libglib2.0-dev libdnnl-dev gettext
-          python3-gi xvfb xauth x11-utils imagemagick)
+          python3-gi xvfb xauth x11-utils xdotool imagemagick gegl)
 
 if [ "$(id -u)" -ne 0 ]; then
   exec sudo -E "$0" "$@"

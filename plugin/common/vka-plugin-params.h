@@ -76,6 +76,9 @@ typedef struct
   double style_blend;
   char  *model_dir;      /* NULL or "": the usual search */
   char  *device;         /* NULL or "": automatic */
+  /* Working-set budget of a stylisation in bytes (VkaStylizeOptions);
+   * 0: the library's default for the device. */
+  guint64 memory_limit;
   /* An open image's layer as the first style instead of style_file (the
    * dialog's choice; not remembered): its pixels as RGB, owned. */
   struct VkaStyleLayer *style_layer;
