@@ -14,7 +14,9 @@ enum_start (vka_gegl_color_mode)
   enum_value (VKA_GEGL_COLOR_LUMINANCE, "luminance", "Layer colors (lightness only)")
 enum_end (VkaGeglColorMode)
 
-property_file_path (style_file, "Style picture", "")
+/* Paths as plain strings: libgimp 3.0 cannot pass GeglParamFilePath to a
+ * script's Gimp.DrawableFilter config (it drops the whole config). */
+property_string (style_file, "Style picture", "")
   description ("The style picture (PNG, JPEG, TIFF, WebP) or a style statistics file")
 
 property_double (strength, "Strength", 1.0)
@@ -40,7 +42,7 @@ property_int (content_size, "Resolution", 0)
   ui_range (0, 4096)
   ui_meta ("unit", "pixel-distance")
 
-property_file_path (style_file_2, "Second style", "")
+property_string (style_file_2, "Second style", "")
   description ("An optional second style picture, blended with the first")
 
 property_double (style_blend, "Blend", 0.5)

@@ -9,7 +9,13 @@
 #    file, the image stays as it was.
 # 3. Cancel between tiles (VKA_PLUGIN_TEST_CANCEL_AFTER stands in for the
 #    progress bar's Cancel button): status CANCEL, the image unchanged.
-# 4. the dialog (RUN_INTERACTIVE) opens under Xvfb without GTK/GLib
+# 4. the GEGL operation vk-adain:style-transfer as a non-destructive filter
+#    (Gimp.DrawableFilter, properties through its config), appended, then
+#    edited again (strength, color mode, a second style) and merged: the
+#    result vs the CLI with the final settings (PSNR >= 45 dB).
+# 5. the same filter with no model found: the layer unchanged, a warning,
+#    and GIMP still running (the script's last line is printed).
+# 6. the dialog (RUN_INTERACTIVE) opens under Xvfb without GTK/GLib
 #    criticals; a screenshot is kept when a second argument names a file.
 # GIMP's exit status is not trusted: the output files and the log decide.
 set -uo pipefail
@@ -22,9 +28,9 @@ cli=$build/cli/vk-adain
 min_db=45
 gimp=$(command -v gimp-console-3.0 || command -v gimp-console || true)
 
-echo "1..4"
+echo "1..6"
 if [ -z "$gimp" ]; then
-  for i in 1 2 3 4; do echo "ok $i # SKIP gimp-console (3.0) not installed"; done
+  for i in 1 2 3 4 5 6; do echo "ok $i # SKIP gimp-console (3.0) not installed"; done
   exit 0
 fi
 
@@ -42,6 +48,14 @@ if [ -z "$plugin" ]; then
   exit 1
 fi
 plugdir=$(dirname "$(dirname "$plugin")")
+gegl_module=$(find "$tmp/dest" -name 'vk-adain-gegl.so' -type f | head -n1)
+if [ -z "$gegl_module" ]; then
+  echo "Bail out! the installed tree has no vk-adain-gegl.so"
+  exit 1
+fi
+echo "# GEGL module: ${gegl_module#$tmp/dest}"
+# GEGL_PATH replaces GEGL's own module folder: it is added back.
+export GEGL_PATH=$(dirname "$gegl_module"):$(pkg-config --variable=pluginsdir gegl-0.4)
 echo "# installed: ${plugin#$tmp/dest}"
 ls "$(dirname "$plugin")/locale" >/dev/null 2>&1 && echo "# translations: $(ls "$(dirname "$plugin")/locale" | tr '\n' ' ')"
 
@@ -86,6 +100,29 @@ def stylize(out, mode=Gimp.RunMode.NONINTERACTIVE, **props):
     print("vka-test: status %s message %s" % (status.value_nick, msg), flush=True)
     Gimp.file_save(Gimp.RunMode.NONINTERACTIVE, img, Gio.File.new_for_path(out), None)
     img.delete()
+
+def set_props(flt, props):
+    cfg = flt.get_config()
+    for k, v in props.items():
+        cfg.set_property(k.replace("_", "-"), v)
+    flt.update()
+
+# The GEGL operation as a non-destructive filter: appended with first,
+# then found again on the layer, edited to second and merged.
+def filter_stylize(out, first, second):
+    tmp = os.environ["VKA_TMP"]
+    img = Gimp.file_load(Gimp.RunMode.NONINTERACTIVE, Gio.File.new_for_path(tmp + "/content.png"))
+    layer = img.get_layers()[0]
+    flt = Gimp.DrawableFilter.new(layer, "vk-adain:style-transfer", "Style Transfer")
+    set_props(flt, first)
+    layer.append_filter(flt)
+    again = [f for f in layer.get_filters() if f.get_operation_name() == "vk-adain:style-transfer"]
+    print("vka-test: filters on the layer: %d" % len(again), flush=True)
+    set_props(again[0], second)
+    layer.merge_filter(again[0])
+    Gimp.file_save(Gimp.RunMode.NONINTERACTIVE, img, Gio.File.new_for_path(out), None)
+    img.delete()
+    print("vka-test: filter done", flush=True)
 EOF
 export VKA_TMP=$tmp
 
@@ -154,9 +191,43 @@ else
   echo "not ok 3 - Cancel between tiles returns CANCEL, image unchanged"
 fi
 
-# ---- 4. the dialog under Xvfb ------------------------------------------------------------
+# ---- 4. the GEGL operation as a drawable filter -------------------------------------------
+gimp_py "$tmp/filter.log" "
+filter_stylize('$tmp/filter.png', dict(style_file='$tmp/style.png', strength=0.3, style_size=$style_size),
+               dict(strength=0.8, color_mode='coral', style_file_2='$tmp/style2.png', style_blend=0.25))"
+"$cli" -q $m --content "$tmp/content.png" --style "$tmp/style.png,$tmp/style2.png" \
+  --style-weights 0.75,0.25 --alpha 0.8 --preserve-color=coral --content-size 0 \
+  --style-size $style_size -o "$tmp/cli-filter.png" >"$tmp/cli-filter.log" 2>&1
+if grep -q "vka-test: filters on the layer: 1" "$tmp/filter.log" \
+   && grep -q "vka-test: filter done" "$tmp/filter.log" \
+   && out=$($compare "$tmp/filter.png" "$tmp/cli-filter.png" $min_db) \
+   && ! grep -q "vk-adain-WARNING" "$tmp/filter.log"; then
+  echo "# GIMP 3.0 drawable filter (edited: strength 0.8, coral, two styles) vs CLI: $out"
+  echo "ok 4 - vk-adain:style-transfer as a drawable filter, edited and merged, matches the CLI"
+else
+  echo "# compare: ${out:-}"
+  sed 's/^/# filter run: /' "$tmp/filter.log"; sed 's/^/# cli: /' "$tmp/cli-filter.log"
+  echo "not ok 4 - vk-adain:style-transfer as a drawable filter, edited and merged, matches the CLI"
+fi
+
+# ---- 5. the filter without a model ---------------------------------------------------------
+mkdir -p "$tmp/no-models"
+VK_ADAIN_MODELS=$tmp/no-models XDG_DATA_HOME=$tmp/no-models gimp_py "$tmp/nomodel.log" "
+filter_stylize('$tmp/filter-nomodel.png', dict(style_file='$tmp/style.png', style_size=$style_size), dict(strength=0.9))"
+if grep -q "vka-test: filter done" "$tmp/nomodel.log" \
+   && grep -q "vk-adain-WARNING.*model files not found.*passed through unchanged" "$tmp/nomodel.log" \
+   && out=$($compare "$tmp/filter-nomodel.png" "$tmp/content.png" 99); then
+  echo "# $(grep -m1 'vk-adain-WARNING' "$tmp/nomodel.log" | cut -c1-160)"
+  echo "# layer after the filter without a model vs before: $out"
+  echo "ok 5 - the filter without a model: layer unchanged, a warning, GIMP goes on"
+else
+  sed 's/^/# no-model run: /' "$tmp/nomodel.log"
+  echo "not ok 5 - the filter without a model: layer unchanged, a warning, GIMP goes on"
+fi
+
+# ---- 6. the dialog under Xvfb ------------------------------------------------------------
 if ! command -v xvfb-run >/dev/null || ! command -v xwininfo >/dev/null; then
-  echo "ok 4 # SKIP xvfb-run or xwininfo (x11-utils) missing"
+  echo "ok 6 # SKIP xvfb-run or xwininfo (x11-utils) missing"
   exit 0
 fi
 cat >"$tmp/dialog.sh" <<EOF
@@ -189,10 +260,10 @@ grep -E "duplicate mnemonic" "$tmp/dialog.log" >>"$tmp/criticals.txt"
 if [ -s "$tmp/window.txt" ] && [ ! -s "$tmp/criticals.txt" ]; then
   echo "# window: $(sed 's/^ *//' "$tmp/window.txt" | head -n1)"
   if [ -n "$shot" ] && [ -f "$tmp/dialog.png" ]; then cp "$tmp/dialog.png" "$shot"; echo "# screenshot: $shot"; fi
-  echo "ok 4 - the dialog opens without GTK/GLib criticals"
+  echo "ok 6 - the dialog opens without GTK/GLib criticals"
 else
   sed 's/^/# dialog: /' "$tmp/dialog.log"
   sed 's/^/# counted: /' "$tmp/criticals.txt"
   if [ -n "$shot" ] && [ -f "$tmp/dialog.png" ]; then cp "$tmp/dialog.png" "$shot"; fi
-  echo "not ok 4 - the dialog opens without GTK/GLib criticals"
+  echo "not ok 6 - the dialog opens without GTK/GLib criticals"
 fi
