@@ -91,5 +91,7 @@ bash /src/vk-adain/tests/plugin/test-gegl-op.sh \$build/plugin/gegl/vk-adain-geg
 " || status=$?
 if [ -n "$shot" ] && [ -f "$chroot_dir/var/tmp/gimp3-dialog.png" ]; then
   cp "$chroot_dir/var/tmp/gimp3-dialog.png" "$shot"
+  [ -f "$chroot_dir/var/tmp/gimp3-dialog-nomodel.png" ] \
+    && cp "$chroot_dir/var/tmp/gimp3-dialog-nomodel.png" "${shot%.png}-nomodel.png"
 fi
 exit $status

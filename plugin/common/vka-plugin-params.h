@@ -14,6 +14,9 @@ G_BEGIN_DECLS
 #define VKA_PLUGIN_PROC   "plug-in-vk-adain"
 #define VKA_PLUGIN_BINARY "vk-adain"
 #define VKA_PLUGIN_ROLE   "vk-adain"
+/* The help domain: help/<lang>/gimp-help.xml next to the plug-in maps
+ * the procedure's help ID (its name) to our page. */
+#define VKA_PLUGIN_HELP_DOMAIN "vk-adain-help"
 
 typedef enum
 {

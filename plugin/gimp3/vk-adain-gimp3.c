@@ -43,6 +43,11 @@ static const VkaParamId gimp3_params[] = {
 static GList *
 query_procedures (GimpPlugIn *plug_in)
 {
+  /* The Help button's page: help/ next to the plug-in. */
+  g_autofree char *self = g_path_get_dirname (gimp_get_progname ());
+  g_autofree char *help = g_build_filename (self, "help", NULL);
+  g_autoptr (GFile) help_dir = g_file_new_for_path (help);
+  gimp_plug_in_set_help_domain (plug_in, VKA_PLUGIN_HELP_DOMAIN, help_dir);
   return g_list_append (NULL, g_strdup (VKA_PLUGIN_PROC));
 }
 

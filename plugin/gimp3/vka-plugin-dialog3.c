@@ -47,12 +47,16 @@ has_file (Dialog *d, VkaParamId id)
   return file != NULL;
 }
 
+/* Also called while the dialog is being built (the layer combo reports its
+ * first choice at once): widgets not made yet are left alone. */
 static void
 update_sensitivity (Dialog *d)
 {
-  gtk_widget_set_sensitive (d->ok, (has_file (d, VKA_PARAM_STYLE_FILE) || d->layer)
-                                   && model_found (d));
-  gtk_widget_set_sensitive (d->blend, has_file (d, VKA_PARAM_STYLE_FILE_2));
+  if (d->ok)
+    gtk_widget_set_sensitive (d->ok, (has_file (d, VKA_PARAM_STYLE_FILE) || d->layer)
+                                     && model_found (d));
+  if (d->blend)
+    gtk_widget_set_sensitive (d->blend, has_file (d, VKA_PARAM_STYLE_FILE_2));
 }
 
 static void

@@ -19,7 +19,8 @@
 #    GTK/GLib criticals, the whole window and its OK button on the screen
 #    (the window's place from xwininfo, the button's place in it from the
 #    plug-in's test report); a screenshot is kept when a second argument
-#    names a file (SCREENSHOT-nomodel.png for 8).
+#    names a file (SCREENSHOT-nomodel.png for 8); the help page is
+#    installed.
 # 8. without a model: the dialog still fits, OK is disabled and the status
 #    line says so plainly.
 # GIMP's exit status is not trusted: the output files and the log decide.
@@ -280,17 +281,21 @@ EOF
 }
 criticals() { grep -Eq "CRITICAL|Gtk-WARNING|GLib-WARNING|GLib-GObject-WARNING" "$1"; }
 fits="python3 $src/tests/plugin/dialog_fits.py"
+# The Help button's page, installed with the plug-in's help domain.
+helpdir=$(dirname "$plugin")/help/en
+help_ok() { grep -q 'id="plug-in-vk-adain" ref="index.html"' "$helpdir/gimp-help.xml" && [ -s "$helpdir/index.html" ]; }
 
 dialog dialog
-if [ -s "$tmp/dialog.xwininfo" ] && ! criticals "$tmp/dialog.log" \
+if [ -s "$tmp/dialog.xwininfo" ] && ! criticals "$tmp/dialog.log" && help_ok \
    && out=$($fits "$tmp/dialog.xwininfo" "$tmp/dialog.log" $screen 1); then
   echo "# $out"
+  echo "# help page: ${helpdir#$tmp/dest}/index.html"
   if [ -n "$shot" ] && [ -f "$tmp/dialog.png" ]; then cp "$tmp/dialog.png" "$shot"; echo "# screenshot: $shot"; fi
-  echo "ok 7 - the dialog opens without GTK/GLib criticals, fits $screen with OK on screen"
+  echo "ok 7 - the dialog opens without GTK/GLib criticals, fits $screen with OK on screen; help installed"
 else
   echo "# ${out:-no window}"
   sed 's/^/# dialog: /' "$tmp/dialog.log"
-  echo "not ok 7 - the dialog opens without GTK/GLib criticals, fits $screen with OK on screen"
+  echo "not ok 7 - the dialog opens without GTK/GLib criticals, fits $screen with OK on screen; help installed"
 fi
 
 # ---- 8. the dialog without a model ------------------------------------------------------

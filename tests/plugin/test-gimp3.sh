@@ -15,8 +15,14 @@
 #    result vs the CLI with the final settings (PSNR >= 45 dB).
 # 5. the same filter with no model found: the layer unchanged, a warning,
 #    and GIMP still running (the script's last line is printed).
-# 6. the dialog (RUN_INTERACTIVE) opens under Xvfb without GTK/GLib
-#    criticals; a screenshot is kept when a second argument names a file.
+# 6. the dialog (RUN_INTERACTIVE) opens under Xvfb (1366x768) without
+#    GTK/GLib criticals, the whole window and its OK button on the screen
+#    (the window's place from xwininfo, the button's place in it from the
+#    plug-in's test report), and the help page is installed; a screenshot
+#    is kept when a second argument names a file (SCREENSHOT-nomodel.png
+#    for 7).
+# 7. without a model: the dialog still fits, OK is disabled and the status
+#    line says so plainly.
 # GIMP's exit status is not trusted: the output files and the log decide.
 set -uo pipefail
 build=$(cd "${1:?usage: test-gimp3.sh BUILD_DIR [SCREENSHOT]}" && pwd)
@@ -28,9 +34,9 @@ cli=$build/cli/vk-adain
 min_db=45
 gimp=$(command -v gimp-console-3.0 || command -v gimp-console || true)
 
-echo "1..6"
+echo "1..7"
 if [ -z "$gimp" ]; then
-  for i in 1 2 3 4 5 6; do echo "ok $i # SKIP gimp-console (3.0) not installed"; done
+  for i in 1 2 3 4 5 6 7; do echo "ok $i # SKIP gimp-console (3.0) not installed"; done
   exit 0
 fi
 
@@ -228,42 +234,80 @@ fi
 # ---- 6. the dialog under Xvfb ------------------------------------------------------------
 if ! command -v xvfb-run >/dev/null || ! command -v xwininfo >/dev/null; then
   echo "ok 6 # SKIP xvfb-run or xwininfo (x11-utils) missing"
+  echo "ok 7 # SKIP xvfb-run or xwininfo (x11-utils) missing"
   exit 0
 fi
-cat >"$tmp/dialog.sh" <<EOF
+# dialog NAME [VAR=VALUE...]: opens the dialog on a 1366x768 screen with
+# the environment given, keeps xwininfo of its window (NAME.xwininfo), a
+# screenshot (NAME.png) and GIMP's output (NAME.log); the dialog cancels
+# itself (VKA_PLUGIN_DIALOG_TIMEOUT), printing its geometry first.
+screen=1366x768
+dialog() {
+  local name=$1; shift
+  printf '%s\n' "exec(open('$tmp/run.py').read())" \
+    "stylize('$tmp/after-$name.png', mode=Gimp.RunMode.INTERACTIVE, style_file='$tmp/style.png')" >"$tmp/$name.py"
+  cat >"$tmp/$name.sh" <<EOF
 #!/usr/bin/env bash
-export VKA_PLUGIN_DIALOG_TIMEOUT=40
-printf '%s\n' "exec(open('$tmp/run.py').read())" \
-  "stylize('$tmp/after-dialog.png', mode=Gimp.RunMode.INTERACTIVE, style_file='$tmp/style.png')" >"$tmp/dialog.py"
-"$gimp" -i -d -f --batch-interpreter python-fu-eval -b "exec(open('$tmp/dialog.py').read())" \
-  --quit >"$tmp/dialog.log" 2>&1 &
+export VKA_PLUGIN_DIALOG_TIMEOUT=40 $*
+"$gimp" -i -d -f --batch-interpreter python-fu-eval -b "exec(open('$tmp/$name.py').read())" \
+  --quit >"$tmp/$name.log" 2>&1 &
 pid=\$!
 for i in \$(seq 1 90); do
-  if xwininfo -root -tree 2>/dev/null | grep -q '"Style Transfer (AdaIN)"'; then
-    sleep 3
-    xwininfo -root -tree | grep '"Style Transfer (AdaIN)"' >"$tmp/window.txt"
-    if command -v import >/dev/null; then import -window root "$tmp/dialog.png"; fi
+  id=\$(xwininfo -root -tree 2>/dev/null | grep '"Style Transfer (AdaIN)"' | awk '{print \$1}' | head -n1)
+  if [ -n "\$id" ]; then
+    sleep 5
+    xwininfo -id "\$id" >"$tmp/$name.xwininfo"
+    if command -v import >/dev/null; then import -window root "$tmp/$name.png"; fi
     break
   fi
   sleep 1
 done
 wait \$pid
 EOF
-chmod +x "$tmp/dialog.sh"
-xvfb-run -a -s "-screen 0 1024x768x24" "$tmp/dialog.sh"
-# Criticals and warnings of the plug-in's own process count; one is GIMP's
-# and expected here: gimp-console has no window to make the dialog
-# transient for (gimp_window_transient_on_mapped).
-grep -E "^\((vk-adain|gimp-console[^:]*):[0-9]+\): .*(CRITICAL|Gtk-WARNING|GLib-WARNING|GLib-GObject-WARNING)" "$tmp/dialog.log" \
-  | grep -v "gimp_window_transient_on_mapped" >"$tmp/criticals.txt"
-grep -E "duplicate mnemonic" "$tmp/dialog.log" >>"$tmp/criticals.txt"
-if [ -s "$tmp/window.txt" ] && [ ! -s "$tmp/criticals.txt" ]; then
-  echo "# window: $(sed 's/^ *//' "$tmp/window.txt" | head -n1)"
+  chmod +x "$tmp/$name.sh"
+  xvfb-run -a -s "-screen 0 ${screen}x24" "$tmp/$name.sh"
+  # Criticals and warnings of the plug-in's own process count; one is
+  # GIMP's and expected here: gimp-console has no window to make the dialog
+  # transient for (gimp_window_transient_on_mapped).
+  grep -E "^\((vk-adain|gimp-console[^:]*):[0-9]+\): .*(CRITICAL|Gtk-WARNING|GLib-WARNING|GLib-GObject-WARNING)" "$tmp/$name.log" \
+    | grep -v "gimp_window_transient_on_mapped" >"$tmp/$name-criticals.txt"
+  grep -E "duplicate mnemonic" "$tmp/$name.log" >>"$tmp/$name-criticals.txt"
+}
+fits="python3 $src/tests/plugin/dialog_fits.py"
+# The Help button's page, installed with the plug-in's help domain.
+helpdir=$(dirname "$plugin")/help/en
+help_ok() { grep -q 'id="plug-in-vk-adain" ref="index.html"' "$helpdir/gimp-help.xml" && [ -s "$helpdir/index.html" ]; }
+
+dialog dialog
+if [ -s "$tmp/dialog.xwininfo" ] && [ ! -s "$tmp/dialog-criticals.txt" ] && help_ok \
+   && out=$($fits "$tmp/dialog.xwininfo" "$tmp/dialog.log" $screen 1); then
+  echo "# $out"
+  echo "# help page: ${helpdir#$tmp/dest}/index.html"
   if [ -n "$shot" ] && [ -f "$tmp/dialog.png" ]; then cp "$tmp/dialog.png" "$shot"; echo "# screenshot: $shot"; fi
-  echo "ok 6 - the dialog opens without GTK/GLib criticals"
+  echo "ok 6 - the dialog opens without GTK/GLib criticals, fits $screen with OK on screen; help installed"
 else
+  echo "# ${out:-no window}"
   sed 's/^/# dialog: /' "$tmp/dialog.log"
-  sed 's/^/# counted: /' "$tmp/criticals.txt"
+  sed 's/^/# counted: /' "$tmp/dialog-criticals.txt"
   if [ -n "$shot" ] && [ -f "$tmp/dialog.png" ]; then cp "$tmp/dialog.png" "$shot"; fi
-  echo "not ok 6 - the dialog opens without GTK/GLib criticals"
+  echo "not ok 6 - the dialog opens without GTK/GLib criticals, fits $screen with OK on screen; help installed"
+fi
+
+# ---- 7. the dialog without a model --------------------------------------------------------
+mkdir -p "$tmp/no-models"
+dialog nomodel VK_ADAIN_MODELS=$tmp/no-models XDG_DATA_HOME=$tmp/no-models
+if [ -s "$tmp/nomodel.xwininfo" ] && [ ! -s "$tmp/nomodel-criticals.txt" ] \
+   && out=$($fits "$tmp/nomodel.xwininfo" "$tmp/nomodel.log" $screen 0) \
+   && grep -q "vka-dialog: status: No style model is installed — see Help" "$tmp/nomodel.log"; then
+  echo "# $out"
+  if [ -n "$shot" ] && [ -f "$tmp/nomodel.png" ]; then
+    cp "$tmp/nomodel.png" "${shot%.png}-nomodel.png"; echo "# screenshot: ${shot%.png}-nomodel.png"
+  fi
+  echo "ok 7 - without a model the dialog fits $screen, OK is disabled, the message is plain"
+else
+  echo "# ${out:-no window}"
+  sed 's/^/# dialog: /' "$tmp/nomodel.log"
+  sed 's/^/# counted: /' "$tmp/nomodel-criticals.txt"
+  if [ -n "$shot" ] && [ -f "$tmp/nomodel.png" ]; then cp "$tmp/nomodel.png" "${shot%.png}-nomodel.png"; fi
+  echo "not ok 7 - without a model the dialog fits $screen, OK is disabled, the message is plain"
 fi
