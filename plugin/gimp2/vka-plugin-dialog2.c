@@ -200,10 +200,11 @@ static GtkWidget *
 make_preview (Dialog *d)
 {
   GtkWidget *preview = gimp_drawable_preview_new_from_drawable_id (d->drawable_id);
-  int side = 320;
-  gtk_widget_set_size_request (gimp_preview_get_area (GIMP_PREVIEW (preview)),
-                               MIN (side, gimp_drawable_width (d->drawable_id)),
-                               MIN (side, gimp_drawable_height (d->drawable_id)));
+  /* The whole preview (the area, its scroll bars and navigation button):
+   * GIMP sizes the area itself. */
+  int side = 360;
+  gtk_widget_set_size_request (preview, MIN (side, gimp_drawable_width (d->drawable_id) + 24),
+                               MIN (side, gimp_drawable_height (d->drawable_id) + 48));
   g_signal_connect_after (gimp_preview_get_area (GIMP_PREVIEW (preview)), "size-allocate",
                           G_CALLBACK (preview_centre), d);
   return preview;
@@ -226,6 +227,9 @@ timeout_cancel (gpointer data)
   Dialog *d = data;
   GtkWidget *dialog = gtk_widget_get_toplevel (d->ok);
   vka_plugin_dialog_report (dialog, d->ok, d->status);
+  GimpPreview *p = GIMP_PREVIEW (d->preview);
+  g_printerr ("vka-dialog: preview at %d,%d %dx%d of %d,%d..%d,%d\n", p->xoff + p->xmin,
+              p->yoff + p->ymin, p->width, p->height, p->xmin, p->ymin, p->xmax, p->ymax);
   gtk_dialog_response (GTK_DIALOG (dialog), GTK_RESPONSE_CANCEL);
   return G_SOURCE_REMOVE;
 }

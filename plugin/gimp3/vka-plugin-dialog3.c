@@ -12,7 +12,7 @@
 #include "vka-plugin-i18n.h"
 #include "vka-plugin-widgets.h"
 
-#define PREVIEW_SIDE 320
+#define PREVIEW_SIDE 360
 
 typedef struct
 {
@@ -275,10 +275,13 @@ static void
 make_preview (Dialog *d, GimpProcedureDialog *pd)
 {
   d->preview = gimp_procedure_dialog_get_drawable_preview (pd, "preview", d->drawable);
-  GtkWidget *area = gimp_preview_get_area (GIMP_PREVIEW (d->preview));
-  gtk_widget_set_size_request (area, MIN (PREVIEW_SIDE, gimp_drawable_get_width (d->drawable)),
-                               MIN (PREVIEW_SIDE, gimp_drawable_get_height (d->drawable)));
-  g_signal_connect_after (area, "size-allocate", G_CALLBACK (preview_centre), d);
+  /* The whole preview (the area, its scroll bars and navigation button):
+   * GIMP sizes the area itself. */
+  gtk_widget_set_size_request (d->preview,
+                               MIN (PREVIEW_SIDE, gimp_drawable_get_width (d->drawable) + 24),
+                               MIN (PREVIEW_SIDE, gimp_drawable_get_height (d->drawable) + 48));
+  g_signal_connect_after (gimp_preview_get_area (GIMP_PREVIEW (d->preview)), "size-allocate",
+                          G_CALLBACK (preview_centre), d);
   g_signal_connect (d->preview, "invalidated", G_CALLBACK (preview_update), d);
 }
 
@@ -360,6 +363,14 @@ timeout_cancel (gpointer data)
   Dialog *d = data;
   GtkWidget *dialog = gtk_widget_get_toplevel (d->ok);
   vka_plugin_dialog_report (dialog, d->ok, d->status);
+  GimpPreview *preview = GIMP_PREVIEW (d->preview);
+  gint x, y, w, h, xmin, ymin, xmax, ymax;
+  gimp_preview_get_position (preview, &x, &y);
+  gimp_preview_get_size (preview, &w, &h);
+  gimp_preview_get_bounds (preview, &xmin, &ymin, &xmax, &ymax);
+  g_printerr ("vka-dialog: preview at %d,%d %dx%d of %d,%d..%d,%d\n", x, y, w, h, xmin, ymin,
+              xmax, ymax);
+  g_printerr ("vka-dialog: blend sensitive %d\n", gtk_widget_is_sensitive (d->blend));
   gtk_dialog_response (GTK_DIALOG (dialog), GTK_RESPONSE_CANCEL);
   return G_SOURCE_REMOVE;
 }

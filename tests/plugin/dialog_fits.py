@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Checks that a plug-in dialog fits the screen, with its OK button on it.
 
-    dialog_fits.py XWININFO.txt DIALOG.log SCREEN_WxH SENSITIVE
+    dialog_fits.py XWININFO.txt DIALOG.log SCREEN_WxH SENSITIVE [MIN_PREVIEW]
 
 XWININFO.txt is `xwininfo -id` of the dialog's window (its absolute
 position and size); DIALOG.log holds the plug-in's test report
@@ -9,14 +9,18 @@ position and size); DIALOG.log holds the plug-in's test report
 VKA_PLUGIN_DIALOG_TIMEOUT closes the dialog). SENSITIVE: 1 or 0, what the
 OK button must be. Prints one line; exits 0 when the whole window and the
 whole OK button lie on the screen and OK's sensitivity is as expected, 1
-when not, 2 when a file lacks what it should hold. Standard library only.
+when not, 2 when a file lacks what it should hold. With MIN_PREVIEW, the
+report's "vka-dialog: preview at X,Y WxH of X0,Y0..X1,Y1" must also show a
+preview at least MIN_PREVIEW pixels on each side (or the whole layer where
+it is smaller) placed at the layer's centre (to a pixel). Standard library
+only.
 """
 import re
 import sys
 
 
 def main():
-    if len(sys.argv) != 5:
+    if len(sys.argv) not in (5, 6):
         print(__doc__, file=sys.stderr)
         return 2
     info = open(sys.argv[1]).read()
@@ -44,7 +48,23 @@ def main():
     print(f"window {ww}x{wh}+{wx}+{wy} on a {sw}x{sh} screen: "
           f"{'fits' if window_on else 'does NOT fit'}; OK button {ow}x{oh}+{ax}+{ay}: "
           f"{'on screen' if ok_on else 'NOT on screen'}, sensitive {sens} (want {want})")
-    return 0 if window_on and ok_on and sens == want else 1
+    preview_ok = True
+    if len(sys.argv) == 6:
+        m = re.search(r"vka-dialog: preview at (-?\d+),(-?\d+) (\d+)x(\d+) of "
+                      r"(-?\d+),(-?\d+)\.\.(-?\d+),(-?\d+)", log)
+        if not m:
+            print(f"dialog_fits: no preview report in {sys.argv[2]}")
+            return 2
+        px, py, pw, ph, x0, y0, x1, y1 = (int(v) for v in m.groups())
+        least = int(sys.argv[5])
+        big = pw >= min(least, x1 - x0) and ph >= min(least, y1 - y0)
+        centred = (abs(px - (x0 + (x1 - x0 - pw) // 2)) <= 1
+                   and abs(py - (y0 + (y1 - y0 - ph) // 2)) <= 1)
+        preview_ok = big and centred
+        print(f"preview {pw}x{ph} at {px},{py} of {x0},{y0}..{x1},{y1}: "
+              f"{'large enough' if big else 'too small'}, "
+              f"{'centred' if centred else 'NOT centred'}")
+    return 0 if window_on and ok_on and sens == want and preview_ok else 1
 
 
 if __name__ == "__main__":

@@ -18,7 +18,8 @@
 # 7. the dialog (RUN-INTERACTIVE) opens under Xvfb (1366x768) without
 #    GTK/GLib criticals, the whole window and its OK button on the screen
 #    (the window's place from xwininfo, the button's place in it from the
-#    plug-in's test report); a screenshot is kept when a second argument
+#    plug-in's test report), the preview at least 300 pixels a side and
+#    starting at the layer's centre; a screenshot is kept when a second argument
 #    names a file (SCREENSHOT-nomodel.png for 8); the help page is
 #    installed.
 # 8. without a model: the dialog still fits, OK is disabled and the status
@@ -248,7 +249,8 @@ if ! command -v xvfb-run >/dev/null || ! command -v xwininfo >/dev/null; then
   echo "ok 8 # SKIP xvfb-run or xwininfo (x11-utils) missing"
   exit 0
 fi
-# dialog NAME [VAR=VALUE...]: opens the dialog on a 1366x768 screen with
+# dialog NAME [VAR=VALUE...]: opens the dialog (on the content picture
+# scaled to 800x600, larger than the preview) on a 1366x768 screen with
 # the environment given, keeps xwininfo of its window (NAME.xwininfo), a
 # screenshot (NAME.png) and GIMP's output (NAME.log); the dialog cancels
 # itself (VKA_PLUGIN_DIALOG_TIMEOUT), printing its geometry first.
@@ -261,6 +263,7 @@ export VKA_PLUGIN_DIALOG_TIMEOUT=25 $*
 gimp-console-2.10 -i -d -f -b '
 (let* ((image (car (gimp-file-load RUN-NONINTERACTIVE "$tmp/content.png" "content.png")))
        (drawable (car (gimp-image-get-active-drawable image))))
+  (gimp-image-scale image 800 600)
   (catch #f (plug-in-vk-adain RUN-INTERACTIVE image drawable "$tmp/style.png" 1.0 0 512 0)))' \
   -b '(gimp-quit 0)' >"$tmp/$name.log" 2>&1 &
 pid=\$!
@@ -287,7 +290,7 @@ help_ok() { grep -q 'id="plug-in-vk-adain" ref="index.html"' "$helpdir/gimp-help
 
 dialog dialog
 if [ -s "$tmp/dialog.xwininfo" ] && ! criticals "$tmp/dialog.log" && help_ok \
-   && out=$($fits "$tmp/dialog.xwininfo" "$tmp/dialog.log" $screen 1); then
+   && out=$($fits "$tmp/dialog.xwininfo" "$tmp/dialog.log" $screen 1 300); then
   echo "# $out"
   echo "# help page: ${helpdir#$tmp/dest}/index.html"
   if [ -n "$shot" ] && [ -f "$tmp/dialog.png" ]; then cp "$tmp/dialog.png" "$shot"; echo "# screenshot: $shot"; fi

@@ -18,7 +18,9 @@
 # 6. the dialog (RUN_INTERACTIVE) opens under Xvfb (1366x768) without
 #    GTK/GLib criticals, the whole window and its OK button on the screen
 #    (the window's place from xwininfo, the button's place in it from the
-#    plug-in's test report), and the help page is installed; a screenshot
+#    plug-in's test report), the preview at least 300 pixels a side and
+#    starting at the layer's centre, Blend insensitive without a second
+#    style, and the help page is installed; a screenshot
 #    is kept when a second argument names a file (SCREENSHOT-nomodel.png
 #    for 7).
 # 7. without a model: the dialog still fits, OK is disabled and the status
@@ -89,6 +91,9 @@ from gi.repository import Gimp, Gio
 def stylize(out, mode=Gimp.RunMode.NONINTERACTIVE, **props):
     tmp = os.environ["VKA_TMP"]
     img = Gimp.file_load(Gimp.RunMode.NONINTERACTIVE, Gio.File.new_for_path(tmp + "/content.png"))
+    scale = props.pop("scale", None)
+    if scale:
+        img.scale(*scale)
     layer = img.get_layers()[0]
     proc = Gimp.get_pdb().lookup_procedure("plug-in-vk-adain")
     cfg = proc.create_config()
@@ -237,7 +242,8 @@ if ! command -v xvfb-run >/dev/null || ! command -v xwininfo >/dev/null; then
   echo "ok 7 # SKIP xvfb-run or xwininfo (x11-utils) missing"
   exit 0
 fi
-# dialog NAME [VAR=VALUE...]: opens the dialog on a 1366x768 screen with
+# dialog NAME [VAR=VALUE...]: opens the dialog (on the content picture
+# scaled to 800x600, larger than the preview) on a 1366x768 screen with
 # the environment given, keeps xwininfo of its window (NAME.xwininfo), a
 # screenshot (NAME.png) and GIMP's output (NAME.log); the dialog cancels
 # itself (VKA_PLUGIN_DIALOG_TIMEOUT), printing its geometry first.
@@ -245,7 +251,7 @@ screen=1366x768
 dialog() {
   local name=$1; shift
   printf '%s\n' "exec(open('$tmp/run.py').read())" \
-    "stylize('$tmp/after-$name.png', mode=Gimp.RunMode.INTERACTIVE, style_file='$tmp/style.png')" >"$tmp/$name.py"
+    "stylize('$tmp/after-$name.png', mode=Gimp.RunMode.INTERACTIVE, style_file='$tmp/style.png', scale=(800, 600))" >"$tmp/$name.py"
   cat >"$tmp/$name.sh" <<EOF
 #!/usr/bin/env bash
 export VKA_PLUGIN_DIALOG_TIMEOUT=40 $*
@@ -280,7 +286,8 @@ help_ok() { grep -q 'id="plug-in-vk-adain" ref="index.html"' "$helpdir/gimp-help
 
 dialog dialog
 if [ -s "$tmp/dialog.xwininfo" ] && [ ! -s "$tmp/dialog-criticals.txt" ] && help_ok \
-   && out=$($fits "$tmp/dialog.xwininfo" "$tmp/dialog.log" $screen 1); then
+   && out=$($fits "$tmp/dialog.xwininfo" "$tmp/dialog.log" $screen 1 300) \
+   && grep -q "vka-dialog: blend sensitive 0" "$tmp/dialog.log"; then
   echo "# $out"
   echo "# help page: ${helpdir#$tmp/dest}/index.html"
   if [ -n "$shot" ] && [ -f "$tmp/dialog.png" ]; then cp "$tmp/dialog.png" "$shot"; echo "# screenshot: $shot"; fi
