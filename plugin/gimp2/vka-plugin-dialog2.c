@@ -26,6 +26,7 @@ typedef struct
   GtkWidget         *preview;
   GtkWidget         *status;     /* the preview's error, if any */
   gboolean           centred;    /* the preview was moved to the centre */
+  gint               centre_x, centre_y;   /* where preview_centre put it */
 } Dialog;
 
 static gboolean
@@ -181,19 +182,24 @@ scale_row (GtkTable *table, int row, VkaParamId id, double value, double ui_max)
 }
 
 /* The preview starts on the middle of the layer (or of the selection), not
- * its top-left corner: once, when it first has its size. */
+ * its top-left corner, and stays there while the dialog settles its size
+ * (scroll bars come and go) until the user moves it. */
 static void
 preview_centre (GtkWidget *widget, GtkAllocation *allocation, Dialog *d)
 {
   GimpPreview *preview = GIMP_PREVIEW (d->preview);
-  if (d->centred || preview->width < 2 || preview->height < 2)
+  gint x = preview->xoff + preview->xmin, y = preview->yoff + preview->ymin;
+  if (preview->width < 2 || preview->height < 2
+      || (d->centred && (x != d->centre_x || y != d->centre_y)))
     return;
-  d->centred = TRUE;
   gimp_scrolled_preview_set_position (GIMP_SCROLLED_PREVIEW (preview),
                                       preview->xmin + (preview->xmax - preview->xmin
                                                        - preview->width) / 2,
                                       preview->ymin + (preview->ymax - preview->ymin
                                                        - preview->height) / 2);
+  d->centre_x = preview->xoff + preview->xmin;
+  d->centre_y = preview->yoff + preview->ymin;
+  d->centred = TRUE;
 }
 
 static GtkWidget *

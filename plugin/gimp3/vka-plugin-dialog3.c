@@ -28,6 +28,7 @@ typedef struct
   GtkWidget           *choosers[2];
   VkaStyleLayer       *layer;    /* its pixels, read when picked */
   gboolean             centred;
+  gint                 centre_x, centre_y;   /* where preview_centre put it */
 } Dialog;
 
 static gboolean
@@ -255,20 +256,23 @@ preview_update (GimpPreview *preview, Dialog *d)
 }
 
 /* The preview starts on the middle of the layer (or of the selection), not
- * its top-left corner: once, when it first has its size. */
+ * its top-left corner, and stays there while the dialog settles its size
+ * (scroll bars come and go) until the user moves it. */
 static void
 preview_centre (GtkWidget *area, GtkAllocation *allocation, Dialog *d)
 {
   GimpPreview *preview = GIMP_PREVIEW (d->preview);
-  gint xmin, ymin, xmax, ymax, w, h;
-  gimp_preview_get_bounds (preview, &xmin, &ymin, &xmax, &ymax);
+  gint x, y, w, h, xmin, ymin, xmax, ymax;
+  gimp_preview_get_position (preview, &x, &y);
   gimp_preview_get_size (preview, &w, &h);
-  if (d->centred || w < 2 || h < 2)
+  gimp_preview_get_bounds (preview, &xmin, &ymin, &xmax, &ymax);
+  if (w < 2 || h < 2 || (d->centred && (x != d->centre_x || y != d->centre_y)))
     return;
-  d->centred = TRUE;
   gimp_scrolled_preview_set_position (GIMP_SCROLLED_PREVIEW (preview),
                                       xmin + (xmax - xmin - w) / 2,
                                       ymin + (ymax - ymin - h) / 2);
+  gimp_preview_get_position (preview, &d->centre_x, &d->centre_y);
+  d->centred = TRUE;
 }
 
 static void
