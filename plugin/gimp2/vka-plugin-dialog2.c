@@ -267,7 +267,7 @@ vka_plugin_dialog2_run (VkaPluginSettings *s, gint32 image_id, gint32 drawable_i
   GtkWidget *pbox = gtk_vbox_new (FALSE, 6);
   gtk_box_pack_start (GTK_BOX (hbox_main), pbox, FALSE, FALSE, 0);
   d.preview = make_preview (&d);
-  gtk_box_pack_start (GTK_BOX (pbox), d.preview, TRUE, TRUE, 0);
+  gtk_box_pack_start (GTK_BOX (pbox), d.preview, FALSE, FALSE, 0);
   d.status = gtk_label_new (NULL);
   gtk_label_set_line_wrap (GTK_LABEL (d.status), TRUE);
   gtk_widget_set_size_request (d.status, 320, -1);
