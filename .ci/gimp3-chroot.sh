@@ -2,7 +2,9 @@
 # Builds vk-adain with the GIMP 3.0 front-end (-Dgimp=3) in a Debian 13
 # (trixie) chroot, installs it into a throwaway prefix and runs the GIMP 3
 # tests (tests/plugin/test-gimp3.sh: Python-Fu batch vs the CLI, a missing
-# style, the dialog under Xvfb). Debian 12 has only GIMP 2.10.
+# style, the GEGL operation as a drawable filter, the dialog under Xvfb) and
+# the GEGL operation in Debian 13's gegl program (tests/plugin/test-gegl-op.sh).
+# Debian 12 has only GIMP 2.10.
 #
 #   sudo .ci/gimp3-chroot.sh [SCREENSHOT.png]
 #
@@ -30,7 +32,7 @@ fi
 shot=${1:-}
 packages=(gimp libgimp-3.0-dev meson ninja-build gcc pkg-config python3 glslang-tools
           spirv-tools libvulkan-dev mesa-vulkan-drivers libgegl-dev libglib2.0-dev libdnnl-dev gettext
-          python3-gi xvfb xauth x11-utils imagemagick)
+          python3-gi xvfb xauth x11-utils xdotool imagemagick gegl)
 
 if [ "$(id -u)" -ne 0 ]; then
   exec sudo -E "$0" "$@"
@@ -82,9 +84,14 @@ else
 fi
 ninja -C \$build
 bash /src/vk-adain/tests/plugin/test-gimp3.sh \$build /var/tmp/gimp3-dialog.png | tee /var/tmp/gimp3-test.log
-! grep -q '^not ok' /var/tmp/gimp3-test.log
+# The GEGL operation in Debian 13's gegl program, as the host's gegl-op test.
+bash /src/vk-adain/tests/plugin/test-gegl-op.sh \$build/plugin/gegl/vk-adain-gegl.so \
+  \$build/cli/vk-adain /opt/vk-adain/share/vk-adain | tee /var/tmp/gegl-op-test.log
+! grep -Eq '^(not ok|Bail out)' /var/tmp/gimp3-test.log /var/tmp/gegl-op-test.log
 " || status=$?
 if [ -n "$shot" ] && [ -f "$chroot_dir/var/tmp/gimp3-dialog.png" ]; then
   cp "$chroot_dir/var/tmp/gimp3-dialog.png" "$shot"
+  [ -f "$chroot_dir/var/tmp/gimp3-dialog-nomodel.png" ] \
+    && cp "$chroot_dir/var/tmp/gimp3-dialog-nomodel.png" "${shot%.png}-nomodel.png"
 fi
 exit $status

@@ -14,6 +14,9 @@ G_BEGIN_DECLS
 #define VKA_PLUGIN_PROC   "plug-in-vk-adain"
 #define VKA_PLUGIN_BINARY "vk-adain"
 #define VKA_PLUGIN_ROLE   "vk-adain"
+/* The help domain: help/<lang>/gimp-help.xml next to the plug-in maps
+ * the procedure's help ID (its name) to our page. */
+#define VKA_PLUGIN_HELP_DOMAIN "vk-adain-help"
 
 typedef enum
 {
@@ -76,6 +79,9 @@ typedef struct
   double style_blend;
   char  *model_dir;      /* NULL or "": the usual search */
   char  *device;         /* NULL or "": automatic */
+  /* Working-set budget of a stylisation in bytes (VkaStylizeOptions);
+   * 0: the library's default for the device. */
+  guint64 memory_limit;
   /* An open image's layer as the first style instead of style_file (the
    * dialog's choice; not remembered): its pixels as RGB, owned. */
   struct VkaStyleLayer *style_layer;

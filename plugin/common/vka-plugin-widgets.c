@@ -51,10 +51,81 @@ vka_plugin_label_new (const char *text)
   gtk_label_set_selectable (GTK_LABEL (label), TRUE);
 #if GTK_CHECK_VERSION (3, 16, 0)
   gtk_label_set_xalign (GTK_LABEL (label), 0.0);
+  gtk_label_set_max_width_chars (GTK_LABEL (label), 50);
+  gtk_label_set_width_chars (GTK_LABEL (label), 30);
 #else
   gtk_misc_set_alignment (GTK_MISC (label), 0.0, 0.5);
+  gtk_widget_set_size_request (label, 320, -1);
 #endif
   return label;
+}
+
+const char *
+vka_plugin_no_model_text (void)
+{
+  return _("No style model is installed — see Help");
+}
+
+GtkWidget *
+vka_plugin_unit_label_new (void)
+{
+  /* TRANSLATORS: the unit after a size in pixels */
+  return gtk_label_new (_("px"));
+}
+
+/* ---- Style file chooser ------------------------------------------------------------ */
+
+#define CHOOSER_PREVIEW_SIZE 192
+
+static void
+style_preview_update (GtkFileChooser *chooser, GtkWidget *image)
+{
+  g_autofree char *path = gtk_file_chooser_get_preview_filename (chooser);
+  GdkPixbuf *pix = path && g_file_test (path, G_FILE_TEST_IS_REGULAR)
+    ? gdk_pixbuf_new_from_file_at_size (path, CHOOSER_PREVIEW_SIZE, CHOOSER_PREVIEW_SIZE, NULL)
+    : NULL;
+  gtk_image_set_from_pixbuf (GTK_IMAGE (image), pix);
+  gtk_file_chooser_set_preview_widget_active (chooser, pix != NULL);
+  if (pix)
+    g_object_unref (pix);
+}
+
+/* The folder of the gallery's first picture, else the first style folder
+ * there is. */
+static char *
+style_folder (const char *profile_dir)
+{
+  g_autoptr (GPtrArray) styles = vka_plugin_list_styles (profile_dir);
+  if (styles->len > 0)
+    return g_path_get_dirname (styles->pdata[0]);
+  g_auto (GStrv) dirs = vka_plugin_style_dirs (profile_dir);
+  for (int i = 0; dirs[i]; i++)
+    if (g_file_test (dirs[i], G_FILE_TEST_IS_DIR))
+      return g_strdup (dirs[i]);
+  return NULL;
+}
+
+GtkWidget *
+vka_plugin_style_chooser_new (const char *profile_dir, const char *title)
+{
+  GtkWidget *chooser = gtk_file_chooser_button_new (title, GTK_FILE_CHOOSER_ACTION_OPEN);
+  GtkFileFilter *images = gtk_file_filter_new ();
+  gtk_file_filter_set_name (images, _("Pictures and style files"));
+  static const char *const patterns[] = { "*.png", "*.jpg", "*.jpeg", "*.tif", "*.tiff",
+                                          "*.webp", "*.PNG", "*.JPG", "*.JPEG", "*.TIF",
+                                          "*.TIFF", "*.WEBP", "*.safetensors" };
+  for (guint i = 0; i < G_N_ELEMENTS (patterns); i++)
+    gtk_file_filter_add_pattern (images, patterns[i]);
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), images);
+  GtkWidget *image = gtk_image_new ();
+  gtk_widget_set_size_request (image, CHOOSER_PREVIEW_SIZE, -1);
+  gtk_file_chooser_set_preview_widget (GTK_FILE_CHOOSER (chooser), image);
+  gtk_file_chooser_set_use_preview_label (GTK_FILE_CHOOSER (chooser), FALSE);
+  g_signal_connect (chooser, "update-preview", G_CALLBACK (style_preview_update), image);
+  g_autofree char *folder = style_folder (profile_dir);
+  if (folder)
+    gtk_file_chooser_set_current_folder (GTK_FILE_CHOOSER (chooser), folder);
+  return chooser;
 }
 
 /* ---- Device ------------------------------------------------------------------ */
@@ -165,4 +236,17 @@ vka_plugin_model_chooser_new (const char *profile_dir, const char *current,
   g_signal_connect (cb->chooser, "file-set", G_CALLBACK (model_folder_set), cb);
   g_signal_connect (reset, "clicked", G_CALLBACK (model_default), cb);
   return vbox;
+}
+
+void
+vka_plugin_dialog_report (GtkWidget *dialog, GtkWidget *ok, GtkWidget *status)
+{
+  GtkAllocation win, button;
+  gtk_widget_get_allocation (dialog, &win);
+  gtk_widget_get_allocation (ok, &button);
+  int x = 0, y = 0;
+  gtk_widget_translate_coordinates (ok, dialog, 0, 0, &x, &y);
+  g_printerr ("vka-dialog: window %dx%d, OK at %d,%d %dx%d, sensitive %d\n", win.width,
+              win.height, x, y, button.width, button.height, gtk_widget_is_sensitive (ok));
+  g_printerr ("vka-dialog: status: %s\n", status ? gtk_label_get_text (GTK_LABEL (status)) : "");
 }

@@ -528,6 +528,7 @@ vka_plugin_engine_run (VkaPluginEngine *engine, const VkaPluginSettings *s,
   VkaStylizeOptions opt = VKA_STYLIZE_OPTIONS_DEFAULT;
   opt.alpha = s->strength;
   opt.tile = env_int ("VKA_PLUGIN_TILE");   /* 0: from the device's memory */
+  opt.memory_limit = s->memory_limit;
   g_autoptr (GError) local = NULL;
   if (!vka_stylize (engine->model, work, (const VkaStyle *const *) styles->pdata, weights, n,
                     &opt, target, stage_progress, &st, st.cancellable, &local))

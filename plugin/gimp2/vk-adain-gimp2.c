@@ -97,6 +97,11 @@ query (void)
                           N_ARGS, 0, args, NULL);
   gimp_plugin_menu_register (VKA_PLUGIN_PROC, vka_proc_menu_path);
   gimp_plugin_domain_register (GETTEXT_PACKAGE, locale_dir ());
+  g_autofree char *self = g_path_get_dirname (gimp_get_progname ());
+  g_autofree char *help = g_build_filename (self, "help", NULL);
+  g_autofree char *help_uri = g_filename_to_uri (help, NULL, NULL);
+  if (help_uri)
+    gimp_plugin_help_register (VKA_PLUGIN_HELP_DOMAIN, help_uri);
 }
 
 /* ---- Last values: a flat struct for gimp_get_data / gimp_set_data ---------- */

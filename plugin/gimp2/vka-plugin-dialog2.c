@@ -25,7 +25,16 @@ typedef struct
   GtkWidget         *ok;
   GtkWidget         *preview;
   GtkWidget         *status;     /* the preview's error, if any */
+  gboolean           centred;    /* the preview was moved to the centre */
+  gint               centre_x, centre_y;   /* where preview_centre put it */
 } Dialog;
+
+static gboolean
+model_found (Dialog *d)
+{
+  g_autofree char *folder = vka_plugin_model_folder (gimp_directory (), d->s->model_dir);
+  return folder != NULL;
+}
 
 static void
 invalidate (Dialog *d)
@@ -43,6 +52,12 @@ preview_update (GimpPreview *preview, Dialog *d)
   gint x, y, w, h;
   gimp_preview_get_position (preview, &x, &y);
   gimp_preview_get_size (preview, &w, &h);
+  if (!model_found (d))
+    {
+      /* The model folder's line names the folders searched. */
+      gtk_label_set_text (GTK_LABEL (d->status), vka_plugin_no_model_text ());
+      return;
+    }
   if ((!style && !d->s->style_layer) || w < 1 || h < 1)
     {
       gtk_label_set_text (GTK_LABEL (d->status), "");
@@ -74,7 +89,8 @@ static void
 update_ok (Dialog *d)
 {
   g_autofree char *path = gtk_file_chooser_get_filename (GTK_FILE_CHOOSER (d->chooser));
-  gtk_widget_set_sensitive (d->ok, path != NULL || d->s->style_layer != NULL);
+  gtk_widget_set_sensitive (d->ok, (path != NULL || d->s->style_layer != NULL)
+                                    && model_found (d));
 }
 
 /* An open layer as the style: its pixels are read once, when picked. */
@@ -120,6 +136,7 @@ model_dir_changed (const char *folder, gpointer data)
   Dialog *d = data;
   g_free (d->s->model_dir);
   d->s->model_dir = g_strdup (folder);
+  update_ok (d);
   invalidate (d);
 }
 
@@ -142,16 +159,8 @@ gallery_picked (const char *path, gpointer data)
 static GtkWidget *
 make_chooser (Dialog *d)
 {
-  GtkWidget *chooser = gtk_file_chooser_button_new (_("Choose a style picture"),
-                                                    GTK_FILE_CHOOSER_ACTION_OPEN);
-  GtkFileFilter *images = gtk_file_filter_new ();
-  gtk_file_filter_set_name (images, _("Pictures"));
-  static const char *const patterns[] = { "*.png", "*.jpg", "*.jpeg", "*.tif", "*.tiff",
-                                          "*.webp", "*.PNG", "*.JPG", "*.JPEG",
-                                          "*.safetensors" };
-  for (guint i = 0; i < G_N_ELEMENTS (patterns); i++)
-    gtk_file_filter_add_pattern (images, patterns[i]);
-  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), images);
+  GtkWidget *chooser = vka_plugin_style_chooser_new (gimp_directory (),
+                                                     _("Choose a style picture"));
   if (d->s->style_file && d->s->style_file[0])
     gtk_file_chooser_set_filename (GTK_FILE_CHOOSER (chooser), d->s->style_file);
   g_signal_connect (chooser, "file-set", G_CALLBACK (chooser_changed), d);
@@ -172,9 +181,61 @@ scale_row (GtkTable *table, int row, VkaParamId id, double value, double ui_max)
   return adj;
 }
 
-static gboolean
-timeout_cancel (gpointer dialog)
+/* The preview starts on the middle of the layer (or of the selection), not
+ * its top-left corner, and stays there while the dialog settles its size
+ * (scroll bars come and go) until the user moves it. */
+static void
+preview_centre (GtkWidget *widget, GtkAllocation *allocation, Dialog *d)
 {
+  GimpPreview *preview = GIMP_PREVIEW (d->preview);
+  gint x = preview->xoff + preview->xmin, y = preview->yoff + preview->ymin;
+  if (preview->width < 2 || preview->height < 2
+      || (d->centred && (x != d->centre_x || y != d->centre_y)))
+    return;
+  gimp_scrolled_preview_set_position (GIMP_SCROLLED_PREVIEW (preview),
+                                      preview->xmin + (preview->xmax - preview->xmin
+                                                       - preview->width) / 2,
+                                      preview->ymin + (preview->ymax - preview->ymin
+                                                       - preview->height) / 2);
+  d->centre_x = preview->xoff + preview->xmin;
+  d->centre_y = preview->yoff + preview->ymin;
+  d->centred = TRUE;
+}
+
+static GtkWidget *
+make_preview (Dialog *d)
+{
+  GtkWidget *preview = gimp_drawable_preview_new_from_drawable_id (d->drawable_id);
+  /* The whole preview (the area, its scroll bars and navigation button):
+   * GIMP sizes the area itself. */
+  int side = 360;
+  gtk_widget_set_size_request (preview, MIN (side, gimp_drawable_width (d->drawable_id) + 24),
+                               MIN (side, gimp_drawable_height (d->drawable_id) + 48));
+  g_signal_connect_after (gimp_preview_get_area (GIMP_PREVIEW (preview)), "size-allocate",
+                          G_CALLBACK (preview_centre), d);
+  return preview;
+}
+
+/* A size in pixels: the scale and "px". */
+static GtkObject *
+size_row (GtkTable *table, int row, VkaParamId id, double value, double ui_max)
+{
+  GtkObject *adj = scale_row (table, row, id, value, ui_max);
+  GtkWidget *unit = vka_plugin_unit_label_new ();
+  gtk_misc_set_alignment (GTK_MISC (unit), 0.0, 0.5);
+  gtk_table_attach (table, unit, 3, 4, row, row + 1, GTK_FILL, GTK_FILL, 0, 0);
+  return adj;
+}
+
+static gboolean
+timeout_cancel (gpointer data)
+{
+  Dialog *d = data;
+  GtkWidget *dialog = gtk_widget_get_toplevel (d->ok);
+  vka_plugin_dialog_report (dialog, d->ok, d->status);
+  GimpPreview *p = GIMP_PREVIEW (d->preview);
+  g_printerr ("vka-dialog: preview at %d,%d %dx%d of %d,%d..%d,%d\n", p->xoff + p->xmin,
+              p->yoff + p->ymin, p->width, p->height, p->xmin, p->ymin, p->xmax, p->ymax);
   gtk_dialog_response (GTK_DIALOG (dialog), GTK_RESPONSE_CANCEL);
   return G_SOURCE_REMOVE;
 }
@@ -205,11 +266,11 @@ vka_plugin_dialog2_run (VkaPluginSettings *s, gint32 image_id, gint32 drawable_i
                       hbox_main, TRUE, TRUE, 0);
   GtkWidget *pbox = gtk_vbox_new (FALSE, 6);
   gtk_box_pack_start (GTK_BOX (hbox_main), pbox, FALSE, FALSE, 0);
-  d.preview = gimp_drawable_preview_new_from_drawable_id (drawable_id);
-  gtk_box_pack_start (GTK_BOX (pbox), d.preview, TRUE, TRUE, 0);
+  d.preview = make_preview (&d);
+  gtk_box_pack_start (GTK_BOX (pbox), d.preview, FALSE, FALSE, 0);
   d.status = gtk_label_new (NULL);
   gtk_label_set_line_wrap (GTK_LABEL (d.status), TRUE);
-  gtk_widget_set_size_request (d.status, 200, -1);
+  gtk_widget_set_size_request (d.status, 320, -1);
   gtk_box_pack_start (GTK_BOX (pbox), d.status, FALSE, FALSE, 0);
   g_signal_connect (d.preview, "invalidated", G_CALLBACK (preview_update), &d);
 
@@ -246,7 +307,7 @@ vka_plugin_dialog2_run (VkaPluginSettings *s, gint32 image_id, gint32 drawable_i
   gtk_label_set_mnemonic_widget (GTK_LABEL (label), d.layers);
   gtk_box_pack_start (GTK_BOX (hbox), d.layers, TRUE, TRUE, 0);
 
-  GtkWidget *table = gtk_table_new (6, 3, FALSE);
+  GtkWidget *table = gtk_table_new (6, 4, FALSE);
   gtk_table_set_col_spacings (GTK_TABLE (table), 6);
   gtk_table_set_row_spacings (GTK_TABLE (table), 6);
   gtk_box_pack_start (GTK_BOX (vbox), table, FALSE, FALSE, 0);
@@ -265,12 +326,12 @@ vka_plugin_dialog2_run (VkaPluginSettings *s, gint32 image_id, gint32 drawable_i
                              combo, 2, FALSE);
   gimp_help_set_help_data (combo, _(vka_params[VKA_PARAM_COLOR_MODE].blurb), NULL);
 
-  GtkObject *style_size = scale_row (GTK_TABLE (table), 2, VKA_PARAM_STYLE_SIZE,
-                                     s->style_size, 2048);
+  GtkObject *style_size = size_row (GTK_TABLE (table), 2, VKA_PARAM_STYLE_SIZE,
+                                    s->style_size, 2048);
   g_signal_connect (style_size, "value-changed", G_CALLBACK (gimp_int_adjustment_update),
                     &s->style_size);
-  GtkObject *content_size = scale_row (GTK_TABLE (table), 3, VKA_PARAM_CONTENT_SIZE,
-                                       s->content_size, 4096);
+  GtkObject *content_size = size_row (GTK_TABLE (table), 3, VKA_PARAM_CONTENT_SIZE,
+                                      s->content_size, 4096);
   g_signal_connect (content_size, "value-changed", G_CALLBACK (gimp_int_adjustment_update),
                     &s->content_size);
 
@@ -294,7 +355,7 @@ vka_plugin_dialog2_run (VkaPluginSettings *s, gint32 image_id, gint32 drawable_i
 
   const char *timeout = g_getenv ("VKA_PLUGIN_DIALOG_TIMEOUT");
   if (timeout && atoi (timeout) > 0)
-    g_timeout_add_seconds (atoi (timeout), timeout_cancel, dialog);
+    g_timeout_add_seconds (atoi (timeout), timeout_cancel, &d);
 
   gboolean run = gimp_dialog_run (GIMP_DIALOG (dialog)) == GTK_RESPONSE_OK;
   if (run)

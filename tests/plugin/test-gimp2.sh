@@ -15,8 +15,15 @@
 # 6. precision: the RGBA picture as a 16-bit and as a float image keeps
 #    its precision (the 16-bit PNG export has values between 8-bit levels,
 #    and matches the CLI's 8-bit result to its rounding) and its alpha.
-# 7. the dialog (RUN-INTERACTIVE) opens under Xvfb without GTK/GLib
-#    criticals; a screenshot is kept when a second argument names a file.
+# 7. the dialog (RUN-INTERACTIVE) opens under Xvfb (1366x768) without
+#    GTK/GLib criticals, the whole window and its OK button on the screen
+#    (the window's place from xwininfo, the button's place in it from the
+#    plug-in's test report), the preview at least 300 pixels a side and
+#    starting at the layer's centre; a screenshot is kept when a second argument
+#    names a file (SCREENSHOT-nomodel.png for 8); the help page is
+#    installed.
+# 8. without a model: the dialog still fits, OK is disabled and the status
+#    line says so plainly.
 # GIMP's exit status is not trusted: the output files and the log decide.
 set -uo pipefail
 build=$(cd "${1:?usage: test-gimp2.sh BUILD_DIR [SCREENSHOT]}" && pwd)
@@ -27,9 +34,9 @@ compare="python3 $src/tests/plugin/png_psnr.py"
 cli=$build/cli/vk-adain
 min_db=45
 
-echo "1..7"
+echo "1..8"
 if ! command -v gimp-console-2.10 >/dev/null; then
-  for i in 1 2 3 4 5 6 7; do echo "ok $i # SKIP gimp-console-2.10 not installed"; done
+  for i in 1 2 3 4 5 6 7 8; do echo "ok $i # SKIP gimp-console-2.10 not installed"; done
   exit 0
 fi
 
@@ -119,7 +126,7 @@ if [ -n "$de_locale" ]; then
 (let* ((image (car (gimp-file-load RUN-NONINTERACTIVE \"$tmp/content.png\" \"content.png\")))
        (drawable (car (gimp-image-get-active-drawable image))))
   (plug-in-vk-adain RUN-NONINTERACTIVE image drawable \"$missing\" 1.0 0 512 0))"
-  german=$(grep -o "Die Stildatei $missing (Argument style-file) existiert nicht" "$tmp/error-de.log")
+  german=$(grep -o "Die Stildatei $missing (Argument style-file) existiert nicht" "$tmp/error-de.log" | head -n1)
 else
   german="(no de_DE.UTF-8 locale: not checked)"
 fi
@@ -239,37 +246,74 @@ fi
 # ---- 7. the dialog under Xvfb ---------------------------------------------------------
 if ! command -v xvfb-run >/dev/null || ! command -v xwininfo >/dev/null; then
   echo "ok 7 # SKIP xvfb-run or xwininfo (x11-utils) missing"
+  echo "ok 8 # SKIP xvfb-run or xwininfo (x11-utils) missing"
   exit 0
 fi
-cat >"$tmp/dialog.sh" <<EOF
+# dialog NAME [VAR=VALUE...]: opens the dialog (on the content picture
+# scaled to 800x600, larger than the preview) on a 1366x768 screen with
+# the environment given, keeps xwininfo of its window (NAME.xwininfo), a
+# screenshot (NAME.png) and GIMP's output (NAME.log); the dialog cancels
+# itself (VKA_PLUGIN_DIALOG_TIMEOUT), printing its geometry first.
+screen=1366x768
+dialog() {
+  local name=$1; shift
+  cat >"$tmp/$name.sh" <<EOF
 #!/usr/bin/env bash
-# Runs inside xvfb-run: start GIMP with the dialog, wait for its window,
-# screenshot, then the dialog cancels itself (VKA_PLUGIN_DIALOG_TIMEOUT).
-export VKA_PLUGIN_DIALOG_TIMEOUT=25
+export VKA_PLUGIN_DIALOG_TIMEOUT=25 $*
 gimp-console-2.10 -i -d -f -b '
 (let* ((image (car (gimp-file-load RUN-NONINTERACTIVE "$tmp/content.png" "content.png")))
        (drawable (car (gimp-image-get-active-drawable image))))
+  (gimp-image-scale image 800 600)
   (catch #f (plug-in-vk-adain RUN-INTERACTIVE image drawable "$tmp/style.png" 1.0 0 512 0)))' \
-  -b '(gimp-quit 0)' >"$tmp/dialog.log" 2>&1 &
+  -b '(gimp-quit 0)' >"$tmp/$name.log" 2>&1 &
 pid=\$!
 for i in \$(seq 1 60); do
-  if xwininfo -root -tree 2>/dev/null | grep -q '"Style Transfer (AdaIN)"'; then
-    sleep 2
-    xwininfo -root -tree | grep '"Style Transfer (AdaIN)"' >"$tmp/window.txt"
-    if command -v import >/dev/null; then import -window root "$tmp/dialog.png"; fi
+  id=\$(xwininfo -root -tree 2>/dev/null | grep '"Style Transfer (AdaIN)"' | awk '{print \$1}' | head -n1)
+  if [ -n "\$id" ]; then
+    sleep 3
+    xwininfo -id "\$id" >"$tmp/$name.xwininfo"
+    if command -v import >/dev/null; then import -window root "$tmp/$name.png"; fi
     break
   fi
   sleep 1
 done
 wait \$pid
 EOF
-chmod +x "$tmp/dialog.sh"
-xvfb-run -a -s "-screen 0 1024x768x24" "$tmp/dialog.sh"
-if [ -s "$tmp/window.txt" ] && ! grep -Eq "CRITICAL|Gtk-WARNING|GLib-WARNING|GLib-GObject-WARNING" "$tmp/dialog.log"; then
-  echo "# window: $(sed 's/^ *//' "$tmp/window.txt" | head -n1)"
+  chmod +x "$tmp/$name.sh"
+  xvfb-run -a -s "-screen 0 ${screen}x24" "$tmp/$name.sh"
+}
+criticals() { grep -Eq "CRITICAL|Gtk-WARNING|GLib-WARNING|GLib-GObject-WARNING" "$1"; }
+fits="python3 $src/tests/plugin/dialog_fits.py"
+# The Help button's page, installed with the plug-in's help domain.
+helpdir=$(dirname "$plugin")/help/en
+help_ok() { grep -q 'id="plug-in-vk-adain" ref="index.html"' "$helpdir/gimp-help.xml" && [ -s "$helpdir/index.html" ]; }
+
+dialog dialog
+if [ -s "$tmp/dialog.xwininfo" ] && ! criticals "$tmp/dialog.log" && help_ok \
+   && out=$($fits "$tmp/dialog.xwininfo" "$tmp/dialog.log" $screen 1 300); then
+  echo "# $out"
+  echo "# help page: ${helpdir#$tmp/dest}/index.html"
   if [ -n "$shot" ] && [ -f "$tmp/dialog.png" ]; then cp "$tmp/dialog.png" "$shot"; echo "# screenshot: $shot"; fi
-  echo "ok 7 - the dialog opens without GTK/GLib criticals"
+  echo "ok 7 - the dialog opens without GTK/GLib criticals, fits $screen with OK on screen; help installed"
 else
+  echo "# ${out:-no window}"
   sed 's/^/# dialog: /' "$tmp/dialog.log"
-  echo "not ok 7 - the dialog opens without GTK/GLib criticals"
+  echo "not ok 7 - the dialog opens without GTK/GLib criticals, fits $screen with OK on screen; help installed"
+fi
+
+# ---- 8. the dialog without a model ------------------------------------------------------
+mkdir -p "$tmp/no-models"
+dialog nomodel VK_ADAIN_MODELS=$tmp/no-models XDG_DATA_HOME=$tmp/no-models
+if [ -s "$tmp/nomodel.xwininfo" ] && ! criticals "$tmp/nomodel.log" \
+   && out=$($fits "$tmp/nomodel.xwininfo" "$tmp/nomodel.log" $screen 0) \
+   && grep -q "vka-dialog: status: No style model is installed — see Help" "$tmp/nomodel.log"; then
+  echo "# $out"
+  if [ -n "$shot" ] && [ -f "$tmp/nomodel.png" ]; then
+    cp "$tmp/nomodel.png" "${shot%.png}-nomodel.png"; echo "# screenshot: ${shot%.png}-nomodel.png"
+  fi
+  echo "ok 8 - without a model the dialog fits $screen, OK is disabled, the message is plain"
+else
+  echo "# ${out:-no window}"
+  sed 's/^/# dialog: /' "$tmp/nomodel.log"
+  echo "not ok 8 - without a model the dialog fits $screen, OK is disabled, the message is plain"
 fi

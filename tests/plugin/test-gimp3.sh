@@ -9,8 +9,22 @@
 #    file, the image stays as it was.
 # 3. Cancel between tiles (VKA_PLUGIN_TEST_CANCEL_AFTER stands in for the
 #    progress bar's Cancel button): status CANCEL, the image unchanged.
-# 4. the dialog (RUN_INTERACTIVE) opens under Xvfb without GTK/GLib
-#    criticals; a screenshot is kept when a second argument names a file.
+# 4. the GEGL operation vk-adain:style-transfer as a non-destructive filter
+#    (Gimp.DrawableFilter, properties through its config), appended, then
+#    edited again (strength, color mode, a second style) and merged: the
+#    result vs the CLI with the final settings (PSNR >= 45 dB).
+# 5. the same filter with no model found: the layer unchanged, a warning,
+#    and GIMP still running (the script's last line is printed).
+# 6. the dialog (RUN_INTERACTIVE) opens under Xvfb (1366x768) without
+#    GTK/GLib criticals, the whole window and its OK button on the screen
+#    (the window's place from xwininfo, the button's place in it from the
+#    plug-in's test report), the preview at least 300 pixels a side and
+#    starting at the layer's centre, Blend insensitive without a second
+#    style, and the help page is installed; a screenshot
+#    is kept when a second argument names a file (SCREENSHOT-nomodel.png
+#    for 7).
+# 7. without a model: the dialog still fits, OK is disabled and the status
+#    line says so plainly.
 # GIMP's exit status is not trusted: the output files and the log decide.
 set -uo pipefail
 build=$(cd "${1:?usage: test-gimp3.sh BUILD_DIR [SCREENSHOT]}" && pwd)
@@ -22,9 +36,9 @@ cli=$build/cli/vk-adain
 min_db=45
 gimp=$(command -v gimp-console-3.0 || command -v gimp-console || true)
 
-echo "1..4"
+echo "1..7"
 if [ -z "$gimp" ]; then
-  for i in 1 2 3 4; do echo "ok $i # SKIP gimp-console (3.0) not installed"; done
+  for i in 1 2 3 4 5 6 7; do echo "ok $i # SKIP gimp-console (3.0) not installed"; done
   exit 0
 fi
 
@@ -42,6 +56,14 @@ if [ -z "$plugin" ]; then
   exit 1
 fi
 plugdir=$(dirname "$(dirname "$plugin")")
+gegl_module=$(find "$tmp/dest" -name 'vk-adain-gegl.so' -type f | head -n1)
+if [ -z "$gegl_module" ]; then
+  echo "Bail out! the installed tree has no vk-adain-gegl.so"
+  exit 1
+fi
+echo "# GEGL module: ${gegl_module#$tmp/dest}"
+# GEGL_PATH replaces GEGL's own module folder: it is added back.
+export GEGL_PATH=$(dirname "$gegl_module"):$(pkg-config --variable=pluginsdir gegl-0.4)
 echo "# installed: ${plugin#$tmp/dest}"
 ls "$(dirname "$plugin")/locale" >/dev/null 2>&1 && echo "# translations: $(ls "$(dirname "$plugin")/locale" | tr '\n' ' ')"
 
@@ -69,6 +91,9 @@ from gi.repository import Gimp, Gio
 def stylize(out, mode=Gimp.RunMode.NONINTERACTIVE, **props):
     tmp = os.environ["VKA_TMP"]
     img = Gimp.file_load(Gimp.RunMode.NONINTERACTIVE, Gio.File.new_for_path(tmp + "/content.png"))
+    scale = props.pop("scale", None)
+    if scale:
+        img.scale(*scale)
     layer = img.get_layers()[0]
     proc = Gimp.get_pdb().lookup_procedure("plug-in-vk-adain")
     cfg = proc.create_config()
@@ -86,6 +111,29 @@ def stylize(out, mode=Gimp.RunMode.NONINTERACTIVE, **props):
     print("vka-test: status %s message %s" % (status.value_nick, msg), flush=True)
     Gimp.file_save(Gimp.RunMode.NONINTERACTIVE, img, Gio.File.new_for_path(out), None)
     img.delete()
+
+def set_props(flt, props):
+    cfg = flt.get_config()
+    for k, v in props.items():
+        cfg.set_property(k.replace("_", "-"), v)
+    flt.update()
+
+# The GEGL operation as a non-destructive filter: appended with first,
+# then found again on the layer, edited to second and merged.
+def filter_stylize(out, first, second):
+    tmp = os.environ["VKA_TMP"]
+    img = Gimp.file_load(Gimp.RunMode.NONINTERACTIVE, Gio.File.new_for_path(tmp + "/content.png"))
+    layer = img.get_layers()[0]
+    flt = Gimp.DrawableFilter.new(layer, "vk-adain:style-transfer", "Style Transfer")
+    set_props(flt, first)
+    layer.append_filter(flt)
+    again = [f for f in layer.get_filters() if f.get_operation_name() == "vk-adain:style-transfer"]
+    print("vka-test: filters on the layer: %d" % len(again), flush=True)
+    set_props(again[0], second)
+    layer.merge_filter(again[0])
+    Gimp.file_save(Gimp.RunMode.NONINTERACTIVE, img, Gio.File.new_for_path(out), None)
+    img.delete()
+    print("vka-test: filter done", flush=True)
 EOF
 export VKA_TMP=$tmp
 
@@ -154,45 +202,119 @@ else
   echo "not ok 3 - Cancel between tiles returns CANCEL, image unchanged"
 fi
 
-# ---- 4. the dialog under Xvfb ------------------------------------------------------------
+# ---- 4. the GEGL operation as a drawable filter -------------------------------------------
+gimp_py "$tmp/filter.log" "
+filter_stylize('$tmp/filter.png', dict(style_file='$tmp/style.png', strength=0.3, style_size=$style_size),
+               dict(strength=0.8, color_mode='coral', style_file_2='$tmp/style2.png', style_blend=0.25))"
+"$cli" -q $m --content "$tmp/content.png" --style "$tmp/style.png,$tmp/style2.png" \
+  --style-weights 0.75,0.25 --alpha 0.8 --preserve-color=coral --content-size 0 \
+  --style-size $style_size -o "$tmp/cli-filter.png" >"$tmp/cli-filter.log" 2>&1
+if grep -q "vka-test: filters on the layer: 1" "$tmp/filter.log" \
+   && grep -q "vka-test: filter done" "$tmp/filter.log" \
+   && out=$($compare "$tmp/filter.png" "$tmp/cli-filter.png" $min_db) \
+   && ! grep -q "vk-adain-WARNING" "$tmp/filter.log"; then
+  echo "# GIMP 3.0 drawable filter (edited: strength 0.8, coral, two styles) vs CLI: $out"
+  echo "ok 4 - vk-adain:style-transfer as a drawable filter, edited and merged, matches the CLI"
+else
+  echo "# compare: ${out:-}"
+  sed 's/^/# filter run: /' "$tmp/filter.log"; sed 's/^/# cli: /' "$tmp/cli-filter.log"
+  echo "not ok 4 - vk-adain:style-transfer as a drawable filter, edited and merged, matches the CLI"
+fi
+
+# ---- 5. the filter without a model ---------------------------------------------------------
+mkdir -p "$tmp/no-models"
+VK_ADAIN_MODELS=$tmp/no-models XDG_DATA_HOME=$tmp/no-models gimp_py "$tmp/nomodel.log" "
+filter_stylize('$tmp/filter-nomodel.png', dict(style_file='$tmp/style.png', style_size=$style_size), dict(strength=0.9))"
+if grep -q "vka-test: filter done" "$tmp/nomodel.log" \
+   && grep -q "vk-adain-WARNING.*model files not found.*passed through unchanged" "$tmp/nomodel.log" \
+   && out=$($compare "$tmp/filter-nomodel.png" "$tmp/content.png" 99); then
+  echo "# $(grep -m1 'vk-adain-WARNING' "$tmp/nomodel.log" | cut -c1-160)"
+  echo "# layer after the filter without a model vs before: $out"
+  echo "ok 5 - the filter without a model: layer unchanged, a warning, GIMP goes on"
+else
+  sed 's/^/# no-model run: /' "$tmp/nomodel.log"
+  echo "not ok 5 - the filter without a model: layer unchanged, a warning, GIMP goes on"
+fi
+
+# ---- 6. the dialog under Xvfb ------------------------------------------------------------
 if ! command -v xvfb-run >/dev/null || ! command -v xwininfo >/dev/null; then
-  echo "ok 4 # SKIP xvfb-run or xwininfo (x11-utils) missing"
+  echo "ok 6 # SKIP xvfb-run or xwininfo (x11-utils) missing"
+  echo "ok 7 # SKIP xvfb-run or xwininfo (x11-utils) missing"
   exit 0
 fi
-cat >"$tmp/dialog.sh" <<EOF
+# dialog NAME [VAR=VALUE...]: opens the dialog (on the content picture
+# scaled to 800x600, larger than the preview) on a 1366x768 screen with
+# the environment given, keeps xwininfo of its window (NAME.xwininfo), a
+# screenshot (NAME.png) and GIMP's output (NAME.log); the dialog cancels
+# itself (VKA_PLUGIN_DIALOG_TIMEOUT), printing its geometry first.
+screen=1366x768
+dialog() {
+  local name=$1; shift
+  printf '%s\n' "exec(open('$tmp/run.py').read())" \
+    "stylize('$tmp/after-$name.png', mode=Gimp.RunMode.INTERACTIVE, style_file='$tmp/style.png', scale=(800, 600))" >"$tmp/$name.py"
+  cat >"$tmp/$name.sh" <<EOF
 #!/usr/bin/env bash
-export VKA_PLUGIN_DIALOG_TIMEOUT=40
-printf '%s\n' "exec(open('$tmp/run.py').read())" \
-  "stylize('$tmp/after-dialog.png', mode=Gimp.RunMode.INTERACTIVE, style_file='$tmp/style.png')" >"$tmp/dialog.py"
-"$gimp" -i -d -f --batch-interpreter python-fu-eval -b "exec(open('$tmp/dialog.py').read())" \
-  --quit >"$tmp/dialog.log" 2>&1 &
+export VKA_PLUGIN_DIALOG_TIMEOUT=40 $*
+"$gimp" -i -d -f --batch-interpreter python-fu-eval -b "exec(open('$tmp/$name.py').read())" \
+  --quit >"$tmp/$name.log" 2>&1 &
 pid=\$!
 for i in \$(seq 1 90); do
-  if xwininfo -root -tree 2>/dev/null | grep -q '"Style Transfer (AdaIN)"'; then
-    sleep 3
-    xwininfo -root -tree | grep '"Style Transfer (AdaIN)"' >"$tmp/window.txt"
-    if command -v import >/dev/null; then import -window root "$tmp/dialog.png"; fi
+  id=\$(xwininfo -root -tree 2>/dev/null | grep '"Style Transfer (AdaIN)"' | awk '{print \$1}' | head -n1)
+  if [ -n "\$id" ]; then
+    sleep 5
+    xwininfo -id "\$id" >"$tmp/$name.xwininfo"
+    if command -v import >/dev/null; then import -window root "$tmp/$name.png"; fi
     break
   fi
   sleep 1
 done
 wait \$pid
 EOF
-chmod +x "$tmp/dialog.sh"
-xvfb-run -a -s "-screen 0 1024x768x24" "$tmp/dialog.sh"
-# Criticals and warnings of the plug-in's own process count; one is GIMP's
-# and expected here: gimp-console has no window to make the dialog
-# transient for (gimp_window_transient_on_mapped).
-grep -E "^\((vk-adain|gimp-console[^:]*):[0-9]+\): .*(CRITICAL|Gtk-WARNING|GLib-WARNING|GLib-GObject-WARNING)" "$tmp/dialog.log" \
-  | grep -v "gimp_window_transient_on_mapped" >"$tmp/criticals.txt"
-grep -E "duplicate mnemonic" "$tmp/dialog.log" >>"$tmp/criticals.txt"
-if [ -s "$tmp/window.txt" ] && [ ! -s "$tmp/criticals.txt" ]; then
-  echo "# window: $(sed 's/^ *//' "$tmp/window.txt" | head -n1)"
+  chmod +x "$tmp/$name.sh"
+  xvfb-run -a -s "-screen 0 ${screen}x24" "$tmp/$name.sh"
+  # Criticals and warnings of the plug-in's own process count; one is
+  # GIMP's and expected here: gimp-console has no window to make the dialog
+  # transient for (gimp_window_transient_on_mapped).
+  grep -E "^\((vk-adain|gimp-console[^:]*):[0-9]+\): .*(CRITICAL|Gtk-WARNING|GLib-WARNING|GLib-GObject-WARNING)" "$tmp/$name.log" \
+    | grep -v "gimp_window_transient_on_mapped" >"$tmp/$name-criticals.txt"
+  grep -E "duplicate mnemonic" "$tmp/$name.log" >>"$tmp/$name-criticals.txt"
+}
+fits="python3 $src/tests/plugin/dialog_fits.py"
+# The Help button's page, installed with the plug-in's help domain.
+helpdir=$(dirname "$plugin")/help/en
+help_ok() { grep -q 'id="plug-in-vk-adain" ref="index.html"' "$helpdir/gimp-help.xml" && [ -s "$helpdir/index.html" ]; }
+
+dialog dialog
+if [ -s "$tmp/dialog.xwininfo" ] && [ ! -s "$tmp/dialog-criticals.txt" ] && help_ok \
+   && out=$($fits "$tmp/dialog.xwininfo" "$tmp/dialog.log" $screen 1 300) \
+   && grep -q "vka-dialog: blend sensitive 0" "$tmp/dialog.log"; then
+  echo "# $out"
+  echo "# help page: ${helpdir#$tmp/dest}/index.html"
   if [ -n "$shot" ] && [ -f "$tmp/dialog.png" ]; then cp "$tmp/dialog.png" "$shot"; echo "# screenshot: $shot"; fi
-  echo "ok 4 - the dialog opens without GTK/GLib criticals"
+  echo "ok 6 - the dialog opens without GTK/GLib criticals, fits $screen with OK on screen; help installed"
 else
+  echo "# ${out:-no window}"
   sed 's/^/# dialog: /' "$tmp/dialog.log"
-  sed 's/^/# counted: /' "$tmp/criticals.txt"
+  sed 's/^/# counted: /' "$tmp/dialog-criticals.txt"
   if [ -n "$shot" ] && [ -f "$tmp/dialog.png" ]; then cp "$tmp/dialog.png" "$shot"; fi
-  echo "not ok 4 - the dialog opens without GTK/GLib criticals"
+  echo "not ok 6 - the dialog opens without GTK/GLib criticals, fits $screen with OK on screen; help installed"
+fi
+
+# ---- 7. the dialog without a model --------------------------------------------------------
+mkdir -p "$tmp/no-models"
+dialog nomodel VK_ADAIN_MODELS=$tmp/no-models XDG_DATA_HOME=$tmp/no-models
+if [ -s "$tmp/nomodel.xwininfo" ] && [ ! -s "$tmp/nomodel-criticals.txt" ] \
+   && out=$($fits "$tmp/nomodel.xwininfo" "$tmp/nomodel.log" $screen 0) \
+   && grep -q "vka-dialog: status: No style model is installed — see Help" "$tmp/nomodel.log"; then
+  echo "# $out"
+  if [ -n "$shot" ] && [ -f "$tmp/nomodel.png" ]; then
+    cp "$tmp/nomodel.png" "${shot%.png}-nomodel.png"; echo "# screenshot: ${shot%.png}-nomodel.png"
+  fi
+  echo "ok 7 - without a model the dialog fits $screen, OK is disabled, the message is plain"
+else
+  echo "# ${out:-no window}"
+  sed 's/^/# dialog: /' "$tmp/nomodel.log"
+  sed 's/^/# counted: /' "$tmp/nomodel-criticals.txt"
+  if [ -n "$shot" ] && [ -f "$tmp/nomodel.png" ]; then cp "$tmp/nomodel.png" "${shot%.png}-nomodel.png"; fi
+  echo "not ok 7 - without a model the dialog fits $screen, OK is disabled, the message is plain"
 fi
