@@ -178,6 +178,10 @@ vka_cpu_conv3x3_upsampled (VkaBackend *backend, VkaTensor *in, VkaTensor *weight
       || !vka_cpu_tensor_set_layout (tb->phases, VKA_CPU_PLAIN, TRUE, error))
     return FALSE;
   VkaCpuConvPlan *plan = phase_plan (b, in, 4 * cpad, relu, error);
+  /* oneDNN's fast kernels want 16 input channels or more; its reference
+   * kernel is slower than upsampling first */
+  if (plan && g_str_has_prefix (plan->impl, "ref"))
+    return vka_conv3x3_upsampled_composed (backend, in, weight, bias, relu, out, error);
   float *w = plan ? vka_cpu_packed_weights (b, tw->phases, plan->weights, error) : NULL;
   if (!w)
     return FALSE;
