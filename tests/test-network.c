@@ -4,6 +4,7 @@
  * every backend. */
 #include "test-util.h"
 #include "stylize-private.h"
+#include "tiling.h"
 #include "vulkan/vulkan-backend.h"
 
 #include <glib/gstdio.h>
@@ -402,15 +403,22 @@ test_tiled_keeps_features (void)
   const VkaStyle *styles[2] = { s1, s2 };
   g_autoptr (VkaImage) mask = half_mask (200, 150, 1.0f);
   const guint n_tiles = 4 * 3;   /* 64-pixel tiles */
-  /* the windows (halo included) are 136 to 200 pixels wide and 150 high: their
-   * relu4_1 maps 17 to 25 × 19 × 16 floats, so twice the largest holds two
-   * maps, never three */
-  const guint64 two_maps = 2 * 25 * 19 * 16 * sizeof (float);
+  /* tiles are kept in order while they fit: room for exactly the first two
+   * windows' relu4_1 maps (16 floats deep) on the device and the next two in
+   * host memory leaves none for a fifth */
+  g_autoptr (GArray) plan = vka_tile_plan (200, 150, 64);
+  g_assert_cmpuint (plan->len, ==, n_tiles);
+  guint64 map[4];
+  for (int i = 0; i < 4; i++)
+    {
+      const VkaTile *t = &g_array_index (plan, VkaTile, i);
+      map[i] = (guint64) 16 * ((t->ww + 7) / 8) * ((t->wh + 7) / 8) * sizeof (float);
+    }
   const struct { guint64 device, host; guint encoded; } budgets[] = {
     { 0, 0, 2 * n_tiles },                        /* encode every tile twice */
     { G_MAXUINT64, 0, n_tiles },                  /* all kept on the device */
     { 0, G_MAXUINT64, n_tiles },                  /* all kept in host memory */
-    { two_maps, two_maps, 2 * n_tiles - 4 },      /* two of each, the rest again */
+    { map[0] + map[1], map[2] + map[3], 2 * n_tiles - 4 },   /* two of each */
   };
   /* the default budgets (a quarter of each memory) keep every tile */
   VkaStylizeOptions plain = { .alpha = 0.8, .tile = 64 };
