@@ -64,6 +64,16 @@ VkaImage *vka_image_center_crop (const VkaImage *image, int size, GError **error
 
 VkaImage *vka_image_copy (const VkaImage *image, GError **error);
 
+/* The reference's test_transform: the shorter side resized to size
+ * (vka_image_resize_shorter), then with crop a centre square of size
+ * (vka_image_center_crop). */
+VkaImage *vka_image_transform (const VkaImage *image, int size, gboolean crop,
+                               gboolean quantize_8bit, GError **error);
+/* vka_image_load, then vka_image_transform (8-bit files with PIL's 8-bit
+ * arithmetic). */
+VkaImage *vka_image_load_transformed (const char *path, int size, gboolean crop,
+                                      GError **error);
+
 /* ---- Pictures too large to hold as floats ---- */
 
 /* A picture decoded into GEGL's tiled storage in its file's own format (8

@@ -147,6 +147,11 @@ void         vka_style_free (VkaStyle *style);
 int          vka_style_channels (const VkaStyle *style);
 const float *vka_style_mean (const VkaStyle *style);
 const float *vka_style_std (const VkaStyle *style);
+/* The weighted mix of n styles as one style: the weighted mean of their
+ * means and of their stds, which is what vka_stylize does with several
+ * styles (weights >= 0, not all 0, normalised here; NULL: equal). */
+VkaStyle    *vka_style_mix (const VkaStyle *const *styles, const double *weights, int n,
+                            GError **error);
 
 /* vka_style_from_image through an on-disk cache in the user's cache folder
  * (vk-adain/styles), keyed by the model's encoder and the picture's pixels:
