@@ -42,6 +42,13 @@ gboolean  vka_image_save (const VkaImage *image, const char *path, GError **erro
 /* TRUE when vka_image_save knows path's extension. */
 gboolean  vka_image_save_supported (const char *path);
 
+/* The picture types the programs write and look for in folders: ".png",
+ * ".jpg", ".jpeg", ".tif", ".tiff", ".webp" (lower case, NULL-terminated). */
+const char *const *vka_picture_extensions (void);
+/* TRUE when the file name (no folder) is not hidden and ends in one of
+ * them, in any case. */
+gboolean  vka_picture_name_known (const char *name);
+
 /* Separable resize with PIL's bilinear filter (Image.resize(..., BILINEAR),
  * what torchvision's Resize uses on PIL images); see resize.c for the
  * formula. With quantize_8bit, the input is taken as 8-bit values and the

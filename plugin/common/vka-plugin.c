@@ -55,19 +55,6 @@ vka_plugin_style_dirs (const char *profile_dir)
   return (GStrv) g_ptr_array_free (dirs, FALSE);
 }
 
-static gboolean
-is_picture_name (const char *name)
-{
-  static const char *const exts[] = { ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp" };
-  const char *dot = strrchr (name, '.');
-  if (!dot || name[0] == '.')
-    return FALSE;
-  for (guint i = 0; i < G_N_ELEMENTS (exts); i++)
-    if (g_ascii_strcasecmp (dot, exts[i]) == 0)
-      return TRUE;
-  return FALSE;
-}
-
 static gint
 compare_paths (gconstpointer a, gconstpointer b)
 {
@@ -92,7 +79,7 @@ vka_plugin_list_styles (const char *profile_dir)
           /* The installed samples folder also holds the sample content. */
           gboolean wanted = !g_str_has_suffix (dirs[i], "samples")
                             || g_str_has_prefix (name, "style");
-          if (wanted && is_picture_name (name) && g_file_test (full, G_FILE_TEST_IS_REGULAR))
+          if (wanted && vka_picture_name_known (name) && g_file_test (full, G_FILE_TEST_IS_REGULAR))
             g_ptr_array_add (found, full);
           else
             g_free (full);
