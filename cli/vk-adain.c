@@ -462,10 +462,11 @@ parse_options (Options *o, int *argc, char ***argv)
       g_printerr ("vk-adain: --content and --style are needed (see --help)\n");
       return 2;
     }
-  if (!(o->alpha >= 0 && o->alpha <= 1) || o->content_size < 0 || o->style_size < 0
-      || o->tile < 0 || o->threads < 0)
+  if (!(o->alpha >= VKA_STRENGTH_MIN && o->alpha <= VKA_STRENGTH_MAX) || o->content_size < 0
+      || o->style_size < 0 || o->tile < 0 || o->threads < 0)
     {
-      g_printerr ("vk-adain: --alpha must be in [0,1] and sizes >= 0\n");
+      g_printerr ("vk-adain: --alpha must be in [%g,%g] and sizes >= 0\n", VKA_STRENGTH_MIN,
+                  VKA_STRENGTH_MAX);
       return 2;
     }
   if (!o->output_dir)
@@ -710,7 +711,8 @@ run_checked (Options *o, const Inputs *in)
 static int
 run (int argc, char **argv)
 {
-  Options o = { .alpha = 1.0, .content_size = 512, .style_size = 512,
+  Options o = { .alpha = VKA_STRENGTH_DEFAULT, .content_size = 512,
+                .style_size = VKA_STYLE_SIZE_DEFAULT,
                 .shard = { 1, 1 } };
   Inputs in = { 0 };
   int status = parse_options (&o, &argc, &argv);

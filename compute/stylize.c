@@ -601,10 +601,11 @@ check_stylize_args (const VkaImageSource *content, int n_styles,
       g_set_error (error, VKA_ERROR, VKA_ERROR_INVALID_ARGUMENT, "no style given");
       return FALSE;
     }
-  if (!(options->alpha >= 0.0 && options->alpha <= 1.0))
+  if (!(options->alpha >= VKA_STRENGTH_MIN && options->alpha <= VKA_STRENGTH_MAX))
     {
       g_set_error (error, VKA_ERROR, VKA_ERROR_INVALID_ARGUMENT,
-                   "strength %g is outside [0, 1]", options->alpha);
+                   "strength %g is outside [%g, %g]", options->alpha, VKA_STRENGTH_MIN,
+                   VKA_STRENGTH_MAX);
       return FALSE;
     }
   if (options->mask)
