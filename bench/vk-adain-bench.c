@@ -230,6 +230,81 @@ time_training (const char *device, int threads, const int widths[4], int size, i
   return 0;
 }
 
+static void
+timing_clear (Timing *t)
+{
+  g_array_unref (t->times);
+  g_array_unref (t->flops);
+  g_ptr_array_unref (t->names);
+}
+
+/* Per-layer timings: encoder and decoder passes with a flush after each
+ * layer, printed as a table. *untiled: FALSE when the picture is too large
+ * for one pass (then nothing is timed here; it still stylises in tiles). */
+static gboolean
+time_layers (VkaModel *model, VkaBackend *backend, const VkaImage *content, int reps,
+             gboolean *untiled, GError **error_out)
+{
+  g_autoptr (GError) error = NULL;
+  /* per-layer: encoder and decoder passes with a flush after each layer */
+  Timing t = { g_array_new (FALSE, TRUE, sizeof (double)),
+               g_array_new (FALSE, TRUE, sizeof (double)),
+               g_ptr_array_new_with_free_func (g_free), 0, 0,
+               g_str_equal (backend->ops->name, "vulkan") ? backend : NULL };
+  for (int r = 0; r < reps + 1; r++)   /* the first pass warms up pipelines */
+    {
+      t.layer = 0;
+      t.last = g_get_monotonic_time ();
+      g_autoptr (VkaTensor) features = vka_model_encode (model, content, on_layer, &t, &error);
+      if (!features)
+        break;
+      t.last = g_get_monotonic_time ();
+      g_autoptr (VkaTensor) decoded = vka_network_forward (vka_model_decoder (model), features,
+                                                           on_layer, &t, &error);
+      if (!decoded)
+        break;
+      if (r == 0)
+        {
+          g_array_set_size (t.times, 0);
+          g_array_set_size (t.flops, 0);
+          g_ptr_array_set_size (t.names, 0);
+        }
+    }
+  /* a picture too large for one pass still stylises (in tiles) below */
+  *untiled = !error;
+  if (g_error_matches (error, VKA_ERROR, VKA_ERROR_TOO_LARGE))
+    {
+      g_print ("\nper-layer and phase timings skipped: %s (the stylisations below run "
+               "in tiles)\n", error->message);
+      g_clear_error (&error);
+    }
+  if (error)
+    {
+      g_propagate_error (error_out, g_steal_pointer (&error));
+      timing_clear (&t);
+      return FALSE;
+    }
+  if (*untiled)
+    g_print ("\n%-46s %10s %10s\n", "layer (best of reps)", "ms", "GFLOP/s");
+  double total_s = 0, total_flops = 0;
+  for (guint i = 0; *untiled && i < t.times->len; i++)
+    {
+      double s = g_array_index (t.times, double, i), f = g_array_index (t.flops, double, i);
+      total_s += s;
+      total_flops += f;
+      if (f > 0)
+        g_print ("%-46s %10.2f %10.1f\n", (char *) t.names->pdata[i], s * 1e3, f / s / 1e9);
+      else
+        g_print ("%-46s %10.2f %10s\n", (char *) t.names->pdata[i], s * 1e3, "-");
+    }
+  if (*untiled)
+    g_print ("%-46s %10.2f %10.1f\n", "encoder + decoder", total_s * 1e3,
+             total_flops / total_s / 1e9);
+
+  timing_clear (&t);
+  return TRUE;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -307,61 +382,13 @@ main (int argc, char **argv)
       style_image->pixels[i] = (float) g_rand_double (rand);
     }
 
-  /* per-layer: encoder and decoder passes with a flush after each layer */
   VkaBackend *backend = vka_context_backend (ctx);
-  Timing t = { g_array_new (FALSE, TRUE, sizeof (double)),
-               g_array_new (FALSE, TRUE, sizeof (double)),
-               g_ptr_array_new_with_free_func (g_free), 0, 0,
-               g_str_equal (backend->ops->name, "vulkan") ? backend : NULL };
-  for (int r = 0; r < reps + 1; r++)   /* the first pass warms up pipelines */
-    {
-      t.layer = 0;
-      t.last = g_get_monotonic_time ();
-      g_autoptr (VkaTensor) features = vka_model_encode (model, content, on_layer, &t, &error);
-      if (!features)
-        break;
-      t.last = g_get_monotonic_time ();
-      g_autoptr (VkaTensor) decoded = vka_network_forward (vka_model_decoder (model), features,
-                                                           on_layer, &t, &error);
-      if (!decoded)
-        break;
-      if (r == 0)
-        {
-          g_array_set_size (t.times, 0);
-          g_array_set_size (t.flops, 0);
-          g_ptr_array_set_size (t.names, 0);
-        }
-    }
-  /* a picture too large for one pass still stylises (in tiles) below */
-  gboolean untiled = !error;
-  if (g_error_matches (error, VKA_ERROR, VKA_ERROR_TOO_LARGE))
-    {
-      g_print ("\nper-layer and phase timings skipped: %s (the stylisations below run "
-               "in tiles)\n", error->message);
-      g_clear_error (&error);
-    }
-  if (error)
+  gboolean untiled = FALSE;
+  if (!time_layers (model, backend, content, reps, &untiled, &error))
     {
       g_printerr ("vk-adain-bench: %s\n", error->message);
       return 1;
     }
-  if (untiled)
-    g_print ("\n%-46s %10s %10s\n", "layer (best of reps)", "ms", "GFLOP/s");
-  double total_s = 0, total_flops = 0;
-  for (guint i = 0; untiled && i < t.times->len; i++)
-    {
-      double s = g_array_index (t.times, double, i), f = g_array_index (t.flops, double, i);
-      total_s += s;
-      total_flops += f;
-      if (f > 0)
-        g_print ("%-46s %10.2f %10.1f\n", (char *) t.names->pdata[i], s * 1e3, f / s / 1e9);
-      else
-        g_print ("%-46s %10.2f %10s\n", (char *) t.names->pdata[i], s * 1e3, "-");
-    }
-  if (untiled)
-    g_print ("%-46s %10.2f %10.1f\n", "encoder + decoder", total_s * 1e3,
-             total_flops / total_s / 1e9);
-
   if (untiled && !time_phases (model, backend, content, reps, &error))
     {
       g_printerr ("vk-adain-bench: %s\n", error->message);
@@ -400,8 +427,5 @@ main (int argc, char **argv)
              vka_cpu_backend_peak_bytes (backend) / 1048576.0);
   g_print ("stylize %dx%d: median %.3f s\n", size, size, runs[reps / 2]);
   g_free (runs);
-  g_array_unref (t.times);
-  g_array_unref (t.flops);
-  g_ptr_array_unref (t.names);
   return 0;
 }

@@ -7,6 +7,7 @@
  * contiguous blocks: a task meets few styles, so encodes few of them. */
 #include "jobs.h"
 #include "vka.h"
+#include "vka-imageio.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -106,18 +107,13 @@ cli_shard_range (const CliShard *shard, guint64 total, guint64 *first, guint64 *
   *end = *first + q + (i < r ? 1 : 0);
 }
 
+/* A picture, or a statistics file (--save-style). */
 static gboolean
 has_image_extension (const char *name)
 {
-  static const char *const exts[] = { ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp",
-                                      ".safetensors", NULL };
   const char *dot = strrchr (name, '.');
-  if (!dot || name[0] == '.')
-    return FALSE;
-  for (int i = 0; exts[i]; i++)
-    if (g_ascii_strcasecmp (dot, exts[i]) == 0)
-      return TRUE;
-  return FALSE;
+  return vka_picture_name_known (name)
+      || (dot && name[0] != '.' && g_ascii_strcasecmp (dot, ".safetensors") == 0);
 }
 
 static gint

@@ -14,6 +14,7 @@
 #include "vka.h"
 #include "vka-color.h"
 #include "vka-imageio.h"
+#include "vka-prepare.h"
 #include "jobs.h"
 
 #include <errno.h>
@@ -41,13 +42,12 @@ typedef struct
   gboolean     progress;
 } Options;
 
-/* One style source: an image (encoded per need) or a statistics file. */
+/* One item of --style, read on the first job that needs it. */
 typedef struct
 {
-  char     *path;
-  char     *stem;
-  VkaImage *image;    /* resized style picture (NULL for a statistics file) */
-  VkaStyle *style;    /* statistics without colour transfer, made on first use */
+  char           *path;
+  char           *stem;
+  VkaStyleSource *source;
 } StyleSource;
 
 static void
@@ -56,8 +56,7 @@ style_source_free (gpointer p)
   StyleSource *s = p;
   g_free (s->path);
   g_free (s->stem);
-  vka_image_free (s->image);
-  vka_style_free (s->style);
+  vka_style_source_free (s->source);
   g_free (s);
 }
 
@@ -123,88 +122,17 @@ file_stem (const char *path)
   return base;
 }
 
-/* Load (and resize/crop) a picture as the reference's test_transform does. */
-static VkaImage *
-load_prepared (const char *path, int size, gboolean crop, VkaImageInfo *info, GError **error)
-{
-  VkaImageInfo local;
-  g_autoptr (VkaImage) raw = vka_image_load (path, &local, error);
-  if (!raw)
-    return NULL;
-  if (info)
-    *info = local;
-  g_autoptr (VkaImage) resized = vka_image_resize_shorter (raw, size, local.bits == 8, error);
-  if (!resized)
-    return NULL;
-  if (!crop)
-    return g_steal_pointer (&resized);
-  return vka_image_center_crop (resized, size, error);
-}
-
-static gboolean
-prepare_style (StyleSource *s, const Options *o, GError **error)
-{
-  if (s->image || s->style)
-    return TRUE;
-  if (vka_style_file_probe (s->path))
-    {
-      s->style = vka_style_load (s->path, error);
-      return s->style != NULL;
-    }
-  s->image = load_prepared (s->path, o->style_size, o->crop, NULL, error);
-  return s->image != NULL;
-}
-
+/* The style's statistics for this content (NULL without colour transfer). */
 static VkaStyle *
-encode_style (VkaModel *model, StyleSource *s, const VkaImageSource *content,
-              VkaColorMode color, const char *cache, GError **error)
+encode_style (VkaModel *model, StyleSource *s, const Options *o, VkaColorMode color,
+              const VkaImageSource *content, GError **error)
 {
-  g_autofree char *disp = g_filename_display_name (s->path);
-  if (color == VKA_COLOR_CORAL)
-    {
-      if (!s->image)
-        {
-          g_set_error (error, VKA_ERROR, VKA_ERROR_INVALID_ARGUMENT,
-                       "--preserve-color=coral needs style pictures, and %s is a "
-                       "statistics file", disp);
-          return NULL;
-        }
-      g_autoptr (VkaImage) moved = vka_color_coral_source (s->image, content, error);
-      return moved ? vka_style_from_image (model, moved, NULL, error) : NULL;
-    }
-  if (!s->style)
-    {
-      g_autoptr (GError) e = NULL;
-      s->style = cache ? vka_style_from_image_cached_in (model, s->image, cache, NULL, &e)
-                       : vka_style_from_image_cached (model, s->image, NULL, &e);
-      if (!s->style)
-        {
-          g_set_error (error, e->domain, e->code, "style %s: %s", disp, e->message);
-          return NULL;
-        }
-    }
-  return vka_style_new (vka_style_channels (s->style), vka_style_mean (s->style),
-                        vka_style_std (s->style));
-}
-
-/* The weighted mix as one style (mean and std are mixed linearly, which is
- * exactly what vka_stylize does with several styles). */
-static VkaStyle *
-mix_to_one (VkaStyle **styles, const double *weights, int n)
-{
-  int c = vka_style_channels (styles[0]);
-  g_autofree float *mean = g_new0 (float, c);
-  g_autofree float *std = g_new0 (float, c);
-  double total = 0;
-  for (int i = 0; i < n; i++)
-    total += weights[i];
-  for (int i = 0; i < n; i++)
-    for (int k = 0; k < c; k++)
-      {
-        mean[k] += (float) (weights[i] / total) * vka_style_mean (styles[i])[k];
-        std[k] += (float) (weights[i] / total) * vka_style_std (styles[i])[k];
-      }
-  return vka_style_new (c, mean, std);
+  if (!s->source)
+    s->source = vka_style_source_new_file (s->path, o->style_size, o->crop, error);
+  if (!s->source)
+    return NULL;
+  VkaStyleEncodeOptions eo = { color, content, TRUE, o->style_cache };
+  return vka_style_source_encode (model, s->source, &eo, NULL, error);
 }
 
 static void
@@ -301,7 +229,7 @@ content_open (Content *c, const Options *o, const char *path, GError **error)
         vka_picture_source (c->picture, &c->source);
       return c->picture != NULL;
     }
-  c->image = load_prepared (path, o->content_size, o->crop, NULL, error);
+  c->image = vka_image_load_transformed (path, o->content_size, o->crop, error);
   if (c->image)
     vka_image_source_init (&c->source, c->image);
   return c->image != NULL;
@@ -366,10 +294,7 @@ run_one (Job *job, const char *content_path, const char *path, guint64 index, gu
   for (int i = 0; ok && i < n; i++)
     {
       StyleSource *s = job->styles->pdata[i];
-      VkaStyle *st = prepare_style (s, o, error)
-                   ? encode_style (job->model, s, &content.source, o->color, o->style_cache,
-                                   error)
-                   : NULL;
+      VkaStyle *st = encode_style (job->model, s, o, o->color, &content.source, error);
       ok = st != NULL;
       if (st)
         g_ptr_array_add (styles, st);
@@ -466,23 +391,6 @@ find_model (Options *o, GError **error)
   return TRUE;
 }
 
-static VkaModel *
-load_model (VkaContext *context, const Options *o, GError **error)
-{
-  g_autoptr (VkaWeights) enc = vka_weights_load (o->vgg, NULL, error);
-  if (!enc)
-    return NULL;
-  g_autoptr (VkaWeights) dec = vka_weights_load (o->decoder, NULL, error);
-  if (!dec)
-    return NULL;
-  g_autoptr (GError) e = NULL;
-  VkaModel *model = vka_model_new (context, enc, dec, &e);
-  if (!model)
-    g_set_error (error, e->domain, e->code, "model %s + %s: %s", o->vgg, o->decoder,
-                 e->message);
-  return model;
-}
-
 /* Quiet GEGL's own warnings (its loaders print several lines for a broken
  * file); our error line says what failed. VKA_DEBUG=1 shows them. */
 static void
@@ -554,10 +462,11 @@ parse_options (Options *o, int *argc, char ***argv)
       g_printerr ("vk-adain: --content and --style are needed (see --help)\n");
       return 2;
     }
-  if (!(o->alpha >= 0 && o->alpha <= 1) || o->content_size < 0 || o->style_size < 0
-      || o->tile < 0 || o->threads < 0)
+  if (!(o->alpha >= VKA_STRENGTH_MIN && o->alpha <= VKA_STRENGTH_MAX) || o->content_size < 0
+      || o->style_size < 0 || o->tile < 0 || o->threads < 0)
     {
-      g_printerr ("vk-adain: --alpha must be in [0,1] and sizes >= 0\n");
+      g_printerr ("vk-adain: --alpha must be in [%g,%g] and sizes >= 0\n", VKA_STRENGTH_MIN,
+                  VKA_STRENGTH_MAX);
       return 2;
     }
   if (!o->output_dir)
@@ -659,15 +568,14 @@ save_style_stats (const Options *o, VkaModel *model, GPtrArray *sources, const d
   for (guint i = 0; i < sources->len; i++)
     {
       StyleSource *s = sources->pdata[i];
-      VkaStyle *one = prepare_style (s, o, error)
-                      ? encode_style (model, s, NULL, VKA_COLOR_NONE, o->style_cache, error)
-                      : NULL;
+      VkaStyle *one = encode_style (model, s, o, VKA_COLOR_NONE, NULL, error);
       if (!one)
         return FALSE;
       g_ptr_array_add (st, one);
     }
-  g_autoptr (VkaStyle) mixed = mix_to_one ((VkaStyle **) st->pdata, weights, st->len);
-  return vka_style_save (mixed, o->save_style, error);
+  g_autoptr (VkaStyle) mixed = vka_style_mix ((const VkaStyle *const *) st->pdata, weights,
+                                               st->len, error);
+  return mixed && vka_style_save (mixed, o->save_style, error);
 }
 
 /* This task's part of the job list (all of it without --shard): job j is
@@ -777,7 +685,7 @@ run_checked (Options *o, const Inputs *in)
   g_autoptr (VkaContext) context = vka_context_new (&copt, &error);
   if (!context)
     return fail (error);
-  g_autoptr (VkaModel) model = load_model (context, o, &error);
+  g_autoptr (VkaModel) model = vka_model_load (context, o->vgg, o->decoder, &error);
   if (!model)
     return fail (error);
   if (o->progress)
@@ -803,7 +711,8 @@ run_checked (Options *o, const Inputs *in)
 static int
 run (int argc, char **argv)
 {
-  Options o = { .alpha = 1.0, .content_size = 512, .style_size = 512,
+  Options o = { .alpha = VKA_STRENGTH_DEFAULT, .content_size = 512,
+                .style_size = VKA_STYLE_SIZE_DEFAULT,
                 .shard = { 1, 1 } };
   Inputs in = { 0 };
   int status = parse_options (&o, &argc, &argv);

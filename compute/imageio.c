@@ -427,6 +427,20 @@ vka_image_load (const char *path, VkaImageInfo *info, GError **error)
 
 /* ---- Saving ----------------------------------------------------------------- */
 
+/* The picture types: what vka_image_save writes, and what the programs
+ * look for in folders. */
+static const char *const picture_extensions[] = { ".png", ".jpg", ".jpeg", ".tif", ".tiff",
+                                                  ".webp", NULL };
+static const char *const save_operations[] = { "gegl:png-save", "gegl:jpg-save",
+                                               "gegl:jpg-save", "gegl:tiff-save",
+                                               "gegl:tiff-save", "gegl:webp-save" };
+
+const char *const *
+vka_picture_extensions (void)
+{
+  return picture_extensions;
+}
+
 static const char *
 save_operation (const char *path)
 {
@@ -434,15 +448,17 @@ save_operation (const char *path)
   const char *slash = strrchr (path, G_DIR_SEPARATOR);
   if (!dot || (slash && dot < slash))
     return NULL;
-  static const struct { const char *ext, *op; } table[] = {
-    { ".png", "gegl:png-save" }, { ".jpg", "gegl:jpg-save" },
-    { ".jpeg", "gegl:jpg-save" }, { ".tif", "gegl:tiff-save" },
-    { ".tiff", "gegl:tiff-save" }, { ".webp", "gegl:webp-save" },
-  };
-  for (gsize i = 0; i < G_N_ELEMENTS (table); i++)
-    if (g_ascii_strcasecmp (dot, table[i].ext) == 0)
-      return table[i].op;
+  for (gsize i = 0; picture_extensions[i]; i++)
+    if (g_ascii_strcasecmp (dot, picture_extensions[i]) == 0)
+      return save_operations[i];
   return NULL;
+}
+
+gboolean
+vka_picture_name_known (const char *name)
+{
+  return name[0] != '.' && strchr (name, G_DIR_SEPARATOR) == NULL
+      && save_operation (name) != NULL;
 }
 
 static const char *

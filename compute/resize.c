@@ -216,3 +216,21 @@ vka_image_center_crop (const VkaImage *image, int size, GError **error)
             row * sizeof (float));
   return out;
 }
+
+VkaImage *
+vka_image_transform (const VkaImage *image, int size, gboolean crop, gboolean quantize_8bit,
+                     GError **error)
+{
+  g_autoptr (VkaImage) resized = vka_image_resize_shorter (image, size, quantize_8bit, error);
+  if (!resized || !crop)
+    return g_steal_pointer (&resized);
+  return vka_image_center_crop (resized, size, error);
+}
+
+VkaImage *
+vka_image_load_transformed (const char *path, int size, gboolean crop, GError **error)
+{
+  VkaImageInfo info;
+  g_autoptr (VkaImage) raw = vka_image_load (path, &info, error);
+  return raw ? vka_image_transform (raw, size, crop, info.bits == 8, error) : NULL;
+}

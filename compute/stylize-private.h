@@ -31,3 +31,10 @@ void        vka_model_set_keep_budget (VkaModel *model, guint64 device_bytes,
  * made first (tests). */
 VkaStyle   *vka_style_cache_read (const char *path, int channels);
 gboolean    vka_style_cache_write (const char *path, const VkaStyle *style, GError **error);
+/* A style from interleaved statistics: mean, std of channel 0, then 1 … */
+VkaStyle   *vka_style_from_stats (int channels, const float *stats);
+/* The weighted mix of n styles as interleaved statistics (g_free), as
+ * AdaIN takes them; each style must have channels channels. weights NULL:
+ * equal. */
+float      *vka_style_mix_stats (const VkaStyle *const *styles, const double *weights,
+                                 int n_styles, int channels, GError **error);

@@ -23,13 +23,6 @@ struct VkaModel
   guint64     keep_device_bytes, keep_host_bytes;
 };
 
-struct VkaStyle
-{
-  int    channels;
-  float *mean;
-  float *std;
-};
-
 /* The tensors the encoder reads: "{i}.weight" / "{i}.bias" up to relu4_1's
  * conv (index 29); the deeper layers a full VGG file holds do not count. */
 static char *
@@ -134,45 +127,6 @@ int
 vka_model_feature_channels (VkaModel *model)
 {
   return vka_network_out_channels (model->encoder);
-}
-
-VkaStyle *
-vka_style_new (int channels, const float *mean, const float *std)
-{
-  g_return_val_if_fail (channels > 0, NULL);
-  VkaStyle *style = g_new0 (VkaStyle, 1);
-  style->channels = channels;
-  style->mean = g_memdup2 (mean, sizeof (float) * channels);
-  style->std = g_memdup2 (std, sizeof (float) * channels);
-  return style;
-}
-
-void
-vka_style_free (VkaStyle *style)
-{
-  if (!style)
-    return;
-  g_free (style->mean);
-  g_free (style->std);
-  g_free (style);
-}
-
-int
-vka_style_channels (const VkaStyle *style)
-{
-  return style->channels;
-}
-
-const float *
-vka_style_mean (const VkaStyle *style)
-{
-  return style->mean;
-}
-
-const float *
-vka_style_std (const VkaStyle *style)
-{
-  return style->std;
 }
 
 VkaTensor *
@@ -397,16 +351,7 @@ style_from_moments (const VkaMoments *m)
 {
   g_autofree float *stats = g_new (float, 2 * m->channels);
   vka_moments_to_stats (m, stats);
-  VkaStyle *style = g_new0 (VkaStyle, 1);
-  style->channels = m->channels;
-  style->mean = g_new (float, m->channels);
-  style->std = g_new (float, m->channels);
-  for (int c = 0; c < m->channels; c++)
-    {
-      style->mean[c] = stats[2 * c];
-      style->std[c] = stats[2 * c + 1];
-    }
-  return style;
+  return vka_style_from_stats (m->channels, stats);
 }
 
 static gboolean
@@ -441,53 +386,6 @@ vka_style_from_image (VkaModel *model, const VkaImage *image, GCancellable *canc
                       GError **error)
 {
   return vka_style_from_image_tiled (model, image, 0, cancellable, error);
-}
-
-/* The mix of several styles is AdaIN with the weighted mean of their means
- * and of their stds (the normalised content is shared). */
-static float *
-mix_styles (const VkaStyle *const *styles, const double *weights, int n_styles,
-            int channels, GError **error)
-{
-  double total = 0;
-  for (int i = 0; i < n_styles; i++)
-    {
-      double w = weights ? weights[i] : 1.0;
-      if (!(w >= 0) || !isfinite (w))
-        {
-          g_set_error (error, VKA_ERROR, VKA_ERROR_INVALID_ARGUMENT,
-                       "style weight %d is %g; weights must be finite and >= 0", i + 1, w);
-          return NULL;
-        }
-      if (styles[i]->channels != channels)
-        {
-          g_set_error (error, VKA_ERROR, VKA_ERROR_INVALID_ARGUMENT,
-                       "style %d has %d channels of statistics, the model's encoder "
-                       "gives %d", i + 1, styles[i]->channels, channels);
-          return NULL;
-        }
-      total += w;
-    }
-  if (total <= 0)
-    {
-      g_set_error (error, VKA_ERROR, VKA_ERROR_INVALID_ARGUMENT,
-                   "the style weights add up to 0");
-      return NULL;
-    }
-  float *target = g_new0 (float, 2 * channels);
-  for (int c = 0; c < channels; c++)
-    {
-      double mean = 0, std = 0;
-      for (int i = 0; i < n_styles; i++)
-        {
-          double w = (weights ? weights[i] : 1.0) / total;
-          mean += w * styles[i]->mean[c];
-          std += w * styles[i]->std[c];
-        }
-      target[2 * c] = (float) mean;
-      target[2 * c + 1] = (float) std;
-    }
-  return target;
 }
 
 /* Hands a tile's interior (RGB rows) to the sink, with alpha from the
@@ -703,10 +601,11 @@ check_stylize_args (const VkaImageSource *content, int n_styles,
       g_set_error (error, VKA_ERROR, VKA_ERROR_INVALID_ARGUMENT, "no style given");
       return FALSE;
     }
-  if (!(options->alpha >= 0.0 && options->alpha <= 1.0))
+  if (!(options->alpha >= VKA_STRENGTH_MIN && options->alpha <= VKA_STRENGTH_MAX))
     {
       g_set_error (error, VKA_ERROR, VKA_ERROR_INVALID_ARGUMENT,
-                   "strength %g is outside [0, 1]", options->alpha);
+                   "strength %g is outside [%g, %g]", options->alpha, VKA_STRENGTH_MIN,
+                   VKA_STRENGTH_MAX);
       return FALSE;
     }
   if (options->mask)
@@ -746,11 +645,11 @@ vka_stylize_stream (VkaModel *model, const VkaImageSource *content,
   float *targets[2] = { NULL, NULL };
   if (options->mask)
     {
-      targets[0] = mix_styles (styles, NULL, 1, channels, error);
-      targets[1] = targets[0] ? mix_styles (styles + 1, NULL, 1, channels, error) : NULL;
+      targets[0] = vka_style_mix_stats (styles, NULL, 1, channels, error);
+      targets[1] = targets[0] ? vka_style_mix_stats (styles + 1, NULL, 1, channels, error) : NULL;
     }
   else
-    targets[0] = mix_styles (styles, weights, n_styles, channels, error);
+    targets[0] = vka_style_mix_stats (styles, weights, n_styles, channels, error);
 
   gboolean ok = FALSE;
   int tile = options->tile;

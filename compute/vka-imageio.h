@@ -42,6 +42,13 @@ gboolean  vka_image_save (const VkaImage *image, const char *path, GError **erro
 /* TRUE when vka_image_save knows path's extension. */
 gboolean  vka_image_save_supported (const char *path);
 
+/* The picture types the programs write and look for in folders: ".png",
+ * ".jpg", ".jpeg", ".tif", ".tiff", ".webp" (lower case, NULL-terminated). */
+const char *const *vka_picture_extensions (void);
+/* TRUE when the file name (no folder) is not hidden and ends in one of
+ * them, in any case. */
+gboolean  vka_picture_name_known (const char *name);
+
 /* Separable resize with PIL's bilinear filter (Image.resize(..., BILINEAR),
  * what torchvision's Resize uses on PIL images); see resize.c for the
  * formula. With quantize_8bit, the input is taken as 8-bit values and the
@@ -63,6 +70,16 @@ VkaImage *vka_image_resize_shorter (const VkaImage *image, int size,
 VkaImage *vka_image_center_crop (const VkaImage *image, int size, GError **error);
 
 VkaImage *vka_image_copy (const VkaImage *image, GError **error);
+
+/* The reference's test_transform: the shorter side resized to size
+ * (vka_image_resize_shorter), then with crop a centre square of size
+ * (vka_image_center_crop). */
+VkaImage *vka_image_transform (const VkaImage *image, int size, gboolean crop,
+                               gboolean quantize_8bit, GError **error);
+/* vka_image_load, then vka_image_transform (8-bit files with PIL's 8-bit
+ * arithmetic). */
+VkaImage *vka_image_load_transformed (const char *path, int size, gboolean crop,
+                                      GError **error);
 
 /* ---- Pictures too large to hold as floats ---- */
 

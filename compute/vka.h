@@ -147,6 +147,11 @@ void         vka_style_free (VkaStyle *style);
 int          vka_style_channels (const VkaStyle *style);
 const float *vka_style_mean (const VkaStyle *style);
 const float *vka_style_std (const VkaStyle *style);
+/* The weighted mix of n styles as one style: the weighted mean of their
+ * means and of their stds, which is what vka_stylize does with several
+ * styles (weights >= 0, not all 0, normalised here; NULL: equal). */
+VkaStyle    *vka_style_mix (const VkaStyle *const *styles, const double *weights, int n,
+                            GError **error);
 
 /* vka_style_from_image through an on-disk cache in the user's cache folder
  * (vk-adain/styles), keyed by the model's encoder and the picture's pixels:
@@ -171,6 +176,14 @@ gboolean     vka_style_file_probe (const char *path);
 
 typedef void (*VkaProgressFunc) (double fraction, gpointer user_data);
 
+/* The limits and defaults of the stylisation's parameters, which every
+ * front-end's options and checks read. */
+#define VKA_STRENGTH_MIN         0.0
+#define VKA_STRENGTH_MAX         1.0
+#define VKA_STRENGTH_DEFAULT     1.0
+/* A style picture's shorter side in pixels (the reference's 512); 0 keeps it. */
+#define VKA_STYLE_SIZE_DEFAULT   512
+
 typedef struct
 {
   double          alpha;   /* strength in [0,1]; 1 = full AdaIN */
@@ -190,7 +203,7 @@ typedef struct
   guint64         memory_limit;
 } VkaStylizeOptions;
 
-#define VKA_STYLIZE_OPTIONS_DEFAULT { 1.0, NULL, 0, 0 }
+#define VKA_STYLIZE_OPTIONS_DEFAULT { VKA_STRENGTH_DEFAULT, NULL, 0, 0 }
 
 /* Stylise content with a weighted mix of styles (weights >= 0, normalised
  * here). out must have content's width and height and 3 or 4 channels; with

@@ -2,7 +2,7 @@
  * the backend under test (--backend vulkan|cpu) against the plain-C
  * reference, tiled against untiled, and model errors; the same limits for
  * every backend. */
-#include "test-util.h"
+#include "test-network.h"
 #include "stylize-private.h"
 #include "tiling.h"
 #include "vulkan/vulkan-backend.h"
@@ -11,22 +11,16 @@
 #include <math.h>
 #include <string.h>
 
-static VkaContext *device_context;
-static VkaContext *reference_context;
-static const int widths[4] = { 4, 8, 8, 16 };
+VkaContext *device_context;
+VkaContext *reference_context;
+const int test_network_widths[4] = { 4, 8, 8, 16 };
 
-typedef struct
-{
-  VkaModel *device;
-  VkaModel *reference;
-} Models;
-
-static Models
+Models
 make_models (guint32 seed)
 {
   g_autoptr (GRand) rand = g_rand_new_with_seed (seed);
-  g_autoptr (VkaWeights) enc = test_encoder_weights (rand, widths);
-  g_autoptr (VkaWeights) dec = test_decoder_weights (rand, widths);
+  g_autoptr (VkaWeights) enc = test_encoder_weights (rand, test_network_widths);
+  g_autoptr (VkaWeights) dec = test_decoder_weights (rand, test_network_widths);
   g_autoptr (GError) error = NULL;
   Models m;
   m.device = vka_model_new (device_context, enc, dec, &error);
@@ -36,14 +30,14 @@ make_models (guint32 seed)
   return m;
 }
 
-static void
+void
 free_models (Models *m)
 {
   vka_model_free (m->device);
   vka_model_free (m->reference);
 }
 
-static VkaImage *
+VkaImage *
 random_image (GRand *rand, int w, int h, int channels)
 {
   VkaImage *image = vka_image_new (w, h, channels, NULL);
@@ -234,7 +228,7 @@ test_model_errors (void)
 {
   g_autoptr (GRand) rand = g_rand_new_with_seed (3);
   g_autoptr (GError) error = NULL;
-  g_autoptr (VkaWeights) enc = test_encoder_weights (rand, widths);
+  g_autoptr (VkaWeights) enc = test_encoder_weights (rand, test_network_widths);
   const int wide[4] = { 4, 8, 8, 32 };
   g_autoptr (VkaWeights) dec_wide = test_decoder_weights (rand, wide);
   VkaModel *model = vka_model_new (device_context, enc, dec_wide, &error);
@@ -252,7 +246,7 @@ test_model_errors (void)
   g_clear_error (&error);
 
   /* a 3×3 kernel where the 1×1 conv0 belongs */
-  g_autoptr (VkaWeights) bad = test_encoder_weights (rand, widths);
+  g_autoptr (VkaWeights) bad = test_encoder_weights (rand, test_network_widths);
   gint64 shape[4] = { 3, 3, 3, 3 };
   vka_weights_insert (bad, "0.weight", 4, shape, g_new0 (float, 81), &error);
   g_assert_no_error (error);
@@ -512,8 +506,8 @@ test_out_of_memory_retries (void)
   g_assert_no_error (error);
 
   g_autoptr (GRand) rand = g_rand_new_with_seed (31);
-  g_autoptr (VkaWeights) enc = test_encoder_weights (rand, widths);
-  g_autoptr (VkaWeights) dec = test_decoder_weights (rand, widths);
+  g_autoptr (VkaWeights) enc = test_encoder_weights (rand, test_network_widths);
+  g_autoptr (VkaWeights) dec = test_decoder_weights (rand, test_network_widths);
   g_autoptr (VkaModel) small = vka_model_new (limited, enc, dec, &error);
   g_assert_no_error (error);
   g_autoptr (VkaModel) normal = vka_model_new (device_context, enc, dec, &error);
@@ -654,131 +648,6 @@ test_progress_and_cancel (void)
   free_models (&m);
 }
 
-static guint
-count_files (const char *dir)
-{
-  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
-  guint n = 0;
-  while (d && g_dir_read_name (d))
-    n++;
-  return n;
-}
-
-static char *
-only_file (const char *dir)
-{
-  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
-  g_assert_nonnull (d);
-  const char *name = g_dir_read_name (d);
-  g_assert_nonnull (name);
-  return g_build_filename (dir, name, NULL);
-}
-
-static void
-assert_same_style (const VkaStyle *a, const VkaStyle *b)
-{
-  int c = vka_style_channels (a);
-  g_assert_cmpint (c, ==, vka_style_channels (b));
-  g_assert_cmpmem (vka_style_mean (a), c * 4, vka_style_mean (b), c * 4);
-  g_assert_cmpmem (vka_style_std (a), c * 4, vka_style_std (b), c * 4);
-}
-
-/* The on-disk style cache: an entry is written, read back instead of an
- * encode (a planted entry comes back as it is), a damaged one is replaced,
- * another encoder gets its own, VKA_STYLE_CACHE=0 bypasses it, and a folder
- * given explicitly holds its own entries. */
-static void
-test_style_cache (void)
-{
-  Models m = make_models (61), other = make_models (62);
-  g_autoptr (GRand) rand = g_rand_new_with_seed (3);
-  g_autoptr (GError) error = NULL;
-  g_autofree char *dir = g_build_filename (g_get_user_cache_dir (), "vk-adain", "styles",
-                                           NULL);
-  {
-    g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
-    const char *name;
-    while (d && (name = g_dir_read_name (d)))
-      {
-        g_autofree char *path = g_build_filename (dir, name, NULL);
-        g_assert_cmpint (g_unlink (path), ==, 0);
-      }
-  }
-  g_autoptr (VkaImage) picture = random_image (rand, 24, 20, 3);
-  g_autoptr (VkaStyle) encoded = vka_style_from_image (m.device, picture, NULL, &error);
-  g_assert_no_error (error);
-
-  g_autoptr (VkaStyle) first = vka_style_from_image_cached (m.device, picture, NULL, &error);
-  g_assert_no_error (error);
-  assert_same_style (first, encoded);
-  g_assert_cmpuint (count_files (dir), ==, 1);
-  g_autofree char *entry = only_file (dir);
-
-  int c = vka_style_channels (encoded);
-  g_autofree float *values = g_new (float, c);
-  for (int i = 0; i < c; i++)
-    values[i] = 0.25f + i;
-  g_autoptr (VkaStyle) planted = vka_style_new (c, values, values);
-  g_assert_true (vka_style_save (planted, entry, &error));
-  g_autoptr (VkaStyle) read_back = vka_style_from_image_cached (m.device, picture, NULL,
-                                                                &error);
-  g_assert_no_error (error);
-  assert_same_style (read_back, planted);
-
-  g_assert_true (g_file_set_contents (entry, "not a safetensors file", -1, NULL));
-  g_autoptr (VkaStyle) reencoded = vka_style_from_image_cached (m.device, picture, NULL,
-                                                                &error);
-  g_assert_no_error (error);
-  assert_same_style (reencoded, encoded);
-  g_autoptr (VkaStyle) replaced = vka_style_load (entry, &error);
-  g_assert_no_error (error);
-  assert_same_style (replaced, encoded);
-
-  g_autoptr (VkaStyle) other_model = vka_style_from_image_cached (other.device, picture,
-                                                                  NULL, &error);
-  g_assert_no_error (error);
-  g_assert_cmpuint (count_files (dir), ==, 2);
-
-  g_setenv ("VKA_STYLE_CACHE", "0", TRUE);
-  g_autoptr (VkaImage) another = random_image (rand, 16, 16, 3);
-  g_autoptr (VkaStyle) uncached = vka_style_from_image_cached (m.device, another, NULL,
-                                                               &error);
-  g_unsetenv ("VKA_STYLE_CACHE");
-  g_assert_no_error (error);
-  g_assert_cmpuint (count_files (dir), ==, 2);
-
-  /* A folder of its own (a job array's shared cache; made when missing) is
-   * used even with VKA_STYLE_CACHE=0, and its entry saves the encode. */
-  g_autofree char *shared = g_build_filename (g_get_user_cache_dir (), "shared-styles",
-                                              "sub", NULL);
-  g_autofree char *entry_shared = NULL;
-  {
-    g_autoptr (GDir) d = g_dir_open (shared, 0, NULL);
-    const char *name;
-    while (d && (name = g_dir_read_name (d)))
-      {
-        g_autofree char *path = g_build_filename (shared, name, NULL);
-        g_assert_cmpint (g_unlink (path), ==, 0);
-      }
-  }
-  g_setenv ("VKA_STYLE_CACHE", "0", TRUE);
-  g_autoptr (VkaStyle) in_shared = vka_style_from_image_cached_in (m.device, another, shared,
-                                                                   NULL, &error);
-  g_assert_no_error (error);
-  guint runs = vka_model_encoder_runs (m.device);
-  g_autoptr (VkaStyle) from_shared = vka_style_from_image_cached_in (m.device, another, shared,
-                                                                     NULL, &error);
-  g_unsetenv ("VKA_STYLE_CACHE");
-  g_assert_no_error (error);
-  g_assert_cmpuint (vka_model_encoder_runs (m.device), ==, runs);
-  assert_same_style (in_shared, uncached);
-  assert_same_style (from_shared, uncached);
-  g_assert_cmpuint (count_files (shared), ==, 1);
-  g_assert_cmpuint (count_files (dir), ==, 2);
-  free_models (&m);
-  free_models (&other);
-}
-
 static const ForwardCase forward_cases[] = {
   { 37, 29, 3, 3, 1, 1.0 },     /* odd sizes: ceil-mode pools, crop */
   { 64, 48, 3, 3, 2, 0.6 },     /* two-style mix with strength */
@@ -811,7 +680,7 @@ main (int argc, char **argv)
   g_test_add_func ("/network/memory-estimate", test_memory_estimate);
   g_test_add_func ("/network/mask", test_mask);
   g_test_add_func ("/network/progress-and-cancel", test_progress_and_cancel);
-  g_test_add_func ("/network/style-cache", test_style_cache);
+  test_network_styles_add ();   /* test-network-styles.c */
   if (g_str_equal (test_backend_name (), "vulkan"))
     g_test_add_func ("/network/memory-reuse", test_memory_reuse);
   int status = g_test_run ();

@@ -2,6 +2,7 @@
 #include "samples.h"
 #include "data-loader.h"
 #include "vka-imageio.h"
+#include "vka-prepare.h"
 
 gboolean
 samples_write (VkaContext *context, const VkaWeights *encoder, VkaTrainer *trainer,
@@ -17,10 +18,15 @@ samples_write (VkaContext *context, const VkaWeights *encoder, VkaTrainer *train
   g_autoptr (VkaImage) content = data_loader_load_rgb (content_path, size, error);
   if (!content)
     return FALSE;
-  g_autoptr (VkaImage) style_image = data_loader_load_rgb (style_path, size, error);
-  if (!style_image)
-    return FALSE;
-  g_autoptr (VkaStyle) style = vka_style_from_image (model, style_image, NULL, error);
+  /* Encoded as the CLI encodes a style (gray replicated, alpha ignored),
+   * bypassing the style cache: the decoder changes, the encoder does not,
+   * and a sample's style is one picture. */
+  g_autoptr (VkaStyleSource) source = vka_style_source_new_file (style_path, size, FALSE,
+                                                                 error);
+  VkaStyleEncodeOptions encode = VKA_STYLE_ENCODE_OPTIONS_DEFAULT;
+  encode.cache = FALSE;
+  g_autoptr (VkaStyle) style = source ? vka_style_source_encode (model, source, &encode, NULL,
+                                                                 error) : NULL;
   if (!style)
     return FALSE;
   g_autoptr (VkaImage) out = vka_image_new (content->width, content->height, 3, error);

@@ -24,6 +24,7 @@
 
 #include <glib/gstdio.h>
 #include <errno.h>
+#include <math.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -483,26 +484,47 @@ run (Options *o, GError **error)
   return 0;
 }
 
+/* A default for --help: "1e-4" rather than "0.0001". */
+static char *
+default_text (const char *format, double value)
+{
+  g_autofree char *number = g_strdup_printf (value != 0 && fabs (value) < 1e-3 ? "%.0e" : "%g",
+                                             value);
+  char *exponent = strstr (number, "e-0");
+  if (exponent)
+    memmove (exponent + 2, exponent + 3, strlen (exponent + 3) + 1);
+  return g_strdup_printf (format, number);
+}
+
 int
 main (int argc, char **argv)
 {
   train_mpi_init (&argc, &argv);
+  /* The loss and the optimiser's defaults are the library's. */
+  const VkaTrainOptions train_defaults = VKA_TRAIN_OPTIONS_DEFAULT;
   Options o = {
-    .lr = 1e-4, .lr_decay = 5e-5, .max_iter = 160000, .batch = 8, .style_weight = 10,
-    .content_weight = 1, .resize = 512, .crop = 256, .save_interval = 10000,
-    .log_interval = 10, .threads = CLAMP ((int) g_get_num_processors (), 1, 8),
+    .lr = train_defaults.lr, .lr_decay = train_defaults.lr_decay, .max_iter = 160000,
+    .batch = 8, .style_weight = train_defaults.style_weight,
+    .content_weight = train_defaults.content_weight, .resize = 512, .crop = 256,
+    .save_interval = 10000, .log_interval = 10,
+    .threads = CLAMP ((int) g_get_num_processors (), 1, 8),
   };
+  g_autofree char *lr_help = default_text ("Learning rate (%s)", o.lr);
+  g_autofree char *lr_decay_help = default_text ("lr_i = lr / (1 + decay·i) (%s)", o.lr_decay);
+  g_autofree char *style_weight_help = default_text ("Style loss weight (%s)", o.style_weight);
+  g_autofree char *content_weight_help = default_text ("Content loss weight (%s)",
+                                                       o.content_weight);
   GOptionEntry entries[] = {
     { "content-dir", 0, 0, G_OPTION_ARG_FILENAME, &o.content_dir, "Folder of content pictures", "DIR" },
     { "style-dir", 0, 0, G_OPTION_ARG_FILENAME, &o.style_dir, "Folder of style pictures", "DIR" },
     { "vgg", 0, 0, G_OPTION_ARG_FILENAME, &o.vgg, "Encoder weights (default: the model folder)", "FILE" },
     { "save-dir", 0, 0, G_OPTION_ARG_FILENAME, &o.save_dir, "Checkpoints, log, plot, samples (default: experiments)", "DIR" },
-    { "lr", 0, 0, G_OPTION_ARG_DOUBLE, &o.lr, "Learning rate (1e-4)", "X" },
-    { "lr-decay", 0, 0, G_OPTION_ARG_DOUBLE, &o.lr_decay, "lr_i = lr / (1 + decay·i) (5e-5)", "X" },
+    { "lr", 0, 0, G_OPTION_ARG_DOUBLE, &o.lr, lr_help, "X" },
+    { "lr-decay", 0, 0, G_OPTION_ARG_DOUBLE, &o.lr_decay, lr_decay_help, "X" },
     { "max-iter", 0, 0, G_OPTION_ARG_INT, &o.max_iter, "Iterations (160000)", "N" },
     { "batch-size", 0, 0, G_OPTION_ARG_INT, &o.batch, "Pictures per batch (8)", "N" },
-    { "style-weight", 0, 0, G_OPTION_ARG_DOUBLE, &o.style_weight, "Style loss weight (10)", "X" },
-    { "content-weight", 0, 0, G_OPTION_ARG_DOUBLE, &o.content_weight, "Content loss weight (1)", "X" },
+    { "style-weight", 0, 0, G_OPTION_ARG_DOUBLE, &o.style_weight, style_weight_help, "X" },
+    { "content-weight", 0, 0, G_OPTION_ARG_DOUBLE, &o.content_weight, content_weight_help, "X" },
     { "resize", 0, 0, G_OPTION_ARG_INT, &o.resize, "Squash pictures to N×N first (512; 0: crop only)", "N" },
     { "crop-size", 0, 0, G_OPTION_ARG_INT, &o.crop, "Random crop side (256)", "N" },
     { "n-threads", 0, 0, G_OPTION_ARG_INT, &o.threads, "Loader threads (cores, at most 8)", "N" },

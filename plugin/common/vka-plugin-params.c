@@ -11,7 +11,8 @@ const VkaParam vka_params[VKA_N_PARAMS] = {
   [VKA_PARAM_STRENGTH] = {
     "strength", N_("S_trength"),
     N_("How much of the style to apply: 0 keeps the layer, 1 is full style transfer"),
-    VKA_PARAM_TYPE_DOUBLE, 0.0, 1.0, 1.0, 0.01, 0.1, 2 },
+    VKA_PARAM_TYPE_DOUBLE, VKA_STRENGTH_MIN, VKA_STRENGTH_MAX, VKA_STRENGTH_DEFAULT, 0.01, 0.1,
+    2 },
   [VKA_PARAM_COLOR_MODE] = {
     "color-mode", N_("Color _mode"),
     N_("Keep the layer's colors: 0 no, 1 color transfer onto the style (CORAL), "
@@ -21,7 +22,7 @@ const VkaParam vka_params[VKA_N_PARAMS] = {
     "style-size", N_("Style si_ze"),
     N_("Resize the style picture so that its shorter side has this many pixels "
        "(0 = as it is); smaller sizes give coarser brush strokes"),
-    VKA_PARAM_TYPE_INT, 0, 8192, 512, 16, 128, 0 },
+    VKA_PARAM_TYPE_INT, 0, 8192, VKA_STYLE_SIZE_DEFAULT, 16, 128, 0 },
   [VKA_PARAM_CONTENT_SIZE] = {
     "content-size", N_("Resolutio_n"),
     N_("Stylize at this size of the layer's shorter side and scale back "

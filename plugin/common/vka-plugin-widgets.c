@@ -2,6 +2,7 @@
 #include "vka-plugin-widgets.h"
 #include "vka-plugin.h"
 #include "vka-plugin-i18n.h"
+#include "vka-imageio.h"
 
 #include <string.h>
 
@@ -111,11 +112,14 @@ vka_plugin_style_chooser_new (const char *profile_dir, const char *title)
   GtkWidget *chooser = gtk_file_chooser_button_new (title, GTK_FILE_CHOOSER_ACTION_OPEN);
   GtkFileFilter *images = gtk_file_filter_new ();
   gtk_file_filter_set_name (images, _("Pictures and style files"));
-  static const char *const patterns[] = { "*.png", "*.jpg", "*.jpeg", "*.tif", "*.tiff",
-                                          "*.webp", "*.PNG", "*.JPG", "*.JPEG", "*.TIF",
-                                          "*.TIFF", "*.WEBP", "*.safetensors" };
-  for (guint i = 0; i < G_N_ELEMENTS (patterns); i++)
-    gtk_file_filter_add_pattern (images, patterns[i]);
+  for (const char *const *ext = vka_picture_extensions (); *ext; ext++)
+    {
+      g_autofree char *lower = g_strconcat ("*", *ext, NULL);
+      g_autofree char *upper = g_ascii_strup (lower, -1);
+      gtk_file_filter_add_pattern (images, lower);
+      gtk_file_filter_add_pattern (images, upper);
+    }
+  gtk_file_filter_add_pattern (images, "*.safetensors");
   gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), images);
   GtkWidget *image = gtk_image_new ();
   gtk_widget_set_size_request (image, CHOOSER_PREVIEW_SIZE, -1);

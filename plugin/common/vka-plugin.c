@@ -4,6 +4,7 @@
 #include "vka-plugin-i18n.h"
 #include "vka-color.h"
 #include "vka-imageio.h"
+#include "vka-prepare.h"
 
 #include <glib/gstdio.h>
 #include <stdio.h>
@@ -54,19 +55,6 @@ vka_plugin_style_dirs (const char *profile_dir)
   return (GStrv) g_ptr_array_free (dirs, FALSE);
 }
 
-static gboolean
-is_picture_name (const char *name)
-{
-  static const char *const exts[] = { ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp" };
-  const char *dot = strrchr (name, '.');
-  if (!dot || name[0] == '.')
-    return FALSE;
-  for (guint i = 0; i < G_N_ELEMENTS (exts); i++)
-    if (g_ascii_strcasecmp (dot, exts[i]) == 0)
-      return TRUE;
-  return FALSE;
-}
-
 static gint
 compare_paths (gconstpointer a, gconstpointer b)
 {
@@ -91,7 +79,7 @@ vka_plugin_list_styles (const char *profile_dir)
           /* The installed samples folder also holds the sample content. */
           gboolean wanted = !g_str_has_suffix (dirs[i], "samples")
                             || g_str_has_prefix (name, "style");
-          if (wanted && is_picture_name (name) && g_file_test (full, G_FILE_TEST_IS_REGULAR))
+          if (wanted && vka_picture_name_known (name) && g_file_test (full, G_FILE_TEST_IS_REGULAR))
             g_ptr_array_add (found, full);
           else
             g_free (full);
@@ -229,11 +217,9 @@ vka_plugin_buffer_write (GeglBuffer *buffer, const GeglRectangle *rect,
 
 typedef struct
 {
-  char     *key;      /* the path, or "\n" + a layer's serial */
-  char     *path;     /* the path or the layer's name, for messages */
-  int       size;
-  VkaImage *image;    /* resized picture, or NULL for a statistics file */
-  VkaStyle *style;    /* statistics without colour transfer, made on first use */
+  char           *key;      /* the path, or "\n" + a layer's serial */
+  int             size;
+  VkaStyleSource *source;
 } StyleEntry;
 
 struct VkaPluginEngine
@@ -250,9 +236,7 @@ style_entry_free (gpointer p)
 {
   StyleEntry *e = p;
   g_free (e->key);
-  g_free (e->path);
-  vka_image_free (e->image);
-  vka_style_free (e->style);
+  vka_style_source_free (e->source);
   g_free (e);
 }
 
@@ -293,25 +277,13 @@ ensure_model (VkaPluginEngine *engine, const VkaPluginSettings *s, GError **erro
   if (!vka_plugin_find_model (engine->profile_dir, s->model_dir, &enc_path, &dec_path,
                               error))
     return FALSE;
-  g_autoptr (VkaWeights) enc = vka_weights_load (enc_path, NULL, error);
-  if (!enc)
-    return FALSE;
-  g_autoptr (VkaWeights) dec = vka_weights_load (dec_path, NULL, error);
-  if (!dec)
-    return FALSE;
   VkaContextOptions copt = { .device = s->device && s->device[0] ? s->device : NULL };
   g_autoptr (VkaContext) context = vka_context_new (&copt, error);
   if (!context)
     return FALSE;
-  g_autoptr (GError) e = NULL;
-  VkaModel *model = vka_model_new (context, enc, dec, &e);
+  VkaModel *model = vka_model_load (context, enc_path, dec_path, error);
   if (!model)
-    {
-      g_autofree char *d1 = g_filename_display_name (enc_path);
-      g_autofree char *d2 = g_filename_display_name (dec_path);
-      g_set_error (error, e->domain, e->code, _("Model %s + %s: %s"), d1, d2, e->message);
-      return FALSE;
-    }
+    return FALSE;
   engine->context = g_steal_pointer (&context);
   engine->model = model;
   engine->model_key = g_steal_pointer (&key);
@@ -333,66 +305,25 @@ get_style (VkaPluginEngine *engine, const char *path, const VkaStyleLayer *layer
       if (e->size == size && strcmp (e->key, key) == 0)
         return e;
     }
-  StyleEntry *e = g_new0 (StyleEntry, 1);
-  e->key = g_steal_pointer (&key);
-  e->path = g_strdup (path ? path : layer->name);
-  e->size = size;
+  g_autoptr (VkaStyleSource) source = NULL;
   if (layer)
     {
       VkaImage raw = { layer->width, layer->height, 3, layer->pixels };
-      e->image = vka_image_resize_shorter (&raw, size, layer->is_8bit, error);
+      source = vka_style_source_new_image (&raw, layer->name, layer->is_8bit, size, FALSE,
+                                           error);
     }
-  else if (vka_style_file_probe (path))
-    e->style = vka_style_load (path, error);
   else
-    {
-      VkaImageInfo info;
-      g_autoptr (VkaImage) raw = vka_image_load (path, &info, error);
-      if (raw)
-        e->image = vka_image_resize_shorter (raw, size, info.bits == 8, error);
-    }
-  if (!e->style && !e->image)
-    {
-      style_entry_free (e);
-      return NULL;
-    }
+    source = vka_style_source_new_file (path, size, FALSE, error);
+  if (!source)
+    return NULL;
+  StyleEntry *e = g_new0 (StyleEntry, 1);
+  e->key = g_steal_pointer (&key);
+  e->size = size;
+  e->source = g_steal_pointer (&source);
   if (engine->styles->len >= 4)
     g_ptr_array_remove_index (engine->styles, 0);
   g_ptr_array_add (engine->styles, e);
   return e;
-}
-
-static VkaStyle *
-encode_style (VkaPluginEngine *engine, StyleEntry *s, const VkaImage *content, int color,
-              GCancellable *cancellable, GError **error)
-{
-  g_autofree char *disp = g_filename_display_name (s->path);
-  if (color == VKA_COLOR_CORAL)
-    {
-      if (!s->image)
-        {
-          g_set_error (error, VKA_ERROR, VKA_ERROR_INVALID_ARGUMENT,
-                       _("Color transfer needs a style picture, and %s is a statistics "
-                         "file"), disp);
-          return NULL;
-        }
-      g_autoptr (VkaImage) moved = vka_color_coral (s->image, content, error);
-      return moved ? vka_style_from_image (engine->model, moved, cancellable, error) : NULL;
-    }
-  if (!s->style)
-    {
-      g_autoptr (GError) e = NULL;
-      /* The on-disk cache the CLI uses too: a style met before, by either,
-       * is not encoded again. */
-      s->style = vka_style_from_image_cached (engine->model, s->image, cancellable, &e);
-      if (!s->style)
-        {
-          g_set_error (error, e->domain, e->code, _("Style %s: %s"), disp, e->message);
-          return NULL;
-        }
-    }
-  return vka_style_new (vka_style_channels (s->style), vka_style_mean (s->style),
-                        vka_style_std (s->style));
 }
 
 /* vka_stylize reports progress between tiles (and checks the cancellable
@@ -486,6 +417,8 @@ vka_plugin_engine_run (VkaPluginEngine *engine, const VkaPluginSettings *s,
   if (n == 1)
     weights[0] = 1.0;
   g_autoptr (GPtrArray) styles = g_ptr_array_new_with_free_func ((GDestroyNotify) vka_style_free);
+  VkaImageSource work_source;
+  vka_image_source_init (&work_source, work);
   for (int i = 0; i < n; i++)
     {
       /* The same core calls for a layer as for a file: resize, encode. */
@@ -494,7 +427,11 @@ vka_plugin_engine_run (VkaPluginEngine *engine, const VkaPluginSettings *s,
                                      error);
       if (!entry)
         return FALSE;
-      VkaStyle *st = encode_style (engine, entry, work, s->color_mode, cancellable, error);
+      /* The on-disk cache the CLI uses too: a style met before, by either,
+       * is not encoded again. */
+      VkaStyleEncodeOptions eo = { s->color_mode, &work_source, TRUE, NULL };
+      VkaStyle *st = vka_style_source_encode (engine->model, entry->source, &eo, cancellable,
+                                              error);
       if (!st)
         return FALSE;
       g_ptr_array_add (styles, st);

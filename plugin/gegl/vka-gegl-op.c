@@ -6,6 +6,8 @@
  * statistics are the whole picture's): it asks for the whole input for any
  * output rectangle, renders it once and keeps the result in its cache, so
  * that panning and further tiles cost nothing. */
+#include "vka.h"   /* the parameters' limits and defaults */
+
 #ifdef GEGL_PROPERTIES
 
 enum_start (vka_gegl_color_mode)
@@ -19,16 +21,16 @@ enum_end (VkaGeglColorMode)
 property_string (style_file, "Style picture", "")
   description ("The style picture (PNG, JPEG, TIFF, WebP) or a style statistics file")
 
-property_double (strength, "Strength", 1.0)
+property_double (strength, "Strength", VKA_STRENGTH_DEFAULT)
   description ("How much of the style to apply: 0 keeps the picture, 1 is full style transfer")
-  value_range (0.0, 1.0)
+  value_range (VKA_STRENGTH_MIN, VKA_STRENGTH_MAX)
 
 property_enum (color_mode, "Color mode", VkaGeglColorMode, vka_gegl_color_mode,
                VKA_GEGL_COLOR_STYLE)
   description ("Keep the picture's colors: no, by color transfer onto the style (CORAL), "
                "or only the stylised lightness")
 
-property_int (style_size, "Style size", 512)
+property_int (style_size, "Style size", VKA_STYLE_SIZE_DEFAULT)
   description ("The style picture's shorter side in pixels (0 = as it is); smaller sizes "
                "give coarser brush strokes")
   value_range (0, 8192)
