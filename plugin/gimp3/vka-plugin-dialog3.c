@@ -312,7 +312,7 @@ static GtkWidget *
 memory_limit_box (GimpProcedureDialog *pd)
 {
   const char *property = vka_params[VKA_PARAM_MEMORY_LIMIT].name;
-  gimp_procedure_dialog_get_spin_button (pd, property, 1.0);
+  gimp_procedure_dialog_get_widget (pd, property, GIMP_TYPE_LABEL_SPIN);
   /* TRANSLATORS: the unit after the memory limit */
   gimp_procedure_dialog_get_label (pd, "memory-limit-unit", _("MiB"), FALSE, FALSE);
   GtkWidget *box = gimp_procedure_dialog_fill_box (pd, "memory-limit-box", property,
