@@ -323,7 +323,7 @@ memory_limit_box (GimpProcedureDialog *pd)
 }
 
 /* The right column: the style on top, then the procedure's arguments, then
- * the second style, the device, the memory limit and the model. */
+ * the second style, the device and the memory limit, and the model. */
 static void
 fill_settings (Dialog *d, GimpProcedureDialog *pd)
 {
@@ -363,11 +363,14 @@ fill_settings (Dialog *d, GimpProcedureDialog *pd)
     }
   g_autofree char *device = NULL, *model_dir = NULL;
   g_object_get (d->config, "device", &device, "model-folder", &model_dir, NULL);
+  /* The memory limit beside the device: a row more would make the dialog
+   * without a model taller than a 768-pixel screen. */
+  GtkWidget *device_row = row (VKA_PARAM_DEVICE, _(vka_params[VKA_PARAM_DEVICE].label),
+                               vka_plugin_device_combo_new (device, device_changed, d));
+  gtk_box_pack_start (GTK_BOX (device_row), memory_limit_box (pd), FALSE, FALSE, 6);
   GtkWidget *bottom[] = {
     second_style (d, pd),
-    row (VKA_PARAM_DEVICE, _(vka_params[VKA_PARAM_DEVICE].label),
-         vka_plugin_device_combo_new (device, device_changed, d)),
-    memory_limit_box (pd),
+    device_row,
     row (VKA_PARAM_MODEL_DIR, _(vka_params[VKA_PARAM_MODEL_DIR].label),
          vka_plugin_model_chooser_new (gimp_directory (), model_dir, model_dir_changed, d)),
   };
