@@ -5,8 +5,9 @@
 #   docs/gimp2-dialog.jpg  the GIMP 2.10 dialog (this host's GIMP 2.10 build)
 #   docs/gimp3-dialog.jpg  the GIMP 3.0 dialog (in .ci/gimp3-chroot.sh's
 #                          Debian 13 chroot)
-#   docs/gimp3-filter.jpg  GIMP 3.0 with the GEGL filter on the canvas: tried,
-#                          not made yet (see gimp3_filter)
+#   docs/gimp3-filter.jpg  GIMP 3.0's window with the GEGL filter on the
+#                          photo's layer (plain: the filter tool's split view
+#                          is not reachable from a script)
 #
 #   sudo docs/screenshots.sh [HOST_BUILD_DIR]     (default: build, -Dgimp=2)
 #
@@ -108,10 +109,8 @@ EOF
   rm -rf "$tmp"
 }
 
-# GIMP's image window with the filter on the photo's layer. Not made yet:
-# the first try (without the welcome dialog setting, waiting for a window
-# named after the file, where GIMP names it [Untitled]) found no window;
-# GIMP 3.0 starts in multi-window mode here, with its welcome dialog.
+# GIMP's window with the filter on the photo's layer (GIMP names the image
+# [Untitled]; its welcome dialog is turned off).
 gimp3_filter() { # BUILD JPG
   local tmp
   tmp=$(mktemp -d /tmp/vka-shots3f.XXXXXX)
