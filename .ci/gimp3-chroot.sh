@@ -10,7 +10,8 @@
 #
 # Environment: VKA_TRIXIE (the chroot, default /var/tmp/vka-trixie; reused
 # when present), VKA_DEBIAN_MIRROR (default: the Debian archive this host's
-# own apt sources use).
+# own apt sources use), VKA_CHROOT_RUN (a command run in the chroot after
+# the build, in place of the tests: docs/screenshots.sh uses it).
 # Needs root (debootstrap, chroot, bind mounts) and the debootstrap package.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -62,7 +63,7 @@ mkdir -p "$chroot_dir/dev/shm" 2>/dev/null || true
 # 3. Packages (apt skips what is there), build, test.
 status=0
 chroot "$chroot_dir" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
-  DEBIAN_FRONTEND=noninteractive bash -euo pipefail -c "
+  DEBIAN_FRONTEND=noninteractive VKA_CHROOT_RUN="${VKA_CHROOT_RUN:-}" bash -euo pipefail -c "
 missing=()
 for p in ${packages[*]}; do
   dpkg-query -W -f='\${Status}' \"\$p\" 2>/dev/null | grep -q 'install ok installed' || missing+=(\"\$p\")
@@ -83,6 +84,10 @@ else
   meson setup \$build /src/vk-adain \$opts
 fi
 ninja -C \$build
+if [ -n \"\$VKA_CHROOT_RUN\" ]; then
+  eval \"\$VKA_CHROOT_RUN\"
+  exit
+fi
 bash /src/vk-adain/tests/plugin/test-gimp3.sh \$build /var/tmp/gimp3-dialog.png | tee /var/tmp/gimp3-test.log
 # The GEGL operation in Debian 13's gegl program, as the host's gegl-op test.
 bash /src/vk-adain/tests/plugin/test-gegl-op.sh \$build/plugin/gegl/vk-adain-gegl.so \

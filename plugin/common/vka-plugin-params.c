@@ -36,6 +36,12 @@ const VkaParam vka_params[VKA_N_PARAMS] = {
     "style-blend", N_("_Blend"),
     N_("Mix of the two styles: 0 is only the first, 1 only the second"),
     VKA_PARAM_TYPE_DOUBLE, 0.0, 1.0, 0.5, 0.01, 0.1, 2 },
+  [VKA_PARAM_MEMORY_LIMIT] = {
+    "memory-limit", N_("M_emory limit"),
+    N_("Memory for a stylisation's working set in MiB, the picture aside (0 = automatic: "
+       "a quarter of the free memory, at most 1 GiB, on a CPU; half a GPU's, at most "
+       "4 GiB); larger pictures are done in tiles that fit, with the same result"),
+    VKA_PARAM_TYPE_INT, 0, 65536, 0, 64, 1024, 0 },
   [VKA_PARAM_DEVICE] = {
     "device", N_("_Device"),
     N_("The Vulkan device or the CPU backend that computes; Automatic picks a GPU first"),
@@ -108,6 +114,21 @@ check_range (VkaParamId id, double value, GError **error)
   return FALSE;
 }
 
+/* 0 (automatic), or at least what one tile needs. */
+static gboolean
+check_memory_limit (guint64 bytes, GError **error)
+{
+  guint64 mib = bytes >> 20;
+  if (bytes == 0 || (mib >= VKA_MEMORY_LIMIT_MIN_MIB
+                     && mib <= vka_params[VKA_PARAM_MEMORY_LIMIT].max))
+    return TRUE;
+  g_set_error (error, VKA_ERROR, VKA_ERROR_INVALID_ARGUMENT,
+               _("%s is %.0f MiB, but must be 0 (automatic) or between %d and %g MiB"),
+               vka_params[VKA_PARAM_MEMORY_LIMIT].name, (double) mib,
+               VKA_MEMORY_LIMIT_MIN_MIB, vka_params[VKA_PARAM_MEMORY_LIMIT].max);
+  return FALSE;
+}
+
 /* Our own message for a style file that is not there (GIMP 3's own check
  * of an "open" file argument names neither the file nor the cause). */
 static gboolean
@@ -142,5 +163,6 @@ vka_plugin_settings_check (const VkaPluginSettings *s, GError **error)
       && check_range (VKA_PARAM_COLOR_MODE, s->color_mode, error)
       && check_range (VKA_PARAM_STYLE_SIZE, s->style_size, error)
       && check_range (VKA_PARAM_CONTENT_SIZE, s->content_size, error)
-      && check_range (VKA_PARAM_STYLE_BLEND, s->style_blend, error);
+      && check_range (VKA_PARAM_STYLE_BLEND, s->style_blend, error)
+      && check_memory_limit (s->memory_limit, error);
 }

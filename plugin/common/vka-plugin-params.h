@@ -27,6 +27,10 @@ typedef enum
   VKA_PARAM_CONTENT_SIZE,  /* int, 0 = original */
   VKA_PARAM_STYLE_FILE_2,  /* GIMP 3 only: optional second style */
   VKA_PARAM_STYLE_BLEND,   /* GIMP 3 only: 0 = first style, 1 = second */
+  /* int, MiB, 0 = the library's default. A GIMP 3 argument; on 2.10 only a
+   * setting of the dialog, kept with the last values (an argument more
+   * would break the positional calls of existing scripts). */
+  VKA_PARAM_MEMORY_LIMIT,
   /* Settings of the dialog, remembered with the last values (GIMP 3: aux
    * arguments of the config), not procedure arguments: */
   VKA_PARAM_DEVICE,        /* string: "" automatic, "cpu", or a device name */
@@ -54,6 +58,10 @@ typedef struct
 } VkaParam;
 
 extern const VkaParam vka_params[VKA_N_PARAMS];
+
+/* The least memory-limit other than 0 (automatic), in MiB: what one tile of
+ * a stylisation needs at least, as the CLI's --memory-limit. */
+#define VKA_MEMORY_LIMIT_MIN_MIB 64
 
 /* Colour modes: the values of color-mode, with translatable names. */
 #define VKA_N_COLOR_MODES 3

@@ -51,6 +51,14 @@ property_double (style_blend, "Blend", 0.5)
   description ("Mix of the two styles: 0 is only the first, 1 only the second")
   value_range (0.0, 1.0)
 
+property_int (memory_limit, "Memory limit", 0)
+  description ("Memory for a render's working set in MiB, the picture aside (0 = automatic: "
+               "a quarter of the free memory, at most 1 GiB, on a CPU; half a GPU's, at "
+               "most 4 GiB); larger pictures are done in tiles that fit, with the same "
+               "result. The least is 64 MiB.")
+  value_range (0, 65536)
+  ui_range (0, 8192)
+
 #else
 
 #define GEGL_OP_FILTER
@@ -148,9 +156,12 @@ process (GeglOperation *operation, GeglBuffer *input, GeglBuffer *output,
   s.style_size = o->style_size;
   s.content_size = o->content_size;
   s.style_blend = o->style_blend;
-  /* The library's default budget: measured from the memory free when the
-   * render starts, so it leaves room for what the host holds already. */
-  s.memory_limit = 0;
+  /* 0: the library's default budget, measured from the memory free when
+   * the render starts, so it leaves room for what the host holds already.
+   * A slider has no gap between 0 and the least budget: below it counts
+   * as the least. */
+  if (o->memory_limit > 0)
+    s.memory_limit = (guint64) MAX (o->memory_limit, VKA_MEMORY_LIMIT_MIN_MIB) << 20;
   Progress p = { operation, 0.0 };
   report_progress (0.0, "Style transfer", &p);
   vka_gegl_run (&s, input, output, &rect, input_is_8bit (operation), report_progress, &p);

@@ -3,9 +3,11 @@
  * plug-in-vk-adain (run-mode, image, drawable, style-file, strength,
  * color-mode, style-size, content-size): the PDB arguments, the last values
  * and the dialog come from the table in plugin/common/vka-plugin-params.c.
- * The last values also keep the dialog's device and model folder (not PDB
- * arguments: a non-interactive run picks the device and the model as the
- * CLI does, from $VK_ADAIN_DEVICE and the model search).
+ * The last values also keep the dialog's device, memory limit and model
+ * folder (not PDB arguments: a non-interactive run picks the device, the
+ * memory budget and the model as the CLI does, from $VK_ADAIN_DEVICE, the
+ * device's free memory and the model search; a new argument would break
+ * the positional calls of existing scripts).
  * Pixels: the selection's bounds are read from the drawable, stylised by
  * plugin/common, written to the shadow buffer and merged with one undo
  * step; GIMP applies the selection (with its feathering) while merging. On
@@ -115,6 +117,7 @@ typedef struct
   gint    content_size;
   gchar   device[256];
   gchar   model_dir[4096];
+  guint64 memory_limit;
 } LastValues;
 
 static void
@@ -130,6 +133,7 @@ settings_from_last (VkaPluginSettings *s, const LastValues *v)
   s->device = g_strdup (v->device);
   g_free (s->model_dir);
   s->model_dir = g_strdup (v->model_dir);
+  s->memory_limit = v->memory_limit;
 }
 
 static void
@@ -143,6 +147,7 @@ settings_to_last (const VkaPluginSettings *s, LastValues *v)
   v->content_size = s->content_size;
   g_strlcpy (v->device, s->device ? s->device : "", sizeof v->device);
   g_strlcpy (v->model_dir, s->model_dir ? s->model_dir : "", sizeof v->model_dir);
+  v->memory_limit = s->memory_limit;
 }
 
 static gboolean

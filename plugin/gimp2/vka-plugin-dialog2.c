@@ -1,7 +1,7 @@
 /* vka-plugin-dialog2.c — the GIMP 2.10 dialog: a gallery of the style
  * folders' pictures, a file chooser or an open layer as the style, one
  * widget per numeric argument of the common table (strength, colors, style
- * size, resolution), and the device and model folder (common widgets). */
+ * size, resolution), the device, the memory limit and the model folder. */
 #include <libgimp/gimp.h>
 #include <libgimp/gimpui.h>
 #include <stdlib.h>
@@ -131,6 +131,12 @@ device_changed (const char *id, gpointer data)
 }
 
 static void
+memory_limit_changed (GtkAdjustment *adj, Dialog *d)
+{
+  d->s->memory_limit = (guint64) gtk_adjustment_get_value (adj) << 20;
+}
+
+static void
 model_dir_changed (const char *folder, gpointer data)
 {
   Dialog *d = data;
@@ -227,6 +233,26 @@ size_row (GtkTable *table, int row, VkaParamId id, double value, double ui_max)
   return adj;
 }
 
+/* The memory limit in MiB: a spin button and "MiB". */
+static void
+memory_row (GtkTable *table, int row, Dialog *d)
+{
+  const VkaParam *p = &vka_params[VKA_PARAM_MEMORY_LIMIT];
+  GtkObject *adj = gtk_adjustment_new ((double) (d->s->memory_limit >> 20), p->min, p->max,
+                                       p->step, p->page, 0);
+  GtkWidget *spin = gtk_spin_button_new (GTK_ADJUSTMENT (adj), 1, 0);
+  gtk_spin_button_set_numeric (GTK_SPIN_BUTTON (spin), TRUE);
+  gimp_help_set_help_data (spin, _(p->blurb), NULL);
+  GtkWidget *hbox = gtk_hbox_new (FALSE, 6);
+  gtk_box_pack_start (GTK_BOX (hbox), spin, FALSE, FALSE, 0);
+  /* TRANSLATORS: the unit after the memory limit */
+  gtk_box_pack_start (GTK_BOX (hbox), gtk_label_new (_("MiB")), FALSE, FALSE, 0);
+  GtkWidget *label = gimp_table_attach_aligned (table, 0, row, _(p->label), 0.0, 0.5, hbox,
+                                                2, TRUE);
+  gtk_label_set_mnemonic_widget (GTK_LABEL (label), spin);
+  g_signal_connect (adj, "value-changed", G_CALLBACK (memory_limit_changed), d);
+}
+
 static gboolean
 timeout_cancel (gpointer data)
 {
@@ -307,7 +333,7 @@ vka_plugin_dialog2_run (VkaPluginSettings *s, gint32 image_id, gint32 drawable_i
   gtk_label_set_mnemonic_widget (GTK_LABEL (label), d.layers);
   gtk_box_pack_start (GTK_BOX (hbox), d.layers, TRUE, TRUE, 0);
 
-  GtkWidget *table = gtk_table_new (6, 4, FALSE);
+  GtkWidget *table = gtk_table_new (7, 4, FALSE);
   gtk_table_set_col_spacings (GTK_TABLE (table), 6);
   gtk_table_set_row_spacings (GTK_TABLE (table), 6);
   gtk_box_pack_start (GTK_BOX (vbox), table, FALSE, FALSE, 0);
@@ -339,9 +365,10 @@ vka_plugin_dialog2_run (VkaPluginSettings *s, gint32 image_id, gint32 drawable_i
   gimp_table_attach_aligned (GTK_TABLE (table), 0, 4, _(vka_params[VKA_PARAM_DEVICE].label),
                              0.0, 0.5, device, 2, FALSE);
   gimp_help_set_help_data (device, _(vka_params[VKA_PARAM_DEVICE].blurb), NULL);
+  memory_row (GTK_TABLE (table), 5, &d);
   GtkWidget *model = vka_plugin_model_chooser_new (gimp_directory (), s->model_dir,
                                                    model_dir_changed, &d);
-  gimp_table_attach_aligned (GTK_TABLE (table), 0, 5,
+  gimp_table_attach_aligned (GTK_TABLE (table), 0, 6,
                              _(vka_params[VKA_PARAM_MODEL_DIR].label), 0.0, 0.0, model, 2,
                              FALSE);
 

@@ -2,12 +2,12 @@
  *
  * plug-in-vk-adain (run-mode, image, drawables, style-file (GFile),
  * strength, color-mode, style-size, content-size, style-file-2 (GFile,
- * optional), style-blend): every argument comes from the common table, the
- * config remembers the last values, GimpProcedureDialog builds the dialog
- * from the same arguments (plus a gallery of the style folders' pictures,
- * file choosers, an open layer as the style, and the device and model
- * folder: aux arguments, saved with the settings but not part of the PDB
- * call).
+ * optional), style-blend, memory-limit (MiB, 0 = automatic)): every
+ * argument comes from the common table, the config remembers the last
+ * values, GimpProcedureDialog builds the dialog from the same arguments
+ * (plus a gallery of the style folders' pictures, file choosers, an open
+ * layer as the style, and the device and model folder: aux arguments,
+ * saved with the settings but not part of the PDB call).
  * Pixels: the selection's bounds of the drawable are stylised by
  * plugin/common into the shadow buffer, merged with one undo step; on any
  * failure nothing is merged and the procedure returns the error.
@@ -36,7 +36,7 @@ GIMP_MAIN (VKA_TYPE_PLUG_IN)
 static const VkaParamId gimp3_params[] = {
   VKA_PARAM_STYLE_FILE, VKA_PARAM_STRENGTH, VKA_PARAM_COLOR_MODE,
   VKA_PARAM_STYLE_SIZE, VKA_PARAM_CONTENT_SIZE, VKA_PARAM_STYLE_FILE_2,
-  VKA_PARAM_STYLE_BLEND,
+  VKA_PARAM_STYLE_BLEND, VKA_PARAM_MEMORY_LIMIT,
 };
 
 
@@ -140,6 +140,7 @@ vka_plugin3_settings_from_config (VkaPluginSettings *s, GimpProcedureConfig *con
                                   gboolean interactive)
 {
   g_autoptr (GFile) style = NULL, style2 = NULL;
+  int memory_mib = 0;
   g_object_get (config,
                 "style-file", &style,
                 "style-file-2", &style2,
@@ -148,7 +149,9 @@ vka_plugin3_settings_from_config (VkaPluginSettings *s, GimpProcedureConfig *con
                 "style-size", &s->style_size,
                 "content-size", &s->content_size,
                 "style-blend", &s->style_blend,
+                "memory-limit", &memory_mib,
                 NULL);
+  s->memory_limit = (guint64) memory_mib << 20;
   /* A non-interactive run picks the device and model as the CLI does
    * ($VK_ADAIN_DEVICE, the model search); the dialog's choices apply to
    * the runs it starts and to runs with the last values. */

@@ -2,7 +2,8 @@
  * and its status line on the left; on the right the style (a gallery of
  * the style folders' pictures, a file chooser, or an open layer), the
  * procedure's arguments as GimpProcedureDialog makes them, the second
- * style and its blend, the device and the model folder. OK needs a style
+ * style and its blend, the device, the memory limit and the model folder.
+ * OK needs a style
  * and a model. */
 #include <libgimp/gimpui.h>
 #include <stdlib.h>
@@ -306,8 +307,23 @@ size_with_unit (GimpProcedureDialog *pd, const char *property, double ui_max)
   gtk_box_set_child_packing (GTK_BOX (box), scale, TRUE, TRUE, 0, GTK_PACK_START);
 }
 
+/* The memory limit's spin button with "MiB" after it. */
+static GtkWidget *
+memory_limit_box (GimpProcedureDialog *pd)
+{
+  const char *property = vka_params[VKA_PARAM_MEMORY_LIMIT].name;
+  gimp_procedure_dialog_get_widget (pd, property, GIMP_TYPE_LABEL_SPIN);
+  /* TRANSLATORS: the unit after the memory limit */
+  gimp_procedure_dialog_get_label (pd, "memory-limit-unit", _("MiB"), FALSE, FALSE);
+  GtkWidget *box = gimp_procedure_dialog_fill_box (pd, "memory-limit-box", property,
+                                                   "memory-limit-unit", NULL);
+  gtk_orientable_set_orientation (GTK_ORIENTABLE (box), GTK_ORIENTATION_HORIZONTAL);
+  gtk_box_set_spacing (GTK_BOX (box), 6);
+  return box;
+}
+
 /* The right column: the style on top, then the procedure's arguments, then
- * the second style, the device and the model. */
+ * the second style, the device and the memory limit, and the model. */
 static void
 fill_settings (Dialog *d, GimpProcedureDialog *pd)
 {
@@ -347,10 +363,14 @@ fill_settings (Dialog *d, GimpProcedureDialog *pd)
     }
   g_autofree char *device = NULL, *model_dir = NULL;
   g_object_get (d->config, "device", &device, "model-folder", &model_dir, NULL);
+  /* The memory limit beside the device: a row more would make the dialog
+   * without a model taller than a 768-pixel screen. */
+  GtkWidget *device_row = row (VKA_PARAM_DEVICE, _(vka_params[VKA_PARAM_DEVICE].label),
+                               vka_plugin_device_combo_new (device, device_changed, d));
+  gtk_box_pack_start (GTK_BOX (device_row), memory_limit_box (pd), FALSE, FALSE, 6);
   GtkWidget *bottom[] = {
     second_style (d, pd),
-    row (VKA_PARAM_DEVICE, _(vka_params[VKA_PARAM_DEVICE].label),
-         vka_plugin_device_combo_new (device, device_changed, d)),
+    device_row,
     row (VKA_PARAM_MODEL_DIR, _(vka_params[VKA_PARAM_MODEL_DIR].label),
          vka_plugin_model_chooser_new (gimp_directory (), model_dir, model_dir_changed, d)),
   };

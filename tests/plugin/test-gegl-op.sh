@@ -11,6 +11,9 @@
 # 4. no model at all: the input unchanged, a warning saying so.
 # 5. a style file that does not exist: the input unchanged, a warning
 #    naming it.
+# 6. memory-limit=64 (MiB) on a 480×360 picture: the render goes in tiles
+#    (the library's debug message, G_MESSAGES_DEBUG=vk-adain) and equals
+#    the CLI's with --memory-limit 64M.
 # GEGL finds the module through GEGL_PATH (which replaces GEGL's own
 # folder, so that is added back).
 set -uo pipefail
@@ -24,7 +27,7 @@ golden=$src/tests/cli/golden
 compare="python3 $src/tests/plugin/png_psnr.py --to-8bit"
 min_db=45
 
-echo "1..5"
+echo "1..6"
 if [ -z "$gegl" ] || [ ! -x "$gegl" ]; then
   echo "Bail out! the gegl program is not installed (Debian: gegl)"
   exit 1
@@ -128,4 +131,25 @@ if unchanged "$tmp/5.log" "$tmp/gegl5.png" "$tmp/no-such-style.png.*does not exi
 else
   sed 's/^/# gegl: /' "$tmp/5.log"
   echo "not ok 5 - a missing style file: input unchanged, one warning naming it"
+fi
+
+# ---- 6. a memory limit that tiles ------------------------------------------------------------
+# 64 MiB is less than a 480×360 picture needs with the test model: two tiles.
+tiles() { sed -n 's/.*vk-adain-DEBUG.* in \([0-9]*\) tiles of .*/\1/p' "$1" | head -n1; }
+"$gegl" -- gegl:load path="$golden/content.png" gegl:scale-size x=480 y=360 sampler=linear \
+  gegl:png-save path="$tmp/big.png" bitdepth=8 >"$tmp/big.log" 2>&1
+G_MESSAGES_DEBUG=vk-adain run_gegl "$tmp/6.log" "$tmp/big.png" "$tmp/gegl6.png" \
+  style-file="$golden/style.png" style-size=48 memory-limit=64
+G_MESSAGES_DEBUG=vk-adain "$cli" $m --content "$tmp/big.png" --style "$golden/style.png" \
+  --content-size 0 --style-size 48 --memory-limit 64M -o "$tmp/cli6.png" >"$tmp/cli6.log" 2>&1
+n_gegl=$(tiles "$tmp/6.log") n_cli=$(tiles "$tmp/cli6.log")
+if [ "${n_gegl:-0}" -gt 1 ] && [ "$n_gegl" = "$n_cli" ] \
+   && out=$($compare "$tmp/gegl6.png" "$tmp/cli6.png" $min_db) \
+   && ! grep -Eq "vk-adain-WARNING|CRITICAL" "$tmp/6.log"; then
+  echo "# gegl memory-limit=64 vs CLI --memory-limit 64M, $n_gegl tiles each: $out"
+  echo "ok 6 - memory-limit tiles the render and matches the CLI's --memory-limit"
+else
+  echo "# tiles: gegl ${n_gegl:-none}, CLI ${n_cli:-none}; compare: ${out:-}"
+  sed 's/^/# gegl: /' "$tmp/6.log" "$tmp/big.log"; sed 's/^/# cli: /' "$tmp/cli6.log"
+  echo "not ok 6 - memory-limit tiles the render and matches the CLI's --memory-limit"
 fi

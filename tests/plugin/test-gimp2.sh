@@ -29,6 +29,7 @@ set -uo pipefail
 build=$(cd "${1:?usage: test-gimp2.sh BUILD_DIR [SCREENSHOT]}" && pwd)
 shot=${2:-}
 src=$(cd "$(dirname "$0")/../.." && pwd)
+. "$src/tests/plugin/gimp-session.sh"
 golden=$src/tests/cli/golden
 compare="python3 $src/tests/plugin/png_psnr.py"
 cli=$build/cli/vk-adain
@@ -44,25 +45,16 @@ tmp=$(mktemp -d /tmp/vka-gimp2.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 
 # Install into a throwaway destdir: the layout a user gets.
-if ! meson install -C "$build" --no-rebuild --quiet --destdir "$tmp/dest" >"$tmp/install.log" 2>&1; then
-  cat "$tmp/install.log"
-  echo "Bail out! meson install failed"
+if ! vka_install "$build" "$tmp/dest"; then
+  echo "Bail out! meson install failed, or the installed tree has no plug-ins/vk-adain/vk-adain"
   exit 1
 fi
-plugin=$(find "$tmp/dest" -path '*/plug-ins/vk-adain/vk-adain' -type f | head -n1)
-if [ -z "$plugin" ]; then
-  echo "Bail out! the installed tree has no plug-ins/vk-adain/vk-adain"
-  exit 1
-fi
-plugdir=$(dirname "$(dirname "$plugin")")
+plugin=$vka_plugin plugdir=$vka_plugdir
 echo "# installed: ${plugin#$tmp/dest}"
 
 # A throwaway profile whose plug-in-path adds the installed folder.
 export GIMP2_DIRECTORY=$tmp/profile
-mkdir -p "$GIMP2_DIRECTORY"
-cat >"$GIMP2_DIRECTORY/gimprc" <<EOF
-(plug-in-path "\${gimp_dir}/plug-ins:\${gimp_plug_in_dir}/plug-ins:$plugdir")
-EOF
+vka_gimprc "$GIMP2_DIRECTORY" "$plugdir"
 # The small random-weight model of the CLI's golden tests.
 export VK_ADAIN_MODELS=$tmp/models
 mkdir -p "$VK_ADAIN_MODELS"
@@ -267,16 +259,12 @@ gimp-console-2.10 -i -d -f -b '
   (catch #f (plug-in-vk-adain RUN-INTERACTIVE image drawable "$tmp/style.png" 1.0 0 512 0)))' \
   -b '(gimp-quit 0)' >"$tmp/$name.log" 2>&1 &
 pid=\$!
-for i in \$(seq 1 60); do
-  id=\$(xwininfo -root -tree 2>/dev/null | grep '"Style Transfer (AdaIN)"' | awk '{print \$1}' | head -n1)
-  if [ -n "\$id" ]; then
-    sleep 3
-    xwininfo -id "\$id" >"$tmp/$name.xwininfo"
-    if command -v import >/dev/null; then import -window root "$tmp/$name.png"; fi
-    break
-  fi
-  sleep 1
-done
+. "$src/tests/plugin/gimp-session.sh"
+if id=\$(vka_wait_window '"Style Transfer \\(AdaIN\\)"' 60); then
+  sleep 3
+  xwininfo -id "\$id" >"$tmp/$name.xwininfo"
+  if command -v import >/dev/null; then import -window root "$tmp/$name.png"; fi
+fi
 wait \$pid
 EOF
   chmod +x "$tmp/$name.sh"

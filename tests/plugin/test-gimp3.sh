@@ -4,7 +4,8 @@
 #   tests/plugin/test-gimp3.sh BUILD_DIR [SCREENSHOT.png]
 # 1. batch: plug-in-vk-adain from Python-Fu (config properties style-file,
 #    strength, style-size) vs build/cli/vk-adain with the same settings
-#    (PSNR >= 45 dB, printed); also a two-style blend run (style-file-2).
+#    (PSNR >= 45 dB, printed); also a two-style blend run (style-file-2)
+#    with memory-limit 64 (MiB) vs the CLI's --memory-limit 64M.
 # 2. a missing style file: the procedure fails with a message naming the
 #    file, the image stays as it was.
 # 3. Cancel between tiles (VKA_PLUGIN_TEST_CANCEL_AFTER stands in for the
@@ -30,6 +31,7 @@ set -uo pipefail
 build=$(cd "${1:?usage: test-gimp3.sh BUILD_DIR [SCREENSHOT]}" && pwd)
 shot=${2:-}
 src=$(cd "$(dirname "$0")/../.." && pwd)
+. "$src/tests/plugin/gimp-session.sh"
 golden=$src/tests/cli/golden
 compare="python3 $src/tests/plugin/png_psnr.py"
 cli=$build/cli/vk-adain
@@ -45,17 +47,11 @@ fi
 tmp=$(mktemp -d /tmp/vka-gimp3.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 
-if ! meson install -C "$build" --no-rebuild --quiet --destdir "$tmp/dest" >"$tmp/install.log" 2>&1; then
-  cat "$tmp/install.log"
-  echo "Bail out! meson install failed"
+if ! vka_install "$build" "$tmp/dest"; then
+  echo "Bail out! meson install failed, or the installed tree has no plug-ins/vk-adain/vk-adain"
   exit 1
 fi
-plugin=$(find "$tmp/dest" -path '*/plug-ins/vk-adain/vk-adain' -type f | head -n1)
-if [ -z "$plugin" ]; then
-  echo "Bail out! the installed tree has no plug-ins/vk-adain/vk-adain"
-  exit 1
-fi
-plugdir=$(dirname "$(dirname "$plugin")")
+plugin=$vka_plugin plugdir=$vka_plugdir
 gegl_module=$(find "$tmp/dest" -name 'vk-adain-gegl.so' -type f | head -n1)
 if [ -z "$gegl_module" ]; then
   echo "Bail out! the installed tree has no vk-adain-gegl.so"
@@ -68,10 +64,7 @@ echo "# installed: ${plugin#$tmp/dest}"
 ls "$(dirname "$plugin")/locale" >/dev/null 2>&1 && echo "# translations: $(ls "$(dirname "$plugin")/locale" | tr '\n' ' ')"
 
 export GIMP3_DIRECTORY=$tmp/profile
-mkdir -p "$GIMP3_DIRECTORY"
-cat >"$GIMP3_DIRECTORY/gimprc" <<EOF
-(plug-in-path "\${gimp_dir}/plug-ins:\${gimp_plug_in_dir}/plug-ins:$plugdir")
-EOF
+vka_gimprc "$GIMP3_DIRECTORY" "$plugdir"
 export VK_ADAIN_MODELS=$tmp/models
 mkdir -p "$VK_ADAIN_MODELS"
 cp "$golden/vgg.pth" "$VK_ADAIN_MODELS/vgg_normalised.pth"
@@ -148,7 +141,7 @@ gimp_py() { # LOG PYTHON
 style_size=48
 gimp_py "$tmp/batch.log" "
 stylize('$tmp/gimp.png', style_file='$tmp/style.png', strength=1.0, style_size=$style_size)
-stylize('$tmp/gimp-blend.png', style_file='$tmp/style.png', style_file_2='$tmp/style2.png', style_blend=0.25, strength=0.8, style_size=$style_size)"
+stylize('$tmp/gimp-blend.png', style_file='$tmp/style.png', style_file_2='$tmp/style2.png', style_blend=0.25, strength=0.8, style_size=$style_size, memory_limit=64)"
 # The plug-in keeps style statistics in the cache the CLI uses
 # ($XDG_CACHE_HOME/vk-adain/styles), counted before the CLI adds its own.
 cached=$(find "$XDG_CACHE_HOME/vk-adain/styles" -name '*.safetensors' 2>/dev/null | wc -l)
@@ -157,7 +150,7 @@ m="--vgg $VK_ADAIN_MODELS/vgg_normalised.pth --decoder $VK_ADAIN_MODELS/decoder.
   --style-size $style_size -o "$tmp/cli.png" >"$tmp/cli.log" 2>&1
 "$cli" -q $m --content "$tmp/content.png" --style "$tmp/style.png,$tmp/style2.png" \
   --style-weights 0.75,0.25 --alpha 0.8 --content-size 0 --style-size $style_size \
-  -o "$tmp/cli-blend.png" >>"$tmp/cli.log" 2>&1
+  --memory-limit 64M -o "$tmp/cli-blend.png" >>"$tmp/cli.log" 2>&1
 if [ -f "$tmp/gimp.png" ] && out=$($compare "$tmp/gimp.png" "$tmp/cli.png" $min_db) \
    && out2=$($compare "$tmp/gimp-blend.png" "$tmp/cli-blend.png" $min_db) \
    && ! $compare "$tmp/gimp.png" "$tmp/content.png" 60 >/dev/null \
@@ -258,16 +251,12 @@ export VKA_PLUGIN_DIALOG_TIMEOUT=40 $*
 "$gimp" -i -d -f --batch-interpreter python-fu-eval -b "exec(open('$tmp/$name.py').read())" \
   --quit >"$tmp/$name.log" 2>&1 &
 pid=\$!
-for i in \$(seq 1 90); do
-  id=\$(xwininfo -root -tree 2>/dev/null | grep '"Style Transfer (AdaIN)"' | awk '{print \$1}' | head -n1)
-  if [ -n "\$id" ]; then
-    sleep 5
-    xwininfo -id "\$id" >"$tmp/$name.xwininfo"
-    if command -v import >/dev/null; then import -window root "$tmp/$name.png"; fi
-    break
-  fi
-  sleep 1
-done
+. "$src/tests/plugin/gimp-session.sh"
+if id=\$(vka_wait_window '"Style Transfer \\(AdaIN\\)"' 90); then
+  sleep 5
+  xwininfo -id "\$id" >"$tmp/$name.xwininfo"
+  if command -v import >/dev/null; then import -window root "$tmp/$name.png"; fi
+fi
 wait \$pid
 EOF
   chmod +x "$tmp/$name.sh"
