@@ -544,6 +544,11 @@ vka_bytes_image_save (const VkaBytesImage *image, const char *path, GError **err
   GeglNode *save = gegl_node_new_child (graph, "operation", op, "path", tmpl, NULL);
   if (is_jpg)
     gegl_node_set (save, "quality", 95, NULL);
+  /* progressive and Huffman-optimised JPEGs make libjpeg hold the whole
+   * picture's coefficients (600 MB at 100 MP); large pictures are written
+   * as cameras write them, baseline and in one pass */
+  if (is_jpg && (guint64) image->width * image->height >= (1u << 22))
+    gegl_node_set (save, "progressive", FALSE, "optimize", FALSE, NULL);
   else if (strcmp (op, "gegl:png-save") == 0)
     gegl_node_set (save, "bitdepth", 8, NULL);
   gegl_node_link (src, save);
