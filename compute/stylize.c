@@ -111,10 +111,11 @@ guint64
 vka_model_default_memory_limit (VkaModel *model)
 {
   guint64 available = vka_host_available_bytes ();
-  if (model->cpu_memory)
-    return MIN ((guint64) 1 << 30, available / 4);
   guint64 device = vka_context_device (model->context)->memory_bytes;
-  return MIN ((guint64) 4 << 30, device / 2);
+  /* 64 MiB at least: less than that holds no tile worth the halo */
+  if (model->cpu_memory || device == 0)
+    return MAX ((guint64) 64 << 20, MIN ((guint64) 1 << 30, available / 4));
+  return MAX ((guint64) 64 << 20, MIN ((guint64) 4 << 30, device / 2));
 }
 
 guint

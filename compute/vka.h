@@ -134,7 +134,8 @@ VkaModel *vka_model_new (VkaContext *context, const VkaWeights *encoder,
 void      vka_model_free (VkaModel *model);
 /* The memory budget a stylisation gets when its options give none: on a
  * CPU device (the CPU backend, lavapipe) a quarter of the host memory
- * available now, at most 1 GiB; on a GPU half its memory, at most 4 GiB. */
+ * available now, at most 1 GiB; on a GPU half its memory, at most 4 GiB;
+ * never under 64 MiB. */
 guint64   vka_model_default_memory_limit (VkaModel *model);
 /* Channels of relu4_1, i.e. of a style's statistics. */
 int       vka_model_feature_channels (VkaModel *model);
