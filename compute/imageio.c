@@ -118,44 +118,6 @@ jpeg_orientation (const guint8 *d, gsize n)
   return 1;
 }
 
-/* Applies EXIF orientation o: the stored picture is transformed so that it
- * displays upright (2 mirror, 3 rotate 180, 4 flip, 5 transpose, 6 rotate
- * 90° clockwise, 7 transverse, 8 rotate 90° counter-clockwise). */
-static VkaImage *
-apply_orientation (VkaImage *in, int o, GError **error)
-{
-  if (o <= 1 || o > 8)
-    return in;
-  gboolean swap = o >= 5;
-  int w = in->width, h = in->height, ch = in->channels;
-  int ow = swap ? h : w, oh = swap ? w : h;
-  VkaImage *out = vka_image_new (ow, oh, ch, error);
-  if (!out)
-    {
-      vka_image_free (in);
-      return NULL;
-    }
-  for (int y = 0; y < oh; y++)
-    for (int x = 0; x < ow; x++)
-      {
-        int sx, sy;
-        switch (o)
-          {
-          case 2: sx = w - 1 - x; sy = y; break;
-          case 3: sx = w - 1 - x; sy = h - 1 - y; break;
-          case 4: sx = x; sy = h - 1 - y; break;
-          case 5: sx = y; sy = x; break;
-          case 6: sx = y; sy = h - 1 - x; break;
-          case 7: sx = w - 1 - y; sy = h - 1 - x; break;
-          default: sx = w - 1 - y; sy = x; break; /* 8 */
-          }
-        memcpy (out->pixels + ((gsize) y * ow + x) * ch,
-                in->pixels + ((gsize) sy * w + sx) * ch, sizeof (float) * ch);
-      }
-  vka_image_free (in);
-  return out;
-}
-
 /* ---- Loading ---------------------------------------------------------------- */
 
 static gboolean
@@ -402,26 +364,20 @@ vka_imageio_float_format (GeglBuffer *buffer)
                            : (alpha ? "R'G'B'A float" : "R'G'B' float"));
 }
 
+/* The whole picture read as its regions are (picture.c), so that the EXIF
+ * orientation is applied in one place. */
 VkaImage *
 vka_image_load (const char *path, VkaImageInfo *info, GError **error)
 {
-  VkaImageInfo local;
-  GeglBuffer *buffer = vka_imageio_load_buffer (path, &local, error);
-  if (!buffer)
+  g_autoptr (VkaPicture) picture = vka_picture_load (path, info, error);
+  if (!picture)
     return NULL;
-  const GeglRectangle *r = gegl_buffer_get_extent (buffer);
-  const Babl *want = vka_imageio_float_format (buffer);
-  VkaImage *image = vka_image_new (r->width, r->height, babl_format_get_n_components (want),
-                                   error);
-  if (image)
-    gegl_buffer_get (buffer, r, 1.0, want, image->pixels, GEGL_AUTO_ROWSTRIDE,
-                     GEGL_ABYSS_NONE);
-  g_object_unref (buffer);
-  if (!image)
-    return NULL;
-  image = apply_orientation (image, local.orientation, error);
-  if (image && info)
-    *info = local;
+  VkaImageSource source;
+  vka_picture_source (picture, &source);
+  VkaImage *image = vka_image_new (source.width, source.height, source.channels, error);
+  if (image && !source.read (source.data, 0, 0, source.width, source.height, image->pixels,
+                             error))
+    g_clear_pointer (&image, vka_image_free);
   return image;
 }
 

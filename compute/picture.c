@@ -61,8 +61,9 @@ vka_picture_height (const VkaPicture *picture)
   return picture->height;
 }
 
-/* The stored pixel shown upright at (x, y), as imageio.c's apply_orientation
- * maps them. */
+/* The stored pixel shown upright at (x, y) under EXIF orientation o: 2
+ * mirror, 3 rotate 180°, 4 flip, 5 transpose, 6 rotate 90° clockwise, 7
+ * transverse, 8 rotate 90° counter-clockwise. */
 static void
 stored_position (const VkaPicture *p, int x, int y, int *sx, int *sy)
 {

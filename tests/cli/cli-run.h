@@ -30,6 +30,9 @@ char   *fresh_dir (const char *name);
 guint   dir_count (const char *path);
 char   *write_file (const char *dir, const char *name, const void *data, gsize n);
 void    copy_file (const char *from, const char *to);
+/* A copy of the JPEG `from` in dir with an EXIF APP1 segment carrying
+ * orientation (1..8), named o<orientation>.jpg. */
+char   *with_orientation (const char *from, const char *dir, int orientation);
 /* SHA-256 of a file's bytes, or "missing". */
 char   *checksum (const char *path);
 /* Runs args and asserts it fails with one line "vk-adain: …" that holds

@@ -7,28 +7,6 @@
 
 #include <string.h>
 
-/* A copy of the JPEG `from` with an EXIF APP1 segment carrying orientation. */
-static char *
-with_orientation (const char *from, const char *dir, int orientation)
-{
-  g_autofree char *jpeg = NULL;
-  gsize n = 0;
-  g_assert_true (g_file_get_contents (from, &jpeg, &n, NULL));
-  g_assert_true (n > 2 && (guint8) jpeg[0] == 0xFF && (guint8) jpeg[1] == 0xD8);
-  /* "Exif\0\0", a big-endian TIFF header, one IFD entry: 0x0112 SHORT 1 */
-  const guint8 app1[] = {
-    0xFF, 0xE1, 0x00, 0x22, 'E', 'x', 'i', 'f', 0, 0, 'M', 'M', 0x00, 0x2A,
-    0x00, 0x00, 0x00, 0x08, 0x00, 0x01, 0x01, 0x12, 0x00, 0x03, 0x00, 0x00, 0x00, 0x01,
-    0x00, (guint8) orientation, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-  };
-  g_autoptr (GByteArray) out = g_byte_array_new ();
-  g_byte_array_append (out, (const guint8 *) jpeg, 2);
-  g_byte_array_append (out, app1, sizeof app1);
-  g_byte_array_append (out, (const guint8 *) jpeg + 2, n - 2);
-  g_autofree char *name = g_strdup_printf ("o%d.jpg", orientation);
-  return write_file (dir, name, out->data, out->len);
-}
-
 /* content stylised at its own size and through --content-size `side`
  * (its shorter side: resized to itself, in memory) gives the same file. */
 static void

@@ -223,6 +223,39 @@ test_exif_orientation (void)
   g_assert_cmpfloat (im->pixels[(gsize) (16 * 8 - 1) * 3 + 2], >, 0.6f); /* blue below */
 }
 
+/* Each EXIF orientation 1..8 of the same JPEG loads as the stored picture
+ * transformed as the tag says (the transforms written out here, apart from
+ * the loader's). */
+static void
+test_exif_orientations (void)
+{
+  g_autofree char *dir = fresh_dir ("exif");
+  g_autofree char *base = golden ("exif6.jpg");
+  g_autofree char *plain_path = with_orientation (base, dir, 1);
+  g_autoptr (VkaImage) s = vka_image_load (plain_path, NULL, NULL);
+  g_assert_nonnull (s);
+  int w = s->width, h = s->height, ch = s->channels;
+  for (int o = 2; o <= 8; o++)
+    {
+      g_autofree char *path = with_orientation (base, dir, o);
+      g_autoptr (VkaImage) im = vka_image_load (path, NULL, NULL);
+      g_assert_nonnull (im);
+      g_assert_cmpint (im->width, ==, o >= 5 ? h : w);
+      g_assert_cmpint (im->height, ==, o >= 5 ? w : h);
+      for (int y = 0; y < im->height; y++)
+        for (int x = 0; x < im->width; x++)
+          {
+            /* where the upright pixel (x, y) is stored */
+            int mx = o == 2 || o == 3 || o == 7 ? -1 : 1;   /* mirrored across x */
+            int sx = o < 5 ? (mx < 0 ? w - 1 - x : x) : (o == 7 || o == 8 ? w - 1 - y : y);
+            int sy = o < 5 ? (o == 3 || o == 4 ? h - 1 - y : y)
+                           : (o == 6 || o == 7 ? h - 1 - x : x);
+            g_assert_cmpmem (im->pixels + ((gsize) y * im->width + x) * ch, ch * sizeof (float),
+                             s->pixels + ((gsize) sy * w + sx) * ch, ch * sizeof (float));
+          }
+    }
+}
+
 static VkaImage *
 load_or_fail (const char *path)
 {
@@ -552,6 +585,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/color/luminance", test_luminance_keeps_chroma);
   g_test_add_func ("/cli/imageio/formats", test_save_formats);
   g_test_add_func ("/cli/imageio/exif-orientation", test_exif_orientation);
+  g_test_add_func ("/cli/imageio/exif-orientations", test_exif_orientations);
   g_test_add_func ("/cli/imageio/16-bit", test_16bit_input);
   g_test_add_func ("/cli/bad-inputs", test_bad_inputs);
   g_test_add_func ("/cli/save-style-and-folder", test_save_style_and_folder);
