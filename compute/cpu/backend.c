@@ -204,13 +204,16 @@ padded_to_plain (const VkaTensor *t, const float *src, float *dst)
 
 /* Writes the one-pixel border of a padded tensor from its interior:
  * PyTorch's ReflectionPad2d(1); a map one pixel wide repeats that pixel. */
+/* The padded map's one-pixel border from its edge: reflected (the
+ * convolutions' padding; a 1-pixel side can only repeat) or replicated. */
 void
-vka_cpu_fill_border (VkaCpuTensor *t)
+vka_cpu_fill_border_as (VkaCpuTensor *t, gboolean replicate)
 {
   const VkaTensor *s = &t->base;
   int ph = s->h + 2, pw = s->w + 2;
-  int left = s->w == 1 ? 1 : 2, right = s->w == 1 ? 1 : s->w - 1;
-  int top = s->h == 1 ? 1 : 2, bottom = s->h == 1 ? 1 : s->h - 1;
+  gboolean rep_x = replicate || s->w == 1, rep_y = replicate || s->h == 1;
+  int left = rep_x ? 1 : 2, right = rep_x ? s->w : s->w - 1;
+  int top = rep_y ? 1 : 2, bottom = rep_y ? s->h : s->h - 1;
   gsize pix = VKA_CPU_BLOCK * sizeof (float);
   gsize blocks = (gsize) s->n * vka_cpu_blocks (s->c);
   for (gsize b = 0; b < blocks; b++)
@@ -227,6 +230,12 @@ vka_cpu_fill_border (VkaCpuTensor *t)
       memcpy (blk + (gsize) (ph - 1) * pw * VKA_CPU_BLOCK,
               blk + (gsize) bottom * pw * VKA_CPU_BLOCK, pw * pix);
     }
+}
+
+void
+vka_cpu_fill_border (VkaCpuTensor *t)
+{
+  vka_cpu_fill_border_as (t, FALSE);
 }
 
 /* Changes t's storage to layout; keep: convert the value, else leave the

@@ -69,29 +69,6 @@ phase_weights (VkaCpuBackend *b, VkaCpuTensor *w, VkaCpuTensor *bias, GError **e
   return TRUE;
 }
 
-/* The padded map's border as copies of its edge pixels. */
-static void
-replicate_border (VkaCpuTensor *t)
-{
-  const VkaTensor *s = &t->base;
-  int ph = s->h + 2, pw = s->w + 2;
-  gsize pix = VKA_CPU_BLOCK * sizeof (float), blocks = (gsize) s->n * vka_cpu_blocks (s->c);
-  for (gsize b = 0; b < blocks; b++)
-    {
-      float *blk = t->data + b * ph * pw * VKA_CPU_BLOCK;
-      for (int y = 1; y <= s->h; y++)
-        {
-          float *row = blk + (gsize) y * pw * VKA_CPU_BLOCK;
-          memcpy (row, row + VKA_CPU_BLOCK, pix);
-          memcpy (row + (gsize) (pw - 1) * VKA_CPU_BLOCK, row + (gsize) (pw - 2) * VKA_CPU_BLOCK,
-                  pix);
-        }
-      memcpy (blk, blk + (gsize) pw * VKA_CPU_BLOCK, pw * pix);
-      memcpy (blk + (gsize) (ph - 1) * pw * VKA_CPU_BLOCK,
-              blk + (gsize) (ph - 2) * pw * VKA_CPU_BLOCK, pw * pix);
-    }
-}
-
 static VkaCpuConvPlan *
 phase_plan (VkaCpuBackend *b, const VkaTensor *in, int cout4, gboolean relu, GError **error)
 {
@@ -190,7 +167,7 @@ vka_cpu_conv3x3_upsampled (VkaBackend *backend, VkaTensor *in, VkaTensor *weight
   float *dense = vka_cpu_storage_alloc (b, dense_floats, error);
   if (!dense)
     return FALSE;
-  replicate_border (ti);
+  vka_cpu_fill_border_as (ti, TRUE);
   gboolean ok = vka_cpu_run_conv (b, plan, ti->data, w, tb->phases->data, dense, error);
   vka_cpu_fill_border (ti);   /* the input's own, reflected */
   if (ok)
