@@ -461,10 +461,8 @@ cpu_conv_extra_bytes (VkaBackend *backend, int n, int cin, int cout, int h, int 
   guint64 planar = cin < 16 ? (guint64) n * cin * (h + 2) * (w + 2) * sizeof (float) : 0;
   guint64 in = (guint64) n * ((cin + 15) / 16 * 16) * h * w * sizeof (float);
   guint64 dense = (guint64) n * ((cout + 15) / 16 * 16) * h * w * sizeof (float);
-  const char *force = g_getenv ("VKA_CPU_CONV");
-  gboolean winograd = force ? !g_str_equal (force, "direct")
-                     : vka_cpu_tuning () ? vka_cpu_rule_winograd ('f', cin, cout, 0)
-                     : vka_cpu_rule_winograd ('f', cin, cout, (gint64) n * h * w);
+  gboolean winograd = vka_cpu_forward_winograd (cpub (backend), cin, cout,
+                                                (gint64) n * h * w);
   return planar + dense + (winograd ? (in + dense) * 36 / 16 + ((guint64) 8 << 20) : 0);
 }
 

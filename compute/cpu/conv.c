@@ -336,22 +336,31 @@ run_forward (VkaCpuConvPlan *plan, gpointer data, GError **error)
   return run_plan (f->b, plan, f->in, f->weight, f->bias, f->out, error);
 }
 
+/* Whether a forward 3×3 convolution over n·h·w = pixels positions runs
+ * Winograd: as $VKA_CPU_CONV forces, else by the rule; or, where kernels are
+ * timed, whether Winograd is among those timed (only where the rule would
+ * take it at some size: it never won on narrower layers, and timing it costs
+ * its scratch, on a large map 2.25 times input and output together). */
+gboolean
+vka_cpu_forward_winograd (VkaCpuBackend *b, int cin, int cout, gint64 pixels)
+{
+  const char *force = g_getenv ("VKA_CPU_CONV");
+  if (force)
+    return !g_str_equal (force, "direct");
+  gboolean by_rule = b->reproducible || !vka_cpu_tuning ();
+  return vka_cpu_rule_winograd ('f', cin, cout, by_rule ? pixels : 0);
+}
+
 static VkaCpuConvPlan *
 choose_plan (VkaCpuBackend *b, VkaCpuTensor *in, VkaCpuTensor *weight, VkaCpuTensor *bias,
              gboolean relu, VkaCpuTensor *out, int k, GError **error)
 {
   const char *force = g_getenv ("VKA_CPU_CONV");
-  if (!force && (b->reproducible || !vka_cpu_tuning ()))
-    force = vka_cpu_rule_winograd ('f', in->base.c, weight->base.n,
-                                   (gint64) in->base.n * in->base.h * in->base.w)
-            ? "winograd" : "direct";
-  gboolean want_direct = !force || !g_str_equal (force, "winograd");
-  /* timing tries Winograd only where the rule would take it: it never won
-   * on narrower layers, and timing it there costs its scratch, which on a
-   * large map is 2.25 times input and output together */
-  gboolean want_wino = k == 3 && (force ? !g_str_equal (force, "direct")
-                                        : vka_cpu_rule_winograd ('f', in->base.c,
-                                                                 weight->base.n, 0));
+  gboolean by_rule = !force && (b->reproducible || !vka_cpu_tuning ());
+  gboolean want_wino = k == 3 && vka_cpu_forward_winograd (b, in->base.c, weight->base.n,
+                                                           (gint64) in->base.n * in->base.h
+                                                           * in->base.w);
+  gboolean want_direct = force ? !g_str_equal (force, "winograd") : !(by_rule && want_wino);
   /* a 3×3 over few channels (the RGB input) has a fast direct kernel on
    * planar input only */
   gboolean planar = k == 3 && in->base.c < VKA_CPU_BLOCK;

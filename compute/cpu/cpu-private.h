@@ -155,6 +155,7 @@ void     vka_cpu_storage_free (VkaCpuBackend *b, float *data, gsize floats);
 gboolean vka_cpu_tensor_set_layout (VkaCpuTensor *t, VkaCpuLayout layout, gboolean keep,
                                     GError **error);
 void     vka_cpu_fill_border (VkaCpuTensor *t);
+gboolean vka_cpu_forward_winograd (VkaCpuBackend *b, int cin, int cout, gint64 pixels);
 void     vka_cpu_fill_border_as (VkaCpuTensor *t, gboolean replicate);
 gboolean vka_cpu_conv3x3_upsampled (VkaBackend *backend, VkaTensor *in, VkaTensor *weight,
                                     VkaTensor *bias, gboolean relu, VkaTensor *out,
