@@ -64,9 +64,9 @@ static gboolean
 parse_preserve (const char *name, const char *value, gpointer data, GError **error)
 {
   Options *o = data;
-  if (!value || g_strcmp0 (value, "coral") == 0)
+  if (!value || g_strcmp0 (value, vka_color_mode_names[VKA_COLOR_CORAL]) == 0)
     o->color = VKA_COLOR_CORAL;
-  else if (g_strcmp0 (value, "luminance") == 0)
+  else if (g_strcmp0 (value, vka_color_mode_names[VKA_COLOR_LUMINANCE]) == 0)
     o->color = VKA_COLOR_LUMINANCE;
   else
     {
@@ -101,11 +101,11 @@ parse_memory_limit (const char *name, const char *value, gpointer data, GError *
                    "is MiB)", value);
       return FALSE;
     }
-  if (bytes < 64.0 * (1 << 20))
+  if (bytes < (double) ((guint64) VKA_MEMORY_LIMIT_MIN_MIB << 20))
     {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                   "--memory-limit: %s is below the least a stylisation needs (64 MiB)",
-                   value);
+                   "--memory-limit: %s is below the least a stylisation needs (%d MiB)",
+                   value, VKA_MEMORY_LIMIT_MIN_MIB);
       return FALSE;
     }
   o->memory_limit = (guint64) bytes;
@@ -417,15 +417,25 @@ static int
 parse_options (Options *o, int *argc, char ***argv)
 {
   g_autoptr (GError) error = NULL;
+  const VkaParam *strength = &vka_params[VKA_PARAM_STRENGTH];
+  const VkaParam *style_size = &vka_params[VKA_PARAM_STYLE_SIZE];
+  g_autofree char *strength_help = g_strdup_printf ("%s (default %g)", strength->blurb,
+                                                    strength->def);
+  g_autofree char *style_size_help = g_strdup_printf ("%s (default %g)", style_size->blurb,
+                                                      style_size->def);
+  g_autofree char *content_size_help = g_strdup_printf (
+    "Resize the content's shorter side to N (default %d, as the reference; 0 keeps)",
+    VKA_CONTENT_SIZE_BATCH_DEFAULT);
   const GOptionEntry entries[] = {
     { "vgg", 0, 0, G_OPTION_ARG_FILENAME, &o->vgg, "Encoder weights (default: the model folder)", "FILE" },
     { "decoder", 0, 0, G_OPTION_ARG_FILENAME, &o->decoder, "Decoder weights (default: the model folder)", "FILE" },
     { "content", 0, 0, G_OPTION_ARG_FILENAME, &o->content, "Content picture or folder", "FILE|DIR" },
     { "style", 0, 0, G_OPTION_ARG_FILENAME, &o->style, "Style picture(s) to mix, comma-separated, a folder (each in turn), or a statistics file", "FILE[,FILE...]|DIR" },
     { "style-weights", 0, 0, G_OPTION_ARG_STRING, &o->style_weights, "Mixing weights (non-negative, normalised to sum 1)", "W1,W2,..." },
-    { "alpha", 0, 0, G_OPTION_ARG_DOUBLE, &o->alpha, "Strength in [0,1] (default 1)", "A" },
-    { "content-size", 0, 0, G_OPTION_ARG_INT, &o->content_size, "Resize the content's shorter side to N (default 512; 0 keeps)", "N" },
-    { "style-size", 0, 0, G_OPTION_ARG_INT, &o->style_size, "Resize the style's shorter side to N (default 512; 0 keeps)", "N" },
+    { strength->name, 0, 0, G_OPTION_ARG_DOUBLE, &o->alpha, strength_help, "A" },
+    { "alpha", 0, 0, G_OPTION_ARG_DOUBLE, &o->alpha, "The same as --strength (the reference's name)", "A" },
+    { vka_params[VKA_PARAM_CONTENT_SIZE].name, 0, 0, G_OPTION_ARG_INT, &o->content_size, content_size_help, "N" },
+    { style_size->name, 0, 0, G_OPTION_ARG_INT, &o->style_size, style_size_help, "N" },
     { "crop", 0, 0, G_OPTION_ARG_NONE, &o->crop, "Centre square crop after resizing", NULL },
     { "preserve-color", 0, G_OPTION_FLAG_OPTIONAL_ARG, G_OPTION_ARG_CALLBACK, parse_preserve, "Keep the content's colours: coral (default, the reference's) or luminance", "coral|luminance" },
     { "output", 0, 0, G_OPTION_ARG_FILENAME, &o->output_dir, "Output folder (default output/)", "DIR" },
@@ -462,11 +472,17 @@ parse_options (Options *o, int *argc, char ***argv)
       g_printerr ("vk-adain: --content and --style are needed (see --help)\n");
       return 2;
     }
-  if (!(o->alpha >= VKA_STRENGTH_MIN && o->alpha <= VKA_STRENGTH_MAX) || o->content_size < 0
-      || o->style_size < 0 || o->tile < 0 || o->threads < 0)
+  if (!vka_param_check (VKA_PARAM_STRENGTH, o->alpha, "--", &error)
+      || !vka_param_check (VKA_PARAM_CONTENT_SIZE, o->content_size, "--", &error)
+      || !vka_param_check (VKA_PARAM_STYLE_SIZE, o->style_size, "--", &error)
+      || !vka_param_check_memory_limit (o->memory_limit, "--", &error))
     {
-      g_printerr ("vk-adain: --alpha must be in [%g,%g] and sizes >= 0\n", VKA_STRENGTH_MIN,
-                  VKA_STRENGTH_MAX);
+      g_printerr ("vk-adain: %s\n", error->message);
+      return 2;
+    }
+  if (o->tile < 0 || o->threads < 0)
+    {
+      g_printerr ("vk-adain: --tile and --threads must be >= 0\n");
       return 2;
     }
   if (!o->output_dir)
@@ -711,8 +727,9 @@ run_checked (Options *o, const Inputs *in)
 static int
 run (int argc, char **argv)
 {
-  Options o = { .alpha = VKA_STRENGTH_DEFAULT, .content_size = 512,
-                .style_size = VKA_STYLE_SIZE_DEFAULT,
+  Options o = { .alpha = vka_params[VKA_PARAM_STRENGTH].def,
+                .content_size = VKA_CONTENT_SIZE_BATCH_DEFAULT,
+                .style_size = (int) vka_params[VKA_PARAM_STYLE_SIZE].def,
                 .shard = { 1, 1 } };
   Inputs in = { 0 };
   int status = parse_options (&o, &argc, &argv);

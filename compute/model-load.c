@@ -1,5 +1,6 @@
 /* model-load.c — a model from its two weight files. */
 #include "vka-prepare.h"
+#include "vka-i18n.h"
 
 VkaModel *
 vka_model_load (VkaContext *context, const char *encoder_path, const char *decoder_path,
@@ -17,7 +18,7 @@ vka_model_load (VkaContext *context, const char *encoder_path, const char *decod
     {
       g_autofree char *enc = g_filename_display_name (encoder_path);
       g_autofree char *dec = g_filename_display_name (decoder_path);
-      g_set_error (error, e->domain, e->code, "model %s + %s: %s", enc, dec, e->message);
+      g_set_error (error, e->domain, e->code, _("model %s + %s: %s"), enc, dec, e->message);
     }
   return model;
 }

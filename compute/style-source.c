@@ -2,6 +2,7 @@
  * prepared, colour-transferred and encoded (vka-prepare.h). */
 #include "vka-prepare.h"
 #include "vka-imageio.h"
+#include "vka-i18n.h"
 
 struct VkaStyleSource
 {
@@ -67,8 +68,8 @@ encode_coral (VkaModel *model, VkaStyleSource *s, const VkaStyleEncodeOptions *o
   if (!s->image)
     {
       g_set_error (error, VKA_ERROR, VKA_ERROR_INVALID_ARGUMENT,
-                   "colour transfer (coral) needs a style picture, and %s is a statistics "
-                   "file", s->display);
+                   _("colour transfer (coral) needs a style picture, and %s is a "
+                     "statistics file"), s->display);
       return NULL;
     }
   g_autoptr (VkaImage) moved = vka_color_coral_source (s->image, o->content, error);
@@ -97,7 +98,7 @@ vka_style_source_encode (VkaModel *model, VkaStyleSource *source,
       source->style = encode_picture (model, source->image, o, cancellable, &e);
       if (!source->style)
         {
-          g_set_error (error, e->domain, e->code, "style %s: %s", source->display,
+          g_set_error (error, e->domain, e->code, _("style %s: %s"), source->display,
                        e->message);
           return NULL;
         }

@@ -602,13 +602,8 @@ check_stylize_args (const VkaImageSource *content, int n_styles,
       g_set_error (error, VKA_ERROR, VKA_ERROR_INVALID_ARGUMENT, "no style given");
       return FALSE;
     }
-  if (!(options->alpha >= VKA_STRENGTH_MIN && options->alpha <= VKA_STRENGTH_MAX))
-    {
-      g_set_error (error, VKA_ERROR, VKA_ERROR_INVALID_ARGUMENT,
-                   "strength %g is outside [%g, %g]", options->alpha, VKA_STRENGTH_MIN,
-                   VKA_STRENGTH_MAX);
-      return FALSE;
-    }
+  if (!vka_param_check (VKA_PARAM_STRENGTH, options->alpha, "", error))
+    return FALSE;
   if (options->mask)
     {
       if (!check_image ("mask", options->mask, error))

@@ -9,6 +9,7 @@
 #include <gio/gio.h>
 
 #include "vka-weights.h"   /* weights in memory and in files */
+#include "vka-params.h"    /* the stylisation's parameters, described once */
 
 G_BEGIN_DECLS
 
@@ -177,10 +178,8 @@ gboolean     vka_style_file_probe (const char *path);
 
 typedef void (*VkaProgressFunc) (double fraction, gpointer user_data);
 
-/* The limits and defaults of the stylisation's parameters, which every
- * front-end's options and checks read. */
-#define VKA_STRENGTH_MIN         0.0
-#define VKA_STRENGTH_MAX         1.0
+/* Defaults that initialisers need as constants; the parameters' ranges,
+ * names and help are vka-params.h's table. */
 #define VKA_STRENGTH_DEFAULT     1.0
 /* A style picture's shorter side in pixels (the reference's 512); 0 keeps it. */
 #define VKA_STYLE_SIZE_DEFAULT   512

@@ -1,63 +1,7 @@
-/* vka-plugin-params.c — the one table of the procedure's arguments. */
+/* vka-plugin-params.c — the procedure's texts and the settings' checks. */
 #include "vka-plugin-params.h"
 #include "vka-plugin-i18n.h"
 #include "vka.h"
-
-const VkaParam vka_params[VKA_N_PARAMS] = {
-  [VKA_PARAM_STYLE_FILE] = {
-    "style-file", N_("Style _picture"),
-    N_("The style picture (PNG, JPEG, TIFF, WebP) or a style statistics file"),
-    VKA_PARAM_TYPE_FILE, 0, 0, 0, 0, 0, 0 },
-  [VKA_PARAM_STRENGTH] = {
-    "strength", N_("S_trength"),
-    N_("How much of the style to apply: 0 keeps the layer, 1 is full style transfer"),
-    VKA_PARAM_TYPE_DOUBLE, VKA_STRENGTH_MIN, VKA_STRENGTH_MAX, VKA_STRENGTH_DEFAULT, 0.01, 0.1,
-    2 },
-  [VKA_PARAM_COLOR_MODE] = {
-    "color-mode", N_("Color _mode"),
-    N_("Keep the layer's colors: 0 no, 1 color transfer onto the style (CORAL), "
-       "2 keep the layer's colors and take only the lightness"),
-    VKA_PARAM_TYPE_INT, 0, 2, 0, 1, 1, 0 },
-  [VKA_PARAM_STYLE_SIZE] = {
-    "style-size", N_("Style si_ze"),
-    N_("Resize the style picture so that its shorter side has this many pixels "
-       "(0 = as it is); smaller sizes give coarser brush strokes"),
-    VKA_PARAM_TYPE_INT, 0, 8192, VKA_STYLE_SIZE_DEFAULT, 16, 128, 0 },
-  [VKA_PARAM_CONTENT_SIZE] = {
-    "content-size", N_("Resolutio_n"),
-    N_("Stylize at this size of the layer's shorter side and scale back "
-       "(0 = full resolution)"),
-    VKA_PARAM_TYPE_INT, 0, 16384, 0, 16, 128, 0 },
-  [VKA_PARAM_STYLE_FILE_2] = {
-    "style-file-2", N_("Second st_yle"),
-    N_("An optional second style picture, blended with the first"),
-    VKA_PARAM_TYPE_FILE, 0, 0, 0, 0, 0, 0 },
-  [VKA_PARAM_STYLE_BLEND] = {
-    "style-blend", N_("_Blend"),
-    N_("Mix of the two styles: 0 is only the first, 1 only the second"),
-    VKA_PARAM_TYPE_DOUBLE, 0.0, 1.0, 0.5, 0.01, 0.1, 2 },
-  [VKA_PARAM_MEMORY_LIMIT] = {
-    "memory-limit", N_("M_emory limit"),
-    N_("Memory for a stylisation's working set in MiB, the picture aside (0 = automatic: "
-       "a quarter of the free memory, at most 1 GiB, on a CPU; half a GPU's, at most "
-       "4 GiB); larger pictures are done in tiles that fit, with the same result"),
-    VKA_PARAM_TYPE_INT, 0, 65536, 0, 64, 1024, 0 },
-  [VKA_PARAM_DEVICE] = {
-    "device", N_("_Device"),
-    N_("The Vulkan device or the CPU backend that computes; Automatic picks a GPU first"),
-    VKA_PARAM_TYPE_STRING, 0, 0, 0, 0, 0, 0 },
-  [VKA_PARAM_MODEL_DIR] = {
-    "model-folder", N_("Model _folder"),
-    N_("The folder with vgg_normalised.* and decoder.*; empty: $VK_ADAIN_MODELS, the "
-       "profile's vk-adain/models, the user data folder, the installed data folder"),
-    VKA_PARAM_TYPE_STRING, 0, 0, 0, 0, 0, 0 },
-};
-
-const char *const vka_color_mode_labels[VKA_N_COLOR_MODES] = {
-  N_("Style colors"),
-  N_("Layer colors (color transfer)"),
-  N_("Layer colors (lightness only)"),
-};
 
 const char *const vka_proc_menu_label = N_("Style Transfer (AdaIN)...");
 const char *const vka_proc_menu_path = "<Image>/Filters/Artistic";
@@ -102,33 +46,6 @@ vka_style_layer_free (VkaStyleLayer *layer)
   g_free (layer);
 }
 
-static gboolean
-check_range (VkaParamId id, double value, GError **error)
-{
-  const VkaParam *p = &vka_params[id];
-  if (value >= p->min && value <= p->max)
-    return TRUE;
-  g_set_error (error, VKA_ERROR, VKA_ERROR_INVALID_ARGUMENT,
-               _("%s is %g, but must be between %g and %g"), p->name, value, p->min,
-               p->max);
-  return FALSE;
-}
-
-/* 0 (automatic), or at least what one tile needs. */
-static gboolean
-check_memory_limit (guint64 bytes, GError **error)
-{
-  guint64 mib = bytes >> 20;
-  if (bytes == 0 || (mib >= VKA_MEMORY_LIMIT_MIN_MIB
-                     && mib <= vka_params[VKA_PARAM_MEMORY_LIMIT].max))
-    return TRUE;
-  g_set_error (error, VKA_ERROR, VKA_ERROR_INVALID_ARGUMENT,
-               _("%s is %.0f MiB, but must be 0 (automatic) or between %d and %g MiB"),
-               vka_params[VKA_PARAM_MEMORY_LIMIT].name, (double) mib,
-               VKA_MEMORY_LIMIT_MIN_MIB, vka_params[VKA_PARAM_MEMORY_LIMIT].max);
-  return FALSE;
-}
-
 /* Our own message for a style file that is not there (GIMP 3's own check
  * of an "open" file argument names neither the file nor the cause). */
 static gboolean
@@ -159,10 +76,10 @@ vka_plugin_settings_check (const VkaPluginSettings *s, GError **error)
       || (s->style_file_2 && s->style_file_2[0]
           && !check_exists (VKA_PARAM_STYLE_FILE_2, s->style_file_2, error)))
     return FALSE;
-  return check_range (VKA_PARAM_STRENGTH, s->strength, error)
-      && check_range (VKA_PARAM_COLOR_MODE, s->color_mode, error)
-      && check_range (VKA_PARAM_STYLE_SIZE, s->style_size, error)
-      && check_range (VKA_PARAM_CONTENT_SIZE, s->content_size, error)
-      && check_range (VKA_PARAM_STYLE_BLEND, s->style_blend, error)
-      && check_memory_limit (s->memory_limit, error);
+  return vka_param_check (VKA_PARAM_STRENGTH, s->strength, "", error)
+      && vka_param_check (VKA_PARAM_COLOR_MODE, s->color_mode, "", error)
+      && vka_param_check (VKA_PARAM_STYLE_SIZE, s->style_size, "", error)
+      && vka_param_check (VKA_PARAM_CONTENT_SIZE, s->content_size, "", error)
+      && vka_param_check (VKA_PARAM_STYLE_BLEND, s->style_blend, "", error)
+      && vka_param_check_memory_limit (s->memory_limit, "", error);
 }

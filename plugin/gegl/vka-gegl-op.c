@@ -6,58 +6,61 @@
  * statistics are the whole picture's): it asks for the whole input for any
  * output rectangle, renders it once and keeps the result in its cache, so
  * that panning and further tiles cost nothing. */
-#include "vka.h"   /* the parameters' limits and defaults */
+#include "vka.h"   /* the parameters' table (vka-params.h) */
 
 #ifdef GEGL_PROPERTIES
 
+/* Names and labels as vka_color_mode_names and vka_color_mode_labels:
+ * GEGL's enum macros need literals. */
 enum_start (vka_gegl_color_mode)
   enum_value (VKA_GEGL_COLOR_STYLE, "style", "Style colors")
   enum_value (VKA_GEGL_COLOR_CORAL, "coral", "Layer colors (color transfer)")
   enum_value (VKA_GEGL_COLOR_LUMINANCE, "luminance", "Layer colors (lightness only)")
 enum_end (VkaGeglColorMode)
 
+#define LABEL(id)  vka_param_plain_label (id)
+#define BLURB(id)  vka_params[id].blurb
+#define RANGE(id)  value_range (vka_params[id].min, vka_params[id].max) \
+                   ui_range (vka_params[id].min, vka_params[id].ui_max)
+
 /* Paths as plain strings: libgimp 3.0 cannot pass GeglParamFilePath to a
  * script's Gimp.DrawableFilter config (it drops the whole config). */
-property_string (style_file, "Style picture", "")
-  description ("The style picture (PNG, JPEG, TIFF, WebP) or a style statistics file")
+property_string (style_file, LABEL (VKA_PARAM_STYLE_FILE), "")
+  description (BLURB (VKA_PARAM_STYLE_FILE))
 
-property_double (strength, "Strength", VKA_STRENGTH_DEFAULT)
-  description ("How much of the style to apply: 0 keeps the picture, 1 is full style transfer")
-  value_range (VKA_STRENGTH_MIN, VKA_STRENGTH_MAX)
+property_double (strength, LABEL (VKA_PARAM_STRENGTH), vka_params[VKA_PARAM_STRENGTH].def)
+  description (BLURB (VKA_PARAM_STRENGTH))
+  RANGE (VKA_PARAM_STRENGTH)
 
-property_enum (color_mode, "Color mode", VkaGeglColorMode, vka_gegl_color_mode,
-               VKA_GEGL_COLOR_STYLE)
-  description ("Keep the picture's colors: no, by color transfer onto the style (CORAL), "
-               "or only the stylised lightness")
+property_enum (color_mode, LABEL (VKA_PARAM_COLOR_MODE), VkaGeglColorMode,
+               vka_gegl_color_mode, VKA_GEGL_COLOR_STYLE)
+  description (BLURB (VKA_PARAM_COLOR_MODE))
 
-property_int (style_size, "Style size", VKA_STYLE_SIZE_DEFAULT)
-  description ("The style picture's shorter side in pixels (0 = as it is); smaller sizes "
-               "give coarser brush strokes")
-  value_range (0, 8192)
-  ui_range (0, 2048)
+property_int (style_size, LABEL (VKA_PARAM_STYLE_SIZE), vka_params[VKA_PARAM_STYLE_SIZE].def)
+  description (BLURB (VKA_PARAM_STYLE_SIZE))
+  RANGE (VKA_PARAM_STYLE_SIZE)
   ui_meta ("unit", "pixel-distance")
 
-property_int (content_size, "Resolution", 0)
-  description ("Stylise at this size of the picture's shorter side and scale back "
-               "(0 = full resolution)")
-  value_range (0, 16384)
-  ui_range (0, 4096)
+property_int (content_size, LABEL (VKA_PARAM_CONTENT_SIZE),
+              vka_params[VKA_PARAM_CONTENT_SIZE].def)
+  description (BLURB (VKA_PARAM_CONTENT_SIZE))
+  RANGE (VKA_PARAM_CONTENT_SIZE)
   ui_meta ("unit", "pixel-distance")
 
-property_string (style_file_2, "Second style", "")
-  description ("An optional second style picture, blended with the first")
+property_string (style_file_2, LABEL (VKA_PARAM_STYLE_FILE_2), "")
+  description (BLURB (VKA_PARAM_STYLE_FILE_2))
 
-property_double (style_blend, "Blend", 0.5)
-  description ("Mix of the two styles: 0 is only the first, 1 only the second")
-  value_range (0.0, 1.0)
+property_double (style_blend, LABEL (VKA_PARAM_STYLE_BLEND),
+                 vka_params[VKA_PARAM_STYLE_BLEND].def)
+  description (BLURB (VKA_PARAM_STYLE_BLEND))
+  RANGE (VKA_PARAM_STYLE_BLEND)
 
-property_int (memory_limit, "Memory limit", 0)
-  description ("Memory for a render's working set in MiB, the picture aside (0 = automatic: "
-               "a quarter of the free memory, at most 1 GiB, on a CPU; half a GPU's, at "
-               "most 4 GiB); larger pictures are done in tiles that fit, with the same "
-               "result. The least is 64 MiB.")
-  value_range (0, 65536)
-  ui_range (0, 8192)
+/* Values from 1 to 63 are taken as 64 (the least), as a property cannot
+ * have a hole in its range. */
+property_int (memory_limit, LABEL (VKA_PARAM_MEMORY_LIMIT),
+              vka_params[VKA_PARAM_MEMORY_LIMIT].def)
+  description (BLURB (VKA_PARAM_MEMORY_LIMIT))
+  RANGE (VKA_PARAM_MEMORY_LIMIT)
 
 #else
 

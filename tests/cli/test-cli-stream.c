@@ -93,6 +93,31 @@ test_memory_limit_values (void)
   g_assert_true (g_file_test (out, G_FILE_TEST_IS_REGULAR));
 }
 
+/* Out-of-range values of the options that come from the parameter table
+ * (vka-params.h) are refused with the table's range, before any work. */
+static void
+test_parameter_ranges (void)
+{
+  g_autofree char *vgg = golden ("vgg.pth"), *dec = golden ("decoder.pth");
+  g_autofree char *content = golden ("content.png"), *style = golden ("style.png");
+  g_autofree char *dir = fresh_dir ("parameter-ranges");
+  static const struct { const char *option, *value, *message; } bad[] = {
+    { "--strength", "1.5", "--strength is 1.5, but must be between 0 and 1" },
+    { "--alpha", "-0.25", "--strength is -0.25, but must be between 0 and 1" },
+    { "--style-size", "8193", "--style-size is 8193, but must be between 0 and 8192" },
+    { "--content-size", "-1", "--content-size is -1, but must be between 0 and 16384" },
+    { "--memory-limit", "65G", "--memory-limit is 66560 MiB, but must be 0 (automatic) or "
+                               "between 64 and 65536 MiB" },
+  };
+  const char *const inputs[] = { content, style, NULL };
+  for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      const char *args[] = { "--vgg", vgg, "--decoder", dec, "--content", content, "--style",
+                             style, "--output", dir, bad[i].option, bad[i].value, NULL };
+      expect_failure (args, bad[i].message, dir, inputs);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -101,6 +126,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli-stream/orientations", test_orientations);
   g_test_add_func ("/cli-stream/channels-and-colour", test_channels_and_colour);
   g_test_add_func ("/cli-stream/memory-limit-values", test_memory_limit_values);
+  g_test_add_func ("/cli-stream/parameter-ranges", test_parameter_ranges);
   int status = g_test_run ();
   cli_run_teardown ();
   return status;
