@@ -19,8 +19,8 @@
  * second ($VKA_CPU_PROFILE=1 adds the CPU backend's time per op);
  * bench/compare-train runs it next to PyTorch's training step. */
 #include "context-private.h"
-#include "stylize-private.h"
-#include "tiling.h"
+#include "net/stylize-private.h"
+#include "net/tiling.h"
 #include "vulkan/vulkan-backend.h"
 #include "cpu/cpu-backend.h"
 #include "vka-train.h"

@@ -2,7 +2,7 @@
  * cache, the mix of several styles as one (vka_style_mix), and styles
  * prepared from pixels and files (vka-prepare.h). Part of test-network. */
 #include "test-network.h"
-#include "stylize-private.h"
+#include "net/stylize-private.h"
 #include "vka-prepare.h"
 
 #include <glib/gstdio.h>

@@ -3,8 +3,8 @@
  * reference, tiled against untiled, and model errors; the same limits for
  * every backend. */
 #include "test-network.h"
-#include "stylize-private.h"
-#include "tiling.h"
+#include "net/stylize-private.h"
+#include "net/tiling.h"
 #include "vulkan/vulkan-backend.h"
 
 #include <glib/gstdio.h>

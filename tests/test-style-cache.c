@@ -4,7 +4,7 @@
  * succeeds, and no temporary file is left behind. This is what the tasks of
  * a job array sharing --style-cache do. No device is needed. */
 #include "vka.h"
-#include "stylize-private.h"
+#include "net/stylize-private.h"
 #include "test-files.h"
 
 #include <glib/gstdio.h>

@@ -5,7 +5,7 @@
  * backend that can train runs the same steps: the Vulkan device, the
  * plain-C reference on float and on double. */
 #include "test-util.h"
-#include "train-private.h"
+#include "net/train-private.h"
 
 #include <math.h>
 

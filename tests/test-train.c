@@ -2,8 +2,8 @@
  * against the plain-C reference backend, the whole loss's gradient against
  * finite differences, and a short run whose loss falls. */
 #include "test-util.h"
-#include "network.h"
-#include "train-private.h"
+#include "net/network.h"
+#include "net/train-private.h"
 
 #include <math.h>
 #include <string.h>

@@ -1,6 +1,6 @@
 /* test-util.c — helpers shared by the tests. */
 #include "test-util.h"
-#include "network.h"
+#include "net/network.h"
 #include "vulkan/vulkan-backend.h"
 
 #include <string.h>
