@@ -24,7 +24,7 @@ typedef enum
 /* The reference's coral(source = style, target = content), on RGB (gray is
  * replicated, alpha ignored). Returns a new 3-channel image of the style's
  * size; values are not clamped (the reference feeds them to the encoder
- * as they are). See color.c for the formula and its quirk. */
+ * as they are). See image/color.c for the formula and its quirk. */
 VkaImage *vka_color_coral (const VkaImage *style, const VkaImage *content, GError **error);
 /* The same with the content read by regions (in strips of rows). */
 VkaImage *vka_color_coral_source (const VkaImage *style, const VkaImageSource *content,

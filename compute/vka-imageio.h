@@ -50,7 +50,7 @@ const char *const *vka_picture_extensions (void);
 gboolean  vka_picture_name_known (const char *name);
 
 /* Separable resize with PIL's bilinear filter (Image.resize(..., BILINEAR),
- * what torchvision's Resize uses on PIL images); see resize.c for the
+ * what torchvision's Resize uses on PIL images); see image/resize.c for the
  * formula. With quantize_8bit, the input is taken as 8-bit values and the
  * arithmetic is PIL's own 8-bit fixed point, rounding to 8 bits after each
  * pass, so an 8-bit source gives exactly PIL's pixels. Channels are

@@ -21,7 +21,7 @@ cflags=(-std=c11 -g -O1 -D_GNU_SOURCE '-DVKA_DATADIR="/nonexistent"'
 
 # The library code, compiled once with coverage for libFuzzer.
 objs=()
-for src in "$root"/compute/error.c "$root"/compute/weights.c "$root"/compute/weights/*.c; do
+for src in "$root"/compute/error.c "$root"/compute/weights/*.c; do
   obj="$out/obj/$(basename "${src%.c}").o"
   "$cc" "${cflags[@]}" -fsanitize=fuzzer-no-link -c "$src" -o "$obj"
   objs+=("$obj")
