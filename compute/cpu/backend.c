@@ -456,7 +456,7 @@ cpu_tensor_bytes (VkaBackend *backend, int n, int c, int h, int w)
 static guint64
 cpu_conv_extra_bytes (VkaBackend *backend, int n, int cin, int cout, int h, int w, int k)
 {
-  if (k != 3)
+  if (k != 3 || vka_cpu_narrow_conv_fits (cin, cout))
     return 0;
   guint64 planar = cin < 16 ? (guint64) n * cin * (h + 2) * (w + 2) * sizeof (float) : 0;
   guint64 in = (guint64) n * ((cin + 15) / 16 * 16) * h * w * sizeof (float);

@@ -408,6 +408,18 @@ vka_cpu_conv2d (VkaBackend *backend, VkaTensor *in, VkaTensor *weight, VkaTensor
   if (!vka_cpu_tensor_set_layout (ti, VKA_CPU_PADDED, TRUE, error)
       || !vka_cpu_tensor_set_layout (to, VKA_CPU_PADDED, FALSE, error))
     return FALSE;
+  if (k == 3 && vka_cpu_narrow_conv_fits (in->c, out->c))
+    {
+      gint64 t0 = vka_cpu_profile_start (b);
+      if (!vka_cpu_conv3x3_narrow (b, ti, vka_cpu_tensor (weight), vka_cpu_tensor (bias),
+                                   relu, to, error))
+        return FALSE;
+      vka_cpu_fill_border (to);
+      vka_cpu_profile_add (b, t0, 2.0 * vka_tensor_numel (out) * in->c * 9,
+                           "conv3x3 narrow %4d->%-4d %4dx%-4d n%d%s", in->c, out->c, in->w,
+                           in->h, in->n, relu ? " +relu" : "");
+      return TRUE;
+    }
   g_autofree char *key = g_strdup_printf ("%d %d %d %d %d %d %d", in->n, in->c, in->h,
                                           in->w, weight->n, k, relu);
   VkaCpuConvPlan *plan = g_hash_table_lookup (b->plans, key);

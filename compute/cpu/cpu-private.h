@@ -194,6 +194,18 @@ gboolean vka_cpu_optimizer_step (VkaBackend *backend, VkaTensor *param, VkaTenso
                                  VkaTensor *m, VkaTensor *v, const VkaOptimizer *opt,
                                  int step, GError **error);
 
+/* conv-narrow.c: 3×3 convolutions with at most VKA_CPU_NARROW_MAX input
+ * channels (and whole blocks of outputs, at most VKA_CPU_NARROW_MAX_BLOCKS),
+ * or at most VKA_CPU_NARROW_MAX outputs (and whole blocks of inputs), on the
+ * padded maps, border left to the caller. $VKA_CPU_CONV set to anything but
+ * "narrow" sends them to oneDNN instead (tests). */
+#define VKA_CPU_NARROW_MAX        4
+#define VKA_CPU_NARROW_MAX_BLOCKS 16
+gboolean vka_cpu_narrow_conv_fits (int cin, int cout);
+gboolean vka_cpu_conv3x3_narrow (VkaCpuBackend *b, VkaCpuTensor *in, VkaCpuTensor *weight,
+                                 VkaCpuTensor *bias, gboolean relu, VkaCpuTensor *out,
+                                 GError **error);
+
 /* conv.c */
 gboolean vka_cpu_conv2d (VkaBackend *backend, VkaTensor *in, VkaTensor *weight,
                          VkaTensor *bias, gboolean relu, VkaTensor *out, GError **error);
