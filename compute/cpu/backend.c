@@ -298,6 +298,24 @@ cpu_tensor_read (VkaTensor *tensor, float *dst, GError **error)
 
 /* ---- padded-layout ops ---- */
 
+/* One output row from input rows r0 and r1 (their first interior pixel;
+ * r1 is r0 at the bottom edge of an odd height). */
+VKA_CPU_LANE_LOOPS static void
+maxpool_row (const float *r0, const float *r1, int in_w, int out_w, float *d)
+{
+  for (int x = 0; x < out_w; x++, d += VKA_CPU_BLOCK)
+    {
+      gsize x0 = (gsize) (2 * x) * VKA_CPU_BLOCK;
+      gsize x1 = (gsize) MIN (2 * x + 1, in_w - 1) * VKA_CPU_BLOCK;
+      for (int l = 0; l < VKA_CPU_BLOCK; l++)
+        {
+          float m = MAX (r0[x0 + l], r0[x1 + l]);
+          m = MAX (m, r1[x0 + l]);
+          d[l] = MAX (m, r1[x1 + l]);
+        }
+    }
+}
+
 /* 2×2 stride 2, ceil mode: the window is cut at the right and bottom edges. */
 static gboolean
 cpu_maxpool2x2 (VkaBackend *backend, VkaTensor *in, VkaTensor *out, GError **error)
@@ -311,24 +329,15 @@ cpu_maxpool2x2 (VkaBackend *backend, VkaTensor *in, VkaTensor *out, GError **err
     return FALSE;
   gsize blocks = (gsize) in->n * vka_cpu_blocks (in->c);
   int ipw = in->w + 2, iph = in->h + 2, opw = out->w + 2, oph = out->h + 2;
+#pragma omp parallel for collapse(2) schedule(static)
   for (gsize b = 0; b < blocks; b++)
     for (int y = 0; y < out->h; y++)
       {
         int y1 = MIN (2 * y + 1, in->h - 1);
-        const float *r0 = ti->data + (b * iph + 2 * y + 1) * ipw * VKA_CPU_BLOCK;
-        const float *r1 = ti->data + (b * iph + y1 + 1) * ipw * VKA_CPU_BLOCK;
-        float *d = to->data + ((b * oph + y + 1) * opw + 1) * VKA_CPU_BLOCK;
-        for (int x = 0; x < out->w; x++, d += VKA_CPU_BLOCK)
-          {
-            gsize x0 = (gsize) (2 * x + 1) * VKA_CPU_BLOCK;
-            gsize x1 = (gsize) (MIN (2 * x + 1, in->w - 1) + 1) * VKA_CPU_BLOCK;
-            for (int l = 0; l < VKA_CPU_BLOCK; l++)
-              {
-                float m = MAX (r0[x0 + l], r0[x1 + l]);
-                m = MAX (m, r1[x0 + l]);
-                d[l] = MAX (m, r1[x1 + l]);
-              }
-          }
+        const float *r0 = ti->data + ((b * iph + 2 * y + 1) * ipw + 1) * VKA_CPU_BLOCK;
+        const float *r1 = ti->data + ((b * iph + y1 + 1) * ipw + 1) * VKA_CPU_BLOCK;
+        maxpool_row (r0, r1, in->w, out->w,
+                     to->data + ((b * oph + y + 1) * opw + 1) * VKA_CPU_BLOCK);
       }
   vka_cpu_fill_border (to);
   vka_cpu_profile_add (cpub (backend), t0, 0, "maxpool2x2");
