@@ -12,6 +12,9 @@
 
 #include <string.h>
 
+/* a·b + c as one rounding (FMA) in the vector loops; ISO C mode turns it off */
+#pragma GCC optimize ("fp-contract=fast")
+
 /* The row loops are inlined into each CPU's copy of their callers
  * (VKA_CPU_LANE_LOOPS), where a 16-lane vector is one AVX-512 register (two
  * AVX2 ones). */
