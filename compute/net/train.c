@@ -2,7 +2,6 @@
  * decode, re-encode, the content and style losses, backpropagation through
  * the frozen encoder into the decoder, and an Adam or SGD update. */
 #include "vka-train.h"
-#include "context-private.h"
 #include "network.h"
 #include "train-private.h"
 
@@ -564,12 +563,5 @@ VkaContext *
 vka_context_new_for_training (const VkaContextOptions *options, GError **error)
 {
   /* the same order as for stylising: GPU > CPU backend > lavapipe */
-  VkaContextConfig config = { 0 };
-  if (options)
-    {
-      config.device = options->device;
-      config.validation = options->validation;
-      config.threads = options->threads;
-    }
-  return vka_context_new_full (&config, error);
+  return vka_context_new (options, error);
 }
