@@ -2,6 +2,7 @@
  * decode, re-encode, the content and style losses, backpropagation through
  * the frozen encoder into the decoder, and an Adam or SGD update. */
 #include "vka-train.h"
+#include "context-private.h"
 #include "network.h"
 #include "train-private.h"
 
