@@ -1,73 +1,8 @@
 /* pipelines.c — compute pipelines made on first use from the embedded
  * SPIR-V, and the pipeline cache kept on disk between runs. */
 #include "vk-private.h"
-#include "push-constants.h"
 
 #include <glib/gstdio.h>
-
-/* What each kernel binds (storage buffers, in binding order) and pushes. */
-const VkaVkKernelSpec vka_vk_kernel_specs[VKA_SHADER_COUNT] = {
-  [VKA_SHADER_CONV1X1]         = { 4, sizeof (VkaPushConv) },
-  [VKA_SHADER_CONV3X3_REFLECT] = { 4, sizeof (VkaPushConv),
-                                   { VKA_VK_TEXELS_R32F, VKA_VK_TEXELS_RGBA32F } },
-  [VKA_SHADER_CONV3X3_PACK]    = { 2, sizeof (VkaPushConv) },
-  [VKA_SHADER_CONV3X3_REFLECT_UP] = { 4, sizeof (VkaPushConv),
-                                      { VKA_VK_TEXELS_R32F, VKA_VK_TEXELS_RGBA32F } },
-  [VKA_SHADER_CONV3X3_GEMM4_UP] = { 4, sizeof (VkaPushConv) },
-  [VKA_SHADER_CONV3X3_GEMM8_UP] = { 4, sizeof (VkaPushConv) },
-  [VKA_SHADER_CONV3X3_GEMM4]   = { 4, sizeof (VkaPushConv) },
-  [VKA_SHADER_CONV3X3_GEMM8]   = { 4, sizeof (VkaPushConv) },
-  [VKA_SHADER_CONV3X3_PACK_GEMM4] = { 2, sizeof (VkaPushConv) },
-  [VKA_SHADER_CONV3X3_PACK_GEMM8] = { 2, sizeof (VkaPushConv) },
-  [VKA_SHADER_CONV3X3_WINO_PACK]   = { 2, sizeof (VkaPushConv) },
-  [VKA_SHADER_CONV3X3_WINO_INPUT]  = { 2, sizeof (VkaPushWino), { VKA_VK_TEXELS_R32F } },
-  [VKA_SHADER_CONV3X3_WINO_INPUT_UP] = { 2, sizeof (VkaPushWino), { VKA_VK_TEXELS_R32F } },
-  [VKA_SHADER_CONV3X3_WINO_GEMM]   = { 3, sizeof (VkaPushWino),
-                                       { VKA_VK_TEXELS_RGBA32F, VKA_VK_TEXELS_RGBA32F } },
-  [VKA_SHADER_CONV3X3_WINO_OUTPUT] = { 3, sizeof (VkaPushWino), { VKA_VK_TEXELS_RGBA32F } },
-  [VKA_SHADER_CONV3X3_WINO4_PACK]  = { 2, sizeof (VkaPushConv) },
-  [VKA_SHADER_CONV3X3_WINO4_INPUT] = { 2, sizeof (VkaPushWino), { VKA_VK_TEXELS_R32F } },
-  [VKA_SHADER_CONV3X3_WINO4_INPUT_UP] = { 2, sizeof (VkaPushWino), { VKA_VK_TEXELS_R32F } },
-  [VKA_SHADER_CONV3X3_WINO4_OUTPUT] = { 3, sizeof (VkaPushWino), { VKA_VK_TEXELS_RGBA32F } },
-  [VKA_SHADER_CONV3X3_GEMM4_F16]    = { 4, sizeof (VkaPushConv) },
-  [VKA_SHADER_CONV3X3_GEMM8_F16]    = { 4, sizeof (VkaPushConv) },
-  [VKA_SHADER_CONV3X3_GEMM4_UP_F16] = { 4, sizeof (VkaPushConv) },
-  [VKA_SHADER_CONV3X3_GEMM8_UP_F16] = { 4, sizeof (VkaPushConv) },
-  [VKA_SHADER_CONV3X3_PACK_GEMM4_F16] = { 2, sizeof (VkaPushConv) },
-  [VKA_SHADER_CONV3X3_PACK_GEMM8_F16] = { 2, sizeof (VkaPushConv) },
-  [VKA_SHADER_CONV3X3_WINO_PACK_F16]  = { 2, sizeof (VkaPushConv) },
-  [VKA_SHADER_CONV3X3_WINO_INPUT_F16] = { 2, sizeof (VkaPushWino), { VKA_VK_TEXELS_R32F } },
-  [VKA_SHADER_CONV3X3_WINO_INPUT_UP_F16] = { 2, sizeof (VkaPushWino),
-                                             { VKA_VK_TEXELS_R32F } },
-  [VKA_SHADER_CONV3X3_WINO_GEMM_F16]  = { 3, sizeof (VkaPushWino),
-                                          { VKA_VK_TEXELS_RG32UI, VKA_VK_TEXELS_RG32UI } },
-  [VKA_SHADER_CONV3X3_WINO_OUTPUT_F16] = { 3, sizeof (VkaPushWino),
-                                           { VKA_VK_TEXELS_RG32UI } },
-  [VKA_SHADER_MAXPOOL2X2_CEIL] = { 2, sizeof (VkaPushResample) },
-  [VKA_SHADER_UPSAMPLE2X]      = { 2, sizeof (VkaPushResample) },
-  [VKA_SHADER_STATS_PARTIAL]   = { 2, sizeof (VkaPushStats) },
-  [VKA_SHADER_STATS_FINAL]     = { 2, sizeof (VkaPushStats) },
-  [VKA_SHADER_ADAIN]           = { 4, sizeof (VkaPushAdain) },
-  [VKA_SHADER_IMAGE_TO_TENSOR] = { 2, sizeof (VkaPushImage) },
-  [VKA_SHADER_TENSOR_TO_IMAGE] = { 2, sizeof (VkaPushImage) },
-  [VKA_SHADER_MASK_BLEND]      = { 4, sizeof (VkaPushBlend) },
-  [VKA_SHADER_CONV3X3_FULL]           = { 3, sizeof (VkaPushConv),
-                                          { VKA_VK_TEXELS_R32F, VKA_VK_TEXELS_RGBA32F } },
-  [VKA_SHADER_CONV3X3_PACK_FULL]      = { 2, sizeof (VkaPushConv) },
-  [VKA_SHADER_CONV3X3_FOLD]           = { 2, sizeof (VkaPushConv) },
-  [VKA_SHADER_CONV3X3_BACKWARD_WEIGHT_PARTIAL] = { 3, sizeof (VkaPushConvGrad) },
-  [VKA_SHADER_CONV3X3_BACKWARD_WEIGHT_PARTIAL_TEXELS] = { 3, sizeof (VkaPushConvGrad),
-                                          { VKA_VK_TEXELS_R32F, VKA_VK_TEXELS_R32F } },
-  [VKA_SHADER_CONV3X3_BACKWARD_WEIGHT_FINAL]   = { 3, sizeof (VkaPushConvGrad) },
-  [VKA_SHADER_RELU_BACKWARD]          = { 3, sizeof (VkaPushElementwise) },
-  [VKA_SHADER_MAXPOOL2X2_BACKWARD]    = { 3, sizeof (VkaPushResample) },
-  [VKA_SHADER_UPSAMPLE2X_BACKWARD]    = { 2, sizeof (VkaPushResample) },
-  [VKA_SHADER_CHANNEL_STATS_BACKWARD] = { 4, sizeof (VkaPushStats) },
-  [VKA_SHADER_MSE_BACKWARD]           = { 3, sizeof (VkaPushElementwise) },
-  [VKA_SHADER_CONV1X1_BACKWARD_DATA]  = { 3, sizeof (VkaPushConv) },
-  [VKA_SHADER_ADD]                    = { 3, sizeof (VkaPushElementwise) },
-  [VKA_SHADER_OPTIMIZER_STEP]         = { 4, sizeof (VkaPushOptimizer) },
-};
 
 VkDescriptorType
 vka_vk_descriptor_type (VkaVkBindingKind kind)

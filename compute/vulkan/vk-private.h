@@ -111,30 +111,9 @@ typedef struct
 /* instance.c (vka_vk_instance_new and _free: vulkan-backend.h) */
 gboolean       vka_vk_check (VkResult result, const char *what, GError **error);
 
-/* How a shader sees a buffer: a storage buffer, or a uniform texel buffer of
- * floats or of vec4s (texelFetch is 2× faster than storage loads on lavapipe),
- * or of uvec2s (the fp16 Winograd scratch: vec4s of float16 as packHalf2x16
- * pairs). */
-typedef enum
-{
-  VKA_VK_STORAGE,
-  VKA_VK_TEXELS_R32F,
-  VKA_VK_TEXELS_RGBA32F,
-  VKA_VK_TEXELS_RG32UI,
-  VKA_VK_BINDING_KINDS
-} VkaVkBindingKind;
-
-#define VKA_VK_MAX_BINDINGS 8
-
-/* Kernel table (pipelines.c): what each shader binds and pushes. */
-typedef struct
-{
-  guint            n_bindings;
-  guint            push_size;
-  VkaVkBindingKind kinds[VKA_VK_MAX_BINDINGS];   /* default: storage */
-} VkaVkKernelSpec;
-
-extern const VkaVkKernelSpec vka_vk_kernel_specs[VKA_SHADER_COUNT];
+/* What each shader binds and pushes (VkaVkBindingKind, VkaVkKernelSpec,
+ * vka_vk_kernel_specs) is in vka-shaders.h, generated with the shaders from
+ * shader_table in shaders/meson.build. */
 
 /* What a buffer is for, which decides its memory type (pool.c). */
 typedef enum
