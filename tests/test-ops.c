@@ -1,8 +1,11 @@
 /* test-ops.c — every forward op on the backend under test (--backend
  * vulkan|cpu) against the plain-C reference, over awkward shapes, with the
  * same NMSE limits for every backend; on Vulkan with guard words around every
- * tensor and the validation layer on. One GTest case per (op, shape). An op
- * a backend lacks (a NULL entry in its table) is skipped and counted. */
+ * tensor and the validation layer on. One GTest case per (op, shape): each
+ * row of the op table (ops[]) names its run function and its shapes
+ * function. An op a backend lacks (a NULL entry in its table) is skipped and
+ * counted. --conv3x3-only: only the rows marked conv3x3 (the runs of each
+ * 3×3 kernel variant). */
 #include "test-util.h"
 
 typedef struct
@@ -14,14 +17,19 @@ typedef struct
 
 typedef VkaTensor *(*RunOp) (VkaBackend *b, const Shape *s, guint32 seed, GError **error);
 
-typedef struct
+typedef struct OpSpec OpSpec;
+
+/* One row of the op table (ops[] below): how to run the op on a backend and
+ * on which shapes (shapes calls add_case for each). */
+struct OpSpec
 {
   const char *name;
   RunOp       run;
+  void      (*shapes) (const OpSpec *op);
   double      max_nmse;    /* 0: must match exactly */
   gsize       entry;       /* offset of the op in VkaBackendOps */
-  gboolean    conv3x3;     /* FP16_CONV3X3_MAX_NMSE on fp16 backends */
-} OpSpec;
+  gboolean    conv3x3;     /* FP16_CONV3X3_MAX_NMSE on fp16 backends; run by --conv3x3-only */
+};
 
 /* The limits for 3×3 convolutions with fp16 weights and scratch (float32
  * sums). Rounding to fp16 errs by at most 2^-11 of a value, ~2.8e-4 rms; the
@@ -199,22 +207,6 @@ run_mask_blend (VkaBackend *b, const Shape *s, guint32 seed, GError **error)
   return out;
 }
 
-#define OP(name) G_STRUCT_OFFSET (VkaBackendOps, name)
-
-static const OpSpec ops[] = {
-  { "conv1x1", run_conv1x1, 1e-10, OP (conv2d), FALSE },
-  { "conv3x3_reflect", run_conv3x3, 1e-10, OP (conv2d), TRUE },
-  { "conv3x3_reflect_relu", run_conv3x3_relu, 1e-10, OP (conv2d), TRUE },
-  { "maxpool2x2_ceil", run_maxpool, 0, OP (maxpool2x2), FALSE },
-  { "upsample2x", run_upsample, 0, OP (upsample2x), FALSE },
-  { "channel_stats", run_stats, 1e-11, OP (channel_stats), FALSE },
-  { "adain", run_adain, 1e-11, OP (adain), FALSE },
-  { "image_to_tensor", run_image_to_tensor, 0, OP (image_to_tensor), FALSE },
-  { "tensor_to_image", run_tensor_to_image, 0, OP (tensor_to_image), FALSE },
-  { "mask_blend", run_mask_blend, 0, OP (mask_blend), FALSE },
-  { "conv3x3_upsampled", run_conv3x3_upsampled, 1e-10, OP (conv3x3_upsampled), TRUE },
-};
-
 static void
 test_op (gconstpointer data)
 {
@@ -282,43 +274,73 @@ static const int sizes[][2] = { { 1, 1 }, { 1, 2 }, { 2, 1 }, { 2, 3 }, { 7, 5 }
                                 { 33, 17 }, { 300, 300 } };
 static const int channels[] = { 1, 3, 4, 5, 16, 64 };
 
+/* Convolutions: every size and channel count in and out, then wider layers. */
 static void
-add_cases (void)
+conv_shapes (const OpSpec *op)
 {
   for (guint s = 0; s < G_N_ELEMENTS (sizes); s++)
     for (guint ci = 0; ci < G_N_ELEMENTS (channels); ci++)
-      {
-        int h = sizes[s][0], w = sizes[s][1], c = channels[ci];
-        double plane = (double) h * w;
-        for (guint co = 0; co < G_N_ELEMENTS (channels); co++)
-          {
-            int cout = channels[co];
-            /* the double-precision reference is slow: bound the work */
-            if (plane * c * cout * 9 > 4e7)
-              continue;
-            int n = (s + co) % 3 == 0 ? 2 : 1;
-            for (int op = 0; op < 3; op++)
-              add_case (&ops[op], (Shape) { n, c, h, w, cout, 0 });
-          }
-        if (plane * c > 2e6)
-          continue;
-        int n = s % 2 ? 2 : 1;
-        add_case (&ops[3], (Shape) { n, c, h, w, 0, 0 });
-        add_case (&ops[4], (Shape) { n, c, h, w, 0, 0 });
-        add_case (&ops[5], (Shape) { n, c, h, w, 0, 0 });
-        add_case (&ops[6], (Shape) { n, c, h, w, 0, (int) ci % 2 });
-        add_case (&ops[9], (Shape) { n, c, h, w, 0, 0 });
-      }
+      for (guint co = 0; co < G_N_ELEMENTS (channels); co++)
+        {
+          int h = sizes[s][0], w = sizes[s][1], c = channels[ci], cout = channels[co];
+          /* the double-precision reference is slow: bound the work */
+          if ((double) h * w * c * cout * 9 > 4e7)
+            continue;
+          add_case (op, (Shape) { (s + co) % 3 == 0 ? 2 : 1, c, h, w, cout, 0 });
+        }
   /* wider layers: several 64- and 128-channel tiles with a partial last one,
    * input channels that are no multiple of 8, and a plane of more than
    * 32768·128 pixels (the GEMM kernel's grid folds into two dimensions) */
   static const Shape wide[] = { { 2, 67, 9, 11, 130, 0 }, { 1, 16, 33, 17, 200, 0 },
                                 { 1, 130, 2, 3, 65, 0 }, { 1, 1, 2049, 2049, 1, 0 } };
   for (guint i = 0; i < G_N_ELEMENTS (wide); i++)
-    for (int op = 0; op < 3; op++)
-      add_case (&ops[op], wide[i]);
-  /* the decoder's upsampling folded into the next convolution: outputs of
-   * 2×2 (a reflection of the smallest map), odd inputs, several tiles */
+    add_case (op, wide[i]);
+}
+
+/* Ops on planes: every size and channel count; extra is 0, or alternates
+ * between 0 and 1 over the channel counts (alternate_extra). */
+static void
+add_plane_cases (const OpSpec *op, gboolean alternate_extra)
+{
+  for (guint s = 0; s < G_N_ELEMENTS (sizes); s++)
+    for (guint ci = 0; ci < G_N_ELEMENTS (channels); ci++)
+      {
+        int h = sizes[s][0], w = sizes[s][1], c = channels[ci];
+        if ((double) h * w * c > 2e6)
+          continue;
+        int extra = alternate_extra ? (int) ci % 2 : 0;
+        add_case (op, (Shape) { s % 2 ? 2 : 1, c, h, w, 0, extra });
+      }
+}
+
+static void
+plane_shapes (const OpSpec *op)
+{
+  add_plane_cases (op, FALSE);
+}
+
+/* adain: extra picks α = 0.3 instead of 1 */
+static void
+adain_shapes (const OpSpec *op)
+{
+  add_plane_cases (op, TRUE);
+}
+
+static void
+stats_shapes (const OpSpec *op)
+{
+  add_plane_cases (op, FALSE);
+  /* long reductions: one chunk's loop and the number of chunks both grow */
+  add_case (op, (Shape) { 1, 2, 1024, 1023, 0, 0 });
+  add_case (op, (Shape) { 1, 1, 1, 70001, 0, 0 });
+}
+
+/* the decoder's upsampling folded into the next convolution: outputs of
+ * 2×2 (a reflection of the smallest map), odd inputs, several tiles;
+ * extra: ReLU */
+static void
+upsampled_shapes (const OpSpec *op)
+{
   static const int up_channels[] = { 1, 5, 16, 64 };
   for (guint s = 0; s < G_N_ELEMENTS (sizes); s++)
     for (guint ci = 0; ci < G_N_ELEMENTS (up_channels); ci++)
@@ -327,26 +349,78 @@ add_cases (void)
           int h = sizes[s][0], w = sizes[s][1], c = up_channels[ci], cout = up_channels[co];
           if (4.0 * h * w * c * cout * 9 > 4e7)
             continue;
-          add_case (&ops[10], (Shape) { (s + co) % 3 == 0 ? 2 : 1, c, h, w, cout,
-                                        (int) (ci + co) % 2 });
+          add_case (op, (Shape) { (s + co) % 3 == 0 ? 2 : 1, c, h, w, cout,
+                                  (int) (ci + co) % 2 });
         }
-  add_case (&ops[10], (Shape) { 2, 67, 9, 11, 130, 1 });
-  add_case (&ops[10], (Shape) { 1, 130, 2, 3, 65, 0 });
+  add_case (op, (Shape) { 2, 67, 9, 11, 130, 1 });
+  add_case (op, (Shape) { 1, 130, 2, 3, 65, 0 });
+}
 
-  /* long reductions: one chunk's loop and the number of chunks both grow */
-  add_case (&ops[5], (Shape) { 1, 2, 1024, 1023, 0, 0 });
-  add_case (&ops[5], (Shape) { 1, 1, 1, 70001, 0, 0 });
+/* image_to_tensor: extra is the picture's channels, 1 to 4 */
+static void
+image_shapes (const OpSpec *op)
+{
   for (guint s = 0; s < G_N_ELEMENTS (sizes); s++)
     for (int ch = 1; ch <= 4; ch++)
-      {
-        add_case (&ops[7], (Shape) { 1, 3, sizes[s][0], sizes[s][1], 0, ch });
-        add_case (&ops[8], (Shape) { 1, 3, sizes[s][0], sizes[s][1], 0, (ch - 1) * 3 });
-      }
+      add_case (op, (Shape) { 1, 3, sizes[s][0], sizes[s][1], 0, ch });
+}
+
+/* tensor_to_image: extra is the rows and columns cropped, 0 to 9 */
+static void
+crop_shapes (const OpSpec *op)
+{
+  for (guint s = 0; s < G_N_ELEMENTS (sizes); s++)
+    for (int ch = 1; ch <= 4; ch++)
+      add_case (op, (Shape) { 1, 3, sizes[s][0], sizes[s][1], 0, (ch - 1) * 3 });
+}
+
+#define OP(name) G_STRUCT_OFFSET (VkaBackendOps, name)
+
+/* The op table. Adding an op's test is a run_ function and a row. */
+static const OpSpec ops[] = {
+  { "conv1x1", run_conv1x1, conv_shapes, 1e-10, OP (conv2d), FALSE },
+  { "conv3x3_reflect", run_conv3x3, conv_shapes, 1e-10, OP (conv2d), TRUE },
+  { "conv3x3_reflect_relu", run_conv3x3_relu, conv_shapes, 1e-10, OP (conv2d), TRUE },
+  { "maxpool2x2_ceil", run_maxpool, plane_shapes, 0, OP (maxpool2x2), FALSE },
+  { "upsample2x", run_upsample, plane_shapes, 0, OP (upsample2x), FALSE },
+  { "channel_stats", run_stats, stats_shapes, 1e-11, OP (channel_stats), FALSE },
+  { "adain", run_adain, adain_shapes, 1e-11, OP (adain), FALSE },
+  { "image_to_tensor", run_image_to_tensor, image_shapes, 0, OP (image_to_tensor), FALSE },
+  { "tensor_to_image", run_tensor_to_image, crop_shapes, 0, OP (tensor_to_image), FALSE },
+  { "mask_blend", run_mask_blend, plane_shapes, 0, OP (mask_blend), FALSE },
+  { "conv3x3_upsampled", run_conv3x3_upsampled, upsampled_shapes, 1e-10,
+    OP (conv3x3_upsampled), TRUE },
+};
+
+/* --conv3x3-only: the rows marked conv3x3 (the 3×3 kernel variants' runs) */
+static gboolean conv3x3_only;
+
+static void
+add_cases (void)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (ops); i++)
+    if (ops[i].conv3x3 || !conv3x3_only)
+      ops[i].shapes (&ops[i]);
+}
+
+/* Takes --conv3x3-only out of the arguments. */
+static void
+parse_args (int *argc, char **argv)
+{
+  int kept = 1;
+  for (int i = 1; i < *argc; i++)
+    if (g_str_equal (argv[i], "--conv3x3-only"))
+      conv3x3_only = TRUE;
+    else
+      argv[kept++] = argv[i];
+  argv[kept] = NULL;
+  *argc = kept;
 }
 
 int
 main (int argc, char **argv)
 {
+  parse_args (&argc, argv);
   test_init (&argc, &argv);
   device_context = test_device_context ();
   reference_context = vka_context_new_reference ();
