@@ -67,6 +67,14 @@ const VkaVkKernelSpec vka_vk_kernel_specs[VKA_SHADER_COUNT] = {
   [VKA_SHADER_CONV1X1_BACKWARD_DATA]  = { 3, sizeof (VkaPushConv) },
   [VKA_SHADER_ADD]                    = { 3, sizeof (VkaPushElementwise) },
   [VKA_SHADER_OPTIMIZER_STEP]         = { 4, sizeof (VkaPushOptimizer) },
+  /* cooperative matrices: only where glslang could build them */
+#if VKA_HAVE_COOPMAT
+  [VKA_SHADER_CONV3X3_COOPMAT_PACK]          = { 2, sizeof (VkaPushConv) },
+  [VKA_SHADER_CONV3X3_COOPMAT_8X8X8]         = { 4, sizeof (VkaPushConv) },
+  [VKA_SHADER_CONV3X3_COOPMAT_8X8X8_UP]      = { 4, sizeof (VkaPushConv) },
+  [VKA_SHADER_CONV3X3_COOPMAT_16X16X16]      = { 4, sizeof (VkaPushConv) },
+  [VKA_SHADER_CONV3X3_COOPMAT_16X16X16_UP]   = { 4, sizeof (VkaPushConv) },
+#endif
 };
 
 VkDescriptorType
@@ -115,6 +123,16 @@ vka_vk_pipeline_get (VkaVkBackend *b, VkaShaderId kernel, GError **error)
     .codeSize = blob->size_bytes,
     .pCode = blob->code,
   };
+  /* constant 0 is the subgroup size: conv3x3_coopmat's local size x (a
+   * workgroup of whole subgroups); shaders without it ignore it */
+  VkSpecializationMapEntry entry = { .constantID = 0, .offset = 0,
+                                     .size = sizeof b->subgroup_size };
+  VkSpecializationInfo specialization = {
+    .mapEntryCount = 1,
+    .pMapEntries = &entry,
+    .dataSize = sizeof b->subgroup_size,
+    .pData = &b->subgroup_size,
+  };
   VkShaderModule module = VK_NULL_HANDLE;
   g_autofree char *what = g_strdup_printf ("creating the %s pipeline", blob->name);
   if (!vka_vk_check (vk->CreateDescriptorSetLayout (b->device, &set_info, NULL,
@@ -132,6 +150,7 @@ vka_vk_pipeline_get (VkaVkBackend *b, VkaShaderId kernel, GError **error)
       .stage = VK_SHADER_STAGE_COMPUTE_BIT,
       .module = module,
       .pName = "main",
+      .pSpecializationInfo = &specialization,
     },
     .layout = b->layouts[kernel],
   };
