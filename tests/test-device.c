@@ -272,7 +272,7 @@ test_coopmat_choice (void)
       VkaBackend *b = vka_context_backend (ctx);
       g_autofree char *shapes = vka_vk_backend_coopmat_shapes (b);
       g_test_message ("cooperative matrices: %s", shapes);
-      g_assert_nonnull (strstr (shapes, "f16·f16+f32→f32 (runs)"));
+      g_assert_nonnull (strstr (shapes, "f16*f16+f32->f32 (runs)"));
       g_assert_true (vka_vk_backend_conv3x3_fp16 (b));
       g_assert_cmpstr (vka_vk_backend_conv3x3_kernel (b, 1, 64, 64, 32, 32, FALSE), ==,
                        "coopmat");

@@ -202,7 +202,7 @@ vka_vk_coopmat_describe (VkaVkBackend *b)
                       && b->coopmat->k == s->k && s->a_type == VK_COMPONENT_TYPE_FLOAT16_KHR
                       && s->c_type == VK_COMPONENT_TYPE_FLOAT32_KHR
                       && s->result_type == VK_COMPONENT_TYPE_FLOAT32_KHR;
-      g_string_append_printf (text, "%s%u×%u×%u %s·%s+%s→%s%s%s%s", i ? ", " : "",
+      g_string_append_printf (text, "%s%ux%ux%u %s*%s+%s->%s%s%s%s", i ? ", " : "",
                               s->m, s->n, s->k, type_name (s->a_type),
                               type_name (s->b_type), type_name (s->c_type),
                               type_name (s->result_type), s->saturating ? " saturating" : "",

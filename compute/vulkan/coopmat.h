@@ -52,7 +52,8 @@ void     vka_vk_coopmat_query (VkaVkBackend *b);
  * feature the kernel needs. forced ($VKA_CONV3X3=coopmat): anything missing
  * is an error; otherwise the kernel is simply no candidate. */
 gboolean vka_vk_coopmat_choose (VkaVkBackend *b, gboolean forced, GError **error);
-/* The shapes offered, as text ("8×8×8 f16·f16+f32→f32 (runs), …"); "none". */
+/* The shapes offered, as ASCII text for logs ("MxNxK A*B+C->result", the
+ * one the kernel runs marked "(runs)"), or "none". */
 char    *vka_vk_coopmat_describe (VkaVkBackend *b);
 
 /* The weights (Cout, Cin, 3, 3) packed for conv3x3_coopmat into an empty
