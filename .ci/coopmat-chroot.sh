@@ -25,18 +25,17 @@ trixie_exec '
 export VK_DRIVER_FILES=/usr/share/vulkan/icd.d/lvp_icd.json
 info=$(vulkaninfo 2>/dev/null)
 echo "$info" | grep -E "^[[:space:]]*(deviceName|driverInfo)" | sort -u
-if ! echo "$info" | grep -q VK_KHR_cooperative_matrix; then
+if ! grep -q VK_KHR_cooperative_matrix <<< "$info"; then
   echo "coopmat-chroot.sh: lavapipe ($VK_DRIVER_FILES) does not offer VK_KHR_cooperative_matrix" >&2
   exit 1
 fi
 build=/var/tmp/vka-build-coopmat
 opts="-Dcoopmat=enabled -Dgimp=disabled -Dcpu_backend=disabled -Dgegl_op=disabled -Dmpi=disabled
       -Dbench=false"
-if [ -f $build/build.ninja ]; then
-  meson setup --wipe $build /src/vk-adain $opts >/dev/null
-else
-  meson setup $build /src/vk-adain $opts >/dev/null
-fi
+wipe=
+[ -f $build/build.ninja ] && wipe=--wipe
+meson setup $wipe $build /src/vk-adain $opts > /var/tmp/coopmat-setup.log \
+  || { cat /var/tmp/coopmat-setup.log; exit 1; }
 # only what the suite runs
 ninja -C $build tests/test-ops tests/test-network tests/test-device tests/test-tuning
 VKA_TEST_REQUIRE_COOPMAT=1 meson test -C $build --no-rebuild --suite coopmat --print-errorlogs
