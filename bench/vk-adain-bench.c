@@ -173,6 +173,12 @@ open_context (const VkaContextOptions *options, gboolean for_training)
     }
   const VkaDeviceInfo *info = vka_context_device (ctx);
   g_print ("device: %s (%s)\n", info->name, info->driver);
+  VkaBackend *backend = vka_context_backend (ctx);
+  if (g_str_equal (backend->ops->name, "vulkan"))
+    {
+      g_autofree char *shapes = vka_vk_backend_coopmat_shapes (backend);
+      g_print ("cooperative matrices: %s\n", shapes);
+    }
   return ctx;
 }
 

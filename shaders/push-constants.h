@@ -25,6 +25,16 @@
 /* conv3x3_gemm: pixels per workgroup; output channels per workgroup are 64
  * (4 per invocation) or 128 (8 per invocation). */
 #define VKA_CONV3X3_GEMM_BN 128
+/* conv3x3_coopmat (any M×N×K cooperative-matrix shape): TM×TN matrices per
+ * subgroup, SM×SN subgroups per workgroup, KC input channels (× 9 taps)
+ * staged per step; its packed weights pad Cout to a multiple of CO_ALIGN
+ * (of every shape's BM = SM·TM·M). */
+#define VKA_COOPMAT_TM 2
+#define VKA_COOPMAT_TN 2
+#define VKA_COOPMAT_SM 2
+#define VKA_COOPMAT_SN 2
+#define VKA_COOPMAT_KC 16
+#define VKA_COOPMAT_CO_ALIGN 64
 
 #if !defined(VKA_GLSL) || defined(VKA_PUSH_CONV)
 /* conv1x1, conv3x3_reflect: out[n][co][y][x] = bias[co] + Σ w·in, optional ReLU */

@@ -251,6 +251,75 @@ test_fp16_choice (void)
     g_unsetenv ("VKA_FP16");
 }
 
+/* $VKA_CONV3X3=coopmat: a device that offers VK_KHR_cooperative_matrix (and
+ * a build with the shaders) runs it, with the fp16 limits, and says which
+ * shape; elsewhere the context fails with an error that says what is
+ * missing (CI's coopmat suite sets $VKA_TEST_REQUIRE_COOPMAT=1: it must
+ * run). With $VKA_FP16=0 it is refused; a forced other kernel and the CPU
+ * drivers' defaults (no tuning) leave it out. */
+static void
+test_coopmat_choice (void)
+{
+  g_autofree char *saved_variant = g_strdup (g_getenv ("VKA_CONV3X3"));
+  g_autofree char *saved_fp16 = g_strdup (g_getenv ("VKA_FP16"));
+  VkaContextConfig config = { .validation = TRUE, .vulkan_only = TRUE };
+  g_setenv ("VKA_CONV3X3", "coopmat", TRUE);
+  g_unsetenv ("VKA_FP16");
+  g_autoptr (GError) error = NULL;
+  VkaContext *ctx = vka_context_new_full (&config, &error);
+  if (ctx)
+    {
+      VkaBackend *b = vka_context_backend (ctx);
+      g_autofree char *shapes = vka_vk_backend_coopmat_shapes (b);
+      g_test_message ("cooperative matrices: %s", shapes);
+      g_assert_nonnull (strstr (shapes, "f16*f16+f32->f32 (runs)"));
+      g_assert_true (vka_vk_backend_conv3x3_fp16 (b));
+      g_assert_cmpstr (vka_vk_backend_conv3x3_kernel (b, 1, 64, 64, 32, 32, FALSE), ==,
+                       "coopmat");
+      test_context_finish (ctx);
+    }
+  else
+    {
+      g_test_message ("%s", error->message);
+      g_assert_true (test_coopmat_missing (error));
+      g_assert_nonnull (strstr (error->message, "VKA_CONV3X3=coopmat, but"));
+      g_clear_error (&error);
+    }
+
+  g_setenv ("VKA_FP16", "0", TRUE);
+  g_assert_null (vka_context_new_full (&config, &error));
+  g_assert_error (error, VKA_ERROR, VKA_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+
+  g_unsetenv ("VKA_FP16");
+  const char *others[] = { "gemm", NULL };
+  for (guint i = 0; i < G_N_ELEMENTS (others); i++)
+    {
+      if (others[i])
+        g_setenv ("VKA_CONV3X3", others[i], TRUE);
+      else
+        g_unsetenv ("VKA_CONV3X3");
+      g_setenv ("VKA_TUNE", "0", TRUE);
+      ctx = vka_context_new_full (&config, &error);
+      g_unsetenv ("VKA_TUNE");
+      g_assert_no_error (error);
+      VkaBackend *b = vka_context_backend (ctx);
+      g_assert_false (vka_vk_backend_conv3x3_fp16 (b));
+      g_assert_cmpstr (vka_vk_backend_conv3x3_kernel (b, 1, 64, 64, 32, 32, FALSE), !=,
+                       "coopmat");
+      test_context_finish (ctx);
+    }
+
+  if (saved_variant)
+    g_setenv ("VKA_CONV3X3", saved_variant, TRUE);
+  else
+    g_unsetenv ("VKA_CONV3X3");
+  if (saved_fp16)
+    g_setenv ("VKA_FP16", saved_fp16, TRUE);
+  else
+    g_unsetenv ("VKA_FP16");
+}
+
 /* The messenger must really count: make the layer complain on purpose. */
 static void
 test_validation_counts (void)
@@ -344,6 +413,7 @@ main (int argc, char **argv)
   g_test_add_func ("/device/no-driver", test_no_driver);
   g_test_add_func ("/device/validation-counts", test_validation_counts);
   g_test_add_func ("/device/fp16-choice", test_fp16_choice);
+  g_test_add_func ("/device/coopmat-choice", test_coopmat_choice);
   g_test_add_func ("/device/too-large", test_too_large);
   g_test_add_func ("/device/pipeline-cache", test_pipeline_cache_written);
   g_test_add_func ("/device/pipeline-cache/child", pipeline_cache_child);

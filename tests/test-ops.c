@@ -31,8 +31,8 @@ struct OpSpec
   gboolean    conv3x3;     /* FP16_CONV3X3_MAX_NMSE on fp16 backends; run by --conv3x3-only */
 };
 
-/* The limits for 3×3 convolutions with fp16 weights and scratch (float32
- * sums). Rounding to fp16 errs by at most 2^-11 of a value, ~2.8e-4 rms; the
+/* The limits for 3×3 convolutions with fp16 weights and scratch, or with
+ * both operands fp16 as cooperative matrices multiply them (float32 sums). Rounding to fp16 errs by at most 2^-11 of a value, ~2.8e-4 rms; the
  * GEMM kernel rounds both factors of each product, Winograd U, V and M, so
  * an output's error is a few 1e-4 of its terms' magnitude, and the NMSE
  * (error energy over the output's) of an output of many values sits near
@@ -431,6 +431,9 @@ main (int argc, char **argv)
   if (test_backend == TEST_BACKEND_VULKAN && g_strcmp0 (g_getenv ("VKA_FP16"), "1") == 0
       && (g_strcmp0 (variant, "gemm") == 0 || g_strcmp0 (variant, "winograd") == 0
           || g_strcmp0 (variant, "winograd4") == 0))
+    g_assert_true (test_conv3x3_fp16 (vka_context_backend (device_context)));
+  /* cooperative matrices multiply float16 operands: the fp16 limits */
+  if (test_backend == TEST_BACKEND_VULKAN && g_strcmp0 (variant, "coopmat") == 0)
     g_assert_true (test_conv3x3_fp16 (vka_context_backend (device_context)));
   cases = g_ptr_array_new_with_free_func (g_free);
   add_cases ();

@@ -3,7 +3,8 @@
  * choice is followed (and its results still match the reference); a broken
  * file, an unknown kernel or a file from other shaders is measured again;
  * tuning stays off on CPU drivers unless asked for, and when a kernel is
- * forced. Each case runs in a subprocess with its own $XDG_CACHE_HOME
+ * forced; the cooperative-matrix kernel is timed too where the device has
+ * it. Each case runs in a subprocess with its own $XDG_CACHE_HOME
  * (GLib reads the user dirs once). */
 #include "test-util.h"
 #include "test-files.h"
@@ -91,7 +92,8 @@ check_conv (VkaBackend *dev, VkaBackend *ref, GRand *rand, int cin, int cout, in
   double nmse = test_nmse (result[1], result[0], n_out);
   g_test_message ("%d→%d%s %d×%d: NMSE %.3g", cin, cout, upsampled ? " upsampled" : "", w,
                   h, nmse);
-  g_assert_cmpfloat (nmse, <, 1e-10);
+  /* float16 operands where the cooperative-matrix kernel may have won */
+  g_assert_cmpfloat (nmse, <, test_conv3x3_fp16 (dev) ? 1e-5 : 1e-10);
   g_free (result[0]);
   g_free (result[1]);
 }
@@ -142,9 +144,11 @@ spawn_child (const char *tune, const char *forced)
   g_test_trap_assert_passed ();
 }
 
-/* NULL-terminated for g_strv_contains */
+/* NULL-terminated for g_strv_contains; the last one only where the device
+ * runs it */
 static const char *const kernels[] = { "direct", "gemm4", "gemm8", "winograd", "winograd4",
-                                       NULL };
+                                       "coopmat", NULL };
+#define KERNELS_EVERYWHERE 5
 
 /* The kernel a value names (its first word), checked to be a known one. */
 static char *
@@ -159,7 +163,7 @@ kernel_of (GKeyFile *kf, const char *key)
 }
 
 static void
-assert_measured (GKeyFile *kf, const char *key)
+assert_measured_of (GKeyFile *kf, const char *key, guint n_kernels)
 {
   g_autofree char *value = g_key_file_get_string (kf, "conv3x3", key, NULL);
   g_assert_nonnull (value);
@@ -168,7 +172,7 @@ assert_measured (GKeyFile *kf, const char *key)
   /* every kernel fits these small maps: each was timed, and the one kept
    * took the least time */
   double fastest = G_MAXDOUBLE, kept = -1;
-  for (guint i = 0; kernels[i]; i++)
+  for (guint i = 0; i < n_kernels; i++)
     {
       g_autofree char *timed = g_strdup_printf ("%s ", kernels[i]);
       const char *at = strstr (strchr (value, '('), timed);
@@ -180,6 +184,12 @@ assert_measured (GKeyFile *kf, const char *key)
         kept = ms;
     }
   g_assert_cmpfloat (kept, ==, fastest);
+}
+
+static void
+assert_measured (GKeyFile *kf, const char *key)
+{
+  assert_measured_of (kf, key, KERNELS_EVERYWHERE);
 }
 
 static void
@@ -283,6 +293,44 @@ test_off_unless_asked (void)
   g_assert_cmpstr (still, ==, path);
 }
 
+/* With $VKA_FP16 unset, a device that offers cooperative matrices times
+ * that kernel as well (keys ending "-cm") and follows a file that keeps it;
+ * skipped elsewhere, unless $VKA_TEST_REQUIRE_COOPMAT=1. */
+static void
+test_coopmat_candidate (void)
+{
+  g_autofree char *saved_fp16 = g_strdup (g_getenv ("VKA_FP16"));
+  g_unsetenv ("VKA_FP16");
+  g_setenv ("VKA_CONV3X3", "coopmat", TRUE);
+  VkaContextConfig config = { .validation = TRUE, .vulkan_only = TRUE };
+  g_autoptr (GError) error = NULL;
+  VkaContext *ctx = vka_context_new_full (&config, &error);
+  gboolean missing = !ctx && test_coopmat_missing (error);
+  g_unsetenv ("VKA_CONV3X3");
+  if (!ctx)
+    {
+      g_assert_true (missing);
+      g_test_skip (error->message);
+    }
+  else
+    {
+      test_context_finish (ctx);
+      rm_cache ();
+      spawn_child ("1", NULL);
+      g_autoptr (GKeyFile) kf = load_tuning ();
+      assert_measured_of (kf, PLAIN_KEY "-cm", G_N_ELEMENTS (kernels) - 1);
+      assert_measured_of (kf, UPSAMPLED_KEY "-cm", G_N_ELEMENTS (kernels) - 1);
+      /* kept as the choice, it runs (and matches the reference) */
+      g_key_file_set_string (kf, "conv3x3", PLAIN_KEY "-cm", "coopmat");
+      g_key_file_set_string (kf, "conv3x3", UPSAMPLED_KEY "-cm", "coopmat");
+      save_tuning (kf);
+      spawn_child ("1", NULL);
+      g_test_trap_assert_stderr ("*kernels: coopmat coopmat*");
+    }
+  if (saved_fp16)
+    g_setenv ("VKA_FP16", saved_fp16, TRUE);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -295,6 +343,7 @@ main (int argc, char **argv)
   g_test_add_func ("/tuning/follows-the-file", test_follows_the_file);
   g_test_add_func ("/tuning/measures-again", test_measures_again);
   g_test_add_func ("/tuning/off-unless-asked", test_off_unless_asked);
+  g_test_add_func ("/tuning/coopmat-candidate", test_coopmat_candidate);
   g_test_add_func ("/tuning/child", run_child);
   int status = g_test_run ();
   if (!inherited)

@@ -22,8 +22,14 @@ const char *test_backend_name (void);
  * guard words on (Vulkan; the CPU backend is checked by ASan in CI). */
 VkaContextConfig test_device_config (void);
 /* A context on the backend under test. Fails the test (never skips) when
- * there is none. */
+ * there is none; except that with $VKA_CONV3X3=coopmat on a device (or a
+ * build) without cooperative matrices the whole program is skipped, unless
+ * $VKA_TEST_REQUIRE_COOPMAT=1 (CI, where the device must have them). */
 VkaContext *test_device_context (void);
+/* Whether an error making a context is the device or build lacking the
+ * cooperative-matrix kernel that $VKA_CONV3X3=coopmat forces, and the test
+ * may skip for it (not with $VKA_TEST_REQUIRE_COOPMAT=1). */
+gboolean    test_coopmat_missing (const GError *error);
 /* A Vulkan context ($VK_ADAIN_DEVICE or the best Vulkan device) whatever
  * the backend under test: for tests of Vulkan itself. */
 VkaContext *test_vulkan_context (void);

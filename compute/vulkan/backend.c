@@ -2,6 +2,7 @@
  * table, making it on a device (device.c) and taking it down, and the
  * memory figures the tiling, the tests and the bench read. */
 #include "conv3x3.h"
+#include "coopmat.h"
 #include "device.h"
 #include "ops.h"
 #include "tensor.h"
@@ -59,6 +60,8 @@ vk_destroy (VkaBackend *backend)
   g_clear_pointer (&b->dead_views, g_array_unref);
   g_free (b->pipeline_cache_path);
   vka_vk_tuning_close (b);
+  if (b->coopmat_shapes)
+    g_array_unref (b->coopmat_shapes);
   g_free (b);
 }
 
@@ -127,7 +130,14 @@ vka_vk_backend_peak_bytes (VkaBackend *backend)
 gboolean
 vka_vk_backend_conv3x3_fp16 (VkaBackend *backend)
 {
-  return vka_vk_backend (backend)->conv3x3_fp16;
+  VkaVkBackend *b = vka_vk_backend (backend);
+  return b->conv3x3_fp16 || b->coopmat;
+}
+
+char *
+vka_vk_backend_coopmat_shapes (VkaBackend *backend)
+{
+  return vka_vk_coopmat_describe (vka_vk_backend (backend));
 }
 
 guint64

@@ -6,9 +6,10 @@
 #include "tensor.h"
 #include "vulkan-backend.h"
 
-/* $VKA_CONV3X3=direct|gemm|winograd|winograd4 forces a variant for every
- * 3×3 layer (winograd4: F(4,3), or F(2,3) where the fp16 forms are on)
- * (tests run each everywhere). By default GPUs run the GEMM kernel and CPU
+/* $VKA_CONV3X3=direct|gemm|winograd|winograd4|coopmat forces a variant for
+ * every 3×3 layer (winograd4: F(4,3), or F(2,3) where the fp16 forms are
+ * on; coopmat: an error where the device or the build lacks it) (tests run
+ * each everywhere). By default GPUs run the GEMM kernel and CPU
  * drivers Winograd F(4,3) for layers of 64 channels or more in and out
  * (where it beats F(2,3), which beats the direct kernel, on lavapipe:
  * bench/RESULTS.md), the direct kernel for the rest.
@@ -30,11 +31,13 @@ vka_vk_conv3x3_choose_variant (VkaVkBackend *b, GError **error)
         b->conv3x3 = VKA_VK_CONV3X3_WINOGRAD;
       else if (g_str_equal (forced, "winograd4"))
         b->conv3x3 = VKA_VK_CONV3X3_WINOGRAD4;
+      else if (g_str_equal (forced, "coopmat"))
+        b->conv3x3 = VKA_VK_CONV3X3_COOPMAT;
       else
         {
           g_set_error (error, VKA_ERROR, VKA_ERROR_INVALID_ARGUMENT,
                        "VKA_CONV3X3 is \"%s\"; it must be \"direct\", \"gemm\", "
-                       "\"winograd\" or \"winograd4\"", forced);
+                       "\"winograd\", \"winograd4\" or \"coopmat\"", forced);
           return FALSE;
         }
       return TRUE;
@@ -59,6 +62,8 @@ default_kernel (VkaVkBackend *b, int in_channels, int out_channels)
     return VKA_VK_KERNEL_WINOGRAD4;   /* under fp16, F(2,3) (kernel_that_runs) */
   if (b->conv3x3 == VKA_VK_CONV3X3_WINOGRAD && wide)
     return VKA_VK_KERNEL_WINOGRAD;
+  if (b->conv3x3 == VKA_VK_CONV3X3_COOPMAT)
+    return VKA_VK_KERNEL_COOPMAT;
   if (b->conv3x3 != VKA_VK_CONV3X3_GEMM)
     return VKA_VK_KERNEL_DIRECT;
   /* 128-channel tiles waste half their work below 65 channels */

@@ -3,8 +3,9 @@
  * Which one a layer runs is conv3x3-choice.c's business. The kernels:
  * conv3x3_reflect (direct: texel buffers, registers only), conv3x3_gemm
  * (shared-memory tiles of 64 or 128 output channels; for GPUs), Winograd
- * F(2,3) and F(4,3) (winograd.c). */
+ * F(2,3) and F(4,3) (winograd.c), cooperative matrices (coopmat.c). */
 #include "conv3x3.h"
+#include "coopmat.h"
 #include "tensor.h"
 
 static const char *const kernel_names[VKA_VK_KERNEL_COUNT] = {
@@ -13,6 +14,7 @@ static const char *const kernel_names[VKA_VK_KERNEL_COUNT] = {
   [VKA_VK_KERNEL_GEMM8] = "gemm8",
   [VKA_VK_KERNEL_WINOGRAD] = "winograd",
   [VKA_VK_KERNEL_WINOGRAD4] = "winograd4",
+  [VKA_VK_KERNEL_COOPMAT] = "coopmat",
 };
 
 const char *
@@ -94,6 +96,8 @@ gboolean
 vka_vk_conv3x3_pack (VkaVkBackend *b, VkaVkConv3x3Kernel kernel, VkaTensor *weight,
                      const VkaPushConv *pc, VkaVkBuffer *packed, GError **error)
 {
+  if (kernel == VKA_VK_KERNEL_COOPMAT)
+    return vka_vk_coopmat_pack (b, weight, pc, packed, error);
   Conv3x3Plan plan = plan_of (b, kernel);
   return vka_vk_conv3x3_pack_weights (b, weight, packed, plan.pack, plan.tco, plan.taps,
                                       plan.value_bytes, pc, error) != NULL;
@@ -105,6 +109,9 @@ vka_vk_conv3x3_fits (VkaVkBackend *b, VkaVkConv3x3Kernel kernel, guint64 in_valu
 {
   if (kernel == VKA_VK_KERNEL_GEMM4 || kernel == VKA_VK_KERNEL_GEMM8)
     return TRUE;
+  /* storage buffers, where the device runs it */
+  if (kernel == VKA_VK_KERNEL_COOPMAT)
+    return b->coopmat != NULL;
   /* F(4,3) has no fp16 form: with fp16 on it is no candidate */
   if (kernel == VKA_VK_KERNEL_WINOGRAD4 && b->conv3x3_fp16)
     return FALSE;
@@ -118,6 +125,8 @@ vka_vk_conv3x3_dispatch (VkaVkBackend *b, VkaVkConv3x3Kernel kernel, gboolean up
                          VkaTensor *in, VkaVkBuffer *packed, VkaTensor *bias,
                          VkaTensor *out, const VkaPushConv *pc, GError **error)
 {
+  if (kernel == VKA_VK_KERNEL_COOPMAT)
+    return vka_vk_coopmat_dispatch (b, upsampled, in, packed, bias, out, pc, error);
   Conv3x3Plan plan = plan_of (b, kernel);
   if (kernel == VKA_VK_KERNEL_WINOGRAD || kernel == VKA_VK_KERNEL_WINOGRAD4)
     return vka_vk_conv3x3_winograd (b, vka_vk_buf (in), packed, vka_vk_buf (bias),

@@ -8,3 +8,6 @@
  * the features those need) and its queue, with the device's entry points
  * loaded into b->vk. b->inst and b->vk must be set. */
 gboolean vka_vk_device_create (VkaVkBackend *b, int index, GError **error);
+
+/* Whether the physical device b->physical lists the extension. */
+gboolean vka_vk_has_device_extension (VkaVkBackend *b, const char *name);

@@ -84,7 +84,8 @@ vka_vk_max_buffer_bytes (VkaVkBackend *b, const char **limit)
     }
   /* the direct and Winograd 3×3 kernels bind tensors as texel buffers */
   VkDeviceSize texels = (VkDeviceSize) b->props.limits.maxTexelBufferElements * sizeof (float);
-  if (b->conv3x3 != VKA_VK_CONV3X3_GEMM && texels < range)
+  if (b->conv3x3 != VKA_VK_CONV3X3_GEMM && b->conv3x3 != VKA_VK_CONV3X3_COOPMAT
+      && texels < range)
     {
       range = texels;
       if (limit)

@@ -50,6 +50,16 @@ vka_vk_pipeline_get (VkaVkBackend *b, VkaShaderId kernel, GError **error)
     .codeSize = blob->size_bytes,
     .pCode = blob->code,
   };
+  /* constant 0 is the subgroup size: conv3x3_coopmat's local size x (a
+   * workgroup of whole subgroups); shaders without it ignore it */
+  VkSpecializationMapEntry entry = { .constantID = 0, .offset = 0,
+                                     .size = sizeof b->subgroup_size };
+  VkSpecializationInfo specialization = {
+    .mapEntryCount = 1,
+    .pMapEntries = &entry,
+    .dataSize = sizeof b->subgroup_size,
+    .pData = &b->subgroup_size,
+  };
   VkShaderModule module = VK_NULL_HANDLE;
   g_autofree char *what = g_strdup_printf ("creating the %s pipeline", blob->name);
   if (!vka_vk_check (vk->CreateDescriptorSetLayout (b->device, &set_info, NULL,
@@ -67,6 +77,7 @@ vka_vk_pipeline_get (VkaVkBackend *b, VkaShaderId kernel, GError **error)
       .stage = VK_SHADER_STAGE_COMPUTE_BIT,
       .module = module,
       .pName = "main",
+      .pSpecializationInfo = &specialization,
     },
     .layout = b->layouts[kernel],
   };

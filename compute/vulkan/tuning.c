@@ -11,7 +11,8 @@
  *
  * A key is the channels in and out, "-up" for the form with the ×2
  * upsampling folded in, the output's pixel count (batch included) rounded
- * up to a power of two, and "-f16" for the kernels' fp16 forms ($VKA_FP16).
+ * up to a power of two, "-f16" for the kernels' fp16 forms ($VKA_FP16), and
+ * "-cm" where the cooperative-matrix kernel is a candidate.
  * The first word of a value is the kernel; the rest is what was measured,
  * for people reading the file. */
 #include "conv3x3.h"
@@ -94,9 +95,9 @@ static char *
 shape_key (VkaVkBackend *b, const VkaPushConv *pc, gboolean upsampled)
 {
   guint64 pixels = (guint64) pc->batch * pc->height * pc->width;
-  return g_strdup_printf ("c%u-%u%s-p%u%s", pc->in_channels, pc->out_channels,
+  return g_strdup_printf ("c%u-%u%s-p%u%s%s", pc->in_channels, pc->out_channels,
                           upsampled ? "-up" : "", g_bit_storage (MAX (pixels, 2) - 1),
-                          b->conv3x3_fp16 ? "-f16" : "");
+                          b->conv3x3_fp16 ? "-f16" : "", b->coopmat ? "-cm" : "");
 }
 
 gboolean

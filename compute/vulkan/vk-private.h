@@ -143,13 +143,15 @@ typedef struct
 /* How 3×3 convolutions run: conv3x3_reflect (texel buffers, registers only),
  * conv3x3_gemm (shared-memory tiles; for GPUs), Winograd F(2,3)
  * (conv3x3_wino_*) or F(4,3) (conv3x3_wino4_*: best on CPU drivers for wide
- * layers, the direct kernel taking the narrow ones). */
+ * layers, the direct kernel taking the narrow ones), or cooperative
+ * matrices (conv3x3_coopmat: only forced; else a candidate of the tuning). */
 typedef enum
 {
   VKA_VK_CONV3X3_DIRECT,
   VKA_VK_CONV3X3_GEMM,
   VKA_VK_CONV3X3_WINOGRAD,
   VKA_VK_CONV3X3_WINOGRAD4,   /* F(4,3); F(2,3) where the fp16 forms are on */
+  VKA_VK_CONV3X3_COOPMAT,
 } VkaVkConv3x3Variant;
 
 /* The 3×3 kernels a layer can run (conv3x3.c has each one's packing and
@@ -161,8 +163,24 @@ typedef enum
   VKA_VK_KERNEL_GEMM8,     /* 128 */
   VKA_VK_KERNEL_WINOGRAD,
   VKA_VK_KERNEL_WINOGRAD4, /* F(4,3): float32 only, no candidate with fp16 */
+  VKA_VK_KERNEL_COOPMAT,   /* cooperative matrices: where b->coopmat is set */
   VKA_VK_KERNEL_COUNT
 } VkaVkConv3x3Kernel;
+
+/* A cooperative-matrix shape a device offers
+ * (vkGetPhysicalDeviceCooperativeMatrixPropertiesKHR): A (M×K) · B (K×N) +
+ * C (M×N) = result, component types as VkComponentTypeKHR, scope as
+ * VkScopeKHR. */
+typedef struct
+{
+  guint32  m, n, k;
+  guint32  a_type, b_type, c_type, result_type;
+  guint32  scope;
+  gboolean saturating;
+} VkaVkCoopmatShape;
+
+/* A shape conv3x3_coopmat is built for (coopmat.c). */
+typedef struct VkaVkCoopmatVariant VkaVkCoopmatVariant;
 
 /* The Vulkan backend: one logical device, one queue, one command buffer
  * being recorded at a time. */
@@ -196,6 +214,12 @@ typedef struct
                                                    * weights and scratch ($VKA_FP16) */
   int                              wino_min_channels;  /* narrower layers run direct */
   int                              wino_band_rows;     /* tests: $VKA_WINO_BAND_ROWS */
+  guint32                          subgroup_size;  /* specialisation constant 0 of every
+                                                    * pipeline (conv3x3_coopmat's local
+                                                    * size x) */
+  GArray                          *coopmat_shapes;  /* VkaVkCoopmatShape offered, or NULL */
+  const VkaVkCoopmatVariant       *coopmat;  /* the cooperative-matrix kernel this device
+                                              * runs, or NULL: no such candidate */
   VkaVkBuffer                      wino_scratch[2];    /* transformed input, products */
   gboolean                         tuning;   /* measure each new layer shape's kernels */
   GKeyFile                        *tuned;    /* shape key -> kernel, as measured */

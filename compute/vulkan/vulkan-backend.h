@@ -14,8 +14,12 @@ void           vka_vk_instance_free (VkaVkInstance *inst);
 VkaBackend *vka_vk_backend_new (VkaVkInstance *inst, int index, gboolean guards,
                                 GError **error);
 guint64     vka_vk_backend_peak_bytes (VkaBackend *backend);
-/* Whether 3×3 convolutions run the fp16 forms (tests loosen their limits). */
+/* Whether 3×3 convolutions may run with float16 operands: the fp16 forms,
+ * or cooperative matrices (tests loosen their limits). */
 gboolean    vka_vk_backend_conv3x3_fp16 (VkaBackend *backend);
+/* The cooperative-matrix shapes the device offers, as text; the one the
+ * 3×3 kernel runs is marked "(runs)". */
+char       *vka_vk_backend_coopmat_shapes (VkaBackend *backend);
 /* Finishes queued work, frees the pooled buffers and restarts the peak from
  * what is allocated now, which it returns (weights, live tensors). */
 guint64     vka_vk_backend_reset_peak (VkaBackend *backend);
