@@ -8,6 +8,10 @@
  * --throughput N also stylises N times with one style encoded beforehand (as
  * a folder run does) and prints images per second.
  *
+ * It also prints the submissions and bytes moved between host and device
+ * of one stylisation (the backend's counts: on the CPU backend, the copies
+ * in and out of its tensors).
+ *
  * --device cpu times the oneDNN CPU backend ($VKA_CPU_VERBOSE=1 prints the
  * algorithm it measured and chose per convolution).
  *
@@ -155,6 +159,47 @@ time_throughput (VkaModel *model, const VkaImage *content, const VkaImage *style
   double s = (g_get_monotonic_time () - start) / 1e6;
   g_print ("throughput %dx%d, one style: %d stylisations in %.3f s = %.1f images/s\n",
            content->width, content->height, count, s, count / s);
+  return TRUE;
+}
+
+static void
+print_transfer_line (const char *what, const VkaTransferStats *from, const VkaTransferStats *to)
+{
+  guint64 up = to->bytes_to_device - from->bytes_to_device;
+  guint64 down = to->bytes_to_host - from->bytes_to_host;
+  g_print ("submissions per stylisation: %" G_GUINT64_FORMAT " (%s); bytes moved: %"
+           G_GUINT64_FORMAT " host->device, %" G_GUINT64_FORMAT " device->host "
+           "(%.2f + %.2f MiB)\n", to->submissions - from->submissions, what, up, down,
+           up / 1048576.0, down / 1048576.0);
+}
+
+/* What one stylisation submits and moves between host and device, once
+ * with a style encoded beforehand and once with the style encoded from its
+ * picture in the same run (after the timed runs: pipelines made, kernels
+ * tuned). */
+static gboolean
+print_transfers (VkaModel *model, VkaBackend *b, const VkaImage *content,
+                 const VkaImage *style_image, VkaImage *out, GError **error)
+{
+  if (!b->ops->transfer_stats)
+    return TRUE;
+  g_autoptr (VkaStyle) style = vka_style_from_image (model, style_image, NULL, error);
+  if (!style)
+    return FALSE;
+  const VkaStyle *styles[1] = { style };
+  VkaTransferStats start, styled, encoded;
+  b->ops->transfer_stats (b, &start);
+  if (!vka_stylize (model, content, styles, NULL, 1, NULL, out, NULL, NULL, NULL, error))
+    return FALSE;
+  b->ops->transfer_stats (b, &styled);
+  g_autoptr (VkaStyle) again = vka_style_from_image (model, style_image, NULL, error);
+  styles[0] = again;
+  if (!again || !vka_stylize (model, content, styles, NULL, 1, NULL, out, NULL, NULL, NULL,
+                              error))
+    return FALSE;
+  b->ops->transfer_stats (b, &encoded);
+  print_transfer_line ("style encoded beforehand", &start, &styled);
+  print_transfer_line ("style encoded from its picture", &styled, &encoded);
   return TRUE;
 }
 
@@ -414,6 +459,11 @@ main (int argc, char **argv)
       runs[r] = (g_get_monotonic_time () - start) / 1e6;
     }
   qsort (runs, reps, sizeof (double), compare_double);
+  if (!print_transfers (model, backend, content, style_image, out, &error))
+    {
+      g_printerr ("vk-adain-bench: %s\n", error->message);
+      return 1;
+    }
   if (throughput > 0 && !time_throughput (model, content, style_image, out, throughput, &error))
     {
       g_printerr ("vk-adain-bench: %s\n", error->message);

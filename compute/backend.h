@@ -26,6 +26,15 @@ vka_tensor_numel (const VkaTensor *t)
   return (gsize) t->n * (gsize) t->c * (gsize) t->h * (gsize) t->w;
 }
 
+/* What crossed between the host and the device: command buffers submitted,
+ * and the bytes tensor writes and reads moved each way. */
+typedef struct
+{
+  guint64 submissions;
+  guint64 bytes_to_device;
+  guint64 bytes_to_host;
+} VkaTransferStats;
+
 typedef struct
 {
   gboolean sgd;      /* plain SGD instead of Adam */
@@ -97,6 +106,8 @@ struct VkaBackendOps
   guint64     (*reset_peak)    (VkaBackend *backend);
 
   gboolean    (*flush)         (VkaBackend *backend, GError **error);
+  /* Optional: the transfers since the backend was made (counts only grow). */
+  void        (*transfer_stats) (VkaBackend *backend, VkaTransferStats *stats);
   /* Optional: from now on choose kernels by fixed rules, never by timing,
    * so that the same inputs give the same bits in every run (training). */
   void        (*set_reproducible) (VkaBackend *backend);

@@ -57,6 +57,7 @@ typedef struct
   guint64        fail_alloc_over;  /* tests: refuse tensors larger than this */
   GQueue         spare;            /* VkaCpuSpare*: freed storage kept for reuse */
   guint64        spare_bytes;
+  VkaTransferStats copies;         /* tensor writes and reads (no submissions) */
 } VkaCpuBackend;
 
 /* Freed storage kept for the next tensor of its size: a fresh large

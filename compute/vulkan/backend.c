@@ -38,6 +38,12 @@ vk_conv_extra_bytes (VkaBackend *backend, int n, int cin, int cout, int h, int w
 }
 
 static void
+vk_transfer_stats (VkaBackend *backend, VkaTransferStats *stats)
+{
+  *stats = vka_vk_backend (backend)->transfers;
+}
+
+static void
 vk_destroy (VkaBackend *backend)
 {
   VkaVkBackend *b = vka_vk_backend (backend);
@@ -95,6 +101,7 @@ static const VkaBackendOps vulkan_ops = {
   .add = vka_vk_add,
   .optimizer_step = vka_vk_optimizer_step,
   .flush = vka_vk_flush,
+  .transfer_stats = vk_transfer_stats,
 };
 
 VkaBackend *

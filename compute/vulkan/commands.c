@@ -62,6 +62,7 @@ vka_vk_flush (VkaBackend *backend, GError **error)
         .commandBufferCount = 1,
         .pCommandBuffers = &b->cmd,
       };
+      b->transfers.submissions++;
       ok = vka_vk_check (vk->QueueSubmit (b->queue, 1, &submit, b->fence),
                          "submitting work", error)
         && vka_vk_check (vk->WaitForFences (b->device, 1, &b->fence, VK_TRUE, UINT64_MAX),

@@ -181,6 +181,7 @@ gboolean
 vka_vk_buffer_read (VkaVkBackend *b, VkaVkBuffer *buf, VkDeviceSize offset,
                     VkDeviceSize bytes, void *dst, GError **error)
 {
+  b->transfers.bytes_to_host += bytes;
   if (!vka_vk_flush (&b->base, error))
     return FALSE;
   if (buf->mapped)
@@ -195,6 +196,7 @@ gboolean
 vka_vk_buffer_write (VkaVkBackend *b, VkaVkBuffer *buf, VkDeviceSize offset,
                      VkDeviceSize bytes, const void *src, GError **error)
 {
+  b->transfers.bytes_to_device += bytes;
   /* queued work may still read this buffer: finish it first */
   if (!vka_vk_flush (&b->base, error))
     return FALSE;

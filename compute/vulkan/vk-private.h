@@ -181,6 +181,7 @@ typedef struct
   VkCommandPool                    command_pool;
   VkCommandBuffer                  cmd;
   gboolean                         recording;
+  VkaTransferStats                 transfers; /* submissions, bytes each way */
   VkFence                          fence;
   VkDescriptorPool                 descriptor_pool;
   guint                            descriptor_sets_used;
