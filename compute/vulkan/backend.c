@@ -114,6 +114,7 @@ vka_vk_backend_new (VkaVkInstance *inst, int index, gboolean guards, GError **er
   b->guards = guards;
   const char *limit = g_getenv ("VKA_TEST_ALLOC_LIMIT");
   b->fail_alloc_over = limit ? g_ascii_strtoull (limit, NULL, 10) : 0;
+  b->staged_only = g_strcmp0 (g_getenv ("VKA_TEST_STAGED"), "1") == 0;
   b->deferred = g_ptr_array_new ();
   if (!vka_vk_device_create (b, index, error) || !vka_vk_commands_init (b, error))
     {
