@@ -586,6 +586,7 @@ static const VkaBackendOps cpu_ops = {
   .upsample2x = cpu_upsample2x,
   .conv3x3_upsampled = vka_cpu_conv3x3_upsampled,
   .channel_stats = vka_cpu_channel_stats,
+  .channel_moments = vka_cpu_channel_moments,
   .adain = cpu_adain,
   .image_to_tensor = cpu_image_to_tensor,
   .tensor_to_image = cpu_tensor_to_image,

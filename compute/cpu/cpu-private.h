@@ -178,6 +178,8 @@ gboolean vka_cpu_conv3x3_backward_weight (VkaBackend *backend, VkaTensor *in,
 /* train-ops.c */
 gboolean vka_cpu_channel_stats (VkaBackend *backend, VkaTensor *in, VkaTensor *stats,
                                 GError **error);
+gboolean vka_cpu_channel_moments (VkaBackend *backend, VkaTensor *in, int y0, int x0, int h,
+                                  int w, VkaTensor *moments, GError **error);
 gboolean vka_cpu_channel_stats_backward (VkaBackend *backend, VkaTensor *in,
                                          VkaTensor *stats, VkaTensor *dstats,
                                          VkaTensor *din, GError **error);

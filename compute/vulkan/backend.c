@@ -82,6 +82,7 @@ static const VkaBackendOps vulkan_ops = {
   .upsample2x = vka_vk_upsample2x,
   .conv3x3_upsampled = vka_vk_conv3x3_upsampled,
   .channel_stats = vka_vk_channel_stats,
+  .channel_moments = vka_vk_channel_moments,
   .adain = vka_vk_adain,
   .image_to_tensor = vka_vk_image_to_tensor,
   .tensor_to_image = vka_vk_tensor_to_image,
