@@ -24,7 +24,6 @@
  * bench/compare-train runs it next to PyTorch's training step. */
 #include "context-private.h"
 #include "net/stylize-private.h"
-#include "net/tiling.h"
 #include "vulkan/vulkan-backend.h"
 #include "cpu/cpu-backend.h"
 #include "vka-train.h"
@@ -83,14 +82,15 @@ compare_double (const void *a, const void *b)
 }
 
 /* Where a whole-image stylisation's time goes, phase by phase (each ends
- * with the device idle): the sum is close to one untiled vka_stylize. */
+ * with the device idle): the sum is close to one untiled vka_stylize, which
+ * records the last two phases in the same command buffer instead. */
 static gboolean
 time_phases (VkaModel *model, VkaBackend *b, const VkaImage *content, int reps,
              GError **error)
 {
-  enum { UPLOAD_ENCODE, READ_FEATURES, HOST_MOMENTS, ADAIN_DECODE, READ_IMAGE, N_PHASES };
-  static const char *names[N_PHASES] = { "upload + encode", "read relu4_1 back",
-                                         "statistics on the host", "AdaIN + decode",
+  enum { UPLOAD_ENCODE, STATS_ADAIN_DECODE, READ_IMAGE, N_PHASES };
+  static const char *names[N_PHASES] = { "upload + encode",
+                                         "statistics + AdaIN + decode (device)",
                                          "read the picture back" };
   double best[N_PHASES];
   for (int p = 0; p < N_PHASES; p++)
@@ -105,20 +105,9 @@ time_phases (VkaModel *model, VkaBackend *b, const VkaImage *content, int reps,
       if (!f || !b->ops->flush (b, error))
         return FALSE;
       PHASE_END (UPLOAD_ENCODE);
-      g_autofree float *map = g_new (float, vka_tensor_numel (f));
-      if (!b->ops->tensor_read (f, map, error))
-        return FALSE;
-      PHASE_END (READ_FEATURES);
-      VkaMoments m;
-      vka_moments_init (&m, f->c);
-      vka_moments_add (&m, map, f->h, f->w, 0, 0, f->w, f->h, NULL, 0);
-      g_autofree float *stats = g_new (float, 2 * f->c);
-      vka_moments_to_stats (&m, stats);
-      vka_moments_clear (&m);
-      PHASE_END (HOST_MOMENTS);
       g_autoptr (VkaTensor) xs = vka_tensor_new (b, 1, f->c, 1, 2, error);
       g_autoptr (VkaTensor) adapted = vka_tensor_new (b, 1, f->c, f->h, f->w, error);
-      if (!xs || !adapted || !b->ops->tensor_write (xs, stats, error)
+      if (!xs || !adapted || !b->ops->channel_stats (b, f, xs, error)
           || !b->ops->adain (b, f, xs, xs, 1.0f, adapted, error))
         return FALSE;
       g_autoptr (VkaTensor) decoded = vka_network_forward (vka_model_decoder (model), adapted,
@@ -129,7 +118,7 @@ time_phases (VkaModel *model, VkaBackend *b, const VkaImage *content, int reps,
       if (!rgb || !b->ops->tensor_to_image (b, decoded, 0, 0, rgb, error)
           || !b->ops->flush (b, error))
         return FALSE;
-      PHASE_END (ADAIN_DECODE);
+      PHASE_END (STATS_ADAIN_DECODE);
       g_autofree float *pixels = g_new (float, vka_tensor_numel (rgb));
       if (!b->ops->tensor_read (rgb, pixels, error))
         return FALSE;
