@@ -8,6 +8,10 @@
  * --throughput N also stylises N times with one style encoded beforehand (as
  * a folder run does) and prints images per second.
  *
+ * It also prints the submissions and bytes moved between host and device
+ * of one stylisation (the backend's counts: on the CPU backend, the copies
+ * in and out of its tensors).
+ *
  * --device cpu times the oneDNN CPU backend ($VKA_CPU_VERBOSE=1 prints the
  * algorithm it measured and chose per convolution).
  *
@@ -20,7 +24,6 @@
  * bench/compare-train runs it next to PyTorch's training step. */
 #include "context-private.h"
 #include "net/stylize-private.h"
-#include "net/tiling.h"
 #include "vulkan/vulkan-backend.h"
 #include "cpu/cpu-backend.h"
 #include "vka-train.h"
@@ -79,14 +82,15 @@ compare_double (const void *a, const void *b)
 }
 
 /* Where a whole-image stylisation's time goes, phase by phase (each ends
- * with the device idle): the sum is close to one untiled vka_stylize. */
+ * with the device idle): the sum is close to one untiled vka_stylize, which
+ * records the last two phases in the same command buffer instead. */
 static gboolean
 time_phases (VkaModel *model, VkaBackend *b, const VkaImage *content, int reps,
              GError **error)
 {
-  enum { UPLOAD_ENCODE, READ_FEATURES, HOST_MOMENTS, ADAIN_DECODE, READ_IMAGE, N_PHASES };
-  static const char *names[N_PHASES] = { "upload + encode", "read relu4_1 back",
-                                         "statistics on the host", "AdaIN + decode",
+  enum { UPLOAD_ENCODE, STATS_ADAIN_DECODE, READ_IMAGE, N_PHASES };
+  static const char *names[N_PHASES] = { "upload + encode",
+                                         "statistics + AdaIN + decode (device)",
                                          "read the picture back" };
   double best[N_PHASES];
   for (int p = 0; p < N_PHASES; p++)
@@ -101,20 +105,9 @@ time_phases (VkaModel *model, VkaBackend *b, const VkaImage *content, int reps,
       if (!f || !b->ops->flush (b, error))
         return FALSE;
       PHASE_END (UPLOAD_ENCODE);
-      g_autofree float *map = g_new (float, vka_tensor_numel (f));
-      if (!b->ops->tensor_read (f, map, error))
-        return FALSE;
-      PHASE_END (READ_FEATURES);
-      VkaMoments m;
-      vka_moments_init (&m, f->c);
-      vka_moments_add (&m, map, f->h, f->w, 0, 0, f->w, f->h, NULL, 0);
-      g_autofree float *stats = g_new (float, 2 * f->c);
-      vka_moments_to_stats (&m, stats);
-      vka_moments_clear (&m);
-      PHASE_END (HOST_MOMENTS);
       g_autoptr (VkaTensor) xs = vka_tensor_new (b, 1, f->c, 1, 2, error);
       g_autoptr (VkaTensor) adapted = vka_tensor_new (b, 1, f->c, f->h, f->w, error);
-      if (!xs || !adapted || !b->ops->tensor_write (xs, stats, error)
+      if (!xs || !adapted || !b->ops->channel_stats (b, f, xs, error)
           || !b->ops->adain (b, f, xs, xs, 1.0f, adapted, error))
         return FALSE;
       g_autoptr (VkaTensor) decoded = vka_network_forward (vka_model_decoder (model), adapted,
@@ -125,7 +118,7 @@ time_phases (VkaModel *model, VkaBackend *b, const VkaImage *content, int reps,
       if (!rgb || !b->ops->tensor_to_image (b, decoded, 0, 0, rgb, error)
           || !b->ops->flush (b, error))
         return FALSE;
-      PHASE_END (ADAIN_DECODE);
+      PHASE_END (STATS_ADAIN_DECODE);
       g_autofree float *pixels = g_new (float, vka_tensor_numel (rgb));
       if (!b->ops->tensor_read (rgb, pixels, error))
         return FALSE;
@@ -155,6 +148,47 @@ time_throughput (VkaModel *model, const VkaImage *content, const VkaImage *style
   double s = (g_get_monotonic_time () - start) / 1e6;
   g_print ("throughput %dx%d, one style: %d stylisations in %.3f s = %.1f images/s\n",
            content->width, content->height, count, s, count / s);
+  return TRUE;
+}
+
+static void
+print_transfer_line (const char *what, const VkaTransferStats *from, const VkaTransferStats *to)
+{
+  guint64 up = to->bytes_to_device - from->bytes_to_device;
+  guint64 down = to->bytes_to_host - from->bytes_to_host;
+  g_print ("submissions per stylisation: %" G_GUINT64_FORMAT " (%s); bytes moved: %"
+           G_GUINT64_FORMAT " host->device, %" G_GUINT64_FORMAT " device->host "
+           "(%.2f + %.2f MiB)\n", to->submissions - from->submissions, what, up, down,
+           up / 1048576.0, down / 1048576.0);
+}
+
+/* What one stylisation submits and moves between host and device, once
+ * with a style encoded beforehand and once with the style encoded from its
+ * picture in the same run (after the timed runs: pipelines made, kernels
+ * tuned). */
+static gboolean
+print_transfers (VkaModel *model, VkaBackend *b, const VkaImage *content,
+                 const VkaImage *style_image, VkaImage *out, GError **error)
+{
+  if (!b->ops->transfer_stats)
+    return TRUE;
+  g_autoptr (VkaStyle) style = vka_style_from_image (model, style_image, NULL, error);
+  if (!style)
+    return FALSE;
+  const VkaStyle *styles[1] = { style };
+  VkaTransferStats start, styled, encoded;
+  b->ops->transfer_stats (b, &start);
+  if (!vka_stylize (model, content, styles, NULL, 1, NULL, out, NULL, NULL, NULL, error))
+    return FALSE;
+  b->ops->transfer_stats (b, &styled);
+  g_autoptr (VkaStyle) again = vka_style_from_image (model, style_image, NULL, error);
+  styles[0] = again;
+  if (!again || !vka_stylize (model, content, styles, NULL, 1, NULL, out, NULL, NULL, NULL,
+                              error))
+    return FALSE;
+  b->ops->transfer_stats (b, &encoded);
+  print_transfer_line ("style encoded beforehand", &start, &styled);
+  print_transfer_line ("style encoded from its picture", &styled, &encoded);
   return TRUE;
 }
 
@@ -420,6 +454,11 @@ main (int argc, char **argv)
       runs[r] = (g_get_monotonic_time () - start) / 1e6;
     }
   qsort (runs, reps, sizeof (double), compare_double);
+  if (!print_transfers (model, backend, content, style_image, out, &error))
+    {
+      g_printerr ("vk-adain-bench: %s\n", error->message);
+      return 1;
+    }
   if (throughput > 0 && !time_throughput (model, content, style_image, out, throughput, &error))
     {
       g_printerr ("vk-adain-bench: %s\n", error->message);

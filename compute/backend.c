@@ -131,6 +131,20 @@ vka_check_channel_stats (VkaTensor *in, VkaTensor *stats, GError **error)
 }
 
 gboolean
+vka_check_channel_moments (VkaTensor *in, int y0, int x0, int h, int w, VkaTensor *moments,
+                           GError **error)
+{
+  if (y0 < 0 || x0 < 0 || h < 1 || w < 1 || in->h - y0 < h || in->w - x0 < w)
+    {
+      g_set_error (error, VKA_ERROR, VKA_ERROR_INVALID_ARGUMENT,
+                   "channel_moments: the window of %d×%d at (%d, %d) is not inside a "
+                   "%d×%d map", w, h, x0, y0, in->w, in->h);
+      return FALSE;
+    }
+  return vka_check_shape ("channel_moments", "moments", moments, in->n, in->c, 1, 2, error);
+}
+
+gboolean
 vka_check_adain (VkaTensor *x, VkaTensor *x_stats, VkaTensor *target_stats,
                  VkaTensor *out, GError **error)
 {

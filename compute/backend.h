@@ -26,6 +26,15 @@ vka_tensor_numel (const VkaTensor *t)
   return (gsize) t->n * (gsize) t->c * (gsize) t->h * (gsize) t->w;
 }
 
+/* What crossed between the host and the device: command buffers submitted,
+ * and the bytes tensor writes and reads moved each way. */
+typedef struct
+{
+  guint64 submissions;
+  guint64 bytes_to_device;
+  guint64 bytes_to_host;
+} VkaTransferStats;
+
 typedef struct
 {
   gboolean sgd;      /* plain SGD instead of Adam */
@@ -65,6 +74,11 @@ struct VkaBackendOps
    * a plane of one pixel has variance 0. */
   gboolean    (*channel_stats) (VkaBackend *backend, VkaTensor *in,
                                 VkaTensor *stats, GError **error);
+  /* Optional: moments (n, c, 1, 2) per plane of in: the mean and M2 (the sum
+   * of squared deviations from it) over the window [y0, y0+h) × [x0, x0+w),
+   * for statistics merged over tiles without reading the features back. */
+  gboolean    (*channel_moments) (VkaBackend *backend, VkaTensor *in, int y0, int x0,
+                                  int h, int w, VkaTensor *moments, GError **error);
   /* out = α·(σt·(x−μx)/σx + μt) + (1−α)·x with stats tensors (n, c, 1, 2). */
   gboolean    (*adain)         (VkaBackend *backend, VkaTensor *x,
                                 VkaTensor *x_stats, VkaTensor *target_stats,
@@ -97,6 +111,8 @@ struct VkaBackendOps
   guint64     (*reset_peak)    (VkaBackend *backend);
 
   gboolean    (*flush)         (VkaBackend *backend, GError **error);
+  /* Optional: the transfers since the backend was made (counts only grow). */
+  void        (*transfer_stats) (VkaBackend *backend, VkaTransferStats *stats);
   /* Optional: from now on choose kernels by fixed rules, never by timing,
    * so that the same inputs give the same bits in every run (training). */
   void        (*set_reproducible) (VkaBackend *backend);
@@ -205,6 +221,8 @@ gboolean vka_check_conv3x3_upsampled (VkaTensor *in, VkaTensor *weight, VkaTenso
 gboolean vka_check_maxpool2x2 (VkaTensor *in, VkaTensor *out, GError **error);
 gboolean vka_check_upsample2x (VkaTensor *in, VkaTensor *out, GError **error);
 gboolean vka_check_channel_stats (VkaTensor *in, VkaTensor *stats, GError **error);
+gboolean vka_check_channel_moments (VkaTensor *in, int y0, int x0, int h, int w,
+                                    VkaTensor *moments, GError **error);
 gboolean vka_check_adain (VkaTensor *x, VkaTensor *x_stats, VkaTensor *target_stats,
                           VkaTensor *out, GError **error);
 gboolean vka_check_image_to_tensor (VkaTensor *image, int channels, VkaTensor *out,

@@ -91,13 +91,19 @@ VKA_PUSH (VkaPushResample, VKA_PUSH_RESAMPLE)
 #endif
 
 #if !defined(VKA_GLSL) || defined(VKA_PUSH_STATS)
-/* stats_partial, stats_final: per-plane Welford over chunks of pixels */
+/* stats_partial, stats_final: per-plane Welford over chunks of the pixels of
+ * a window (the whole plane for channel_stats) */
 VKA_PUSH (VkaPushStats, VKA_PUSH_STATS)
 {
   uint32_t planes;
-  uint32_t pixels;
+  uint32_t pixels;       /* in the window */
   uint32_t chunk;        /* pixels per partial */
   uint32_t n_chunks;
+  uint32_t plane_pixels; /* h·w of the input's planes */
+  uint32_t width;        /* w of the input */
+  uint32_t x0, y0;       /* the window's top-left */
+  uint32_t window_w;     /* the window's width */
+  uint32_t moments;      /* stats_final: 1 writes (mean, M2), 0 (mean, std) */
 } VKA_PUSH_END (VkaPushStats)
 #endif
 

@@ -1,7 +1,8 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
 /* stats_final: merges a plane's chunk partials (Chan's parallel formula) and
- * writes mean and sqrt(unbiased variance + 1e-5). One workgroup per plane. */
+ * writes mean and sqrt(unbiased variance + 1e-5), or with pc.moments the
+ * mean and M2 (for merging with other tiles'). One workgroup per plane. */
 #define VKA_PUSH_STATS
 #include "common.glsl"
 #include "push-constants.h"
@@ -10,7 +11,7 @@
 layout (local_size_x = WG, local_size_y = 1, local_size_z = 1) in;
 
 layout (std430, binding = 0) readonly buffer Partial { vec2 partial[]; };
-layout (std430, binding = 1) writeonly buffer Stats { vec2 stats[]; };  /* (mean, std) */
+layout (std430, binding = 1) writeonly buffer Stats { vec2 stats[]; };  /* (mean, std or M2) */
 
 shared float s_count[WG];
 shared float s_mean[WG];
@@ -49,7 +50,9 @@ void main ()
             }
         }
     }
-  if (tid == 0)
+  if (tid == 0 && pc.moments != 0u)
+    stats[plane] = vec2 (s_mean[0], s_m2[0]);
+  else if (tid == 0)
     {
       float var = pc.pixels > 1u ? s_m2[0] / float (pc.pixels - 1u) : 0.0;
       stats[plane] = vec2 (s_mean[0], sqrt (var + 1e-5));

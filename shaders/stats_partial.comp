@@ -1,9 +1,10 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
 /* stats_partial: first pass of the per-plane mean/variance. Workgroup
- * (chunk, plane) runs Welford over `chunk` pixels and writes (mean, M2) of
- * that chunk. Chunks keep every loop short: lavapipe cuts loops off after
- * 65,535 iterations. Grid: x = n_chunks, y = planes (in workgroups). */
+ * (chunk, plane) runs Welford over `chunk` pixels of the window (in row
+ * order) and writes (mean, M2) of that chunk. Chunks keep every loop short:
+ * lavapipe cuts loops off after 65,535 iterations. Grid: x = n_chunks,
+ * y = planes (in workgroups). */
 #define VKA_PUSH_STATS
 #include "common.glsl"
 #include "push-constants.h"
@@ -24,16 +25,27 @@ void main ()
   uint chunk = gl_WorkGroupID.x, plane = gl_WorkGroupID.y;
   uint begin = chunk * pc.chunk;
   uint end = min (begin + pc.chunk, pc.pixels);
-  uint base = plane * pc.pixels;
+  uint base = plane * pc.plane_pixels + pc.y0 * pc.width + pc.x0;
 
+  /* the window position of pixel i, advanced by WG pixels without a
+   * division per pixel */
+  uint row = (begin + tid) / pc.window_w, col = begin + tid - row * pc.window_w;
+  uint step_rows = WG / pc.window_w, step_cols = WG - step_rows * pc.window_w;
   float count = 0.0, mean = 0.0, m2 = 0.0;
   for (uint i = begin + tid; i < end; i += WG)
     {
-      float v = in_data[base + i];
+      float v = in_data[base + row * pc.width + col];
       count += 1.0;
       float d = v - mean;
       mean += d / count;
       m2 += d * (v - mean);
+      row += step_rows;
+      col += step_cols;
+      if (col >= pc.window_w)
+        {
+          col -= pc.window_w;
+          row++;
+        }
     }
   s_count[tid] = count;
   s_mean[tid] = mean;

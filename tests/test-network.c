@@ -681,6 +681,7 @@ main (int argc, char **argv)
   g_test_add_func ("/network/mask", test_mask);
   g_test_add_func ("/network/progress-and-cancel", test_progress_and_cancel);
   test_network_styles_add ();   /* test-network-styles.c */
+  test_network_transfers_add ();   /* test-network-transfers.c */
   if (g_str_equal (test_backend_name (), "vulkan"))
     g_test_add_func ("/network/memory-reuse", test_memory_reuse);
   int status = g_test_run ();

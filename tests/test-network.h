@@ -20,5 +20,6 @@ Models    make_models (guint32 seed);
 void      free_models (Models *m);
 /* Random pixels with a smooth first channel (features not pure noise). */
 VkaImage *random_image (GRand *rand, int w, int h, int channels);
-/* Registers the tests of test-network-styles.c. */
+/* Registers the tests of test-network-styles.c, test-network-transfers.c. */
 void      test_network_styles_add (void);
+void      test_network_transfers_add (void);

@@ -150,6 +150,21 @@ run_stats (VkaBackend *b, const Shape *s, guint32 seed, GError **error)
   return out;
 }
 
+/* the mean and M2 of a window: the whole map (extra 0) or one inside it */
+static VkaTensor *
+run_moments (VkaBackend *b, const Shape *s, guint32 seed, GError **error)
+{
+  g_autoptr (GRand) rand = g_rand_new_with_seed (seed);
+  g_autoptr (VkaTensor) in = random_tensor (b, rand, s->n, s->c, s->h, s->w, 3, 5);
+  int y0 = s->extra ? s->h / 3 : 0, x0 = s->extra ? s->w / 4 : 0;
+  int h = s->extra ? MAX (1, s->h - y0 - s->h / 5) : s->h;
+  int w = s->extra ? MAX (1, s->w - x0 - s->w / 6) : s->w;
+  VkaTensor *out = test_tensor (b, s->n, s->c, 1, 2, NULL);
+  if (!b->ops->channel_moments (b, in, y0, x0, h, w, out, error))
+    g_clear_pointer (&out, vka_tensor_free);
+  return out;
+}
+
 static VkaTensor *
 run_adain (VkaBackend *b, const Shape *s, guint32 seed, GError **error)
 {
@@ -335,6 +350,17 @@ stats_shapes (const OpSpec *op)
   add_case (op, (Shape) { 1, 1, 1, 70001, 0, 0 });
 }
 
+/* channel_moments: extra picks an inner window instead of the whole map */
+static void
+moments_shapes (const OpSpec *op)
+{
+  add_plane_cases (op, TRUE);
+  /* windows over several chunks, wide and narrower than a workgroup's step */
+  add_case (op, (Shape) { 1, 2, 1024, 1023, 0, 1 });
+  add_case (op, (Shape) { 1, 2, 9000, 7, 0, 1 });
+  add_case (op, (Shape) { 2, 3, 300, 300, 0, 1 });
+}
+
 /* the decoder's upsampling folded into the next convolution: outputs of
  * 2×2 (a reflection of the smallest map), odd inputs, several tiles;
  * extra: ReLU */
@@ -390,6 +416,7 @@ static const OpSpec ops[] = {
   { "mask_blend", run_mask_blend, plane_shapes, 0, OP (mask_blend), FALSE },
   { "conv3x3_upsampled", run_conv3x3_upsampled, upsampled_shapes, 1e-10,
     OP (conv3x3_upsampled), TRUE },
+  { "channel_moments", run_moments, moments_shapes, 1e-10, OP (channel_moments), FALSE },
 };
 
 /* --conv3x3-only: the rows marked conv3x3 (the 3×3 kernel variants' runs) */

@@ -276,6 +276,7 @@ static gboolean
 cpu_tensor_write (VkaTensor *tensor, const float *src, GError **error)
 {
   VkaCpuTensor *t = vka_cpu_tensor (tensor);
+  cpub (tensor->backend)->copies.bytes_to_device += vka_tensor_numel (tensor) * sizeof (float);
   vka_cpu_tensor_changed (t);
   if (!vka_cpu_tensor_set_layout (t, VKA_CPU_PLAIN, FALSE, error))
     return FALSE;
@@ -287,6 +288,7 @@ static gboolean
 cpu_tensor_read (VkaTensor *tensor, float *dst, GError **error)
 {
   VkaCpuTensor *t = vka_cpu_tensor (tensor);
+  cpub (tensor->backend)->copies.bytes_to_host += vka_tensor_numel (tensor) * sizeof (float);
   if (!t->data)
     memset (dst, 0, vka_tensor_numel (tensor) * sizeof (float));
   else if (t->layout == VKA_CPU_PADDED)
@@ -541,6 +543,13 @@ profile_print (GHashTable *profile)
     }
 }
 
+/* The bytes tensor writes and reads copied; the CPU submits nothing. */
+static void
+cpu_transfer_stats (VkaBackend *backend, VkaTransferStats *stats)
+{
+  *stats = cpub (backend)->copies;
+}
+
 static void
 cpu_set_reproducible (VkaBackend *backend)
 {
@@ -577,6 +586,7 @@ static const VkaBackendOps cpu_ops = {
   .upsample2x = cpu_upsample2x,
   .conv3x3_upsampled = vka_cpu_conv3x3_upsampled,
   .channel_stats = vka_cpu_channel_stats,
+  .channel_moments = vka_cpu_channel_moments,
   .adain = cpu_adain,
   .image_to_tensor = cpu_image_to_tensor,
   .tensor_to_image = cpu_tensor_to_image,
@@ -587,6 +597,7 @@ static const VkaBackendOps cpu_ops = {
   .peak_bytes = vka_cpu_backend_peak_bytes,
   .reset_peak = vka_cpu_backend_reset_peak,
   .flush = cpu_flush,
+  .transfer_stats = cpu_transfer_stats,
   .set_reproducible = cpu_set_reproducible,
   .conv2d_backward_data = vka_cpu_conv2d_backward_data,
   .conv3x3_backward_weight = vka_cpu_conv3x3_backward_weight,

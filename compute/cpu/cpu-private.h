@@ -57,6 +57,7 @@ typedef struct
   guint64        fail_alloc_over;  /* tests: refuse tensors larger than this */
   GQueue         spare;            /* VkaCpuSpare*: freed storage kept for reuse */
   guint64        spare_bytes;
+  VkaTransferStats copies;         /* tensor writes and reads (no submissions) */
 } VkaCpuBackend;
 
 /* Freed storage kept for the next tensor of its size: a fresh large
@@ -177,6 +178,8 @@ gboolean vka_cpu_conv3x3_backward_weight (VkaBackend *backend, VkaTensor *in,
 /* train-ops.c */
 gboolean vka_cpu_channel_stats (VkaBackend *backend, VkaTensor *in, VkaTensor *stats,
                                 GError **error);
+gboolean vka_cpu_channel_moments (VkaBackend *backend, VkaTensor *in, int y0, int x0, int h,
+                                  int w, VkaTensor *moments, GError **error);
 gboolean vka_cpu_channel_stats_backward (VkaBackend *backend, VkaTensor *in,
                                          VkaTensor *stats, VkaTensor *dstats,
                                          VkaTensor *din, GError **error);

@@ -108,13 +108,15 @@ vka_cpu_add (VkaBackend *backend, VkaTensor *a, VkaTensor *b, VkaTensor *out, GE
 
 /* ---- on the padded layout ---- */
 
-/* stats (n, c, 1, 2) of a padded tensor's interior, as the reference's
- * (each lane's sums in double, pixel by pixel). */
+/* Per plane of a padded tensor, over the h × w window at (y0, x0) of its
+ * interior: (mean, sqrt(unbiased var + 1e-5)), or with moments (mean, M2);
+ * as the reference's (each lane's sums in double, pixel by pixel). */
 VKA_CPU_LANE_LOOPS static void
-padded_channel_stats (const VkaCpuTensor *t, float *stats)
+padded_window_stats (const VkaCpuTensor *t, int y0, int x0, int h, int w, gboolean moments,
+                     float *stats)
 {
   const VkaTensor *s = &t->base;
-  gsize pixels = (gsize) s->h * s->w, pw = (gsize) s->w + 2;
+  gsize pixels = (gsize) h * w, pw = (gsize) s->w + 2;
   int cb_n = vka_cpu_blocks (s->c);
   gint64 blocks = (gint64) s->n * cb_n;
 #pragma omp parallel for schedule(static)
@@ -122,8 +124,8 @@ padded_channel_stats (const VkaCpuTensor *t, float *stats)
     {
       const float *blk = t->data + (gsize) bl * (s->h + 2) * pw * VKA_CPU_BLOCK;
       double sum[VKA_CPU_BLOCK] = { 0 }, ss[VKA_CPU_BLOCK] = { 0 }, mean[VKA_CPU_BLOCK];
-      for (int y = 1; y <= s->h; y++)
-        for (int x = 1; x <= s->w; x++)
+      for (int y = y0 + 1; y <= y0 + h; y++)
+        for (int x = x0 + 1; x <= x0 + w; x++)
           {
             const float *v = blk + ((gsize) y * pw + x) * VKA_CPU_BLOCK;
             for (int l = 0; l < VKA_CPU_BLOCK; l++)
@@ -131,8 +133,8 @@ padded_channel_stats (const VkaCpuTensor *t, float *stats)
           }
       for (int l = 0; l < VKA_CPU_BLOCK; l++)
         mean[l] = sum[l] / (double) pixels;
-      for (int y = 1; y <= s->h; y++)
-        for (int x = 1; x <= s->w; x++)
+      for (int y = y0 + 1; y <= y0 + h; y++)
+        for (int x = x0 + 1; x <= x0 + w; x++)
           {
             const float *v = blk + ((gsize) y * pw + x) * VKA_CPU_BLOCK;
             for (int l = 0; l < VKA_CPU_BLOCK; l++)
@@ -144,7 +146,7 @@ padded_channel_stats (const VkaCpuTensor *t, float *stats)
           gsize p = (gsize) n * s->c + c0 + l;
           double var = pixels > 1 ? ss[l] / (double) (pixels - 1) : 0.0;
           stats[2 * p] = (float) mean[l];
-          stats[2 * p + 1] = (float) sqrt (var + 1e-5);
+          stats[2 * p + 1] = moments ? (float) ss[l] : (float) sqrt (var + 1e-5);
         }
     }
 }
@@ -161,10 +163,29 @@ vka_cpu_channel_stats (VkaBackend *backend, VkaTensor *in, VkaTensor *stats, GEr
     return FALSE;
   vka_cpu_tensor_changed (ts);
   if (ti->layout == VKA_CPU_PADDED)
-    padded_channel_stats (ti, ts->data);
+    padded_window_stats (ti, 0, 0, in->h, in->w, FALSE, ts->data);
   else
     vka_ref_channel_stats (ti->data, in->n * in->c, (gsize) in->h * in->w, ts->data);
   return profiled (backend, t0, "channel_stats");
+}
+
+gboolean
+vka_cpu_channel_moments (VkaBackend *backend, VkaTensor *in, int y0, int x0, int h, int w,
+                         VkaTensor *moments, GError **error)
+{
+  gint64 t0 = vka_cpu_profile_start ((VkaCpuBackend *) backend);
+  if (!vka_check_channel_moments (in, y0, x0, h, w, moments, error))
+    return FALSE;
+  VkaCpuTensor *ti = vka_cpu_tensor (in), *tm = vka_cpu_tensor (moments);
+  if (!vka_cpu_tensor_set_layout (ti, ti->layout, TRUE, error)
+      || !vka_cpu_tensor_set_layout (tm, VKA_CPU_PLAIN, FALSE, error))
+    return FALSE;
+  vka_cpu_tensor_changed (tm);
+  if (ti->layout == VKA_CPU_PADDED)
+    padded_window_stats (ti, y0, x0, h, w, TRUE, tm->data);
+  else
+    vka_ref_channel_moments (ti->data, in->n * in->c, in->h, in->w, y0, x0, h, w, tm->data);
+  return profiled (backend, t0, "channel_moments");
 }
 
 /* din = ∂L/∂μ / N + ∂L/∂σ · (x − μ) / ((N − 1) σ), per lane */

@@ -1,150 +1,10 @@
-/* stylize.c — models, styles and one stylisation:
- * image -> encoder -> AdaIN (strength, style mix) -> decoder -> image. */
-#include "context-private.h"
-#include "network.h"
+/* stylize.c — styles from pictures and one stylisation, in tiles where
+ * needed: image -> encoder -> AdaIN (strength, style mix) -> decoder -> image. */
+#include "model-private.h"
 #include "stylize-private.h"
 #include "tiling.h"
 
-#include <math.h>
 #include <string.h>
-
-struct VkaModel
-{
-  VkaContext *context;
-  VkaBackend *backend;
-  VkaNetwork *encoder;
-  VkaNetwork *decoder;
-  char       *encoder_fingerprint;
-  guint       encoder_runs;
-  gboolean    cpu_memory;   /* the device's memory is the host's */
-  /* set by vka_model_set_keep_budget: bytes of pass-1 features a tiled
-   * stylisation may keep for pass 2 whatever the memory budget leaves */
-  gboolean    keep_fixed;
-  guint64     keep_device_bytes, keep_host_bytes;
-};
-
-/* The tensors the encoder reads: "{i}.weight" / "{i}.bias" up to relu4_1's
- * conv (index 29); the deeper layers a full VGG file holds do not count. */
-static char *
-encoder_fingerprint (const VkaWeights *encoder)
-{
-  g_autoptr (GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
-  for (guint i = 0; i < vka_weights_count (encoder); i++)
-    {
-      const VkaTensorData *t = vka_weights_nth (encoder, i);
-      char *end = NULL;
-      gint64 index = g_ascii_strtoll (t->name, &end, 10);
-      if (end == t->name || *end != '.' || index > 29)
-        continue;
-      g_checksum_update (sum, (const guchar *) t->name, (gssize) strlen (t->name) + 1);
-      g_checksum_update (sum, (const guchar *) t->shape, t->ndim * sizeof t->shape[0]);
-      g_checksum_update (sum, (const guchar *) t->data,
-                         vka_tensor_data_numel (t) * (gssize) sizeof (float));
-    }
-  return g_strdup (g_checksum_get_string (sum));
-}
-
-const char *
-vka_model_encoder_fingerprint (VkaModel *model)
-{
-  return model->encoder_fingerprint;
-}
-
-VkaModel *
-vka_model_new (VkaContext *context, const VkaWeights *encoder, const VkaWeights *decoder,
-               GError **error)
-{
-  VkaModel *model = g_new0 (VkaModel, 1);
-  model->context = context;
-  model->backend = vka_context_backend (context);
-  model->encoder_fingerprint = encoder_fingerprint (encoder);
-  model->cpu_memory = vka_context_device (context)->type == VKA_DEVICE_CPU;
-  model->encoder = vka_network_new (model->backend, VKA_NETWORK_ENCODER, encoder, 3,
-                                    "encoder", error);
-  if (model->encoder)
-    model->decoder = vka_network_new (model->backend, VKA_NETWORK_DECODER, decoder,
-                                      vka_network_out_channels (model->encoder),
-                                      "decoder", error);
-  if (!model->decoder)
-    {
-      vka_model_free (model);
-      return NULL;
-    }
-  if (vka_network_out_channels (model->decoder) != 3)
-    {
-      g_set_error (error, VKA_ERROR, VKA_ERROR_MODEL,
-                   "decoder: the last layer gives %d channels, an RGB image needs 3",
-                   vka_network_out_channels (model->decoder));
-      vka_model_free (model);
-      return NULL;
-    }
-  return model;
-}
-
-void
-vka_model_free (VkaModel *model)
-{
-  if (!model)
-    return;
-  vka_network_free (model->encoder);
-  vka_network_free (model->decoder);
-  g_free (model->encoder_fingerprint);
-  g_free (model);
-}
-
-void
-vka_model_set_keep_budget (VkaModel *model, guint64 device_bytes, guint64 host_bytes)
-{
-  model->keep_fixed = TRUE;
-  model->keep_device_bytes = device_bytes;
-  model->keep_host_bytes = host_bytes;
-}
-
-guint64
-vka_model_tile_working_bytes (VkaModel *model, int channels, int ww, int wh, int iw, int ih)
-{
-  return vka_tile_working_bytes (model->backend, model->encoder, model->decoder, channels,
-                                 ww, wh, iw, ih);
-}
-
-guint64
-vka_model_default_memory_limit (VkaModel *model)
-{
-  guint64 available = vka_host_available_bytes ();
-  guint64 device = vka_context_device (model->context)->memory_bytes;
-  /* 64 MiB at least: less than that holds no tile worth the halo */
-  if (model->cpu_memory || device == 0)
-    return MAX ((guint64) 64 << 20, MIN ((guint64) 1 << 30, available / 4));
-  return MAX ((guint64) 64 << 20, MIN ((guint64) 4 << 30, device / 2));
-}
-
-guint
-vka_model_encoder_runs (VkaModel *model)
-{
-  return model->encoder_runs;
-}
-
-int
-vka_model_feature_channels (VkaModel *model)
-{
-  return vka_network_out_channels (model->encoder);
-}
-
-VkaTensor *
-vka_model_encode (VkaModel *model, const VkaImage *image, VkaLayerHook hook,
-                  gpointer hook_data, GError **error)
-{
-  VkaBackend *b = model->backend;
-  model->encoder_runs++;
-  g_autoptr (VkaTensor) pixels = vka_tensor_new (b, 1, 1, image->height,
-                                                 image->width * image->channels, error);
-  if (!pixels || !b->ops->tensor_write (pixels, image->pixels, error))
-    return NULL;
-  g_autoptr (VkaTensor) rgb = vka_tensor_new (b, 1, 3, image->height, image->width, error);
-  if (!rgb || !b->ops->image_to_tensor (b, pixels, image->channels, rgb, error))
-    return NULL;
-  return vka_network_forward (model->encoder, rgb, hook, hook_data, error);
-}
 
 /* ---- one run over an image's tiles ---- */
 
@@ -166,6 +26,8 @@ typedef struct
   guint8            *region_of;     /* feat_h × feat_w region per position, or NULL */
   int                n_regions;
   VkaMoments         moments[2];
+  gboolean           device_stats;  /* one tile, no mask: AdaIN takes the features'
+                                     * channel_stats on the device, no pass 1 */
   KeptFeatures      *kept;          /* per tile when stylising, else NULL */
   guint64            device_room, host_room;   /* bytes left for kept features */
   VkaProgressFunc    progress;
@@ -217,26 +79,46 @@ encode_tile (TileRun *run, const VkaTile *t, GError **error)
   return win ? vka_model_encode (run->model, win, NULL, NULL, error) : NULL;
 }
 
-/* After pass 1 encoded tile i: its features stay on the device while the
- * device budget has room, else their copy read back for the statistics is
- * kept while the host budget has room, else pass 2 encodes the tile again.
- * The only tile of a run always stays: nothing else needs the memory. */
+typedef enum
+{
+  KEEP_NONE,
+  KEEP_ON_DEVICE,
+  KEEP_ON_HOST,
+} KeepWhere;
+
+/* Where pass 1 keeps a tile's features of bytes: on the device while the
+ * device budget has room, else their copy read back while the host budget
+ * has room, else nowhere (pass 2 encodes the tile again). The only tile of
+ * a run always stays: nothing else needs the memory. */
+static KeepWhere
+keep_where (const TileRun *run, guint64 bytes)
+{
+  if (!run->kept)
+    return KEEP_NONE;
+  if (run->tiles->len == 1 || bytes <= run->device_room)
+    return KEEP_ON_DEVICE;
+  return bytes <= run->host_room ? KEEP_ON_HOST : KEEP_NONE;
+}
+
+/* After pass 1 encoded tile i: keeps its features where keep_where says
+ * (values: their copy read back, which KEEP_ON_HOST needs). */
 static void
 keep_features (TileRun *run, guint i, VkaTensor **features, float **values)
 {
-  if (!run->kept)
+  guint64 bytes = vka_tensor_numel (*features) * sizeof (float);
+  KeepWhere where = keep_where (run, bytes);
+  if (where == KEEP_NONE)
     return;
   KeptFeatures *k = &run->kept[i];
-  guint64 bytes = vka_tensor_numel (*features) * sizeof (float);
   k->c = (*features)->c;
   k->h = (*features)->h;
   k->w = (*features)->w;
-  if (run->tiles->len == 1 || bytes <= run->device_room)
+  if (where == KEEP_ON_DEVICE)
     {
       k->on_device = g_steal_pointer (features);
       run->device_room -= MIN (bytes, run->device_room);
     }
-  else if (bytes <= run->host_room)
+  else if (*values)
     {
       k->on_host = g_steal_pointer (values);
       run->host_room -= bytes;
@@ -271,48 +153,120 @@ check_cancel (GCancellable *cancellable, GError **error)
   return FALSE;
 }
 
+static float *
+read_features (VkaTensor *f, GError **error)
+{
+  VkaBackend *b = f->backend;
+  g_autofree float *map = g_try_new (float, vka_tensor_numel (f));
+  if (!map)
+    {
+      g_set_error (error, VKA_ERROR, VKA_ERROR_OUT_OF_MEMORY,
+                   "cannot read back %d×%d×%d features", f->c, f->h, f->w);
+      return NULL;
+    }
+  return b->ops->tensor_read (f, map, error) ? g_steal_pointer (&map) : NULL;
+}
+
+/* A tile's interior in the feature positions of its window's map. */
+typedef struct
+{
+  int x0, y0, x1, y1;
+} FeatureBox;
+
+static FeatureBox
+feature_interior (const VkaTile *t, const VkaTensor *f)
+{
+  /* the window starts on a multiple of 8 */
+  return (FeatureBox) { (t->x0 - t->wx0) / 8, (t->y0 - t->wy0) / 8,
+                        MIN (f->w, (t->x0 + t->w - t->wx0 + 7) / 8),
+                        MIN (f->h, (t->y0 + t->h - t->wy0 + 7) / 8) };
+}
+
+/* Adds the interior of tile t's read-back features to each region's moments. */
+static void
+add_host_moments (TileRun *run, const VkaTile *t, const VkaTensor *f, const float *map,
+                  FeatureBox box)
+{
+  g_autofree guint8 *regions = NULL;
+  if (run->region_of)
+    {
+      regions = g_new (guint8, (gsize) f->w * f->h);
+      for (int y = 0; y < f->h; y++)
+        memcpy (regions + (gsize) y * f->w,
+                run->region_of + (gsize) (t->wy0 / 8 + y) * run->feat_w + t->wx0 / 8,
+                f->w);
+    }
+  for (int r = 0; r < run->n_regions; r++)
+    vka_moments_add (&run->moments[r], map, f->h, f->w, box.x0, box.y0, box.x1, box.y1,
+                     regions, (guint8) r);
+}
+
+/* The moments of the box of f, computed on the device (recorded only). */
+static VkaTensor *
+record_moments (VkaTensor *f, FeatureBox box, GError **error)
+{
+  VkaBackend *b = f->backend;
+  VkaTensor *moments = vka_tensor_new (b, 1, f->c, 1, 2, error);
+  if (moments && !b->ops->channel_moments (b, f, box.y0, box.x0, box.y1 - box.y0,
+                                           box.x1 - box.x0, moments, error))
+    g_clear_pointer (&moments, vka_tensor_free);
+  return moments;
+}
+
+static gboolean
+merge_moments (TileRun *run, VkaTensor *moments, FeatureBox box, GError **error)
+{
+  VkaBackend *b = moments->backend;
+  g_autofree float *values = g_new (float, 2 * moments->c);
+  if (!b->ops->tensor_read (moments, values, error))
+    return FALSE;
+  vka_moments_merge (&run->moments[0], values,
+                     (double) (box.y1 - box.y0) * (box.x1 - box.x0));
+  return TRUE;
+}
+
+/* Pass 1 for tile i: its interior's share of the statistics, and its
+ * features kept for pass 2 where there is room. Without a mask the device
+ * reduces the interior and only its moments come back; the features are
+ * read back only to keep them in host memory. */
+static gboolean
+gather_tile (TileRun *run, guint i, GError **error)
+{
+  const VkaTile *t = &g_array_index (run->tiles, VkaTile, i);
+  g_autoptr (VkaTensor) f = encode_tile (run, t, error);
+  if (!f)
+    return FALSE;
+  FeatureBox box = feature_interior (t, f);
+  gboolean on_device = run->n_regions == 1 && f->backend->ops->channel_moments;
+  g_autoptr (VkaTensor) moments = on_device ? record_moments (f, box, error) : NULL;
+  if (on_device && !moments)
+    return FALSE;
+  g_autofree float *map = NULL;
+  if (!on_device || keep_where (run, vka_tensor_numel (f) * sizeof (float)) == KEEP_ON_HOST)
+    {
+      map = read_features (f, error);
+      if (!map)
+        return FALSE;
+    }
+  if (on_device && !merge_moments (run, moments, box, error))
+    return FALSE;
+  if (!on_device)
+    add_host_moments (run, t, f, map, box);
+  keep_features (run, i, &f, &map);
+  return TRUE;
+}
+
 /* Pass 1: relu4_1 statistics of the whole image, per mask region. */
 static gboolean
 gather_moments (TileRun *run, GError **error)
 {
-  VkaBackend *b = run->model->backend;
   int channels = vka_model_feature_channels (run->model);
   for (int r = 0; r < run->n_regions; r++)
     vka_moments_init (&run->moments[r], channels);
   for (guint i = 0; i < run->tiles->len; i++)
     {
-      const VkaTile *t = &g_array_index (run->tiles, VkaTile, i);
-      if (!check_cancel (run->cancellable, error))
+      if (!check_cancel (run->cancellable, error) || !gather_tile (run, i, error))
         return FALSE;
-      g_autoptr (VkaTensor) f = encode_tile (run, t, error);
-      if (!f)
-        return FALSE;
-      g_autofree float *map = g_try_new (float, vka_tensor_numel (f));
-      if (!map)
-        {
-          g_set_error (error, VKA_ERROR, VKA_ERROR_OUT_OF_MEMORY,
-                       "cannot read back %d×%d×%d features", f->c, f->h, f->w);
-          return FALSE;
-        }
-      if (!b->ops->tensor_read (f, map, error))
-        return FALSE;
-      /* the interior in feature positions; the window starts on a multiple of 8 */
-      int fx0 = (t->x0 - t->wx0) / 8, fy0 = (t->y0 - t->wy0) / 8;
-      int fx1 = MIN (f->w, (t->x0 + t->w - t->wx0 + 7) / 8);
-      int fy1 = MIN (f->h, (t->y0 + t->h - t->wy0 + 7) / 8);
-      g_autofree guint8 *regions = NULL;
-      if (run->region_of)
-        {
-          regions = g_new (guint8, (gsize) f->w * f->h);
-          for (int y = 0; y < f->h; y++)
-            memcpy (regions + (gsize) y * f->w,
-                    run->region_of + (gsize) (t->wy0 / 8 + y) * run->feat_w + t->wx0 / 8,
-                    f->w);
-        }
-      for (int r = 0; r < run->n_regions; r++)
-        vka_moments_add (&run->moments[r], map, f->h, f->w, fx0, fy0, fx1, fy1, regions,
-                         (guint8) r);
-      keep_features (run, i, &f, &map);
       report (run, i + 1);
     }
   return TRUE;
@@ -444,8 +398,36 @@ upload_region_mask (TileRun *run, const VkaTile *t, int h, int w, GError **error
   return mask;
 }
 
+/* AdaIN of f to region r's target: with f's own channel_stats on the device
+ * (device_stats), else with the statistics pass 1 gathered. */
+static VkaTensor *
+adapt_region (TileRun *run, VkaTensor *f, int r, const float *target, float alpha,
+              GError **error)
+{
+  VkaBackend *b = run->model->backend;
+  g_autoptr (VkaTensor) ts = upload_stats (b, f->c, target, error);
+  g_autoptr (VkaTensor) xs = NULL;
+  if (ts && run->device_stats)
+    {
+      xs = vka_tensor_new (b, 1, f->c, 1, 2, error);
+      if (xs && !b->ops->channel_stats (b, f, xs, error))
+        g_clear_pointer (&xs, vka_tensor_free);
+    }
+  else if (ts)
+    {
+      g_autofree float *x_stats = g_new (float, 2 * f->c);
+      vka_moments_to_stats (&run->moments[r], x_stats);
+      xs = upload_stats (b, f->c, x_stats, error);
+    }
+  VkaTensor *out = xs ? vka_tensor_new (b, 1, f->c, f->h, f->w, error) : NULL;
+  if (out && !b->ops->adain (b, f, xs, ts, alpha, out, error))
+    g_clear_pointer (&out, vka_tensor_free);
+  return out;
+}
+
 /* Pass 2 for one tile: AdaIN with the whole image's statistics (per region),
- * decode, and write the interior. */
+ * decode, and write the interior. Without a read-back of pass 1 this is one
+ * submission: the final read. */
 static gboolean
 stylize_tile (TileRun *run, guint i, float *const *targets, float alpha,
               const VkaImageSink *out, GError **error)
@@ -458,14 +440,7 @@ stylize_tile (TileRun *run, guint i, float *const *targets, float alpha,
   VkaTensor *adapted[2] = { NULL, NULL };
   gboolean ok = TRUE;
   for (int r = 0; r < run->n_regions && ok; r++)
-    {
-      g_autofree float *x_stats = g_new (float, 2 * f->c);
-      vka_moments_to_stats (&run->moments[r], x_stats);
-      g_autoptr (VkaTensor) xs = upload_stats (b, f->c, x_stats, error);
-      g_autoptr (VkaTensor) ts = xs ? upload_stats (b, f->c, targets[r], error) : NULL;
-      adapted[r] = ts ? vka_tensor_new (b, 1, f->c, f->h, f->w, error) : NULL;
-      ok = adapted[r] && b->ops->adain (b, f, xs, ts, alpha, adapted[r], error);
-    }
+    ok = (adapted[r] = adapt_region (run, f, r, targets[r], alpha, error)) != NULL;
   g_clear_pointer (&f, vka_tensor_free);
   g_autoptr (VkaTensor) mixed = NULL;
   if (ok && run->n_regions == 2)
@@ -559,8 +534,12 @@ stylize_tiles (VkaModel *model, const VkaImageSource *content,
           run.n_regions = 2;
           run.region_of = region_map (options->mask, run.feat_w, run.feat_h);
         }
-      ok = gather_moments (&run, error);
-      if (ok)
+      run.device_stats = run.tiles->len == 1 && run.n_regions == 1;
+      if (run.device_stats)
+        report (&run, 1);
+      else
+        ok = gather_moments (&run, error);
+      if (ok && !run.device_stats)
         log_kept (&run);
       VkaBackend *b = model->backend;
       if (ok && b->ops->peak_bytes)
@@ -696,10 +675,4 @@ vka_stylize (VkaModel *model, const VkaImage *content, const VkaStyle *const *st
   vka_image_sink_init (&sink, out);
   return vka_stylize_stream (model, &source, styles, weights, n_styles, options, &sink,
                              progress, progress_data, cancellable, error);
-}
-
-VkaNetwork *
-vka_model_decoder (VkaModel *model)
-{
-  return model->decoder;
 }

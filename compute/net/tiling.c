@@ -164,6 +164,16 @@ vka_moments_clear (VkaMoments *m)
   g_clear_pointer (&m->m2, g_free);
 }
 
+/* Chan et al.'s merge of n values of this mean and M2 into channel c. */
+static void
+merge_channel (VkaMoments *m, int c, double n, double mean, double m2)
+{
+  double na = m->count[c], total = na + n, delta = mean - m->mean[c];
+  m->mean[c] += delta * n / total;
+  m->m2[c] += m2 + delta * delta * na * n / total;
+  m->count[c] = total;
+}
+
 void
 vka_moments_add (VkaMoments *m, const float *map, int h, int w, int fx0, int fy0,
                  int fx1, int fy1, const guint8 *region_of, guint8 region)
@@ -186,11 +196,15 @@ vka_moments_add (VkaMoments *m, const float *map, int h, int w, int fx0, int fy0
               double d = plane[y * w + x] - mean;
               m2 += d * d;
             }
-      double na = m->count[c], total = na + n, delta = mean - m->mean[c];
-      m->mean[c] += delta * n / total;
-      m->m2[c] += m2 + delta * delta * na * n / total;
-      m->count[c] = total;
+      merge_channel (m, c, n, mean, m2);
     }
+}
+
+void
+vka_moments_merge (VkaMoments *m, const float *moments, double n)
+{
+  for (int c = 0; n > 0 && c < m->channels; c++)
+    merge_channel (m, c, n, moments[2 * c], moments[2 * c + 1]);
 }
 
 void

@@ -72,6 +72,9 @@ void     vka_moments_clear (VkaMoments *m);
 void     vka_moments_add (VkaMoments *m, const float *map, int h, int w,
                           int fx0, int fy0, int fx1, int fy1,
                           const guint8 *region_of, guint8 region);
+/* Adds n positions whose per-channel mean and M2 are moments (interleaved,
+ * as the backends' channel_moments gives them). */
+void     vka_moments_merge (VkaMoments *m, const float *moments, double n);
 /* (mean, sqrt(unbiased var + 1e-5)) per channel, interleaved; a region
  * with no positions gets (0, 1). */
 void     vka_moments_to_stats (const VkaMoments *m, float *stats);

@@ -116,6 +116,17 @@ ref_channel_stats (VkaBackend *backend, VkaTensor *in, VkaTensor *stats, GError 
 }
 
 static gboolean
+ref_channel_moments (VkaBackend *backend, VkaTensor *in, int y0, int x0, int h, int w,
+                     VkaTensor *moments, GError **error)
+{
+  if (!vka_check_channel_moments (in, y0, x0, h, w, moments, error))
+    return FALSE;
+  OPS (P, channel_moments) (data_of (in), in->n * in->c, in->h, in->w, y0, x0, h, w,
+                           data_of (moments));
+  return TRUE;
+}
+
+static gboolean
 ref_adain (VkaBackend *backend, VkaTensor *x, VkaTensor *x_stats,
            VkaTensor *target_stats, float alpha, VkaTensor *out, GError **error)
 {
@@ -284,6 +295,7 @@ static const VkaBackendOps reference_ops = {
   .maxpool2x2 = ref_maxpool2x2,
   .upsample2x = ref_upsample2x,
   .channel_stats = ref_channel_stats,
+  .channel_moments = ref_channel_moments,
   .adain = ref_adain,
   .image_to_tensor = ref_image_to_tensor,
   .tensor_to_image = ref_tensor_to_image,

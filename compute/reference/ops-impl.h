@@ -108,6 +108,27 @@ FN (P, channel_stats) (const REAL *in, int planes, size_t pixels, REAL *stats)
 }
 
 void
+FN (P, channel_moments) (const REAL *in, int planes, int h, int w, int y0, int x0, int wh,
+                         int ww, REAL *moments)
+{
+  for (int p = 0; p < planes; p++)
+    {
+      const REAL *src = in + (size_t) p * h * w;
+      double sum = 0;
+      for (int y = y0; y < y0 + wh; y++)
+        for (int x = x0; x < x0 + ww; x++)
+          sum += src[(size_t) y * w + x];
+      double mean = sum / ((double) wh * ww);
+      double m2 = 0;
+      for (int y = y0; y < y0 + wh; y++)
+        for (int x = x0; x < x0 + ww; x++)
+          m2 += (src[(size_t) y * w + x] - mean) * (src[(size_t) y * w + x] - mean);
+      moments[2 * p] = (REAL) mean;
+      moments[2 * p + 1] = (REAL) m2;
+    }
+}
+
+void
 FN (P, adain) (const REAL *x, const REAL *x_stats, const REAL *target_stats,
                int planes, size_t pixels, double alpha, REAL *out)
 {

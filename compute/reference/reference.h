@@ -8,6 +8,8 @@
  * maxpool2x2: 2×2 stride 2, ceil mode (⌈h/2⌉ × ⌈w/2⌉ per plane).
  * channel_stats: stats[plane] = (mean, sqrt(unbiased var + 1e-5)); var 0
  *   for a one-pixel plane.
+ * channel_moments: moments[plane] = (mean, M2) of the wh × ww window at
+ *   (y0, x0), M2 being the sum of squared deviations from the mean.
  * adain: α·(σt·(x−μx)/σx + μt) + (1−α)·x per plane.
  * tensor_to_image: the h × w window at (y0, x0), clamped to [0,1].
  * The *_backward ops give ∂L/∂input from ∂L/∂output (see ops-impl.h). */
@@ -21,6 +23,8 @@
   void P##maxpool2x2 (const REAL *in, int planes, int h, int w, REAL *out); \
   void P##upsample2x (const REAL *in, int planes, int h, int w, REAL *out); \
   void P##channel_stats (const REAL *in, int planes, size_t pixels, REAL *stats); \
+  void P##channel_moments (const REAL *in, int planes, int h, int w, int y0, int x0, \
+                           int wh, int ww, REAL *moments); \
   void P##adain (const REAL *x, const REAL *x_stats, const REAL *target_stats, \
                  int planes, size_t pixels, double alpha, REAL *out); \
   void P##image_to_tensor (const REAL *image, int h, int w, int channels, REAL *out); \

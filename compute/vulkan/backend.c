@@ -39,6 +39,12 @@ vk_conv_extra_bytes (VkaBackend *backend, int n, int cin, int cout, int h, int w
 }
 
 static void
+vk_transfer_stats (VkaBackend *backend, VkaTransferStats *stats)
+{
+  *stats = vka_vk_backend (backend)->transfers;
+}
+
+static void
 vk_destroy (VkaBackend *backend)
 {
   VkaVkBackend *b = vka_vk_backend (backend);
@@ -79,6 +85,7 @@ static const VkaBackendOps vulkan_ops = {
   .upsample2x = vka_vk_upsample2x,
   .conv3x3_upsampled = vka_vk_conv3x3_upsampled,
   .channel_stats = vka_vk_channel_stats,
+  .channel_moments = vka_vk_channel_moments,
   .adain = vka_vk_adain,
   .image_to_tensor = vka_vk_image_to_tensor,
   .tensor_to_image = vka_vk_tensor_to_image,
@@ -98,6 +105,7 @@ static const VkaBackendOps vulkan_ops = {
   .add = vka_vk_add,
   .optimizer_step = vka_vk_optimizer_step,
   .flush = vka_vk_flush,
+  .transfer_stats = vk_transfer_stats,
 };
 
 VkaBackend *
@@ -110,6 +118,7 @@ vka_vk_backend_new (VkaVkInstance *inst, int index, gboolean guards, GError **er
   b->guards = guards;
   const char *limit = g_getenv ("VKA_TEST_ALLOC_LIMIT");
   b->fail_alloc_over = limit ? g_ascii_strtoull (limit, NULL, 10) : 0;
+  b->staged_only = g_strcmp0 (g_getenv ("VKA_TEST_STAGED"), "1") == 0;
   b->deferred = g_ptr_array_new ();
   if (!vka_vk_device_create (b, index, error) || !vka_vk_commands_init (b, error))
     {

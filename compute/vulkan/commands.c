@@ -17,6 +17,7 @@ vka_vk_begin (VkaVkBackend *b, GError **error)
                      "beginning a command buffer", error))
     return FALSE;
   b->recording = TRUE;
+  b->serial++;
   return TRUE;
 }
 
@@ -62,6 +63,7 @@ vka_vk_flush (VkaBackend *backend, GError **error)
         .commandBufferCount = 1,
         .pCommandBuffers = &b->cmd,
       };
+      b->transfers.submissions++;
       ok = vka_vk_check (vk->QueueSubmit (b->queue, 1, &submit, b->fence),
                          "submitting work", error)
         && vka_vk_check (vk->WaitForFences (b->device, 1, &b->fence, VK_TRUE, UINT64_MAX),
@@ -119,6 +121,7 @@ vka_vk_dispatch (VkaVkBackend *b, VkaShaderId kernel, VkaVkBuffer *const *buffer
   VkWriteDescriptorSet writes[VKA_VK_MAX_BINDINGS];
   for (guint i = 0; i < spec->n_bindings; i++)
     {
+      buffers[i]->used_in = b->serial;
       writes[i] = (VkWriteDescriptorSet) {
         .sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
         .dstSet = set,

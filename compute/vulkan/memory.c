@@ -1,7 +1,8 @@
 /* memory.c — buffers as the ops ask for them: within the device's limits,
  * with guard words around them (tests), taken from the pool (pool.c) and,
  * when memory runs out, again once the pool is emptied; and host reads and
- * writes, mapped directly when host-visible and cached, staged otherwise. */
+ * writes, mapped directly when host-visible and cached, staged otherwise,
+ * the staged copies recorded with the ops so that they add no submission. */
 #include "vk-private.h"
 
 #include <string.h>
@@ -33,6 +34,7 @@ fill_guards_recorded (VkaVkBackend *b, VkaVkBuffer *buf, GError **error)
   b->vk->CmdPipelineBarrier (b->cmd, VK_PIPELINE_STAGE_TRANSFER_BIT,
                              VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, 0, 1, &after, 0, NULL,
                              0, NULL);
+  buf->used_in = b->serial;
   return TRUE;
 }
 
@@ -140,69 +142,91 @@ vka_vk_buffer_alloc (VkaVkBackend *b, VkDeviceSize bytes, gboolean guards,
   return TRUE;
 }
 
-/* A one-off copy between a buffer and a host-visible staging buffer. */
+/* Records a copy between two buffers in command order: after what the
+ * commands before it do to either, before what the commands after it do. */
 static gboolean
-staged_copy (VkaVkBackend *b, VkaVkBuffer *buf, VkDeviceSize offset, VkDeviceSize bytes,
-             void *host, gboolean to_device, GError **error)
+record_copy (VkaVkBackend *b, VkaVkBuffer *src, VkDeviceSize src_offset, VkaVkBuffer *dst,
+             VkDeviceSize dst_offset, VkDeviceSize bytes, GError **error)
 {
-  VkaVkBuffer staging = { 0 };
-  if (!alloc_buffer (b, bytes, to_device ? VKA_VK_USE_UPLOAD : VKA_VK_USE_READBACK, &staging,
-                     error))
+  if (!vka_vk_begin (b, error))
     return FALSE;
-  if (to_device)
-    memcpy (staging.mapped, host, bytes);
-  gboolean ok = vka_vk_begin (b, error);
-  if (ok)
-    {
-      VkBufferCopy region = {
-        .srcOffset = to_device ? 0 : offset,
-        .dstOffset = to_device ? offset : 0,
-        .size = bytes,
-      };
-      b->vk->CmdCopyBuffer (b->cmd, to_device ? staging.buffer : buf->buffer,
-                            to_device ? buf->buffer : staging.buffer, 1, &region);
-      VkMemoryBarrier after = {
-        .sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
-        .srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
-        .dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_HOST_READ_BIT,
-      };
-      b->vk->CmdPipelineBarrier (b->cmd, VK_PIPELINE_STAGE_TRANSFER_BIT,
-                                 VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT
-                                 | VK_PIPELINE_STAGE_HOST_BIT,
-                                 0, 1, &after, 0, NULL, 0, NULL);
-      ok = vka_vk_flush (&b->base, error);
-    }
-  if (ok && !to_device)
-    memcpy (host, staging.mapped, bytes);
-  vka_vk_buffer_release (b, &staging);
-  return ok;
+  VkMemoryBarrier before = {
+    .sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+    .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT,
+    .dstAccessMask = VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT,
+  };
+  VkMemoryBarrier after = {
+    .sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+    .srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
+    .dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT
+                   | VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT
+                   | VK_ACCESS_HOST_READ_BIT,
+  };
+  VkBufferCopy region = { .srcOffset = src_offset, .dstOffset = dst_offset, .size = bytes };
+  b->vk->CmdPipelineBarrier (b->cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT
+                                     | VK_PIPELINE_STAGE_TRANSFER_BIT,
+                             VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 1, &before, 0, NULL, 0,
+                             NULL);
+  b->vk->CmdCopyBuffer (b->cmd, src->buffer, dst->buffer, 1, &region);
+  b->vk->CmdPipelineBarrier (b->cmd, VK_PIPELINE_STAGE_TRANSFER_BIT,
+                             VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT
+                             | VK_PIPELINE_STAGE_TRANSFER_BIT | VK_PIPELINE_STAGE_HOST_BIT,
+                             0, 1, &after, 0, NULL, 0, NULL);
+  src->used_in = dst->used_in = b->serial;
+  return TRUE;
+}
+
+/* Where the host reads and writes buf directly: its mapping, unless the
+ * tests make every access staged, as it is on a discrete GPU. */
+static void *
+host_view (const VkaVkBackend *b, const VkaVkBuffer *buf)
+{
+  return b->staged_only ? NULL : buf->mapped;
 }
 
 gboolean
 vka_vk_buffer_read (VkaVkBackend *b, VkaVkBuffer *buf, VkDeviceSize offset,
                     VkDeviceSize bytes, void *dst, GError **error)
 {
-  if (!vka_vk_flush (&b->base, error))
-    return FALSE;
-  if (buf->mapped)
+  b->transfers.bytes_to_host += bytes;
+  char *mapped = host_view (b, buf);
+  if (mapped)
     {
-      memcpy (dst, (char *) buf->mapped + offset, bytes);
+      if (!vka_vk_flush (&b->base, error))
+        return FALSE;
+      memcpy (dst, mapped + offset, bytes);
       return TRUE;
     }
-  return staged_copy (b, buf, offset, bytes, dst, FALSE, error);
+  /* the copy joins the recorded work: one submission for both */
+  VkaVkBuffer staging = { 0 };
+  if (!alloc_buffer (b, bytes, VKA_VK_USE_READBACK, &staging, error))
+    return FALSE;
+  gboolean ok = record_copy (b, buf, offset, &staging, 0, bytes, error)
+                && vka_vk_flush (&b->base, error);
+  if (ok)
+    memcpy (dst, staging.mapped, bytes);
+  vka_vk_release_later (b, &staging);
+  return ok;
 }
 
 gboolean
 vka_vk_buffer_write (VkaVkBackend *b, VkaVkBuffer *buf, VkDeviceSize offset,
                      VkDeviceSize bytes, const void *src, GError **error)
 {
-  /* queued work may still read this buffer: finish it first */
-  if (!vka_vk_flush (&b->base, error))
-    return FALSE;
-  if (buf->mapped)
+  b->transfers.bytes_to_device += bytes;
+  char *mapped = host_view (b, buf);
+  if (mapped && !vka_vk_buffer_busy (b, buf))
     {
-      memcpy ((char *) buf->mapped + offset, src, bytes);
+      memcpy (mapped + offset, src, bytes);
       return TRUE;
     }
-  return staged_copy (b, buf, offset, bytes, (void *) src, TRUE, error);
+  /* recorded commands may still use the buffer, or the host cannot see it:
+   * a staged copy in command order, submitted with the rest */
+  VkaVkBuffer staging = { 0 };
+  if (!alloc_buffer (b, bytes, VKA_VK_USE_UPLOAD, &staging, error))
+    return FALSE;
+  memcpy (staging.mapped, src, bytes);
+  gboolean ok = record_copy (b, &staging, 0, buf, offset, bytes, error);
+  vka_vk_release_later (b, &staging);
+  return ok;
 }

@@ -76,17 +76,23 @@ vka_vk_upsample2x (VkaBackend *backend, VkaTensor *in, VkaTensor *out, GError **
 /* Pixels each stats_partial workgroup reduces: 64 threads × 256 iterations. */
 #define STATS_CHUNK (64 * 256)
 
-gboolean
-vka_vk_channel_stats (VkaBackend *backend, VkaTensor *in, VkaTensor *stats, GError **error)
+/* Per plane of in, over the h × w window at (y0, x0): (mean, std), or with
+ * moments (mean, M2). */
+static gboolean
+window_stats (VkaBackend *backend, VkaTensor *in, int y0, int x0, int h, int w,
+              gboolean moments, VkaTensor *stats, GError **error)
 {
-  if (!vka_check_channel_stats (in, stats, error))
-    return FALSE;
-  guint32 pixels = (guint32) in->h * (guint32) in->w;
+  guint32 pixels = (guint32) h * (guint32) w;
   VkaPushStats pc = {
     .planes = in->n * in->c,
     .pixels = pixels,
     .chunk = STATS_CHUNK,
     .n_chunks = CEIL_DIV (pixels, STATS_CHUNK),
+    .plane_pixels = (guint32) in->h * (guint32) in->w,
+    .width = in->w,
+    .x0 = x0, .y0 = y0,
+    .window_w = w,
+    .moments = moments,
   };
   /* partials: (mean, M2) per plane and chunk */
   g_autoptr (VkaTensor) partial = vka_tensor_new (backend, 1, pc.planes, pc.n_chunks, 2,
@@ -100,6 +106,21 @@ vka_vk_channel_stats (VkaBackend *backend, VkaTensor *in, VkaTensor *stats, GErr
                           pc.n_chunks, pc.planes, 1, error)
       && vka_vk_dispatch (vka_vk_backend (backend), VKA_SHADER_STATS_FINAL, pass2, &pc,
                           pc.planes, 1, 1, error);
+}
+
+gboolean
+vka_vk_channel_stats (VkaBackend *backend, VkaTensor *in, VkaTensor *stats, GError **error)
+{
+  return vka_check_channel_stats (in, stats, error)
+      && window_stats (backend, in, 0, 0, in->h, in->w, FALSE, stats, error);
+}
+
+gboolean
+vka_vk_channel_moments (VkaBackend *backend, VkaTensor *in, int y0, int x0, int h, int w,
+                        VkaTensor *moments, GError **error)
+{
+  return vka_check_channel_moments (in, y0, x0, h, w, moments, error)
+      && window_stats (backend, in, y0, x0, h, w, TRUE, moments, error);
 }
 
 gboolean

@@ -17,6 +17,8 @@ gboolean vka_vk_upsample2x (VkaBackend *backend, VkaTensor *in, VkaTensor *out,
                             GError **error);
 gboolean vka_vk_channel_stats (VkaBackend *backend, VkaTensor *in, VkaTensor *stats,
                                GError **error);
+gboolean vka_vk_channel_moments (VkaBackend *backend, VkaTensor *in, int y0, int x0, int h,
+                                 int w, VkaTensor *moments, GError **error);
 gboolean vka_vk_adain (VkaBackend *backend, VkaTensor *x, VkaTensor *x_stats,
                        VkaTensor *target_stats, float alpha, VkaTensor *out,
                        GError **error);

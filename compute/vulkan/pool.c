@@ -284,6 +284,8 @@ vka_vk_buffer_release (VkaVkBackend *b, VkaVkBuffer *buf)
       if (!b->pool)
         b->pool = g_ptr_array_new ();
       buf->in_flight = b->recording;
+      if (b->recording)
+        buf->used_in = b->serial;
       g_ptr_array_add (b->pool, g_memdup2 (buf, sizeof *buf));
       memset (buf, 0, sizeof *buf);
       return;

@@ -138,6 +138,8 @@ typedef struct
   gboolean       in_flight; /* pooled: released while recorded commands may
                              * still use it, so until the next flush only
                              * those commands' successors may touch it */
+  guint64        used_in;   /* the recording (VkaVkBackend.serial) whose
+                             * commands last touched it; 0: none */
 } VkaVkBuffer;
 
 /* How 3×3 convolutions run: conv3x3_reflect (texel buffers, registers only),
@@ -199,6 +201,8 @@ typedef struct
   VkCommandPool                    command_pool;
   VkCommandBuffer                  cmd;
   gboolean                         recording;
+  guint64                          serial;    /* counts the recordings begun */
+  VkaTransferStats                 transfers; /* submissions, bytes each way */
   VkFence                          fence;
   VkDescriptorPool                 descriptor_pool;
   guint                            descriptor_sets_used;
@@ -225,6 +229,8 @@ typedef struct
   GKeyFile                        *tuned;    /* shape key -> kernel, as measured */
   char                            *tuning_path;  /* where tuned is kept, or NULL */
   guint64                          fail_alloc_over;  /* tests: $VKA_TEST_ALLOC_LIMIT */
+  gboolean                         staged_only;  /* tests: $VKA_TEST_STAGED=1, host
+                                                  * access staged as on discrete GPUs */
   guint64                          bytes_allocated;  /* pooled buffers included */
   guint64                          peak_bytes;
   GPtrArray                       *pool;     /* released VkaVkBuffer*, kept for reuse */
@@ -235,6 +241,14 @@ static inline VkaVkBackend *
 vka_vk_backend (VkaBackend *backend)
 {
   return (VkaVkBackend *) backend;
+}
+
+/* Whether commands recorded but not yet submitted may use buf: then the
+ * host must not touch its memory before the flush. */
+static inline gboolean
+vka_vk_buffer_busy (const VkaVkBackend *b, const VkaVkBuffer *buf)
+{
+  return b->recording && buf->used_in == b->serial;
 }
 
 #define VKA_VK_GUARD_BYTES 256
@@ -269,6 +283,9 @@ VkDeviceSize vka_vk_max_buffer_bytes (VkaVkBackend *b, const char **limit);
 /* A buffer of bytes for a tensor (guards: with guard words around it). */
 gboolean vka_vk_buffer_alloc (VkaVkBackend *b, VkDeviceSize bytes, gboolean guards,
                               VkaVkBuffer *buf, GError **error);
+/* Host reads and writes, counted in b->transfers. A read submits what is
+ * recorded (once); a write submits nothing: into mapped memory no recorded
+ * command uses, it is a copy, else a staged copy recorded in command order. */
 gboolean vka_vk_buffer_read (VkaVkBackend *b, VkaVkBuffer *buf, VkDeviceSize offset,
                              VkDeviceSize bytes, void *dst, GError **error);
 gboolean vka_vk_buffer_write (VkaVkBackend *b, VkaVkBuffer *buf, VkDeviceSize offset,
