@@ -204,6 +204,16 @@ test_no_driver (void)
 /* $VKA_FP16: the fp16 forms are off unless asked for; asked for, they are on
  * where the device has what the kernel needs, else the context fails with an
  * error that says so; any other value is an error. */
+/* Puts an environment variable back as it was (saved: its value, or NULL). */
+static void
+restore_env (const char *name, const char *saved)
+{
+  if (saved)
+    g_setenv (name, saved, TRUE);
+  else
+    g_unsetenv (name);
+}
+
 static void
 test_fp16_choice (void)
 {
@@ -241,14 +251,8 @@ test_fp16_choice (void)
   g_assert_error (error, VKA_ERROR, VKA_ERROR_INVALID_ARGUMENT);
   g_assert_nonnull (strstr (error->message, "VKA_FP16"));
 
-  if (saved_variant)
-    g_setenv ("VKA_CONV3X3", saved_variant, TRUE);
-  else
-    g_unsetenv ("VKA_CONV3X3");
-  if (saved_fp16)
-    g_setenv ("VKA_FP16", saved_fp16, TRUE);
-  else
-    g_unsetenv ("VKA_FP16");
+  restore_env ("VKA_CONV3X3", saved_variant);
+  restore_env ("VKA_FP16", saved_fp16);
 }
 
 /* $VKA_CONV3X3=coopmat: a device that offers VK_KHR_cooperative_matrix (and
@@ -310,14 +314,8 @@ test_coopmat_choice (void)
       test_context_finish (ctx);
     }
 
-  if (saved_variant)
-    g_setenv ("VKA_CONV3X3", saved_variant, TRUE);
-  else
-    g_unsetenv ("VKA_CONV3X3");
-  if (saved_fp16)
-    g_setenv ("VKA_FP16", saved_fp16, TRUE);
-  else
-    g_unsetenv ("VKA_FP16");
+  restore_env ("VKA_CONV3X3", saved_variant);
+  restore_env ("VKA_FP16", saved_fp16);
 }
 
 /* The messenger must really count: make the layer complain on purpose. */
