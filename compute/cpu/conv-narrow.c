@@ -105,6 +105,13 @@ narrow_in_rows (const float *in, gsize in_row, const float *w, const float *bias
 LANE_HELPER
 sum_lanes4 (Lanes a, Lanes b, Lanes c, Lanes d)
 {
+#ifdef __clang__   /* no __builtin_shuffle: lane by lane */
+  Lanes q = { 0 }, v[4] = { a, b, c, d };
+  for (int i = 0; i < 4; i++)
+    for (int l = 0; l < VKA_CPU_BLOCK; l++)
+      q[4 * i] += v[i][l];
+  return q;
+#else
   const LaneMask lo8 = { 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23 };
   const LaneMask hi8 = { 8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31 };
   Lanes ab = __builtin_shuffle (a, b, lo8) + __builtin_shuffle (a, b, hi8);
@@ -117,6 +124,7 @@ sum_lanes4 (Lanes a, Lanes b, Lanes c, Lanes d)
   q += __builtin_shuffle (q, pairs);
   const LaneMask ones = { 1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14 };
   return q + __builtin_shuffle (q, ones);
+#endif
 }
 
 /* Blocks of 16 input channels, few outputs: per pixel and output, 9
