@@ -73,19 +73,27 @@ vka_cpu_storage_alloc (VkaCpuBackend *b, gsize floats, GError **error)
 {
   gsize bytes = MAX (floats, 1) * sizeof (float);
   float *p = NULL;
+  /* the smallest spare that fits with at most a quarter to spare: the
+   * tiles at a picture's edges are a little smaller than the others */
+  GList *best = NULL;
   for (GList *l = b->spare.head; l; l = l->next)
     {
       VkaCpuSpare *s = l->data;
-      if (s->bytes == bytes)
-        {
-          p = s->data;
-          g_free (s);
-          g_queue_delete_link (&b->spare, l);
-          break;
-        }
+      if (s->bytes >= bytes && s->bytes - bytes <= bytes / 4
+          && (!best || s->bytes < ((VkaCpuSpare *) best->data)->bytes))
+        best = l;
     }
-  if (p)
-    b->spare_bytes -= bytes;
+  if (best)
+    {
+      VkaCpuSpare *s = best->data;
+      p = s->data;
+      b->spare_bytes -= s->bytes;
+      if (s->bytes != bytes)
+        g_hash_table_insert (b->oversized, p, GSIZE_TO_POINTER (s->bytes));
+      bytes = s->bytes;
+      g_free (s);
+      g_queue_delete_link (&b->spare, best);
+    }
   else
     {
       /* held plus spare memory stays within the most ever held at once:
@@ -111,6 +119,9 @@ vka_cpu_storage_free (VkaCpuBackend *b, float *p, gsize floats)
   if (!p)
     return;
   gsize bytes = MAX (floats, 1) * sizeof (float);
+  gpointer capacity;
+  if (g_hash_table_steal_extended (b->oversized, p, NULL, &capacity))
+    bytes = GPOINTER_TO_SIZE (capacity);
   b->bytes_allocated -= bytes;
   VkaCpuSpare *s = g_new (VkaCpuSpare, 1);
   *s = (VkaCpuSpare) { p, bytes };
@@ -587,6 +598,7 @@ cpu_destroy (VkaBackend *backend)
   g_clear_pointer (&b->profile, g_hash_table_unref);
   g_clear_pointer (&b->plans, g_hash_table_unref);
   spares_clear (b);
+  g_clear_pointer (&b->oversized, g_hash_table_unref);
   if (b->stream)
     dnnl_stream_destroy (b->stream);
   if (b->engine)
@@ -659,6 +671,7 @@ vka_cpu_backend_new (int threads, GError **error)
   const char *limit = g_getenv ("VKA_TEST_ALLOC_LIMIT");
   b->fail_alloc_over = limit ? g_ascii_strtoull (limit, NULL, 10) : 0;
   b->plans = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, vka_cpu_plan_free);
+  b->oversized = g_hash_table_new (NULL, NULL);
   if (g_getenv ("VKA_CPU_PROFILE") && g_str_equal (g_getenv ("VKA_CPU_PROFILE"), "1"))
     b->profile = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   set_threads (b->threads);

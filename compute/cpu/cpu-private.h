@@ -56,6 +56,7 @@ typedef struct
   GHashTable    *profile;          /* $VKA_CPU_PROFILE: op → VkaCpuProfile* */
   guint64        fail_alloc_over;  /* tests: refuse tensors larger than this */
   GQueue         spare;            /* VkaCpuSpare*: freed storage kept for reuse */
+  GHashTable    *oversized;        /* storage reused for a smaller request → its bytes */
   guint64        spare_bytes;
   VkaTransferStats copies;         /* tensor writes and reads (no submissions) */
 } VkaCpuBackend;
