@@ -62,7 +62,7 @@ rand_for (guint64 seed, int stream, gint64 k, guint32 purpose)
   return g_rand_new_with_seed_array (key, G_N_ELEMENTS (key));
 }
 
-enum { PURPOSE_SHUFFLE = 1, PURPOSE_CROP = 2, PURPOSE_REPLACE = 3 };
+enum { PURPOSE_SHUFFLE = 1, PURPOSE_CROP = 2, PURPOSE_REPLACE = 3, PURPOSE_AUGMENT = 4 };
 
 /* ---- folders ---------------------------------------------------------------- */
 
@@ -155,9 +155,24 @@ to_rgb (VkaImage *in, GError **error)
   return out;
 }
 
+/* Where crop pixel (x, y) comes from under symmetry `flip` of the square
+ * (bit 0: mirror x, bit 1: mirror y, bit 2: swap x and y). */
+static inline void
+flipped (int flip, int crop, int x, int y, int *sx, int *sy)
+{
+  if (flip & 4)
+    {
+      int t = x;
+      x = y;
+      y = t;
+    }
+  *sx = flip & 1 ? crop - 1 - x : x;
+  *sy = flip & 2 ? crop - 1 - y : y;
+}
+
 /* Loads path, squashes it to resize² (or, without resize, enlarges a picture
  * smaller than the crop), crops crop² at an offset drawn for sample k, and
- * writes it planar into dst. */
+ * writes it planar into dst; with augment, as data-loader.h says. */
 static gboolean
 prepare (DataLoader *l, const char *path, int s, gint64 k, float *dst, GError **error)
 {
@@ -168,9 +183,23 @@ prepare (DataLoader *l, const char *path, int s, gint64 k, float *dst, GError **
   g_autoptr (VkaImage) image = img;
   int crop = l->o.crop;
   gboolean q8 = info.bits == 8;
-  if (l->o.resize > 0)
+  int flip = 0, squash = l->o.resize;
+  if (l->o.augment)
     {
-      VkaImage *r = vka_image_resize (image, l->o.resize, l->o.resize, q8, error);
+      g_autoptr (GRand) a = rand_for (l->o.seed, s, k, PURPOSE_AUGMENT);
+      if (s == 1)
+        {
+          flip = g_rand_int_range (a, 0, 8);
+          double scale = g_rand_double_range (a, 0.75, 1.5);   /* not inside MAX () */
+          if (squash > 0)
+            squash = MAX (crop, (int) (squash * scale));
+        }
+      else
+        flip = g_rand_boolean (a) ? 1 : 0;
+    }
+  if (squash > 0)
+    {
+      VkaImage *r = vka_image_resize (image, squash, squash, q8, error);
       if (!r)
         return FALSE;
       vka_image_free (g_steal_pointer (&image));
@@ -194,7 +223,9 @@ prepare (DataLoader *l, const char *path, int s, gint64 k, float *dst, GError **
   for (int y = 0; y < crop; y++)
     for (int x = 0; x < crop; x++)
       {
-        const float *p = image->pixels + ((gsize) (y0 + y) * image->width + x0 + x) * 3;
+        int sx, sy;
+        flipped (flip, crop, x, y, &sx, &sy);
+        const float *p = image->pixels + ((gsize) (y0 + sy) * image->width + x0 + sx) * 3;
         for (int c = 0; c < 3; c++)
           dst[c * plane + (gsize) y * crop + x] = p[c];
       }

@@ -39,6 +39,7 @@ typedef struct
   char    *seed_text;
   double   lr, lr_decay, style_weight, content_weight;
   int      max_iter, batch, resize, crop, threads, save_interval, log_interval;
+  gboolean augment;
   int      compute_threads;   /* the CPU backend's; 0: all cores */
   gboolean resume;
   guint64  seed;
@@ -94,11 +95,11 @@ static guint64
 options_hash (const Options *o)
 {
   g_autofree char *text = g_strdup_printf (
-    "%s|%s|%s|%s|%s|%s|%s|%s|%a|%a|%a|%a|%d|%d|%d|%d|%d|%d|%d", o->content_dir, o->style_dir,
+    "%s|%s|%s|%s|%s|%s|%s|%s|%a|%a|%a|%a|%d|%d|%d|%d|%d|%d|%d|%d", o->content_dir, o->style_dir,
     o->vgg ? o->vgg : "", o->save_dir, o->decoder_init ? o->decoder_init : "", o->optimizer,
     o->device ? o->device : "", o->seed_text ? o->seed_text : "", o->lr, o->lr_decay,
     o->style_weight, o->content_weight, o->max_iter, o->batch, o->resize, o->crop,
-    o->save_interval, o->log_interval, o->resume);
+    o->save_interval, o->log_interval, o->resume, o->augment);
   g_autoptr (GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
   g_checksum_update (sum, (const guchar *) text, -1);
   guint8 digest[32];
@@ -421,7 +422,8 @@ run (Options *o, GError **error)
     }
   int ranks = train_mpi_size (), rank = train_mpi_rank ();
   DataLoaderOptions dlo = { o->content_dir, o->style_dir, o->batch / ranks, o->resize, o->crop,
-                            o->threads, o->seed, o->batch, rank * (o->batch / ranks) };
+                            o->augment, o->threads, o->seed, o->batch,
+                            rank * (o->batch / ranks) };
   Run r = { .o = o };
   g_autoptr (DataLoader) loader = r.loader = data_loader_new (&dlo, ci.iteration, error);
   if (!loader)
@@ -527,6 +529,7 @@ main (int argc, char **argv)
     { "content-weight", 0, 0, G_OPTION_ARG_DOUBLE, &o.content_weight, content_weight_help, "X" },
     { "resize", 0, 0, G_OPTION_ARG_INT, &o.resize, "Squash pictures to N×N first (512; 0: crop only)", "N" },
     { "crop-size", 0, 0, G_OPTION_ARG_INT, &o.crop, "Random crop side (256)", "N" },
+    { "augment", 0, 0, G_OPTION_ARG_NONE, &o.augment, "Vary the style pictures' scale and orientation, mirror contents", NULL },
     { "n-threads", 0, 0, G_OPTION_ARG_INT, &o.threads, "Loader threads (cores, at most 8)", "N" },
     { "save-interval", 0, 0, G_OPTION_ARG_INT, &o.save_interval, "Checkpoint every N iterations (10000)", "N" },
     { "log-interval", 0, 0, G_OPTION_ARG_INT, &o.log_interval, "A train_log.csv row every N iterations (10)", "N" },

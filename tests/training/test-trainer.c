@@ -244,6 +244,35 @@ test_resume_same_losses (void)
   g_assert_cmpmem (d1, n1, d2, n2);
 }
 
+/* --augment changes the batches (the losses differ from a plain run's) but
+ * stays a function of the seed and the iteration: the loader's thread count
+ * does not change them */
+static void
+test_augment (void)
+{
+  g_autofree char *two = fixture_dir (tmp_root, "augment-two");
+  g_autofree char *one = fixture_dir (tmp_root, "augment-one");
+  g_autofree char *plain = fixture_dir (tmp_root, "augment-plain");
+  const char *a[] = { "--content-dir", content_dir, "--style-dir", style_dir, COMMON (two),
+                      "--max-iter", "6", "--save-interval", "6", "--augment", NULL };
+  const char *b[] = { "--content-dir", content_dir, "--style-dir", style_dir, COMMON (one),
+                      "--max-iter", "6", "--save-interval", "6", "--augment", "--n-threads", "1",
+                      NULL };
+  const char *c[] = { "--content-dir", content_dir, "--style-dir", style_dir, COMMON (plain),
+                      "--max-iter", "6", "--save-interval", "6", NULL };
+  const char *const *runs[] = { a, b, c };
+  for (int i = 0; i < 3; i++)
+    {
+      Result r = run_train (runs[i], NULL);
+      g_assert_cmpint (r.status, ==, 0);
+      g_free (r.err);
+    }
+  g_autofree char *l_two = losses_of (two), *l_one = losses_of (one), *l_plain = losses_of (plain);
+  g_assert_cmpuint (strlen (l_two), >, 0);
+  g_assert_cmpstr (l_two, ==, l_one);
+  g_assert_cmpstr (l_two, !=, l_plain);
+}
+
 /* --threads reaches the CPU backend (its name says how many), and a run
  * with one compute thread still trains; the device must be the CPU backend */
 static void
@@ -467,6 +496,7 @@ main (int argc, char **argv)
   g_test_add_func ("/train/resume-same-losses", test_resume_same_losses);
   g_test_add_func ("/train/kill-during-save", test_kill_during_save);
   g_test_add_func ("/train/compute-threads", test_compute_threads);
+  g_test_add_func ("/train/augment", test_augment);
   g_test_add_func ("/train/interrupt-saves", test_interrupt_saves);
   g_test_add_func ("/train/unreadable-files-skipped", test_unreadable_files_skipped);
   g_test_add_func ("/train/empty-folders", test_empty_folders);

@@ -7,8 +7,9 @@ split, under which licence), checks each package's licence in
 pictures (PNG, JPEG, WebP, TIFF) whose shorter side is at least 256 pixels,
 drops duplicates (same bytes, or the same picture at several resolutions:
 the largest is kept) and puts the files into OUT/content, OUT/style,
-OUT/heldout-content and OUT/heldout-style (the first tenth of each split in
-sha256 order is held out). MANIFEST.tsv records every file.
+OUT/heldout-content and OUT/heldout-style (the pictures heldout.tsv lists:
+fixed, so that the judge's pairs stay the same as pictures are added).
+MANIFEST.tsv records every file.
 
 Python 3 standard library only; picture sizes are read from the file
 headers, nothing is decoded or converted.
@@ -429,13 +430,53 @@ def procedural(out, count):
     return out_list
 
 
-def assign_splits(kept):
-    """The first tenth of each split in sha256 order is held out."""
+def read_heldout(path):
+    """The frozen held-out split: {sha256: split} from HELDOUT.tsv, or None."""
+    if not os.path.exists(path):
+        return None
+    frozen = {}
+    with open(path, encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            line = line.rstrip("\n")
+            if not line or line.startswith("#") or line.startswith("split\t"):
+                continue
+            fields = line.split("\t")
+            if len(fields) < 2 or fields[0] not in SPLITS or not re.fullmatch(r"[0-9a-f]{64}", fields[1]):
+                raise SystemExit(f"{path}:{n}: expected 'split<TAB>sha256<TAB>file', got {line!r}")
+            frozen[fields[1]] = fields[0]
+    return frozen
+
+
+def assign_splits(kept, frozen, log):
+    """With a frozen list, exactly its pictures are held out, so that the
+    judge's pairs stay the same when pictures are added; without one, the
+    first tenth of each split in sha256 order."""
+    if frozen is not None:
+        found = set()
+        for c in kept:
+            held = frozen.get(c["sha256"]) == c["split"]
+            c["folder"] = ("heldout-" + c["split"]) if held else c["split"]
+            if held:
+                found.add(c["sha256"])
+        for sha, split in sorted(frozen.items()):
+            if sha not in found:
+                log(f"warning: held-out {split} picture {sha[:12]}… is not installed")
+        return
     for split in SPLITS:
         items = sorted((c for c in kept if c["split"] == split), key=lambda c: c["sha256"])
         n_held = math.ceil(len(items) * HELDOUT_FRACTION) if items else 0
         for i, c in enumerate(items):
             c["folder"] = ("heldout-" + split) if i < n_held else split
+
+
+def write_heldout(path, kept):
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write("split\tsha256\tfile\n")
+        for c in sorted(kept, key=lambda c: (c["split"], c["sha256"])):
+            if c["folder"].startswith("heldout-"):
+                f.write(f"{c['split']}\t{c['sha256']}\t{c['file']}\n")
+    os.replace(tmp, path)
 
 
 def place(src, dst, mode):
@@ -464,8 +505,11 @@ def main():
                     help="print the apt-get command for the packages not installed, and exit")
     ap.add_argument("--allow-missing", action="store_true",
                     help="build from the installed packages even if some are missing")
-    ap.add_argument("--procedural", type=int, default=40, metavar="N",
-                    help="add N pictures of make-styles.py to the style set (default 40)")
+    ap.add_argument("--procedural", type=int, default=160, metavar="N",
+                    help="add N pictures of make-styles.py to the style set (default 160)")
+    ap.add_argument("--heldout", default=os.path.join(HERE, "heldout.tsv"),
+                    help="the frozen held-out split (default: heldout.tsv beside this "
+                         "script; written from the first-tenth rule when it does not exist)")
     args = ap.parse_args()
 
     rules = read_rules(args.packages)
@@ -488,7 +532,10 @@ def main():
 
     kept, skipped = select(rules, log)
     kept += procedural(args.out, args.procedural)
-    assign_splits(kept)
+    frozen = read_heldout(args.heldout)
+    assign_splits(kept, frozen, log)
+    if frozen is None:
+        write_heldout(args.heldout, kept)
 
     folders = [s for s in SPLITS] + ["heldout-" + s for s in SPLITS]
     for folder in folders:
