@@ -73,6 +73,14 @@ vka_cpu_storage_alloc (VkaCpuBackend *b, gsize floats, GError **error)
 {
   gsize bytes = MAX (floats, 1) * sizeof (float);
   float *p = NULL;
+  gsize granted;
+  if (bytes >= 2 * HUGE_PAGE && floats <= G_MAXSIZE / sizeof (float) && b->arena
+      && (p = vka_cpu_arena_alloc (b->arena, bytes, &granted)))
+    {
+      b->bytes_allocated += granted;
+      b->peak_bytes = MAX (b->peak_bytes, b->bytes_allocated);
+      return p;
+    }
   /* the smallest spare that fits with at most a quarter to spare: the
    * tiles at a picture's edges are a little smaller than the others */
   GList *best = NULL;
@@ -118,7 +126,13 @@ vka_cpu_storage_free (VkaCpuBackend *b, float *p, gsize floats)
 {
   if (!p)
     return;
-  gsize bytes = MAX (floats, 1) * sizeof (float);
+  gsize bytes = b->arena ? vka_cpu_arena_release (b->arena, p) : 0;
+  if (bytes > 0)
+    {
+      b->bytes_allocated -= bytes;
+      return;
+    }
+  bytes = MAX (floats, 1) * sizeof (float);
   gpointer capacity;
   if (g_hash_table_steal_extended (b->oversized, p, NULL, &capacity))
     bytes = GPOINTER_TO_SIZE (capacity);
@@ -598,6 +612,7 @@ cpu_destroy (VkaBackend *backend)
   g_clear_pointer (&b->profile, g_hash_table_unref);
   g_clear_pointer (&b->plans, g_hash_table_unref);
   spares_clear (b);
+  g_clear_pointer (&b->arena, vka_cpu_arena_free);
   g_clear_pointer (&b->oversized, g_hash_table_unref);
   if (b->stream)
     dnnl_stream_destroy (b->stream);
@@ -672,6 +687,8 @@ vka_cpu_backend_new (int threads, GError **error)
   b->fail_alloc_over = limit ? g_ascii_strtoull (limit, NULL, 10) : 0;
   b->plans = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, vka_cpu_plan_free);
   b->oversized = g_hash_table_new (NULL, NULL);
+  if (!g_getenv ("VKA_CPU_ARENA") || !g_str_equal (g_getenv ("VKA_CPU_ARENA"), "0"))
+    b->arena = vka_cpu_arena_new ();
   if (g_getenv ("VKA_CPU_PROFILE") && g_str_equal (g_getenv ("VKA_CPU_PROFILE"), "1"))
     b->profile = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   set_threads (b->threads);
@@ -698,6 +715,8 @@ vka_cpu_backend_reset_peak (VkaBackend *backend)
 {
   VkaCpuBackend *b = cpub (backend);
   spares_clear (b);
+  if (b->arena)
+    vka_cpu_arena_trim (b->arena);
   b->peak_bytes = b->bytes_allocated;
   return b->bytes_allocated;
 }

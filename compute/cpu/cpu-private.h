@@ -14,6 +14,7 @@
  * stays in one layout from the first convolution to the last. */
 #pragma once
 
+#include "arena.h"
 #include "backend.h"
 #include "cpu-backend.h"
 #include "dnnl-compat.h"
@@ -55,7 +56,8 @@ typedef struct
   gboolean       reproducible;     /* kernels by fixed rules, not by timing */
   GHashTable    *profile;          /* $VKA_CPU_PROFILE: op → VkaCpuProfile* */
   guint64        fail_alloc_over;  /* tests: refuse tensors larger than this */
-  GQueue         spare;            /* VkaCpuSpare*: freed storage kept for reuse */
+  VkaCpuArena   *arena;            /* blocks of 4 MiB and more (NULL: VKA_CPU_ARENA=0) */
+  GQueue         spare;            /* VkaCpuSpare*: smaller freed storage kept for reuse */
   GHashTable    *oversized;        /* storage reused for a smaller request → its bytes */
   guint64        spare_bytes;
   VkaTransferStats copies;         /* tensor writes and reads (no submissions) */
