@@ -76,7 +76,7 @@ test_transfers (void)
 
   /* tiled: per tile, its window up and its moments back in pass 1; its
    * kept features, the two statistics up and its interior back in pass 2 */
-  g_autoptr (GArray) plan = vka_tile_plan (size, size, tile);
+  g_autoptr (GArray) plan = vka_tile_plan (size, size, tile, tile);
   guint64 windows = 0;
   for (guint i = 0; i < plan->len; i++)
     {

@@ -3,6 +3,7 @@
  * reference, tiled against untiled, and model errors; the same limits for
  * every backend. */
 #include "test-network.h"
+#include "net/model-private.h"
 #include "net/stylize-private.h"
 #include "net/tiling.h"
 #include "vulkan/vulkan-backend.h"
@@ -400,7 +401,7 @@ test_tiled_keeps_features (void)
   /* tiles are kept in order while they fit: room for exactly the first two
    * windows' relu4_1 maps (16 floats deep) on the device and the next two in
    * host memory leaves none for a fifth */
-  g_autoptr (GArray) plan = vka_tile_plan (200, 150, 64);
+  g_autoptr (GArray) plan = vka_tile_plan (200, 150, 64, 64);
   g_assert_cmpuint (plan->len, ==, n_tiles);
   guint64 map[4];
   for (int i = 0; i < 4; i++)
@@ -490,6 +491,72 @@ test_memory_estimate (void)
           g_assert_cmpuint (estimate, <=, 3 * held + ((guint64) 12 << 20));
         }
     }
+}
+
+/* What vka_tile_choose minimises for a plan: the pixels of every window,
+ * halos included, through encoder and decoder, and through the encoder again
+ * for the tiles whose relu4_1 maps do not fit what the budget leaves (the
+ * largest window's map counted for each). G_MAXDOUBLE when the plan's
+ * largest tile does not fit the budget. */
+static double
+plan_cost (VkaModel *model, int width, int height, int interior_w, int interior_h,
+           guint64 budget)
+{
+  g_autoptr (GArray) plan = vka_tile_plan (width, height, interior_w, interior_h);
+  double pixels = 0;
+  int lw = 0, lh = 0;
+  for (guint i = 0; i < plan->len; i++)
+    {
+      const VkaTile *t = &g_array_index (plan, VkaTile, i);
+      pixels += (double) t->ww * t->wh;
+      lw = MAX (lw, t->ww);
+      lh = MAX (lh, t->wh);
+    }
+  guint64 working = vka_model_tile_working_bytes (model, 3, lw, lh, MIN (interior_w, width),
+                                                  MIN (interior_h, height));
+  if (working > budget)
+    return G_MAXDOUBLE;
+  double n = plan->len;
+  guint64 map = vka_tile_feature_bytes (model->backend, model->encoder, lw, lh);
+  double kept = MIN (n, (double) ((budget - working) / MAX (map, 1)));
+  return pixels * (2 + (n - kept) / n);
+}
+
+/* The tile plan stays within the budget and costs no more than any square
+ * plan that fits it (oblong tiles may cost less: a 4:3 picture in 2×2). */
+static void
+test_tile_choice (void)
+{
+  Models m = make_models (31);
+  VkaModel *model = m.device;
+  static const struct { int w, h; guint64 budget_mib; } cases[] = {
+    { 4000, 3000, 256 }, { 6000, 4000, 512 }, { 1000, 7000, 128 }, { 3001, 2999, 96 },
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      int w = cases[i].w, h = cases[i].h;
+      guint64 budget = cases[i].budget_mib << 20;
+      VkaTileChoice choice;
+      g_autoptr (GError) error = NULL;
+      g_assert_true (vka_tile_choose (model->backend, model->encoder, model->decoder, 3, w, h,
+                                      0, budget, &choice, &error));
+      g_assert_no_error (error);
+      g_assert_cmpint (choice.interior_w, >, 0);
+      g_assert_cmpint (choice.interior_w % 8, ==, 0);
+      g_assert_cmpint (choice.interior_h % 8, ==, 0);
+      double chosen = plan_cost (model, w, h, choice.interior_w, choice.interior_h, budget);
+      g_assert_cmpfloat (chosen, <, G_MAXDOUBLE);
+      double best_square = G_MAXDOUBLE;
+      for (int side = 64; side <= MAX (w, h); side += 8)
+        best_square = MIN (best_square, plan_cost (model, w, h, side, side, budget));
+      g_test_message ("%d×%d under %" G_GUINT64_FORMAT " MiB: %d×%d tiles, cost %.0f; best "
+                      "square plan %.0f", w, h, cases[i].budget_mib, choice.interior_w,
+                      choice.interior_h, chosen, best_square);
+      g_assert_cmpfloat (best_square, <, G_MAXDOUBLE);
+      g_assert_cmpfloat (chosen, <=, best_square * (1 + 1e-9));
+    }
+  vka_model_free (m.device);
+  vka_model_free (m.reference);
 }
 
 /* An out-of-memory error makes vka_stylize retry with smaller tiles. */
@@ -678,6 +745,7 @@ main (int argc, char **argv)
   g_test_add_func ("/network/tiled-keeps-features", test_tiled_keeps_features);
   g_test_add_func ("/network/out-of-memory-retries", test_out_of_memory_retries);
   g_test_add_func ("/network/memory-estimate", test_memory_estimate);
+  g_test_add_func ("/network/tile-choice", test_tile_choice);
   g_test_add_func ("/network/mask", test_mask);
   g_test_add_func ("/network/progress-and-cancel", test_progress_and_cancel);
   test_network_styles_add ();   /* test-network-styles.c */

@@ -287,17 +287,19 @@ tile_run_start (TileRun *run, VkaModel *model, const VkaImageSource *image, int 
                         budget ? budget : vka_model_default_memory_limit (model), &choice,
                         error))
     return FALSE;
-  run->tiles = vka_tile_plan (image->width, image->height, choice.interior);
+  run->tiles = vka_tile_plan (image->width, image->height, choice.interior_w,
+                              choice.interior_h);
   /* kept features take what the budget leaves; a CPU device's memory is
    * the host's, a GPU's is its own */
   run->device_room = choice.keep_room;
   run->host_room = model->cpu_memory ? 0 : choice.keep_room;
   if (model->keep_fixed)
     run->device_room = model->keep_device_bytes, run->host_room = model->keep_host_bytes;
-  g_debug ("%d×%d in %u tiles of %d pixels: %" G_GUINT64_FORMAT " MiB each, %"
+  g_debug ("%d×%d in %u tiles of %d×%d pixels: %" G_GUINT64_FORMAT " MiB each, %"
            G_GUINT64_FORMAT " MiB left for kept features", image->width, image->height,
-           run->tiles->len, choice.interior ? choice.interior : MAX (image->width, image->height),
-           choice.working >> 20, choice.keep_room >> 20);
+           run->tiles->len, choice.interior_w ? choice.interior_w : image->width,
+           choice.interior_h ? choice.interior_h : image->height, choice.working >> 20,
+           choice.keep_room >> 20);
   return TRUE;
 }
 

@@ -4,24 +4,25 @@
 #include <math.h>
 
 GArray *
-vka_tile_plan (int width, int height, int interior)
+vka_tile_plan (int width, int height, int interior_w, int interior_h)
 {
   GArray *tiles = g_array_new (FALSE, TRUE, sizeof (VkaTile));
-  if (interior <= 0 || (interior >= width && interior >= height))
+  if (interior_w <= 0 || interior_h <= 0 || (interior_w >= width && interior_h >= height))
     {
       VkaTile t = { 0, 0, width, height, 0, 0, width, height };
       g_array_append_val (tiles, t);
       return tiles;
     }
-  interior = (interior + 7) / 8 * 8;
-  for (int y = 0; y < height; y += interior)
-    for (int x = 0; x < width; x += interior)
+  interior_w = (interior_w + 7) / 8 * 8;
+  interior_h = (interior_h + 7) / 8 * 8;
+  for (int y = 0; y < height; y += interior_h)
+    for (int x = 0; x < width; x += interior_w)
       {
         VkaTile t;
         t.x0 = x;
         t.y0 = y;
-        t.w = MIN (interior, width - x);
-        t.h = MIN (interior, height - y);
+        t.w = MIN (interior_w, width - x);
+        t.h = MIN (interior_h, height - y);
         t.wx0 = MAX (0, x - VKA_TILE_HALO);
         t.wy0 = MAX (0, y - VKA_TILE_HALO);
         t.ww = MIN (width, x + t.w + VKA_TILE_HALO) - t.wx0;
@@ -78,16 +79,70 @@ vka_tile_working_bytes (VkaBackend *backend, VkaNetwork *encoder, VkaNetwork *de
   return MAX (encode, MAX (adain, decode)) + ((guint64) 2 << 20);
 }
 
-/* Halo overlap and encoding again, in window pixels run through one network. */
-static double
-tiling_cost (VkaBackend *backend, VkaNetwork *encoder, int width, int height,
-             int interior, int window_w, int window_h, guint64 keep_room)
+/* The windows along one side of `length` pixels cut into interiors of
+ * `interior`: how many, their summed extent and the largest. */
+typedef struct
 {
-  int nx = (width + interior - 1) / interior, ny = (height + interior - 1) / interior;
-  double n = (double) nx * ny;
-  guint64 per_tile = vka_tile_feature_bytes (backend, encoder, window_w, window_h);
-  double kept = MIN (n, (double) (keep_room / MAX (per_tile, 1)));
-  return (double) window_w * window_h * (3 * n - kept);
+  int    count, largest;
+  double sum;
+} Windows;
+
+static Windows
+windows_along (int length, int interior)
+{
+  Windows w = { 0, 0, 0 };
+  for (int x = 0; x < length; x += interior)
+    {
+      int extent = MIN (length, x + interior + VKA_TILE_HALO) - MAX (0, x - VKA_TILE_HALO);
+      w.count++;
+      w.sum += extent;
+      w.largest = MAX (w.largest, extent);
+    }
+  return w;
+}
+
+typedef struct
+{
+  int     interior_w, interior_h;
+  Windows across, down;
+  guint64 working;
+  double  cost;
+} Candidate;
+
+/* A plan of interior_w × interior_h tiles: its largest tile's working bytes,
+ * and its cost: every window's pixels through the encoder and the decoder,
+ * and through the encoder again for the tiles whose features do not fit
+ * what the budget leaves. */
+static Candidate
+candidate (VkaBackend *backend, VkaNetwork *encoder, VkaNetwork *decoder, int channels,
+           int width, int height, int interior_w, int interior_h, guint64 budget)
+{
+  Candidate c = { interior_w, interior_h, windows_along (width, interior_w),
+                  windows_along (height, interior_h), 0, 0 };
+  c.working = vka_tile_working_bytes (backend, encoder, decoder, channels, c.across.largest,
+                                      c.down.largest, MIN (interior_w, width),
+                                      MIN (interior_h, height));
+  double n = (double) c.across.count * c.down.count;
+  guint64 room = budget > c.working ? budget - c.working : 0;
+  guint64 per_tile = vka_tile_feature_bytes (backend, encoder, c.across.largest,
+                                             c.down.largest);
+  double kept = MIN (n, (double) (room / MAX (per_tile, 1)));
+  c.cost = c.across.sum * c.down.sum * (2 + (n - kept) / n);
+  return c;
+}
+
+static gboolean
+candidate_fits (const Candidate *c, guint64 budget, int max_window)
+{
+  return c->working <= budget && c->across.largest <= max_window
+         && c->down.largest <= max_window;
+}
+
+/* The interior for `count` tiles along `length` pixels, a multiple of 8. */
+static int
+interior_for (int length, int count)
+{
+  return ((length + count - 1) / count + 7) / 8 * 8;
 }
 
 gboolean
@@ -101,30 +156,41 @@ vka_tile_choose (VkaBackend *backend, VkaNetwork *encoder, VkaNetwork *decoder,
   if ((forced <= 0 && whole <= budget && width <= max_window && height <= max_window)
       || (forced > 0 && forced >= width && forced >= height))
     {
-      *choice = (VkaTileChoice) { 0, whole, budget > whole ? budget - whole : 0 };
+      *choice = (VkaTileChoice) { 0, 0, whole, budget > whole ? budget - whole : 0 };
       return TRUE;
     }
-  int best = 0;
-  double best_cost = 0;
-  guint64 best_working = 0;
-  int from = forced > 0 ? (forced + 7) / 8 * 8 : (MAX (width, height) + 7) / 8 * 8;
-  int to = forced > 0 ? from : 64;
-  for (int interior = from; interior >= to; interior -= 8)
+  Candidate best = { 0 };
+  if (forced > 0)
     {
-      int ww = MIN (width, interior + 2 * VKA_TILE_HALO);
-      int wh = MIN (height, interior + 2 * VKA_TILE_HALO);
-      if (forced <= 0 && (ww > max_window || wh > max_window))
-        continue;
-      guint64 working = vka_tile_working_bytes (backend, encoder, decoder, channels, ww, wh,
-                                                MIN (interior, width), MIN (interior, height));
-      if (forced <= 0 && working > budget)
-        continue;
-      guint64 room = budget > working ? budget - working : 0;
-      double cost = tiling_cost (backend, encoder, width, height, interior, ww, wh, room);
-      if (!best || cost < best_cost)
-        best = interior, best_cost = cost, best_working = working;
+      int side = (forced + 7) / 8 * 8;
+      best = candidate (backend, encoder, decoder, channels, width, height, side, side, budget);
     }
-  if (!best)
+  else
+    /* Every count of rows and columns (equal interiors, oblong where that
+     * costs less), cut short where even the halos alone cost more than the
+     * best plan so far: a plan costs at least twice its window pixels. */
+    for (int rows = 1; rows <= (height + 63) / 64; rows++)
+      {
+        int interior_h = interior_for (height, rows);
+        if (rows > 1 && interior_h == interior_for (height, rows - 1))
+          continue;
+        if (best.interior_w && 2.0 * width * windows_along (height, interior_h).sum >= best.cost)
+          break;
+        for (int cols = 1; cols <= (width + 63) / 64; cols++)
+          {
+            int interior_w = interior_for (width, cols);
+            if (cols > 1 && interior_w == interior_for (width, cols - 1))
+              continue;
+            Candidate c = candidate (backend, encoder, decoder, channels, width, height,
+                                     interior_w, interior_h, budget);
+            if (best.interior_w && 2.0 * c.across.sum * c.down.sum >= best.cost)
+              break;
+            if (candidate_fits (&c, budget, max_window)
+                && (!best.interior_w || c.cost < best.cost))
+              best = c;
+          }
+      }
+  if (!best.interior_w)
     {
       guint64 least = vka_tile_working_bytes (backend, encoder, decoder, channels,
                                               MIN (width, 64 + 2 * VKA_TILE_HALO),
@@ -142,8 +208,8 @@ vka_tile_choose (VkaBackend *backend, VkaNetwork *encoder, VkaNetwork *decoder,
                      " MiB", budget >> 20, (least + (1 << 20) - 1) >> 20);
       return FALSE;
     }
-  *choice = (VkaTileChoice) { best, best_working,
-                              budget > best_working ? budget - best_working : 0 };
+  *choice = (VkaTileChoice) { best.interior_w, best.interior_h, best.working,
+                              budget > best.working ? budget - best.working : 0 };
   return TRUE;
 }
 

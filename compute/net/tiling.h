@@ -20,8 +20,10 @@ typedef struct
   int wx0, wy0, ww, wh;   /* window = interior + halo, clipped to the image */
 } VkaTile;
 
-/* interior <= 0 or >= both sides: one tile, the whole image, no halo. */
-GArray  *vka_tile_plan (int width, int height, int interior);
+/* Tiles of interior_w × interior_h (rounded up to multiples of 8) with their
+ * halos; an interior <= 0, or one >= both sides, is one tile: the whole
+ * image, no halo. */
+GArray  *vka_tile_plan (int width, int height, int interior_w, int interior_h);
 
 /* The largest window side (a multiple of 8) whose activations all fit the
  * backend's largest tensor; 0 when not even 8 fits. */
@@ -41,16 +43,18 @@ guint64  vka_tile_feature_bytes (VkaBackend *backend, VkaNetwork *encoder, int w
 
 typedef struct
 {
-  int     interior;     /* tile side for vka_tile_plan (0: the whole image) */
+  int     interior_w;   /* tile interior for vka_tile_plan (0: the whole image) */
+  int     interior_h;
   guint64 working;      /* the largest tile's working bytes */
   guint64 keep_room;    /* bytes left in the budget for kept features */
 } VkaTileChoice;
 
 /* Tiles for a width × height image within budget bytes: forced > 0 takes
- * that interior; otherwise the whole image when it fits, else the interior
- * that costs least (halo overlap, and tiles whose features do not fit the
- * rest of the budget are encoded twice). FALSE with an error naming the
- * budget when not even a 64-pixel tile fits. */
+ * that square interior; otherwise the whole image when it fits, else the
+ * interior, square or oblong, that costs least (the pixels of every window,
+ * halos included, and again through the encoder for tiles whose features do
+ * not fit the rest of the budget). FALSE with an error naming the budget
+ * when not even a 64-pixel tile fits. */
 gboolean vka_tile_choose (VkaBackend *backend, VkaNetwork *encoder, VkaNetwork *decoder,
                           int channels, int width, int height, int forced,
                           guint64 budget, VkaTileChoice *choice, GError **error);
