@@ -25,6 +25,7 @@ typedef struct
 typedef struct
 {
   double loss, content, style;   /* style: the sum over the four layers, unweighted */
+  double style_layers[4];        /* its terms at relu1_1 … relu4_1 */
   double lr;                     /* the rate this step used */
 } VkaTrainLosses;
 

@@ -9,7 +9,8 @@
  * Pictures are resized as vk-adain resizes them (shorter side to --size,
  * PIL's filter; 0 keeps), so outputs of `vk-adain --content-size N
  * --style-size N` are judged at the size they were made. Prints one line
- * per triple, `content style objective output`, then `mean` and the means. */
+ * per triple, `content style objective output`, then `mean` and the means;
+ * --per-layer adds the style term's four layers before the output. */
 #include "vka-imageio.h"
 #include "vka-train.h"
 
@@ -21,6 +22,7 @@ typedef struct
   char  *vgg, *content, *style, *output, *list, *device;
   int    size;
   double content_weight, style_weight;
+  gboolean per_layer;
 } Options;
 
 /* Load a picture and resize it as vk-adain does. */
@@ -125,23 +127,32 @@ run (Options *o, GError **error)
   if (!objective)
     return 1;
 
-  double sum[3] = { 0, 0, 0 };
+  double sum[7] = { 0 };
   guint n = triples->len / 3;
-  printf ("# content\tstyle\tobjective\toutput (objective = %g*content + %g*style; "
-          "encoder %s, size %d)\n", o->content_weight, o->style_weight, o->vgg, o->size);
+  printf ("# content\tstyle\tobjective\t%soutput (objective = %g*content + %g*style; "
+          "encoder %s, size %d)\n",
+          o->per_layer ? "relu1_1\trelu2_1\trelu3_1\trelu4_1\t" : "", o->content_weight,
+          o->style_weight, o->vgg, o->size);
   for (guint i = 0; i < n; i++)
     {
       const char *const *t = (const char *const *) triples->pdata + 3 * i;
       VkaTrainLosses l;
       if (!judge_one (objective, o, t[0], t[1], t[2], &l, error))
         return 1;
-      printf ("%.6g\t%.6g\t%.6g\t%s\n", l.content, l.style, l.loss, t[2]);
+      printf ("%.6g\t%.6g\t%.6g\t", l.content, l.style, l.loss);
+      for (int k = 0; o->per_layer && k < 4; k++)
+        printf ("%.6g\t", l.style_layers[k]);
+      printf ("%s\n", t[2]);
       fflush (stdout);
-      sum[0] += l.content;
-      sum[1] += l.style;
-      sum[2] += l.loss;
+      double values[7] = { l.content, l.style, l.loss, l.style_layers[0], l.style_layers[1],
+                           l.style_layers[2], l.style_layers[3] };
+      for (int k = 0; k < 7; k++)
+        sum[k] += values[k];
     }
-  printf ("mean\t%.6g\t%.6g\t%.6g\t(%u)\n", sum[0] / n, sum[1] / n, sum[2] / n, n);
+  printf ("mean");
+  for (int k = 0; k < (o->per_layer ? 7 : 3); k++)
+    printf ("\t%.6g", sum[k] / n);
+  printf ("\t(%u)\n", n);
   guint messages = vka_context_validation_messages (context);
   if (messages)
     {
@@ -166,6 +177,7 @@ main (int argc, char **argv)
     { "content-weight", 0, 0, G_OPTION_ARG_DOUBLE, &o.content_weight, "Content term's weight (1)", "X" },
     { "style-weight", 0, 0, G_OPTION_ARG_DOUBLE, &o.style_weight, "Style term's weight (10)", "X" },
     { "device", 0, 0, G_OPTION_ARG_STRING, &o.device, "Device: cpu, an index or a name part", "D" },
+    { "per-layer", 0, 0, G_OPTION_ARG_NONE, &o.per_layer, "Also print the style term of each layer (relu1_1 … relu4_1), before the output", NULL },
     { NULL }
   };
   g_autoptr (GOptionContext) ctx = g_option_context_new ("— the training objective of stylised pictures");

@@ -163,18 +163,18 @@ adain_target (VkaBackend *b, VkaNetwork *encoder, const int taps[4], VkaTensor *
  * taps of MSE(μ) + MSE(σ), which is 2·MSE over the interleaved (μ, σ). */
 static gboolean
 losses_on_host (VkaTensor *g4, VkaTensor *target, VkaTensor *const g_stats[4],
-                VkaTensor *const s_stats[4], double *content, double *style, GError **error)
+                VkaTensor *const s_stats[4], VkaTrainLosses *losses, GError **error)
 {
-  double sum = 0;
+  losses->style = 0;
   for (int i = 0; i < 4; i++)
     {
       double l;
       if (!mse_on_host (g_stats[i], s_stats[i], &l, error))
         return FALSE;
-      sum += 2 * l;
+      losses->style_layers[i] = 2 * l;
+      losses->style += 2 * l;
     }
-  *style = sum;
-  return mse_on_host (g4, target, content, error);
+  return mse_on_host (g4, target, &losses->content, error);
 }
 
 gboolean
@@ -226,8 +226,7 @@ vka_trainer_compute_gradients (VkaTrainer *t, const float *content, const float 
                                               inject[t->taps[i]], error))
         goto out;
     }
-  if (losses && !losses_on_host (g4, target, g_stats, s_stats, &losses->content,
-                                 &losses->style, error))
+  if (losses && !losses_on_host (g4, target, g_stats, s_stats, losses, error))
     goto out;
   /* relu4_1 is the encoder's last layer: the content gradient enters there */
   if (!vka_network_backward (t->encoder, enc_tape, d_content, inject, FALSE, &d_image, error)
@@ -416,8 +415,8 @@ vka_objective_evaluate (VkaObjective *o, const VkaImage *content, const VkaImage
   for (int i = 0; ok && i < 4; i++)
     ok = (g_stats[i] = stats_of (b, vka_tape_output (tape, o->taps[i]), error)) != NULL;
   if (ok)
-    ok = losses_on_host (vka_tape_output (tape, o->taps[3]), target, g_stats, s_stats,
-                         &losses->content, &losses->style, error);
+    ok = losses_on_host (vka_tape_output (tape, o->taps[3]), target, g_stats, s_stats, losses,
+                         error);
   for (int i = 0; i < 4; i++)
     {
       vka_tensor_free (s_stats[i]);

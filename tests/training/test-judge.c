@@ -177,6 +177,36 @@ test_list_and_errors (void)
   g_assert_cmpfloat (fabs (mean.objective - (a.objective + b.objective) / 2), <=,
                      1e-4 * mean.objective);
 
+  /* --per-layer: four more columns on every line, which add up to the style
+   * term, and no other column changed */
+  const char *layers[] = { "--vgg", vgg, "--list", list, "--size", "64", "--per-layer", NULL };
+  Result per = run (judge, layers);
+  g_assert_cmpint (per.status, ==, 0);
+  g_auto (GStrv) lines = g_strsplit (per.out, "\n", -1);
+  int checked = 0;
+  for (int i = 0; lines[i]; i++)
+    {
+      if (!lines[i][0] || lines[i][0] == '#')
+        continue;
+      g_auto (GStrv) f = g_strsplit (lines[i], "\t", -1);
+      int first = g_str_equal (f[0], "mean") ? 1 : 0;
+      g_assert_cmpuint (g_strv_length (f), ==, 8 + first);
+      double style_term = g_ascii_strtod (f[first + 1], NULL), sum = 0;
+      for (int k = 0; k < 4; k++)
+        {
+          double v = g_ascii_strtod (f[first + 3 + k], NULL);
+          g_assert_cmpfloat (v, >=, 0);
+          sum += v;
+        }
+      g_assert_cmpfloat (fabs (sum - style_term), <=, 1e-4 * style_term + 1e-9);
+      if (first)
+        g_assert_cmpfloat (fabs (g_ascii_strtod (f[3], NULL) - mean.objective), <=,
+                           1e-5 * mean.objective);
+      checked++;
+    }
+  g_assert_cmpint (checked, ==, 3);
+  result_clear (&per);
+
   /* an output of another size than the content */
   g_autofree char *big = g_build_filename (tmp_root, "other-size.png", NULL);
   g_autoptr (GError) error = NULL;
