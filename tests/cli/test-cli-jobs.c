@@ -252,6 +252,10 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   cli_run_setup ();
+  /* the runs without --style-cache use the user's cache folder: a fresh one,
+   * not entries an older build left in the build tree */
+  g_autofree char *cache_home = fresh_dir ("cache-home");
+  g_setenv ("XDG_CACHE_HOME", cache_home, TRUE);
   setup_inputs ();
   g_test_add_func ("/cli-jobs/shards-equal-whole", test_shards_equal_whole);
   g_test_add_func ("/cli-jobs/shared-style-cache", test_shared_style_cache);
