@@ -11,6 +11,7 @@
 #include "data-loader.h"
 #include "vka-imageio.h"
 
+#include <math.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -170,6 +171,18 @@ flipped (int flip, int crop, int x, int y, int *sx, int *sy)
   *sy = flip & 2 ? crop - 1 - y : y;
 }
 
+/* The rotation of colours by angle about the gray axis: hues turn, gray and
+ * each colour's distance from it stay. */
+static void
+hue_rotation (double angle, float m[3][3])
+{
+  double c = cos (angle), s = sin (angle) / sqrt (3.0), k = (1 - c) / 3;
+  const double cross[3][3] = { { 0, -1, 1 }, { 1, 0, -1 }, { -1, 1, 0 } };
+  for (int i = 0; i < 3; i++)
+    for (int j = 0; j < 3; j++)
+      m[i][j] = (float) ((i == j ? c : 0) + k + s * cross[i][j]);
+}
+
 /* Loads path, squashes it to resize² (or, without resize, enlarges a picture
  * smaller than the crop), crops crop² at an offset drawn for sample k, and
  * writes it planar into dst; with augment, as data-loader.h says. */
@@ -184,6 +197,8 @@ prepare (DataLoader *l, const char *path, int s, gint64 k, float *dst, GError **
   int crop = l->o.crop;
   gboolean q8 = info.bits == 8;
   int flip = 0, squash = l->o.resize;
+  gboolean recolour = FALSE;
+  float hue[3][3];
   if (l->o.augment)
     {
       g_autoptr (GRand) a = rand_for (l->o.seed, s, k, PURPOSE_AUGMENT);
@@ -193,6 +208,8 @@ prepare (DataLoader *l, const char *path, int s, gint64 k, float *dst, GError **
           double scale = g_rand_double_range (a, 0.75, 1.5);   /* not inside MAX () */
           if (squash > 0)
             squash = MAX (crop, (int) (squash * scale));
+          recolour = g_rand_boolean (a);
+          hue_rotation (g_rand_double_range (a, -G_PI, G_PI), hue);
         }
       else
         flip = g_rand_boolean (a) ? 1 : 0;
@@ -227,7 +244,9 @@ prepare (DataLoader *l, const char *path, int s, gint64 k, float *dst, GError **
         flipped (flip, crop, x, y, &sx, &sy);
         const float *p = image->pixels + ((gsize) (y0 + sy) * image->width + x0 + sx) * 3;
         for (int c = 0; c < 3; c++)
-          dst[c * plane + (gsize) y * crop + x] = p[c];
+          dst[c * plane + (gsize) y * crop + x]
+            = recolour ? CLAMP (hue[c][0] * p[0] + hue[c][1] * p[1] + hue[c][2] * p[2], 0.0f, 1.0f)
+                       : p[c];
       }
   return TRUE;
 }

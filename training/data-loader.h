@@ -23,8 +23,9 @@ typedef struct
   int         resize;    /* squash to resize × resize first; 0: keep the size */
   int         crop;      /* random crop crop × crop */
   /* Style pictures squashed to a size drawn from [¾, 1½]·resize instead of
-   * resize (at least crop), and flipped or turned by one of the square's
-   * eight symmetries; contents mirrored left to right half the time. */
+   * resize (at least crop), flipped or turned by one of the square's eight
+   * symmetries, and half of them with their hues turned by a random angle;
+   * contents mirrored left to right half the time. */
   gboolean    augment;
   int         threads;   /* loader threads */
   guint64     seed;

@@ -529,7 +529,7 @@ main (int argc, char **argv)
     { "content-weight", 0, 0, G_OPTION_ARG_DOUBLE, &o.content_weight, content_weight_help, "X" },
     { "resize", 0, 0, G_OPTION_ARG_INT, &o.resize, "Squash pictures to N×N first (512; 0: crop only)", "N" },
     { "crop-size", 0, 0, G_OPTION_ARG_INT, &o.crop, "Random crop side (256)", "N" },
-    { "augment", 0, 0, G_OPTION_ARG_NONE, &o.augment, "Vary the style pictures' scale and orientation, mirror contents", NULL },
+    { "augment", 0, 0, G_OPTION_ARG_NONE, &o.augment, "Vary the style pictures' scale, orientation and hues, mirror contents", NULL },
     { "n-threads", 0, 0, G_OPTION_ARG_INT, &o.threads, "Loader threads (cores, at most 8)", "N" },
     { "save-interval", 0, 0, G_OPTION_ARG_INT, &o.save_interval, "Checkpoint every N iterations (10000)", "N" },
     { "log-interval", 0, 0, G_OPTION_ARG_INT, &o.log_interval, "A train_log.csv row every N iterations (10)", "N" },
