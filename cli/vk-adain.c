@@ -136,10 +136,11 @@ encode_style (VkaModel *model, StyleSource *s, const Options *o, VkaColorMode co
   return vka_style_source_encode (model, s->source, &eo, NULL, error);
 }
 
-/* The width of the progress line last drawn, so that a job's last line
- * (printed by the writer while a later job's progress may be showing) covers
- * it. */
-static gint progress_width;
+/* The progress line on the terminal: its width and its job's label, so that
+ * a job's report (printed by the writer while a later job's progress may be
+ * showing) covers or clears it. */
+static gint     progress_width;
+static gpointer progress_label;
 
 static void
 print_progress (double fraction, gpointer data)
@@ -147,7 +148,15 @@ print_progress (double fraction, gpointer data)
   const char *label = data;
   g_autofree char *text = g_strdup_printf ("%s %3d%%", label, (int) (fraction * 100 + 0.5));
   g_atomic_int_set (&progress_width, (gint) strlen (text));
+  g_atomic_pointer_set (&progress_label, data);
   g_printerr ("\r%s", text);
+}
+
+static void
+progress_line_done (void)
+{
+  g_atomic_int_set (&progress_width, 0);
+  g_atomic_pointer_set (&progress_label, NULL);
 }
 
 static void
@@ -156,6 +165,20 @@ print_done (const char *label, const char *path)
   g_autofree char *text = g_strdup_printf ("%s -> %s", label, path);
   int pad = MAX (g_atomic_int_get (&progress_width) - (int) strlen (text), 0);
   g_printerr ("\r%s%*s\n", text, pad, "");
+  progress_line_done ();
+}
+
+/* Before a job's error: its own progress line stays (ended), another job's
+ * is cleared. */
+static void
+end_progress_for_error (const char *label)
+{
+  gpointer shown = g_atomic_pointer_get (&progress_label);
+  if (!shown || shown == label)
+    g_printerr ("\n");
+  else
+    g_printerr ("\r%*s\r", g_atomic_int_get (&progress_width), "");
+  progress_line_done ();
 }
 
 static gboolean
@@ -712,7 +735,7 @@ report_job (CliJob *cj, gpointer user)
   else
     {
       if (run->o->progress)
-        g_printerr ("\n");
+        end_progress_for_error (pj->label);
       g_printerr ("vk-adain: %s\n", cj->error->message);
       run->status = 1;
     }
