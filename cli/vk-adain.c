@@ -16,6 +16,7 @@
 #include "vka-imageio.h"
 #include "vka-prepare.h"
 #include "jobs.h"
+#include "pipeline.h"
 
 #include <errno.h>
 #include <gegl.h>
@@ -135,11 +136,49 @@ encode_style (VkaModel *model, StyleSource *s, const Options *o, VkaColorMode co
   return vka_style_source_encode (model, s->source, &eo, NULL, error);
 }
 
+/* The progress line on the terminal: its width and its job's label, so that
+ * a job's report (printed by the writer while a later job's progress may be
+ * showing) covers or clears it. */
+static gint     progress_width;
+static gpointer progress_label;
+
 static void
 print_progress (double fraction, gpointer data)
 {
   const char *label = data;
-  g_printerr ("\r%s %3d%%", label, (int) (fraction * 100 + 0.5));
+  g_autofree char *text = g_strdup_printf ("%s %3d%%", label, (int) (fraction * 100 + 0.5));
+  g_atomic_int_set (&progress_width, (gint) strlen (text));
+  g_atomic_pointer_set (&progress_label, data);
+  g_printerr ("\r%s", text);
+}
+
+static void
+progress_line_done (void)
+{
+  g_atomic_int_set (&progress_width, 0);
+  g_atomic_pointer_set (&progress_label, NULL);
+}
+
+static void
+print_done (const char *label, const char *path)
+{
+  g_autofree char *text = g_strdup_printf ("%s -> %s", label, path);
+  int pad = MAX (g_atomic_int_get (&progress_width) - (int) strlen (text), 0);
+  g_printerr ("\r%s%*s\n", text, pad, "");
+  progress_line_done ();
+}
+
+/* Before a job's error: its own progress line stays (ended), another job's
+ * is cleared. */
+static void
+end_progress_for_error (const char *label)
+{
+  gpointer shown = g_atomic_pointer_get (&progress_label);
+  if (!shown || shown == label)
+    g_printerr ("\n");
+  else
+    g_printerr ("\r%*s\r", g_atomic_int_get (&progress_width), "");
+  progress_line_done ();
 }
 
 static gboolean
@@ -242,9 +281,10 @@ content_close (Content *c)
   g_clear_pointer (&c->image, vka_image_free);
 }
 
-static gboolean
-stylize_into (Job *job, const Content *content, GPtrArray *styles, const char *content_path,
-              const char *path, const char *label, GError **error)
+/* The stylised picture as 8-bit pixels, ready to be written to path. */
+static VkaBytesImage *
+stylize_to_bytes (const Job *job, const Content *content, GPtrArray *styles,
+                  const char *content_path, const char *path, const char *label, GError **error)
 {
   const Options *o = job->o;
   const VkaImageSource *src = &content->source;
@@ -253,7 +293,7 @@ stylize_into (Job *job, const Content *content, GPtrArray *styles, const char *c
                                                        vka_image_save_channels (path, alpha ? 4 : 3),
                                                        error);
   if (!out)
-    return FALSE;
+    return NULL;
   VkaImageSink sink, bytes_sink;
   VkaLuminanceSink luminance;
   vka_bytes_image_sink (out, alpha ? 4 : 3, &bytes_sink);
@@ -266,7 +306,7 @@ stylize_into (Job *job, const Content *content, GPtrArray *styles, const char *c
   sopt.memory_limit = o->memory_limit;
   g_autoptr (VkaImage) mask = o->mask ? load_mask (o, src, error) : NULL;
   if (o->mask && !mask)
-    return FALSE;
+    return NULL;
   sopt.mask = mask;
   g_autoptr (GError) e = NULL;
   if (!vka_stylize_stream (job->model, src, (const VkaStyle *const *) styles->pdata,
@@ -275,38 +315,9 @@ stylize_into (Job *job, const Content *content, GPtrArray *styles, const char *c
     {
       g_autofree char *disp = g_filename_display_name (content_path);
       g_set_error (error, e->domain, e->code, "%s: %s", disp, e->message);
-      return FALSE;
+      return NULL;
     }
-  return vka_bytes_image_save (out, path, error);   /* a temporary file, renamed */
-}
-
-static gboolean
-run_one (Job *job, const char *content_path, const char *path, guint64 index, guint64 total,
-         GError **error)
-{
-  const Options *o = job->o;
-  Content content = { 0 };
-  if (!content_open (&content, o, content_path, error))
-    return FALSE;
-  int n = job->styles->len;
-  g_autoptr (GPtrArray) styles = g_ptr_array_new_with_free_func ((GDestroyNotify) vka_style_free);
-  gboolean ok = TRUE;
-  for (int i = 0; ok && i < n; i++)
-    {
-      StyleSource *s = job->styles->pdata[i];
-      VkaStyle *st = encode_style (job->model, s, o, o->color, &content.source, error);
-      ok = st != NULL;
-      if (st)
-        g_ptr_array_add (styles, st);
-    }
-  g_autofree char *stem = file_stem (content_path);
-  g_autofree char *label = g_strdup_printf ("vk-adain: [%" G_GUINT64_FORMAT "/%"
-                                            G_GUINT64_FORMAT "] %s", index, total, stem);
-  ok = ok && stylize_into (job, &content, styles, content_path, path, label, error);
-  content_close (&content);
-  if (ok && o->progress)
-    g_printerr ("\r%s -> %s\n", label, path);
-  return ok;
+  return g_steal_pointer (&out);
 }
 
 static gboolean
@@ -594,58 +605,178 @@ save_style_stats (const Options *o, VkaModel *model, GPtrArray *sources, const d
   return mixed && vka_style_save (mixed, o->save_style, error);
 }
 
-/* This task's part of the job list (all of it without --shard): job j is
- * style group j / contents, content j % contents. 0 or 1: the exit status. */
+/* One job of a folder run as it goes through the stages of pipeline.h. */
+typedef struct
+{
+  Job            job;
+  const char    *content_path;
+  char          *path;        /* the output file */
+  char          *label;       /* "vk-adain: [i/n] stem" */
+  Content        content;     /* read stage -> stylising stage */
+  VkaBytesImage *picture;     /* stylising stage -> writer */
+} PictureJob;
+
+static void
+picture_job_free (gpointer data)
+{
+  PictureJob *pj = data;
+  g_ptr_array_unref (pj->job.styles);
+  g_free (pj->path);
+  g_free (pj->label);
+  content_close (&pj->content);
+  g_clear_pointer (&pj->picture, vka_bytes_image_free);
+  g_free (pj);
+}
+
+/* The state of a run over the job list, shared by the stages. */
+typedef struct
+{
+  const Options *o;
+  VkaModel      *model;
+  GPtrArray     *sources;
+  const Inputs  *in;
+  guint64        first, end;
+  GHashTable    *paths_seen;   /* outputs of the jobs read so far (read stage only) */
+  guint64        written, skipped;
+  int            status;
+} JobRun;
+
+/* --skip-existing: whether path is there when the job starts, as it would
+ * be one job at a time. An earlier job of this run may be about to write
+ * the same path (a.jpg and a.png both give a_stylized_*.jpg): then the
+ * answer waits for it. */
+static gboolean
+output_exists (JobRun *run, const CliJob *cj, const char *path)
+{
+  gboolean exists = g_file_test (path, G_FILE_TEST_IS_REGULAR);
+  if (!exists && g_hash_table_contains (run->paths_seen, path))
+    {
+      cli_pipeline_wait_for_earlier (cj);
+      exists = g_file_test (path, G_FILE_TEST_IS_REGULAR);
+    }
+  return exists;
+}
+
+/* Job j is style group j / contents, content j % contents. */
+static void
+read_job (CliJob *cj, gpointer user)
+{
+  JobRun *run = user;
+  const Options *o = run->o;
+  const Inputs *in = run->in;
+  guint64 j = cj->index, n_contents = in->contents->len;
+  PictureJob *pj = g_new0 (PictureJob, 1);
+  cj->data = pj;
+  GPtrArray *group_styles = g_ptr_array_new ();
+  if (in->mix)
+    for (guint i = 0; i < run->sources->len; i++)
+      g_ptr_array_add (group_styles, run->sources->pdata[i]);
+  else
+    g_ptr_array_add (group_styles, run->sources->pdata[j / n_contents]);
+  pj->job = (Job) { o, run->model, group_styles, in->weights, in->mix, o->output_file,
+                    in->inputs };
+  pj->content_path = in->contents->pdata[j % n_contents];
+  pj->path = output_path (&pj->job, pj->content_path);
+  g_autofree char *stem = file_stem (pj->content_path);
+  pj->label = g_strdup_printf ("vk-adain: [%" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT "] %s",
+                               j - run->first + 1, run->end - run->first, stem);
+  if (!check_not_input (&pj->job, pj->path, &cj->error))
+    return;
+  /* An output under its own name is whole: outputs are written to a
+   * hidden temporary file and renamed. */
+  cj->skipped = o->skip_existing && output_exists (run, cj, pj->path);
+  g_hash_table_add (run->paths_seen, g_strdup (pj->path));
+  if (!cj->skipped)
+    content_open (&pj->content, o, pj->content_path, &cj->error);
+}
+
+static void
+stylize_job (CliJob *cj, gpointer user)
+{
+  JobRun *run = user;
+  PictureJob *pj = cj->data;
+  g_autoptr (GPtrArray) styles = g_ptr_array_new_with_free_func ((GDestroyNotify) vka_style_free);
+  for (guint i = 0; i < pj->job.styles->len; i++)
+    {
+      StyleSource *s = pj->job.styles->pdata[i];
+      VkaStyle *st = encode_style (run->model, s, run->o, run->o->color, &pj->content.source,
+                                   &cj->error);
+      if (!st)
+        break;
+      g_ptr_array_add (styles, st);
+    }
+  if (!cj->error)
+    pj->picture = stylize_to_bytes (&pj->job, &pj->content, styles, pj->content_path,
+                                    pj->path, pj->label, &cj->error);
+  content_close (&pj->content);
+}
+
+static void
+write_job (CliJob *cj, gpointer user)
+{
+  PictureJob *pj = cj->data;
+  vka_bytes_image_save (pj->picture, pj->path, &cj->error);   /* a temporary file, renamed */
+  g_clear_pointer (&pj->picture, vka_bytes_image_free);
+}
+
+static void
+report_job (CliJob *cj, gpointer user)
+{
+  JobRun *run = user;
+  PictureJob *pj = cj->data;
+  if (cj->skipped)
+    run->skipped++;
+  else if (!cj->error)
+    {
+      run->written++;
+      if (run->o->progress)
+        print_done (pj->label, pj->path);
+    }
+  else
+    {
+      if (run->o->progress)
+        end_progress_for_error (pj->label);
+      g_printerr ("vk-adain: %s\n", cj->error->message);
+      run->status = 1;
+    }
+}
+
+/* VKA_PIPELINE=0 runs a folder one picture at a time. Pictures stylised at
+ * their own size (--content-size 0) always are: they are bounded by no
+ * size, and a second one in memory would not count against the budget. */
+static gboolean
+overlap_jobs (const Options *o)
+{
+  return o->content_size > 0 && g_strcmp0 (g_getenv ("VKA_PIPELINE"), "0") != 0;
+}
+
+/* This task's part of the job list (all of it without --shard), the next
+ * picture read and the last one written while one is stylised. 0 or 1: the
+ * exit status. */
 static int
 run_jobs (const Options *o, VkaModel *model, GPtrArray *sources, const Inputs *in)
 {
-  guint64 n_contents = in->contents->len, first, end, written = 0, skipped = 0;
-  cli_shard_range (&o->shard, n_contents * in->n_groups, &first, &end);
+  guint64 n_jobs = (guint64) in->contents->len * in->n_groups, first, end;
+  cli_shard_range (&o->shard, n_jobs, &first, &end);
   if (!o->quiet && o->shard.count > 1)
     {
       g_autofree char *jobs = first == end ? g_strdup ("no job")
         : end - first == 1 ? g_strdup_printf ("job %" G_GUINT64_FORMAT, end)
         : g_strdup_printf ("jobs %" G_GUINT64_FORMAT "-%" G_GUINT64_FORMAT, first + 1, end);
       g_printerr ("vk-adain: part %" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT ": %s of %"
-                  G_GUINT64_FORMAT "\n", o->shard.index, o->shard.count, jobs,
-                  n_contents * in->n_groups);
+                  G_GUINT64_FORMAT "\n", o->shard.index, o->shard.count, jobs, n_jobs);
     }
-  int status = 0;
-  for (guint64 j = first; j < end; j++)
-    {
-      g_autoptr (GPtrArray) group_styles = g_ptr_array_new ();
-      if (in->mix)
-        for (guint i = 0; i < sources->len; i++)
-          g_ptr_array_add (group_styles, sources->pdata[i]);
-      else
-        g_ptr_array_add (group_styles, sources->pdata[j / n_contents]);
-      Job job = { o, model, group_styles, in->weights, in->mix, o->output_file, in->inputs };
-      const char *content = in->contents->pdata[j % n_contents];
-      g_autofree char *path = output_path (&job, content);
-      g_autoptr (GError) e = NULL;
-      gboolean ok = check_not_input (&job, path, &e);
-      /* An output under its own name is whole: outputs are written to a
-       * hidden temporary file and renamed. */
-      if (ok && o->skip_existing && g_file_test (path, G_FILE_TEST_IS_REGULAR))
-        {
-          skipped++;
-          continue;
-        }
-      if (ok && run_one (&job, content, path, j - first + 1, end - first, &e))
-        {
-          written++;
-          continue;
-        }
-      if (o->progress)
-        g_printerr ("\n");
-      g_printerr ("vk-adain: %s\n", e->message);
-      status = 1;
-    }
+  JobRun run = { o, model, sources, in, first, end,
+                 g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL), 0, 0, 0 };
+  const CliPipelineStages stages = { read_job, stylize_job, write_job, report_job,
+                                     picture_job_free };
+  cli_pipeline_run (&stages, first, end, overlap_jobs (o), &run);
+  g_hash_table_unref (run.paths_seen);
   if (!o->quiet && (o->skip_existing || o->shard.count > 1))
     g_printerr ("vk-adain: %" G_GUINT64_FORMAT " written, %" G_GUINT64_FORMAT " already "
-                "there, %" G_GUINT64_FORMAT " failed\n", written, skipped,
-                end - first - written - skipped);
-  return status;
+                "there, %" G_GUINT64_FORMAT " failed\n", run.written, run.skipped,
+                end - first - run.written - run.skipped);
+  return run.status;
 }
 
 static void
