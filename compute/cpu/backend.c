@@ -47,17 +47,24 @@ spare_drop_oldest (VkaCpuBackend *b)
   g_free (old);
 }
 
-/* 64-byte aligned: oneDNN's kernels load whole cache lines. Large blocks are
- * aligned to 2 MiB and asked for as transparent huge pages: a fresh block is
- * a fresh mapping whose pages fault in on first touch, and with 4 KiB pages
- * the faults took a quarter of a 24 MP stylisation's time. */
+/* 64-byte aligned: oneDNN's kernels load whole cache lines. Large blocks
+ * come from the arena (arena.h); where it is off or full they are aligned
+ * to 2 MiB and asked for as transparent huge pages: a fresh block is a fresh
+ * mapping whose pages fault in on first touch, and with 4 KiB pages the
+ * faults took a quarter of a 24 MP stylisation's time. */
 #define HUGE_PAGE ((gsize) 2 << 20)
+
+static gboolean
+large_block (gsize bytes)
+{
+  return bytes >= 2 * HUGE_PAGE;
+}
 
 static float *
 storage_new (gsize floats, gsize bytes)
 {
   float *p = NULL;
-  gboolean huge = bytes >= 2 * HUGE_PAGE;
+  gboolean huge = large_block (bytes);
   if (floats > G_MAXSIZE / sizeof (float)
       || posix_memalign ((void **) &p, huge ? HUGE_PAGE : 64, bytes) != 0)
     return NULL;
@@ -74,7 +81,7 @@ vka_cpu_storage_alloc (VkaCpuBackend *b, gsize floats, GError **error)
   gsize bytes = MAX (floats, 1) * sizeof (float);
   float *p = NULL;
   gsize granted;
-  if (bytes >= 2 * HUGE_PAGE && floats <= G_MAXSIZE / sizeof (float) && b->arena
+  if (large_block (bytes) && floats <= G_MAXSIZE / sizeof (float) && b->arena
       && (p = vka_cpu_arena_alloc (b->arena, bytes, &granted)))
     {
       b->bytes_allocated += granted;
