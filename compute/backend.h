@@ -64,6 +64,12 @@ struct VkaBackendOps
   gboolean    (*conv3x3_upsampled) (VkaBackend *backend, VkaTensor *in,
                                     VkaTensor *weight, VkaTensor *bias,
                                     gboolean relu, VkaTensor *out, GError **error);
+  /* out (n, Cout, ⌈h/2⌉, ⌈w/2⌉) = maxpool2x2 (conv2d (in)) for a 3×3 weight:
+   * the encoder's pooling taken into the convolution before it, where the
+   * backend can do without the full-size map. Optional (NULL: the two ops). */
+  gboolean    (*conv3x3_pooled) (VkaBackend *backend, VkaTensor *in, VkaTensor *weight,
+                                 VkaTensor *bias, gboolean relu, VkaTensor *out,
+                                 GError **error);
   /* 2×2 stride 2, ceil mode: out is ⌈h/2⌉ × ⌈w/2⌉. */
   gboolean    (*maxpool2x2)    (VkaBackend *backend, VkaTensor *in,
                                 VkaTensor *out, GError **error);
@@ -200,6 +206,10 @@ guint64  vka_host_memory_bytes (void);
  * eighth of the physical memory where that is unknown. */
 guint64  vka_host_available_bytes (void);
 
+/* maxpool2x2 (conv2d (in)) for a 3×3 weight: the backend's fused op, or the
+ * two ops. */
+gboolean vka_conv3x3_pooled (VkaBackend *b, VkaTensor *in, VkaTensor *weight,
+                             VkaTensor *bias, gboolean relu, VkaTensor *out, GError **error);
 /* conv2d (upsample2x (in)): the backend's fused op, or the two ops. */
 gboolean vka_conv3x3_upsampled (VkaBackend *b, VkaTensor *in, VkaTensor *weight,
                                 VkaTensor *bias, gboolean relu, VkaTensor *out,

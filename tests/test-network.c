@@ -149,6 +149,52 @@ test_forward (gconstpointer data)
   g_assert_cmpuint (vka_context_validation_messages (device_context), ==, before);
 }
 
+/* The stylising encoder takes its first 1×1 convolution into the next
+ * one: its relu4_1 features equal those of the layers as the file has them
+ * (the network the trainer runs), on the backend under test. */
+static void
+test_folded_input_conv (void)
+{
+  static const int widths[4] = { 16, 32, 64, 128 };
+  VkaBackend *b = vka_context_backend (device_context);
+  guint before = vka_context_validation_messages (device_context);
+  g_autoptr (GRand) rand = g_rand_new_with_seed (5);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VkaWeights) enc = test_encoder_weights (rand, widths);
+  /* a first layer far from the identity, as vgg_normalised's is */
+  const VkaTensorData *first = vka_weights_get (enc, "0.weight");
+  g_assert_nonnull (first);
+  for (int i = 0; i < 9; i++)
+    first->data[i] = (float) g_rand_double_range (rand, -60, 60);
+  int w = 37, h = 29;
+  g_autofree float *pixels = g_new (float, 3 * w * h);
+  test_fill_random (rand, pixels, 3 * w * h, 0, 1);
+  VkaTensor *out[2];
+  for (int folded = 0; folded < 2; folded++)
+    {
+      g_autoptr (VkaTensor) in = test_tensor (b, 1, 3, h, w, pixels);
+      VkaNetwork *net = folded ? vka_network_new_encoder_for_inference (b, enc, "encoder",
+                                                                        &error)
+                               : vka_network_new (b, VKA_NETWORK_ENCODER, enc, 3, "encoder",
+                                                  &error);
+      g_assert_no_error (error);
+      out[folded] = vka_network_forward (net, in, NULL, NULL, &error);
+      g_assert_no_error (error);
+      vka_network_free (net);
+    }
+  gsize n = vka_tensor_numel (out[0]);
+  g_autofree float *a = g_new (float, n), *c = g_new (float, n);
+  g_assert_true (b->ops->tensor_read (out[0], a, &error));
+  g_assert_true (b->ops->tensor_read (out[1], c, &error));
+  g_assert_no_error (error);
+  double nmse = test_nmse (a, c, n);
+  g_test_message ("folded against unfolded relu4_1: NMSE %.3g", nmse);
+  g_assert_cmpfloat (nmse, <, test_conv3x3_fp16 (b) ? 1e-4 : 1e-9);
+  vka_tensor_free (out[0]);
+  vka_tensor_free (out[1]);
+  g_assert_cmpuint (vka_context_validation_messages (device_context), ==, before);
+}
+
 /* The pool hands a dropped activation to the next layer within the same
  * pass, so a stylisation's device memory is about its live tensors, not the
  * sum of every layer's output (what it was when buffers waited for the
@@ -746,6 +792,7 @@ main (int argc, char **argv)
   g_test_add_func ("/network/out-of-memory-retries", test_out_of_memory_retries);
   g_test_add_func ("/network/memory-estimate", test_memory_estimate);
   g_test_add_func ("/network/tile-choice", test_tile_choice);
+  g_test_add_func ("/network/folded-input-conv", test_folded_input_conv);
   g_test_add_func ("/network/mask", test_mask);
   g_test_add_func ("/network/progress-and-cancel", test_progress_and_cancel);
   test_network_styles_add ();   /* test-network-styles.c */

@@ -116,6 +116,21 @@ run_conv3x3_upsampled (VkaBackend *b, const Shape *s, guint32 seed, GError **err
   return out;
 }
 
+/* maxpool2x2 of a conv3x3 (the backend's fused op, or on the reference the
+ * two ops one after the other); extra: ReLU */
+static VkaTensor *
+run_conv3x3_pooled (VkaBackend *b, const Shape *s, guint32 seed, GError **error)
+{
+  g_autoptr (GRand) rand = g_rand_new_with_seed (seed);
+  g_autoptr (VkaTensor) in = random_tensor (b, rand, s->n, s->c, s->h, s->w, -1, 1);
+  g_autoptr (VkaTensor) weight = random_tensor (b, rand, s->cout, s->c, 3, 3, -0.5, 0.5);
+  g_autoptr (VkaTensor) bias = random_tensor (b, rand, 1, s->cout, 1, 1, -0.5, 0.5);
+  VkaTensor *out = test_tensor (b, s->n, s->cout, (s->h + 1) / 2, (s->w + 1) / 2, NULL);
+  if (!vka_conv3x3_pooled (b, in, weight, bias, s->extra != 0, out, error))
+    g_clear_pointer (&out, vka_tensor_free);
+  return out;
+}
+
 static VkaTensor *
 run_maxpool (VkaBackend *b, const Shape *s, guint32 seed, GError **error)
 {
@@ -382,6 +397,26 @@ upsampled_shapes (const OpSpec *op)
   add_case (op, (Shape) { 1, 130, 2, 3, 65, 0 });
 }
 
+/* the encoder's pooling folded into the convolution before it: odd sizes
+ * (the ceil-mode window cut at the edges), 1×1 and width 2, the narrow
+ * channel counts (the composed ops) and the blocked ones; extra: ReLU */
+static void
+pooled_shapes (const OpSpec *op)
+{
+  static const int pool_channels[] = { 3, 16, 17, 32, 64 };
+  for (guint s = 0; s < G_N_ELEMENTS (sizes); s++)
+    for (guint ci = 0; ci < G_N_ELEMENTS (pool_channels); ci++)
+      for (guint co = 0; co < G_N_ELEMENTS (pool_channels); co++)
+        {
+          int h = sizes[s][0], w = sizes[s][1], c = pool_channels[ci], cout = pool_channels[co];
+          if ((double) h * w * c * cout * 9 > 4e7)
+            continue;
+          add_case (op, (Shape) { (s + co) % 3 == 0 ? 2 : 1, c, h, w, cout,
+                                  (int) (ci + co + 1) % 2 });
+        }
+  add_case (op, (Shape) { 1, 16, 513, 515, 16, 1 });   /* direct, not Winograd */
+}
+
 /* image_to_tensor: extra is the picture's channels, 1 to 4 */
 static void
 image_shapes (const OpSpec *op)
@@ -417,6 +452,7 @@ static const OpSpec ops[] = {
   { "conv3x3_upsampled", run_conv3x3_upsampled, upsampled_shapes, 1e-10,
     OP (conv3x3_upsampled), TRUE },
   { "channel_moments", run_moments, moments_shapes, 1e-10, OP (channel_moments), FALSE },
+  { "conv3x3_pooled", run_conv3x3_pooled, pooled_shapes, 1e-10, OP (conv3x3_pooled), TRUE },
 };
 
 /* --conv3x3-only: the rows marked conv3x3 (the 3×3 kernel variants' runs) */

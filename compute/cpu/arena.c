@@ -66,7 +66,8 @@ reserve (VkaCpuArena *a)
   a->base = (guint8 *) (((guintptr) p + GRAIN - 1) / GRAIN * GRAIN);
   a->reserved = want;
 #ifdef MADV_HUGEPAGE
-  madvise (a->base, a->reserved, MADV_HUGEPAGE);
+  if (g_strcmp0 (g_getenv ("VKA_CPU_HUGEPAGES"), "0") != 0)
+    madvise (a->base, a->reserved, MADV_HUGEPAGE);
 #endif
   return TRUE;
 }

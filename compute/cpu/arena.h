@@ -11,7 +11,7 @@
  * handed out; vka_cpu_arena_trim gives the free pages back.
  *
  * Sizes are rounded up to 2 MiB, and the range is asked for as transparent
- * huge pages. Not thread-safe: the backend allocates from one thread. */
+ * huge pages ($VKA_CPU_HUGEPAGES=0: not, for comparisons). Not thread-safe: the backend allocates from one thread. */
 #pragma once
 
 #include <glib.h>

@@ -354,8 +354,8 @@ cpu_tensor_read (VkaTensor *tensor, float *dst, GError **error)
 
 /* One output row from input rows r0 and r1 (their first interior pixel;
  * r1 is r0 at the bottom edge of an odd height). */
-VKA_CPU_LANE_LOOPS static void
-maxpool_row (const float *r0, const float *r1, int in_w, int out_w, float *d)
+VKA_CPU_LANE_LOOPS void
+vka_cpu_maxpool_row (const float *r0, const float *r1, int in_w, int out_w, float *d)
 {
   for (int x = 0; x < out_w; x++, d += VKA_CPU_BLOCK)
     {
@@ -390,8 +390,8 @@ cpu_maxpool2x2 (VkaBackend *backend, VkaTensor *in, VkaTensor *out, GError **err
         int y1 = MIN (2 * y + 1, in->h - 1);
         const float *r0 = ti->data + ((b * iph + 2 * y + 1) * ipw + 1) * VKA_CPU_BLOCK;
         const float *r1 = ti->data + ((b * iph + y1 + 1) * ipw + 1) * VKA_CPU_BLOCK;
-        maxpool_row (r0, r1, in->w, out->w,
-                     to->data + ((b * oph + y + 1) * opw + 1) * VKA_CPU_BLOCK);
+        vka_cpu_maxpool_row (r0, r1, in->w, out->w,
+                             to->data + ((b * oph + y + 1) * opw + 1) * VKA_CPU_BLOCK);
       }
   vka_cpu_fill_border (to);
   vka_cpu_profile_add (cpub (backend), t0, 0, "maxpool2x2");
@@ -639,6 +639,7 @@ static const VkaBackendOps cpu_ops = {
   .maxpool2x2 = cpu_maxpool2x2,
   .upsample2x = cpu_upsample2x,
   .conv3x3_upsampled = vka_cpu_conv3x3_upsampled,
+  .conv3x3_pooled = vka_cpu_conv3x3_pooled,
   .channel_stats = vka_cpu_channel_stats,
   .channel_moments = vka_cpu_channel_moments,
   .adain = cpu_adain,

@@ -128,13 +128,48 @@ sum_lanes4 (Lanes a, Lanes b, Lanes c, Lanes d)
 }
 
 /* Blocks of 16 input channels, few outputs: per pixel and output, 9
- * 16-lane products per block, summed across the lanes at the end. */
+ * 16-lane products per block, summed across the lanes at the end. Four
+ * pixels at a time share the weight loads (a load per product was the
+ * bound); each pixel's sums are added in the same order either way. */
 ROW_LOOP
 narrow_out_row (const float *in, gsize in_row, gsize in_block, int in_blocks,
                 const float *w, const float *bias, int cout, int width, gboolean relu,
                 float *out)
 {
-  for (int x = 0; x < width; x++)
+  int x = 0;
+  for (; x + 4 <= width; x += 4)
+    {
+      Lanes acc[4][VKA_CPU_NARROW_MAX] = { { { 0 } } };
+      for (int cb = 0; cb < in_blocks; cb++)
+        for (int ky = 0; ky < 3; ky++)
+          for (int kx = 0; kx < 3; kx++)
+            {
+              const float *px = in + cb * in_block + ky * in_row
+                                + (gsize) (x + kx) * VKA_CPU_BLOCK;
+              Lanes v0 = load (px), v1 = load (px + VKA_CPU_BLOCK);
+              Lanes v2 = load (px + 2 * VKA_CPU_BLOCK), v3 = load (px + 3 * VKA_CPU_BLOCK);
+              for (int co = 0; co < cout; co++)
+                {
+                  Lanes wv = load (w + (((gsize) co * 9 + ky * 3 + kx) * in_blocks + cb)
+                                       * VKA_CPU_BLOCK);
+                  acc[0][co] += v0 * wv;
+                  acc[1][co] += v1 * wv;
+                  acc[2][co] += v2 * wv;
+                  acc[3][co] += v3 * wv;
+                }
+            }
+      /* output co's sums of the four pixels in lanes 0, 4, 8 and 12 */
+      Lanes o[4] = { { 0 } };
+      for (int co = 0; co < cout; co++)
+        {
+          Lanes sums = sum_lanes4 (acc[0][co], acc[1][co], acc[2][co], acc[3][co]);
+          for (int p = 0; p < 4; p++)
+            o[p][co] = bias[co] + sums[4 * p];
+        }
+      for (int p = 0; p < 4; p++)
+        *(Lanes *) (out + (gsize) (x + p) * VKA_CPU_BLOCK) = relu_lanes (o[p], relu);
+    }
+  for (; x < width; x++)
     {
       Lanes acc[VKA_CPU_NARROW_MAX] = { { 0 } };
       for (int cb = 0; cb < in_blocks; cb++)

@@ -161,14 +161,16 @@ vka_cpu_run_conv (VkaCpuBackend *b, VkaCpuConvPlan *plan, float *src, float *wei
   return ok;
 }
 
+/* Runs plan from in into out; or, given pooled (and a plan whose output is
+ * a dense map), into pooled = maxpool2x2 of what out would hold, out unused. */
 static gboolean
 run_plan (VkaCpuBackend *b, VkaCpuConvPlan *plan, VkaCpuTensor *in, VkaCpuTensor *weight,
-          VkaCpuTensor *bias, VkaCpuTensor *out, GError **error)
+          VkaCpuTensor *bias, VkaCpuTensor *out, VkaCpuTensor *pooled, GError **error)
 {
   float *w = vka_cpu_packed_weights (b, weight, plan->weights, error);
   if (!w || !vka_cpu_tensor_set_layout (bias, VKA_CPU_PLAIN, TRUE, error))
     return FALSE;
-  float *src = in->data, *dst = out->data;
+  float *src = in->data, *dst = out ? out->data : NULL;
   if (plan->src_plain)
     {
       /* few channels: oneDNN's direct kernels want them planar; the copy
@@ -198,7 +200,21 @@ run_plan (VkaCpuBackend *b, VkaCpuConvPlan *plan, VkaCpuTensor *in, VkaCpuTensor
       return FALSE;
     }
   gboolean ok = vka_cpu_run_conv (b, plan, src, w, bias->data, dst, error);
-  if (ok && plan->dst_dense)
+  if (ok && pooled)
+    {
+      /* dense nChw16c h×w → pooled into the interior of the padded map */
+      const VkaTensor *t = &in->base, *p = &pooled->base;
+      gsize blocks = (gsize) p->n * vka_cpu_blocks (p->c), row = (gsize) t->w * VKA_CPU_BLOCK;
+      int opw = p->w + 2, oph = p->h + 2;
+#pragma omp parallel for collapse(2) schedule(static)
+      for (gsize bl = 0; bl < blocks; bl++)
+        for (int y = 0; y < p->h; y++)
+          vka_cpu_maxpool_row (dst + (bl * t->h + 2 * y) * row,
+                               dst + (bl * t->h + MIN (2 * y + 1, t->h - 1)) * row, t->w,
+                               p->w, pooled->data + ((bl * oph + y + 1) * opw + 1)
+                                                    * VKA_CPU_BLOCK);
+    }
+  else if (ok && plan->dst_dense)
     {
       /* dense nChw16c h×w → the interior of the padded map */
       const VkaTensor *t = &out->base;
@@ -333,7 +349,7 @@ static gboolean
 run_forward (VkaCpuConvPlan *plan, gpointer data, GError **error)
 {
   Forward *f = data;
-  return run_plan (f->b, plan, f->in, f->weight, f->bias, f->out, error);
+  return run_plan (f->b, plan, f->in, f->weight, f->bias, f->out, NULL, error);
 }
 
 /* Whether a forward 3×3 convolution over n·h·w = pixels positions runs
@@ -383,6 +399,14 @@ choose_plan (VkaCpuBackend *b, VkaCpuTensor *in, VkaCpuTensor *weight, VkaCpuTen
                    in->base.n, in->base.c, in->base.h, in->base.w, weight->base.n, k, k);
       return NULL;
     }
+  /* timing runs write out: give it storage (a fused op's full-size map has
+   * none otherwise) */
+  if (direct && wino && !vka_cpu_tensor_set_layout (out, VKA_CPU_PADDED, FALSE, error))
+    {
+      vka_cpu_plan_free (direct);
+      vka_cpu_plan_free (wino);
+      return NULL;
+    }
   Forward f = { b, in, weight, bias, out };
   double t[2];
   VkaCpuConvPlan *best = vka_cpu_plan_faster (direct, wino, run_forward, &f, t, error);
@@ -394,6 +418,26 @@ choose_plan (VkaCpuBackend *b, VkaCpuTensor *in, VkaCpuTensor *weight, VkaCpuTen
              best->src_plain ? ", planar input" : "", t[0], t[0] >= 0 ? "" : " n/a", t[1],
              t[1] >= 0 ? "" : " n/a");
   return best;
+}
+
+/* The plan kept for this shape, chosen (out: where timing may write) at its
+ * first use. */
+static VkaCpuConvPlan *
+plan_for (VkaCpuBackend *b, VkaCpuTensor *ti, VkaTensor *weight, VkaTensor *bias,
+          gboolean relu, VkaCpuTensor *out, int k, GError **error)
+{
+  const VkaTensor *in = &ti->base;
+  g_autofree char *key = g_strdup_printf ("%d %d %d %d %d %d %d", in->n, in->c, in->h,
+                                          in->w, weight->n, k, relu);
+  VkaCpuConvPlan *plan = g_hash_table_lookup (b->plans, key);
+  if (!plan)
+    {
+      plan = choose_plan (b, ti, vka_cpu_tensor (weight), vka_cpu_tensor (bias), relu, out,
+                          k, error);
+      if (plan)
+        g_hash_table_insert (b->plans, g_steal_pointer (&key), plan);
+    }
+  return plan;
 }
 
 gboolean
@@ -420,24 +464,58 @@ vka_cpu_conv2d (VkaBackend *backend, VkaTensor *in, VkaTensor *weight, VkaTensor
                            in->h, in->n, relu ? " +relu" : "");
       return TRUE;
     }
-  g_autofree char *key = g_strdup_printf ("%d %d %d %d %d %d %d", in->n, in->c, in->h,
-                                          in->w, weight->n, k, relu);
-  VkaCpuConvPlan *plan = g_hash_table_lookup (b->plans, key);
+  VkaCpuConvPlan *plan = plan_for (b, ti, weight, bias, relu, to, k, error);
   if (!plan)
-    {
-      plan = choose_plan (b, ti, vka_cpu_tensor (weight), vka_cpu_tensor (bias), relu, to,
-                          k, error);
-      if (!plan)
-        return FALSE;
-      g_hash_table_insert (b->plans, g_steal_pointer (&key), plan);
-    }
+    return FALSE;
   gint64 t0 = vka_cpu_profile_start (b);
-  if (!run_plan (b, plan, ti, vka_cpu_tensor (weight), vka_cpu_tensor (bias), to, error))
+  if (!run_plan (b, plan, ti, vka_cpu_tensor (weight), vka_cpu_tensor (bias), to, NULL,
+                 error))
     return FALSE;
   if (k == 3)
     vka_cpu_fill_border (to);
   vka_cpu_profile_add (b, t0, 2.0 * vka_tensor_numel (out) * in->c * k * k,
                        "conv%dx%d %4d->%-4d %4dx%-4d n%d%s", k, k, in->c, out->c, in->w,
+                       in->h, in->n, relu ? " +relu" : "");
+  return TRUE;
+}
+
+/* A 3×3 convolution whose output only feeds a 2×2 max-pooling: oneDNN
+ * writes a dense map, which is pooled straight into the padded output
+ * instead of being copied into a padded full-size map first (one write and
+ * one read of the largest map fewer, and that map is never held). Where the
+ * plan writes in place, or the narrow kernels run, the two ops as usual. */
+gboolean
+vka_cpu_conv3x3_pooled (VkaBackend *backend, VkaTensor *in, VkaTensor *weight,
+                        VkaTensor *bias, gboolean relu, VkaTensor *out, GError **error)
+{
+  VkaCpuBackend *b = (VkaCpuBackend *) backend;
+  g_autoptr (VkaTensor) full = vka_tensor_new (backend, in->n, weight->n, in->h, in->w, error);
+  int k;
+  if (!full || !vka_check_conv (in, weight, bias, full, &k, error)
+      || !vka_check_maxpool2x2 (full, out, error))
+    return FALSE;
+  VkaCpuConvPlan *plan = NULL;
+  VkaCpuTensor *ti = vka_cpu_tensor (in), *to = vka_cpu_tensor (out);
+  if (k == 3 && !vka_cpu_narrow_conv_fits (in->c, weight->n))
+    {
+      if (!vka_cpu_tensor_set_layout (ti, VKA_CPU_PADDED, TRUE, error))
+        return FALSE;
+      plan = plan_for (b, ti, weight, bias, relu, vka_cpu_tensor (full), k, error);
+      if (!plan)
+        return FALSE;
+    }
+  if (!plan || !plan->dst_dense)
+    return vka_cpu_conv2d (backend, in, weight, bias, relu, full, error)
+           && backend->ops->maxpool2x2 (backend, full, out, error);
+  if (!vka_cpu_tensor_set_layout (to, VKA_CPU_PADDED, FALSE, error))
+    return FALSE;
+  gint64 t0 = vka_cpu_profile_start (b);
+  if (!run_plan (b, plan, ti, vka_cpu_tensor (weight), vka_cpu_tensor (bias), NULL, to,
+                 error))
+    return FALSE;
+  vka_cpu_fill_border (to);
+  vka_cpu_profile_add (b, t0, 2.0 * vka_tensor_numel (full) * in->c * 9,
+                       "conv3x3 pooled %4d->%-4d %4dx%-4d n%d%s", in->c, weight->n, in->w,
                        in->h, in->n, relu ? " +relu" : "");
   return TRUE;
 }

@@ -159,6 +159,11 @@ void     vka_cpu_storage_free (VkaCpuBackend *b, float *data, gsize floats);
 gboolean vka_cpu_tensor_set_layout (VkaCpuTensor *t, VkaCpuLayout layout, gboolean keep,
                                     GError **error);
 void     vka_cpu_fill_border (VkaCpuTensor *t);
+/* One row of a 2×2 ceil-mode max-pooling of one channel block: from input
+ * rows r0 and r1 (their first pixel; r1 = r0 at an odd height's bottom) of
+ * in_w pixels into out_w pixels at d. */
+void     vka_cpu_maxpool_row (const float *r0, const float *r1, int in_w, int out_w,
+                              float *d);
 gboolean vka_cpu_forward_winograd (VkaCpuBackend *b, int cin, int cout, gint64 pixels);
 void     vka_cpu_fill_border_as (VkaCpuTensor *t, gboolean replicate);
 gboolean vka_cpu_conv3x3_upsampled (VkaBackend *backend, VkaTensor *in, VkaTensor *weight,
@@ -215,6 +220,9 @@ gboolean vka_cpu_conv3x3_narrow (VkaCpuBackend *b, VkaCpuTensor *in, VkaCpuTenso
 /* conv.c */
 gboolean vka_cpu_conv2d (VkaBackend *backend, VkaTensor *in, VkaTensor *weight,
                          VkaTensor *bias, gboolean relu, VkaTensor *out, GError **error);
+gboolean vka_cpu_conv3x3_pooled (VkaBackend *backend, VkaTensor *in, VkaTensor *weight,
+                                 VkaTensor *bias, gboolean relu, VkaTensor *out,
+                                 GError **error);
 void     vka_cpu_plan_free (gpointer plan);
 /* p with pd's primitive and the memory it binds (weights: which query gives
  * the weights' layout), pd destroyed; NULL (p freed) when pd is NULL or

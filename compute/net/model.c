@@ -42,8 +42,8 @@ vka_model_new (VkaContext *context, const VkaWeights *encoder, const VkaWeights 
   model->backend = vka_context_backend (context);
   model->encoder_fingerprint = encoder_fingerprint (encoder);
   model->cpu_memory = vka_context_device (context)->type == VKA_DEVICE_CPU;
-  model->encoder = vka_network_new (model->backend, VKA_NETWORK_ENCODER, encoder, 3,
-                                    "encoder", error);
+  model->encoder = vka_network_new_encoder_for_inference (model->backend, encoder, "encoder",
+                                                          error);
   if (model->encoder)
     model->decoder = vka_network_new (model->backend, VKA_NETWORK_DECODER, decoder,
                                       vka_network_out_channels (model->encoder),

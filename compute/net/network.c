@@ -164,12 +164,10 @@ vka_network_pytorch_init_weights (VkaNetworkKind kind, const int widths[4], GRan
   return init_weights (kind, widths, rand, TRUE);
 }
 
-VkaNetwork *
-vka_network_new (VkaBackend *backend, VkaNetworkKind kind, const VkaWeights *weights,
-                 int in_channels, const char *label, GError **error)
+static VkaNetwork *
+network_new (VkaBackend *backend, VkaNetworkKind kind, const VkaLayerSpec *specs, guint n,
+             const VkaWeights *weights, int in_channels, const char *label, GError **error)
 {
-  guint n;
-  const VkaLayerSpec *specs = layer_table (kind, &n);
   VkaNetwork *net = g_new0 (VkaNetwork, 1);
   net->backend = backend;
   net->n_layers = n;
@@ -194,6 +192,85 @@ vka_network_new (VkaBackend *backend, VkaNetworkKind kind, const VkaWeights *wei
       source = g_strdup_printf ("layer %d", specs[i].index);
     }
   net->out_channels = channels;
+  return net;
+}
+
+VkaNetwork *
+vka_network_new (VkaBackend *backend, VkaNetworkKind kind, const VkaWeights *weights,
+                 int in_channels, const char *label, GError **error)
+{
+  guint n;
+  const VkaLayerSpec *specs = layer_table (kind, &n);
+  return network_new (backend, kind, specs, n, weights, in_channels, label, error);
+}
+
+/* vgg_normalised begins with a 1×1 convolution RGB → RGB without ReLU: a
+ * per-pixel affine map x ↦ A·x + a, which commutes with the reflection
+ * padding before the next 3×3 convolution (W, b), so that one can take it
+ * in: W'[o][c] = Σ_j W[o][j]·A[j][c] at each tap, b'[o] = b[o] + Σ_{j,taps}
+ * W[o][j]·a[j]. NULL (nothing to fold) unless the shapes are those. */
+static VkaWeights *
+fold_input_conv (const VkaWeights *weights)
+{
+  const VkaTensorData *a = vka_weights_get (weights, "0.weight");
+  const VkaTensorData *a_bias = vka_weights_get (weights, "0.bias");
+  const VkaTensorData *w = vka_weights_get (weights, "2.weight");
+  const VkaTensorData *w_bias = vka_weights_get (weights, "2.bias");
+  if (!a || !a_bias || !w || !w_bias || a->ndim != 4 || a->shape[2] != 1 || a->shape[3] != 1
+      || a->shape[0] != 3 || a->shape[1] != 3 || a_bias->ndim != 1 || a_bias->shape[0] != 3
+      || w->ndim != 4 || w->shape[1] != 3 || w->shape[2] != 3 || w->shape[3] != 3
+      || w_bias->ndim != 1 || w_bias->shape[0] != w->shape[0])
+    return NULL;
+  int cout = (int) w->shape[0];
+  float *fw = g_new0 (float, (gsize) cout * 27), *fb = g_new (float, cout);
+  for (int o = 0; o < cout; o++)
+    {
+      double bias = w_bias->data[o];
+      for (int t = 0; t < 9; t++)
+        for (int j = 0; j < 3; j++)
+          {
+            double wj = w->data[(o * 3 + j) * 9 + t];
+            bias += wj * a_bias->data[j];
+            for (int c = 0; c < 3; c++)
+              fw[(o * 3 + c) * 9 + t] += (float) (wj * a->data[j * 3 + c]);
+          }
+      fb[o] = (float) bias;
+    }
+  VkaWeights *folded = vka_weights_new ();
+  gboolean ok = TRUE;
+  for (guint i = 0; ok && i < vka_weights_count (weights); i++)
+    {
+      const VkaTensorData *t = vka_weights_nth (weights, i);
+      if (g_str_has_prefix (t->name, "0.") || g_str_has_prefix (t->name, "2."))
+        continue;
+      ok = vka_weights_insert (folded, t->name, t->ndim, t->shape,
+                               g_memdup2 (t->data, vka_tensor_data_numel (t) * sizeof (float)),
+                               NULL);
+    }
+  /* vka_weights_insert takes the data, on failure too */
+  ok = ok && vka_weights_insert (folded, "2.weight", 4, w->shape, g_steal_pointer (&fw), NULL);
+  ok = ok && vka_weights_insert (folded, "2.bias", 1, w_bias->shape, g_steal_pointer (&fb),
+                                 NULL);
+  g_free (fw);
+  g_free (fb);
+  if (!ok)
+    g_clear_pointer (&folded, vka_weights_free);
+  return folded;
+}
+
+VkaNetwork *
+vka_network_new_encoder_for_inference (VkaBackend *backend, const VkaWeights *weights,
+                                       const char *label, GError **error)
+{
+  guint n;
+  const VkaLayerSpec *specs = layer_table (VKA_NETWORK_ENCODER, &n);
+  const char *env = g_getenv ("VKA_FOLD_INPUT_CONV");
+  VkaWeights *folded = env && g_str_equal (env, "0") ? NULL : fold_input_conv (weights);
+  if (!folded)
+    return network_new (backend, VKA_NETWORK_ENCODER, specs, n, weights, 3, label, error);
+  VkaNetwork *net = network_new (backend, VKA_NETWORK_ENCODER, specs + 1, n - 1, folded, 3,
+                                 label, error);
+  vka_weights_free (folded);
   return net;
 }
 
@@ -255,6 +332,21 @@ fuses_with_next (VkaNetwork *net, guint i)
   return next->kind == VKA_LAYER_CONV && next->kernel == 3 && !(env && g_str_equal (env, "0"));
 }
 
+/* A 3×3 convolution followed by a max-pooling runs as one op where the
+ * backend has it (no full-size map is held); $VKA_FUSE_POOL=0 runs them
+ * apart, for comparisons. */
+static gboolean
+pools_after (VkaNetwork *net, guint i)
+{
+  if (i + 1 >= net->n_layers || !net->backend->ops->conv3x3_pooled)
+    return FALSE;
+  const VkaLayerSpec *conv = net->layers[i].info.spec;
+  const char *env = g_getenv ("VKA_FUSE_POOL");
+  return conv->kind == VKA_LAYER_CONV && conv->kernel == 3
+         && net->layers[i + 1].info.spec->kind == VKA_LAYER_MAXPOOL
+         && !(env && g_str_equal (env, "0"));
+}
+
 guint64
 vka_network_working_bytes (VkaNetwork *net, int h, int w)
 {
@@ -275,10 +367,17 @@ vka_network_working_bytes (VkaNetwork *net, int h, int w)
       else
         output_size (net->layers[i].info.spec, &h, &w);
       const VkaLayerInfo *info = &net->layers[i].info;
-      guint64 y = vka_tensor_bytes (b, 1, info->out_channels, h, w);
+      int out_h = h, out_w = w;
+      if (pools_after (net, i))
+        {
+          output_size (net->layers[++i].info.spec, &out_h, &out_w);
+          /* the full-size map is the extra bytes' dense one */
+        }
+      guint64 y = vka_tensor_bytes (b, 1, info->out_channels, out_h, out_w);
       if (info->spec->kind == VKA_LAYER_CONV && b->ops->conv_extra_bytes)
         extra += b->ops->conv_extra_bytes (b, 1, info->in_channels, info->out_channels, h, w,
                                            info->spec->kernel);
+      h = out_h, w = out_w;
       /* the network's input stays alive next to every later layer's pair */
       peak = MAX (peak, (first ? 0 : input) + x + y + extra);
       x = y;
@@ -318,6 +417,31 @@ run_layer (VkaNetwork *net, Layer *layer, VkaTensor *x, GError **error)
   layer->info.upsampled_input = FALSE;
   if (!ok)
     g_clear_pointer (&y, vka_tensor_free);
+  return y;
+}
+
+static VkaTensor *
+run_pooled_conv (VkaNetwork *net, Layer *conv, Layer *pool, VkaTensor *x, GError **error)
+{
+  VkaBackend *b = net->backend;
+  int h = x->h, w = x->w;
+  output_size (pool->info.spec, &h, &w);
+  VkaTensor *y = vka_tensor_new (b, x->n, conv->info.out_channels, h, w, error);
+  if (!y)
+    return NULL;
+  if (!vka_conv3x3_pooled (b, x, conv->weight, conv->bias, conv->info.spec->relu, y, error))
+    {
+      vka_tensor_free (y);
+      return NULL;
+    }
+  conv->info.height = x->h;
+  conv->info.width = x->w;
+  conv->info.upsampled_input = FALSE;
+  conv->info.flops = 2.0 * x->n * conv->info.in_channels * conv->info.out_channels * 9.0
+                   * x->h * x->w;
+  pool->info.height = h;
+  pool->info.width = w;
+  pool->info.flops = 0;
   return y;
 }
 
@@ -377,6 +501,24 @@ vka_network_forward (VkaNetwork *net, VkaTensor *input, VkaLayerHook hook,
               hook (up, hook_data);
             }
           y = run_upsampled_conv (net, &net->layers[++i], x, error);
+        }
+      else if (pools_after (net, i))
+        {
+          /* the pooling reports no time of its own: the pair's is the
+           * convolution's */
+          y = run_pooled_conv (net, &net->layers[i], &net->layers[i + 1], x, error);
+          if (y && hook)
+            {
+              if (!vka_backend_flush (net->backend, error))
+                {
+                  vka_tensor_free (y);
+                  if (x != input)
+                    vka_tensor_free (x);
+                  return NULL;
+                }
+              hook (&net->layers[i].info, hook_data);
+            }
+          i++;
         }
       else
         y = run_layer (net, &net->layers[i], x, error);

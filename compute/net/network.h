@@ -47,6 +47,13 @@ typedef enum
 VkaNetwork *vka_network_new (VkaBackend *backend, VkaNetworkKind kind,
                              const VkaWeights *weights, int in_channels,
                              const char *file_label, GError **error);
+/* The encoder for stylising (not for training: its layers differ from the
+ * weight file's): its first 1×1 convolution folded into the next, one
+ * full-resolution pass fewer; $VKA_FOLD_INPUT_CONV=0 keeps it, for
+ * comparisons. */
+VkaNetwork *vka_network_new_encoder_for_inference (VkaBackend *backend,
+                                                   const VkaWeights *weights,
+                                                   const char *file_label, GError **error);
 void        vka_network_free (VkaNetwork *net);
 /* Random weights for the layout with block widths (e.g. 64, 128, 256, 512):
  * He-uniform weights, small biases, the last RGB layer's bias near 0.5 so
