@@ -27,7 +27,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 
 /* One item of --style, read on the first job that needs it. */
@@ -285,11 +284,12 @@ stylization_finish (Stylization *st, const char *content_path, GError **error)
   return g_steal_pointer (&st->picture);
 }
 
+/* The stylising stage finishes every stylisation it submits, on its own
+ * thread, before the job is freed. */
 static void
 stylization_clear (Stylization *st)
 {
-  if (st->pending)
-    vka_stylize_finish (g_steal_pointer (&st->pending), NULL);
+  g_warn_if_fail (st->pending == NULL);
   g_clear_pointer (&st->mask, vka_image_free);
   g_clear_pointer (&st->picture, vka_bytes_image_free);
 }

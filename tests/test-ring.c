@@ -7,7 +7,6 @@
  * backend usable. On the backend under test (--backend vulkan|cpu); the
  * ring's own cases on Vulkan only. */
 #include "test-util.h"
-#include "net/stylize-private.h"
 #include "vulkan/tensor.h"
 #include "vulkan/vulkan-backend.h"
 

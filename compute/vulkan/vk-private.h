@@ -310,9 +310,11 @@ VkDeviceSize vka_vk_max_buffer_bytes (VkaVkBackend *b, const char **limit);
 /* A buffer of bytes for a tensor (guards: with guard words around it). */
 gboolean vka_vk_buffer_alloc (VkaVkBackend *b, VkDeviceSize bytes, gboolean guards,
                               VkaVkBuffer *buf, GError **error);
-/* Host reads and writes, counted in b->transfers. A read submits what is
- * recorded (once); a write submits nothing: into mapped memory no recorded
- * command uses, it is a copy, else a staged copy recorded in command order. */
+/* Host reads and writes, counted in b->transfers. A read submits the
+ * recording when that uses the buffer (with the staged copy, if any: one
+ * submission) and waits for the submission that last used it; a write
+ * submits nothing: into mapped memory that no recorded or running command
+ * uses, it is a copy, else a staged copy recorded in command order. */
 gboolean vka_vk_buffer_read (VkaVkBackend *b, VkaVkBuffer *buf, VkDeviceSize offset,
                              VkDeviceSize bytes, void *dst, GError **error);
 gboolean vka_vk_buffer_write (VkaVkBackend *b, VkaVkBuffer *buf, VkDeviceSize offset,
