@@ -10,7 +10,9 @@
  *
  * It also prints the submissions and bytes moved between host and device
  * of one stylisation (the backend's counts: on the CPU backend, the copies
- * in and out of its tensors).
+ * in and out of its tensors), and per stylisation of two, the second
+ * submitted before the first is finished (vka_stylize_submit), as a
+ * folder run does.
  *
  * --device cpu times the oneDNN CPU backend ($VKA_CPU_VERBOSE=1 prints the
  * algorithm it measured and chose per convolution).
@@ -151,15 +153,17 @@ time_throughput (VkaModel *model, const VkaImage *content, const VkaImage *style
   return TRUE;
 }
 
+/* The counts between from and to over n stylisations, per stylisation. */
 static void
-print_transfer_line (const char *what, const VkaTransferStats *from, const VkaTransferStats *to)
+print_transfer_line (const char *what, const VkaTransferStats *from, const VkaTransferStats *to,
+                     guint64 n)
 {
-  guint64 up = to->bytes_to_device - from->bytes_to_device;
-  guint64 down = to->bytes_to_host - from->bytes_to_host;
-  g_print ("submissions per stylisation: %" G_GUINT64_FORMAT " (%s); bytes moved: %"
-           G_GUINT64_FORMAT " host->device, %" G_GUINT64_FORMAT " device->host "
-           "(%.2f + %.2f MiB)\n", to->submissions - from->submissions, what, up, down,
-           up / 1048576.0, down / 1048576.0);
+  guint64 up = (to->bytes_to_device - from->bytes_to_device) / n;
+  guint64 down = (to->bytes_to_host - from->bytes_to_host) / n;
+  double submissions = (double) (to->submissions - from->submissions) / n;
+  g_print ("submissions per stylisation: %g (%s); bytes moved: %" G_GUINT64_FORMAT
+           " host->device, %" G_GUINT64_FORMAT " device->host (%.2f + %.2f MiB)\n",
+           submissions, what, up, down, up / 1048576.0, down / 1048576.0);
 }
 
 /* What one stylisation submits and moves between host and device, once
@@ -187,8 +191,53 @@ print_transfers (VkaModel *model, VkaBackend *b, const VkaImage *content,
                               error))
     return FALSE;
   b->ops->transfer_stats (b, &encoded);
-  print_transfer_line ("style encoded beforehand", &start, &styled);
-  print_transfer_line ("style encoded from its picture", &styled, &encoded);
+  print_transfer_line ("style encoded beforehand", &start, &styled, 1);
+  print_transfer_line ("style encoded from its picture", &styled, &encoded, 1);
+  return TRUE;
+}
+
+/* The same with a style encoded beforehand for two stylisations, the
+ * second submitted before the first is finished. */
+static gboolean
+print_overlapped_transfers (VkaModel *model, VkaBackend *b, const VkaImage *content,
+                            const VkaImage *style_image, VkaImage *out, GError **error)
+{
+  if (!b->ops->transfer_stats)
+    return TRUE;
+  g_autoptr (VkaStyle) style = vka_style_from_image (model, style_image, NULL, error);
+  if (!style)
+    return FALSE;
+  const VkaStyle *styles[1] = { style };
+  g_autoptr (VkaImage) out2 = vka_image_new (out->width, out->height, out->channels, error);
+  if (!out2)
+    return FALSE;
+  VkaImageSource source;
+  VkaImageSink sinks[2];
+  vka_image_source_init (&source, content);
+  vka_image_sink_init (&sinks[0], out);
+  vka_image_sink_init (&sinks[1], out2);
+  VkaTransferStats start, end;
+  gboolean vulkan = g_str_equal (b->ops->name, "vulkan");
+  if (vulkan)
+    vka_vk_backend_reset_peak (b);
+  b->ops->transfer_stats (b, &start);
+  VkaStylizePending *first = vka_stylize_submit (model, &source, styles, NULL, 1, NULL,
+                                                 &sinks[0], NULL, NULL, NULL, error);
+  if (!first)
+    return FALSE;
+  VkaStylizePending *second = vka_stylize_submit (model, &source, styles, NULL, 1, NULL,
+                                                  &sinks[1], NULL, NULL, NULL, error);
+  gboolean ok = vka_stylize_finish (first, second ? error : NULL) && second;
+  if (second)
+    ok = vka_stylize_finish (second, ok ? error : NULL) && ok;
+  if (!ok)
+    return FALSE;
+  b->ops->transfer_stats (b, &end);
+  print_transfer_line ("two, the second submitted before the first finished", &start, &end,
+                       2);
+  if (vulkan)
+    g_print ("peak device memory (those two, weights included): %.1f MiB\n",
+             vka_vk_backend_peak_bytes (b) / 1048576.0);
   return TRUE;
 }
 
@@ -470,6 +519,12 @@ main (int argc, char **argv)
   else if (g_str_equal (backend->ops->name, "cpu"))
     g_print ("peak tensor memory: %.1f MiB\n",
              vka_cpu_backend_peak_bytes (backend) / 1048576.0);
+  /* after the peak: two stylisations in flight hold more than one */
+  if (!print_overlapped_transfers (model, backend, content, style_image, out, &error))
+    {
+      g_printerr ("vk-adain-bench: %s\n", error->message);
+      return 1;
+    }
   g_print ("stylize %dx%d: median %.3f s\n", size, size, runs[reps / 2]);
   g_free (runs);
   return 0;

@@ -7,15 +7,12 @@
  * the jobs waiting. */
 #include "pipeline.h"
 
-/* Places: the job being stylised and one read ahead; the job being written
- * and one stylised ahead of it. */
-#define CHANNEL_CAPACITY 2
-
 typedef struct
 {
   GMutex   lock;
   GCond    changed;
   GQueue   jobs;
+  guint    capacity;
   guint    held;      /* places reserved and not yet released */
   gboolean closed;    /* the producer has no more jobs */
 } Channel;
@@ -33,8 +30,9 @@ struct CliPipeline
 };
 
 static void
-channel_init (Channel *c)
+channel_init (Channel *c, guint capacity)
 {
+  c->capacity = capacity;
   g_mutex_init (&c->lock);
   g_cond_init (&c->changed);
   g_queue_init (&c->jobs);
@@ -51,7 +49,7 @@ static void
 channel_reserve (Channel *c)
 {
   g_mutex_lock (&c->lock);
-  while (c->held >= CHANNEL_CAPACITY)
+  while (c->held >= c->capacity)
     g_cond_wait (&c->changed, &c->lock);
   c->held++;
   g_mutex_unlock (&c->lock);
@@ -91,6 +89,16 @@ channel_pop (Channel *c)
   g_mutex_lock (&c->lock);
   while (g_queue_is_empty (&c->jobs) && !c->closed)
     g_cond_wait (&c->changed, &c->lock);
+  CliJob *job = g_queue_pop_head (&c->jobs);
+  g_mutex_unlock (&c->lock);
+  return job;
+}
+
+/* The next job if one is there now, else NULL. */
+static CliJob *
+channel_try_pop (Channel *c)
+{
+  g_mutex_lock (&c->lock);
   CliJob *job = g_queue_pop_head (&c->jobs);
   g_mutex_unlock (&c->lock);
   return job;
@@ -156,19 +164,39 @@ writer_thread (gpointer data)
   return NULL;
 }
 
+/* Finishes a submitted job's stylisation and hands it to the writer. */
+static void
+hand_on (CliPipeline *p, CliJob *job)
+{
+  if (job_pending (job) && p->stages->finish)
+    p->stages->finish (job, p->user);
+  channel_release (&p->prepared);
+  channel_push (&p->stylised, job);
+}
+
+/* The stylising stage: job i+1 is submitted before job i is finished when
+ * it has been read by then; else job i is finished first (its report may
+ * be what the reader waits for: cli_pipeline_wait_for_earlier). */
 static void
 run_overlapped (CliPipeline *p)
 {
   GThread *reader = g_thread_new ("vka-reader", reader_thread, p);
   GThread *writer = g_thread_new ("vka-writer", writer_thread, p);
-  CliJob *job;
-  while ((job = channel_pop (&p->prepared)))
+  CliJob *submitted = NULL;
+  while (TRUE)
     {
-      channel_reserve (&p->stylised);
-      if (job_pending (job))
-        p->stages->stylize (job, p->user);
-      channel_release (&p->prepared);
-      channel_push (&p->stylised, job);
+      CliJob *job = submitted ? channel_try_pop (&p->prepared) : channel_pop (&p->prepared);
+      if (!job && !submitted)
+        break;
+      if (job)
+        {
+          channel_reserve (&p->stylised);
+          if (job_pending (job))
+            p->stages->submit (job, p->user);
+        }
+      if (submitted)
+        hand_on (p, submitted);
+      submitted = job;
     }
   channel_close (&p->stylised);
   g_thread_join (reader);
@@ -181,8 +209,12 @@ cli_pipeline_run (const CliPipelineStages *stages, guint64 first, guint64 end,
 {
   CliPipeline p = { .stages = stages, .first = first, .end = end, .user = user,
                     .next_to_report = first };
-  channel_init (&p.prepared);
-  channel_init (&p.stylised);
+  /* places: the job being stylised and one read ahead, and the job being
+   * written and one stylised ahead of it; one more each where a job is
+   * submitted before the one before it is finished */
+  guint capacity = stages->finish ? 3 : 2;
+  channel_init (&p.prepared, capacity);
+  channel_init (&p.stylised, capacity);
   g_mutex_init (&p.report_lock);
   g_cond_init (&p.reported_changed);
   if (overlap && end - first > 1)
@@ -193,7 +225,9 @@ cli_pipeline_run (const CliPipelineStages *stages, guint64 first, guint64 end,
         CliJob *job = job_new (&p, i);
         stages->read (job, user);
         if (job_pending (job))
-          stages->stylize (job, user);
+          stages->submit (job, user);
+        if (job_pending (job) && stages->finish)
+          stages->finish (job, user);
         finish_job (&p, job);
       }
   channel_clear (&p.prepared);

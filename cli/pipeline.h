@@ -3,8 +3,12 @@
  * writer thread writes and reports job j-1. Every stage meets the jobs in
  * their order, and at most one job is held ahead of the stylising stage and
  * one behind it, so the pictures alive at once are two inputs and two
- * outputs. Without overlap the same stages run one job at a time on the
- * calling thread, in the same order. */
+ * outputs. A stylisation split into submit and finish goes one job apart:
+ * job j+1 is submitted, when it has been read, before job j is finished,
+ * so that a device works on one while the host reads back the other; the
+ * stylising stage then holds two jobs, and three inputs and three outputs
+ * may be alive. Without overlap the same stages run one job at a time on
+ * the calling thread, in the same order. */
 #pragma once
 
 #include <glib.h>
@@ -23,7 +27,10 @@ typedef struct
 typedef struct
 {
   void (*read) (CliJob *job, gpointer user);      /* reader thread */
-  void (*stylize) (CliJob *job, gpointer user);   /* the calling thread */
+  void (*submit) (CliJob *job, gpointer user);    /* the calling thread */
+  /* the calling thread, after submit (and, overlapped, mostly after the
+   * next job's submit); NULL: submit does the whole stylisation */
+  void (*finish) (CliJob *job, gpointer user);
   void (*write) (CliJob *job, gpointer user);     /* writer thread */
   void (*report) (CliJob *job, gpointer user);    /* writer thread, after write; every job */
   GDestroyNotify free_data;

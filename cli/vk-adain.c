@@ -16,6 +16,7 @@
 #include "vka-imageio.h"
 #include "vka-prepare.h"
 #include "jobs.h"
+#include "options.h"
 #include "pipeline.h"
 
 #include <errno.h>
@@ -26,22 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-
-typedef struct
-{
-  char        *vgg, *decoder, *content, *style, *style_weights;
-  char        *output_dir, *output_file, *save_ext, *save_style, *device, *mask;
-  char        *style_cache;   /* NULL: the user's cache folder */
-  double       alpha;
-  int          content_size, style_size, tile, threads;
-  guint64      memory_limit;
-  gboolean     crop, list_devices, quiet, skip_existing;
-  VkaColorMode color;
-  CliShard     shard;
-  gboolean     progress;
-} Options;
 
 /* One item of --style, read on the first job that needs it. */
 typedef struct
@@ -59,58 +45,6 @@ style_source_free (gpointer p)
   g_free (s->stem);
   vka_style_source_free (s->source);
   g_free (s);
-}
-
-static gboolean
-parse_preserve (const char *name, const char *value, gpointer data, GError **error)
-{
-  Options *o = data;
-  if (!value || g_strcmp0 (value, vka_color_mode_names[VKA_COLOR_CORAL]) == 0)
-    o->color = VKA_COLOR_CORAL;
-  else if (g_strcmp0 (value, vka_color_mode_names[VKA_COLOR_LUMINANCE]) == 0)
-    o->color = VKA_COLOR_LUMINANCE;
-  else
-    {
-      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                   "--preserve-color: '%s' is neither coral nor luminance", value);
-      return FALSE;
-    }
-  return TRUE;
-}
-
-/* --memory-limit: a size in bytes with a binary suffix (K, M, G, T, with or
- * without "iB"), or MiB when it has none; at least 64 MiB. */
-static gboolean
-parse_memory_limit (const char *name, const char *value, gpointer data, GError **error)
-{
-  Options *o = data;
-  char *end = NULL;
-  double amount = g_ascii_strtod (value, &end);
-  static const struct { const char *suffix; int shift; } units[] = {
-    { "", 20 }, { "k", 10 }, { "kib", 10 }, { "m", 20 }, { "mib", 20 },
-    { "g", 30 }, { "gib", 30 }, { "t", 40 }, { "tib", 40 },
-  };
-  int shift = -1;
-  for (gsize i = 0; end != value && i < G_N_ELEMENTS (units); i++)
-    if (g_ascii_strcasecmp (end, units[i].suffix) == 0)
-      shift = units[i].shift;
-  double bytes = amount * (double) ((guint64) 1 << MAX (shift, 0));
-  if (shift < 0 || !isfinite (amount) || amount <= 0 || bytes >= 0x1p63)
-    {
-      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                   "--memory-limit: '%s' is not a size (e.g. 512M, 1.5G; a plain number "
-                   "is MiB)", value);
-      return FALSE;
-    }
-  if (bytes < (double) ((guint64) VKA_MEMORY_LIMIT_MIN_MIB << 20))
-    {
-      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                   "--memory-limit: %s is below the least a stylisation needs (%d MiB)",
-                   value, VKA_MEMORY_LIMIT_MIN_MIB);
-      return FALSE;
-    }
-  o->memory_limit = (guint64) bytes;
-  return TRUE;
 }
 
 static char *
@@ -281,43 +215,83 @@ content_close (Content *c)
   g_clear_pointer (&c->image, vka_image_free);
 }
 
-/* The stylised picture as 8-bit pixels, ready to be written to path. */
-static VkaBytesImage *
-stylize_to_bytes (const Job *job, const Content *content, GPtrArray *styles,
-                  const char *content_path, const char *path, const char *label, GError **error)
+/* A stylisation on its way to 8-bit pixels: the picture it fills, and what
+ * its sink and the pending stylisation point into until it is finished. */
+typedef struct
+{
+  VkaBytesImage     *picture;
+  VkaImageSink       sink;
+  VkaLuminanceSink   luminance;
+  VkaImage          *mask;
+  VkaStylizePending *pending;
+} Stylization;
+
+static void
+set_content_error (GError **error, const char *content_path, const GError *e)
+{
+  g_autofree char *disp = g_filename_display_name (content_path);
+  g_set_error (error, e->domain, e->code, "%s: %s", disp, e->message);
+}
+
+/* Submits the stylisation of content into a picture ready to be written
+ * to path (vka_stylize_submit); content must stay open until the finish. */
+static gboolean
+stylization_submit (Stylization *st, const Job *job, const Content *content,
+                    GPtrArray *styles, const char *content_path, const char *path,
+                    const char *label, GError **error)
 {
   const Options *o = job->o;
   const VkaImageSource *src = &content->source;
   gboolean alpha = src->channels == 2 || src->channels == 4;
-  g_autoptr (VkaBytesImage) out = vka_bytes_image_new (src->width, src->height,
-                                                       vka_image_save_channels (path, alpha ? 4 : 3),
-                                                       error);
-  if (!out)
-    return NULL;
-  VkaImageSink sink, bytes_sink;
-  VkaLuminanceSink luminance;
-  vka_bytes_image_sink (out, alpha ? 4 : 3, &bytes_sink);
-  sink = bytes_sink;
+  st->picture = vka_bytes_image_new (src->width, src->height,
+                                     vka_image_save_channels (path, alpha ? 4 : 3), error);
+  if (!st->picture)
+    return FALSE;
+  VkaImageSink bytes_sink;
+  vka_bytes_image_sink (st->picture, alpha ? 4 : 3, &bytes_sink);
+  st->sink = bytes_sink;
   if (o->color == VKA_COLOR_LUMINANCE)
-    vka_color_luminance_sink (&luminance, &bytes_sink, src, &sink);
+    vka_color_luminance_sink (&st->luminance, &bytes_sink, src, &st->sink);
   VkaStylizeOptions sopt = VKA_STYLIZE_OPTIONS_DEFAULT;
   sopt.alpha = o->alpha;
   sopt.tile = o->tile;
   sopt.memory_limit = o->memory_limit;
-  g_autoptr (VkaImage) mask = o->mask ? load_mask (o, src, error) : NULL;
-  if (o->mask && !mask)
-    return NULL;
-  sopt.mask = mask;
+  st->mask = o->mask ? load_mask (o, src, error) : NULL;
+  if (o->mask && !st->mask)
+    return FALSE;
+  sopt.mask = st->mask;
   g_autoptr (GError) e = NULL;
-  if (!vka_stylize_stream (job->model, src, (const VkaStyle *const *) styles->pdata,
-                           job->weights, styles->len, &sopt, &sink,
-                           o->progress ? print_progress : NULL, (gpointer) label, NULL, &e))
+  st->pending = vka_stylize_submit (job->model, src, (const VkaStyle *const *) styles->pdata,
+                                    job->weights, styles->len, &sopt, &st->sink,
+                                    o->progress ? print_progress : NULL, (gpointer) label,
+                                    NULL, &e);
+  if (!st->pending)
+    set_content_error (error, content_path, e);
+  return st->pending != NULL;
+}
+
+/* Waits for a submitted stylisation: its picture, or NULL with error. */
+static VkaBytesImage *
+stylization_finish (Stylization *st, const char *content_path, GError **error)
+{
+  g_autoptr (GError) e = NULL;
+  if (!vka_stylize_finish (g_steal_pointer (&st->pending), &e))
     {
-      g_autofree char *disp = g_filename_display_name (content_path);
-      g_set_error (error, e->domain, e->code, "%s: %s", disp, e->message);
-      return NULL;
+      set_content_error (error, content_path, e);
+      g_clear_pointer (&st->picture, vka_bytes_image_free);
     }
-  return g_steal_pointer (&out);
+  g_clear_pointer (&st->mask, vka_image_free);
+  return g_steal_pointer (&st->picture);
+}
+
+/* The stylising stage finishes every stylisation it submits, on its own
+ * thread, before the job is freed. */
+static void
+stylization_clear (Stylization *st)
+{
+  g_warn_if_fail (st->pending == NULL);
+  g_clear_pointer (&st->mask, vka_image_free);
+  g_clear_pointer (&st->picture, vka_bytes_image_free);
 }
 
 static gboolean
@@ -360,25 +334,6 @@ parse_weights (const char *text, int n, double **out, GError **error)
   return TRUE;
 }
 
-static int
-list_devices (void)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) list = vka_list_devices (&error);
-  if (!list)
-    {
-      g_printerr ("vk-adain: %s\n", error->message);
-      return 1;
-    }
-  for (guint i = 0; i < list->len; i++)
-    {
-      VkaDeviceInfo *d = list->pdata[i];
-      g_print ("%d: %s (%s, %s, %" G_GUINT64_FORMAT " MiB)\n", d->index, d->name,
-               vka_device_type_name (d->type), d->driver, d->memory_bytes >> 20);
-    }
-  return 0;
-}
-
 /* The model folders ($VK_ADAIN_MODELS, then the build tree's models/ when
  * this executable runs from the build tree, so the README's command works
  * before installing) for whichever of --vgg and --decoder is not given. */
@@ -414,106 +369,6 @@ fail (GError *error)
 {
   g_printerr ("vk-adain: %s\n", error->message);
   return 1;
-}
-
-static gboolean
-parse_shard (const char *name, const char *value, gpointer data, GError **error)
-{
-  Options *o = data;
-  return cli_shard_parse (name, value, &o->shard, error);
-}
-
-/* Parses and checks the options: -1 to go on, else the exit status. */
-static int
-parse_options (Options *o, int *argc, char ***argv)
-{
-  g_autoptr (GError) error = NULL;
-  const VkaParam *strength = &vka_params[VKA_PARAM_STRENGTH];
-  const VkaParam *style_size = &vka_params[VKA_PARAM_STYLE_SIZE];
-  g_autofree char *strength_help = g_strdup_printf ("%s (default %g)", strength->blurb,
-                                                    strength->def);
-  g_autofree char *style_size_help = g_strdup_printf ("%s (default %g)", style_size->blurb,
-                                                      style_size->def);
-  g_autofree char *content_size_help = g_strdup_printf (
-    "Resize the content's shorter side to N (default %d, as the reference; 0 keeps)",
-    VKA_CONTENT_SIZE_BATCH_DEFAULT);
-  const GOptionEntry entries[] = {
-    { "vgg", 0, 0, G_OPTION_ARG_FILENAME, &o->vgg, "Encoder weights (default: the model folder)", "FILE" },
-    { "decoder", 0, 0, G_OPTION_ARG_FILENAME, &o->decoder, "Decoder weights (default: the model folder)", "FILE" },
-    { "content", 0, 0, G_OPTION_ARG_FILENAME, &o->content, "Content picture or folder", "FILE|DIR" },
-    { "style", 0, 0, G_OPTION_ARG_FILENAME, &o->style, "Style picture(s) to mix, comma-separated, a folder (each in turn), or a statistics file", "FILE[,FILE...]|DIR" },
-    { "style-weights", 0, 0, G_OPTION_ARG_STRING, &o->style_weights, "Mixing weights (non-negative, normalised to sum 1)", "W1,W2,..." },
-    { strength->name, 0, 0, G_OPTION_ARG_DOUBLE, &o->alpha, strength_help, "A" },
-    { "alpha", 0, 0, G_OPTION_ARG_DOUBLE, &o->alpha, "The same as --strength (the reference's name)", "A" },
-    { vka_params[VKA_PARAM_CONTENT_SIZE].name, 0, 0, G_OPTION_ARG_INT, &o->content_size, content_size_help, "N" },
-    { style_size->name, 0, 0, G_OPTION_ARG_INT, &o->style_size, style_size_help, "N" },
-    { "crop", 0, 0, G_OPTION_ARG_NONE, &o->crop, "Centre square crop after resizing", NULL },
-    { "preserve-color", 0, G_OPTION_FLAG_OPTIONAL_ARG, G_OPTION_ARG_CALLBACK, parse_preserve, "Keep the content's colours: coral (default, the reference's) or luminance", "coral|luminance" },
-    { "output", 0, 0, G_OPTION_ARG_FILENAME, &o->output_dir, "Output folder (default output/)", "DIR" },
-    { "o", 'o', 0, G_OPTION_ARG_FILENAME, &o->output_file, "Output file (one content and one style or mix)", "FILE" },
-    { "save-ext", 0, 0, G_OPTION_ARG_STRING, &o->save_ext, "Output extension in --output (default .jpg)", "EXT" },
-    { "save-style", 0, 0, G_OPTION_ARG_FILENAME, &o->save_style, "Save the style's (or mix's) statistics to FILE", "FILE" },
-    { "mask", 0, 0, G_OPTION_ARG_FILENAME, &o->mask, "Spatial control: where the mask is white the first of two styles applies, elsewhere the second", "FILE" },
-    { "tile", 0, 0, G_OPTION_ARG_INT, &o->tile, "Tile side in pixels for large pictures (default 0: from the memory limit)", "N" },
-    { "memory-limit", 0, 0, G_OPTION_ARG_CALLBACK, parse_memory_limit, "Memory for a stylisation's working set, pictures aside (default: a quarter of the free memory, at most 1G, on a CPU; half a GPU's, at most 4G); large pictures go in tiles that fit", "SIZE" },
-    { "shard", 0, 0, G_OPTION_ARG_CALLBACK, parse_shard, "Do part I of N of the content × style jobs (contiguous blocks), or the part of this Slurm array task", "I/N|slurm" },
-    { "skip-existing", 0, 0, G_OPTION_ARG_NONE, &o->skip_existing, "Skip jobs whose output file exists (resume a stopped run)", NULL },
-    { "style-cache", 0, 0, G_OPTION_ARG_FILENAME, &o->style_cache, "Folder for the style statistics cache, which several processes may share (default: the user's cache)", "DIR" },
-    { "device", 0, 0, G_OPTION_ARG_STRING, &o->device, "Device: an index, a name substring, or cpu (default: a GPU, else the CPU backend)", "D" },
-    { "threads", 0, 0, G_OPTION_ARG_INT, &o->threads, "Threads of the CPU backend (default 0: all cores)", "N" },
-    { "list-devices", 0, 0, G_OPTION_ARG_NONE, &o->list_devices, "List the devices and exit", NULL },
-    { "quiet", 'q', 0, G_OPTION_ARG_NONE, &o->quiet, "No progress output", NULL },
-    G_OPTION_ENTRY_NULL,
-  };
-  g_autoptr (GOptionContext) ctx = g_option_context_new ("— AdaIN style transfer");
-  GOptionGroup *group = g_option_group_new (NULL, NULL, NULL, o, NULL);
-  g_option_group_add_entries (group, entries);
-  g_option_context_set_main_group (ctx, group);
-  if (!g_option_context_parse (ctx, argc, argv, &error))
-    return fail (error);
-  if (o->list_devices)
-    return list_devices ();
-  if (*argc > 1)
-    {
-      g_printerr ("vk-adain: unexpected argument '%s' (see --help)\n", (*argv)[1]);
-      return 2;
-    }
-  if (!o->style || (!o->content && !o->save_style))
-    {
-      g_printerr ("vk-adain: --content and --style are needed (see --help)\n");
-      return 2;
-    }
-  if (!vka_param_check (VKA_PARAM_STRENGTH, o->alpha, "--", &error)
-      || !vka_param_check (VKA_PARAM_CONTENT_SIZE, o->content_size, "--", &error)
-      || !vka_param_check (VKA_PARAM_STYLE_SIZE, o->style_size, "--", &error)
-      || !vka_param_check_memory_limit (o->memory_limit, "--", &error))
-    {
-      g_printerr ("vk-adain: %s\n", error->message);
-      return 2;
-    }
-  if (o->tile < 0 || o->threads < 0)
-    {
-      g_printerr ("vk-adain: --tile and --threads must be >= 0\n");
-      return 2;
-    }
-  if (!o->output_dir)
-    o->output_dir = g_strdup ("output");
-  if (!o->save_ext)
-    o->save_ext = g_strdup (".jpg");
-  else if (o->save_ext[0] != '.')
-    {
-      char *e = g_strconcat (".", o->save_ext, NULL);
-      g_free (o->save_ext);
-      o->save_ext = e;
-    }
-  if (!vka_image_save_supported (o->output_file ? o->output_file : o->save_ext))
-    {
-      g_printerr ("vk-adain: cannot write %s: unknown image type (use .png, .jpg, .tif "
-                  "or .webp)\n", o->output_file ? o->output_file : o->save_ext);
-      return 2;
-    }
-  o->progress = !o->quiet && isatty (2);
-  return -1;
 }
 
 typedef struct
@@ -613,6 +468,7 @@ typedef struct
   char          *path;        /* the output file */
   char          *label;       /* "vk-adain: [i/n] stem" */
   Content        content;     /* read stage -> stylising stage */
+  Stylization    stylization; /* submitted, not yet finished */
   VkaBytesImage *picture;     /* stylising stage -> writer */
 } PictureJob;
 
@@ -623,6 +479,7 @@ picture_job_free (gpointer data)
   g_ptr_array_unref (pj->job.styles);
   g_free (pj->path);
   g_free (pj->label);
+  stylization_clear (&pj->stylization);
   content_close (&pj->content);
   g_clear_pointer (&pj->picture, vka_bytes_image_free);
   g_free (pj);
@@ -691,7 +548,7 @@ read_job (CliJob *cj, gpointer user)
 }
 
 static void
-stylize_job (CliJob *cj, gpointer user)
+submit_job (CliJob *cj, gpointer user)
 {
   JobRun *run = user;
   PictureJob *pj = cj->data;
@@ -706,8 +563,17 @@ stylize_job (CliJob *cj, gpointer user)
       g_ptr_array_add (styles, st);
     }
   if (!cj->error)
-    pj->picture = stylize_to_bytes (&pj->job, &pj->content, styles, pj->content_path,
-                                    pj->path, pj->label, &cj->error);
+    stylization_submit (&pj->stylization, &pj->job, &pj->content, styles, pj->content_path,
+                        pj->path, pj->label, &cj->error);
+  if (cj->error)
+    content_close (&pj->content);
+}
+
+static void
+finish_stylization (CliJob *cj, gpointer user)
+{
+  PictureJob *pj = cj->data;
+  pj->picture = stylization_finish (&pj->stylization, pj->content_path, &cj->error);
   content_close (&pj->content);
 }
 
@@ -751,8 +617,9 @@ overlap_jobs (const Options *o)
 }
 
 /* This task's part of the job list (all of it without --shard), the next
- * picture read and the last one written while one is stylised. 0 or 1: the
- * exit status. */
+ * picture read and the last one written while one is stylised, and the
+ * next one submitted to the device before the last one is finished
+ * (pipeline.h). 0 or 1: the exit status. */
 static int
 run_jobs (const Options *o, VkaModel *model, GPtrArray *sources, const Inputs *in)
 {
@@ -768,8 +635,8 @@ run_jobs (const Options *o, VkaModel *model, GPtrArray *sources, const Inputs *i
     }
   JobRun run = { o, model, sources, in, first, end,
                  g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL), 0, 0, 0 };
-  const CliPipelineStages stages = { read_job, stylize_job, write_job, report_job,
-                                     picture_job_free };
+  const CliPipelineStages stages = { read_job, submit_job, finish_stylization, write_job,
+                                     report_job, picture_job_free };
   cli_pipeline_run (&stages, first, end, overlap_jobs (o), &run);
   g_hash_table_unref (run.paths_seen);
   if (!o->quiet && (o->skip_existing || o->shard.count > 1))
@@ -777,23 +644,6 @@ run_jobs (const Options *o, VkaModel *model, GPtrArray *sources, const Inputs *i
                 "there, %" G_GUINT64_FORMAT " failed\n", run.written, run.skipped,
                 end - first - run.written - run.skipped);
   return run.status;
-}
-
-static void
-options_clear (Options *o)
-{
-  g_free (o->vgg);
-  g_free (o->decoder);
-  g_free (o->content);
-  g_free (o->style);
-  g_free (o->style_weights);
-  g_free (o->output_dir);
-  g_free (o->output_file);
-  g_free (o->save_ext);
-  g_free (o->save_style);
-  g_free (o->style_cache);
-  g_free (o->device);
-  g_free (o->mask);
 }
 
 static GPtrArray *
@@ -863,7 +713,7 @@ run (int argc, char **argv)
                 .style_size = (int) vka_params[VKA_PARAM_STYLE_SIZE].def,
                 .shard = { 1, 1 } };
   Inputs in = { 0 };
-  int status = parse_options (&o, &argc, &argv);
+  int status = cli_options_parse (&o, &argc, &argv);
   if (status < 0)
     {
       if (!g_getenv ("VKA_DEBUG"))
@@ -875,7 +725,7 @@ run (int argc, char **argv)
   if (status < 0)
     status = run_checked (&o, &in);
   inputs_clear (&in);
-  options_clear (&o);
+  cli_options_clear (&o);
   return status;
 }
 

@@ -1,5 +1,5 @@
-/* backend.c — shape checks every backend shares, ops made of others, and
- * the host's memory. */
+/* backend.c — shape checks every backend shares, ops made of others, reads
+ * in two steps, and the host's memory. */
 #include "backend.h"
 
 #include <string.h>
@@ -18,6 +18,30 @@ vka_tensor_bytes (VkaBackend *b, int n, int c, int h, int w)
   if (b->ops->tensor_bytes)
     return b->ops->tensor_bytes (b, n, c, h, w);
   return (guint64) n * c * h * w * sizeof (float);
+}
+
+gboolean
+vka_tensor_read_begin (VkaTensor *tensor, VkaTensorRead *read, GError **error)
+{
+  const VkaBackendOps *ops = tensor->backend->ops;
+  read->tensor = tensor;
+  read->pending = NULL;
+  if (!ops->read_begin)
+    return TRUE;
+  read->pending = ops->read_begin (tensor, error);
+  if (!read->pending)
+    read->tensor = NULL;
+  return read->pending != NULL;
+}
+
+gboolean
+vka_tensor_read_end (VkaTensorRead *read, float *dst, GError **error)
+{
+  VkaTensor *tensor = g_steal_pointer (&read->tensor);
+  VkaPendingRead *pending = g_steal_pointer (&read->pending);
+  if (pending)
+    return tensor->backend->ops->read_end (pending, dst, error);
+  return !tensor || !dst || tensor->backend->ops->tensor_read (tensor, dst, error);
 }
 
 guint64

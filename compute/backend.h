@@ -12,6 +12,8 @@
 
 typedef struct VkaBackend VkaBackend;
 typedef struct VkaBackendOps VkaBackendOps;
+/* A backend's read of a tensor begun and not yet waited for (read_begin). */
+typedef struct VkaPendingRead VkaPendingRead;
 
 /* Every backend's tensor starts with this. Float32, NCHW. */
 typedef struct
@@ -52,6 +54,14 @@ struct VkaBackendOps
   void        (*tensor_free)   (VkaTensor *tensor);
   gboolean    (*tensor_write)  (VkaTensor *tensor, const float *src, GError **error);
   gboolean    (*tensor_read)   (VkaTensor *tensor, float *dst, GError **error);
+  /* Optional: tensor_read in two steps, so that the host can go on while
+   * the device works: read_begin submits the work queued so far (with the
+   * copy the read needs) without waiting for it; read_end waits for that
+   * work alone, copies the values to dst (NULL: drops them) and frees
+   * read. The tensor must live, unwritten, until then. Without them,
+   * vka_tensor_read_end reads the tensor. */
+  VkaPendingRead *(*read_begin) (VkaTensor *tensor, GError **error);
+  gboolean    (*read_end)      (VkaPendingRead *read, float *dst, GError **error);
 
   /* out = bias + conv(in, weight[Cout][Cin][k][k]); k = 1, or 3 with
    * reflection padding 1; then ReLU when relu. out has in's size. */
@@ -186,6 +196,19 @@ vka_tensor_free (VkaTensor *t)
   if (t)
     t->backend->ops->tensor_free (t);
 }
+
+/* A tensor's values on their way back (vka_tensor_read_begin). */
+typedef struct
+{
+  VkaTensor      *tensor;
+  VkaPendingRead *pending;   /* NULL: read in vka_tensor_read_end */
+} VkaTensorRead;
+
+/* The backend's read_begin where it has one. */
+gboolean vka_tensor_read_begin (VkaTensor *tensor, VkaTensorRead *read, GError **error);
+/* Waits for the read, copies the values to dst (NULL: drops them) and
+ * empties read; an empty read does nothing. */
+gboolean vka_tensor_read_end (VkaTensorRead *read, float *dst, GError **error);
 
 static inline gboolean
 vka_backend_flush (VkaBackend *b, GError **error)

@@ -226,6 +226,32 @@ gboolean vka_stylize_stream (VkaModel *model, const VkaImageSource *content,
                              gpointer progress_data, GCancellable *cancellable,
                              GError **error);
 
+/* vka_stylize_stream in two steps, so that a caller can hand the device
+ * the next picture before it takes the last one's result:
+ * vka_stylize_submit does the stylisation up to its picture's read-back,
+ * which it submits without waiting for it (a tiled one does every tile
+ * but the last); vka_stylize_finish waits for that work, hands the
+ * picture to out and frees pending, succeeding or not. Between the two the
+ * device may run the work while the host goes on, for instance submitting
+ * the next picture; on the Vulkan backend a few submissions may be queued
+ * at once (the oldest is waited for when more are), and a finish waits for
+ * its own only. On the CPU backend vka_stylize_submit does the work.
+ * content, options->mask and out must stay valid until the finish, which
+ * every pending stylisation must get, from the thread that submitted it
+ * (the model's calls are not thread-safe); pending stylisations of a
+ * model may be finished in any order. Progress reaches 1 in the finish.
+ * NULL, with error set, when the stylisation failed before its last
+ * read-back. */
+typedef struct VkaStylizePending VkaStylizePending;
+
+VkaStylizePending *vka_stylize_submit (VkaModel *model, const VkaImageSource *content,
+                                       const VkaStyle *const *styles, const double *weights,
+                                       int n_styles, const VkaStylizeOptions *options,
+                                       const VkaImageSink *out, VkaProgressFunc progress,
+                                       gpointer progress_data, GCancellable *cancellable,
+                                       GError **error);
+gboolean           vka_stylize_finish (VkaStylizePending *pending, GError **error);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VkaContext, vka_context_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VkaImage, vka_image_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VkaModel, vka_model_free)

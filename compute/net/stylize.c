@@ -1,7 +1,9 @@
-/* stylize.c — styles from pictures and one stylisation, in tiles where
- * needed: image -> encoder -> AdaIN (strength, style mix) -> decoder -> image. */
-#include "model-private.h"
+/* stylize.c — styles from pictures and one attempt at a stylisation, in
+ * tiles where needed: image -> encoder -> AdaIN (strength, style mix) ->
+ * decoder -> image; the last tile's picture is read back in two steps
+ * (stylize-run.h). */
 #include "stylize-private.h"
+#include "stylize-run.h"
 #include "tiling.h"
 
 #include <string.h>
@@ -34,11 +36,21 @@ typedef struct
   gpointer           progress_data;
   double             progress_from, progress_to;
   GCancellable      *cancellable;
+  const VkaStylizeJob *job;         /* when stylising, else NULL */
+  VkaTensor         *rgb;           /* the last tile's picture, being read back */
+  VkaTensorRead      read;
 } TileRun;
+
+struct VkaStylizeRun
+{
+  TileRun run;
+};
 
 static void
 tile_run_clear (TileRun *run)
 {
+  vka_tensor_read_end (&run->read, NULL, NULL);
+  g_clear_pointer (&run->rgb, vka_tensor_free);
   for (guint i = 0; run->kept && i < run->tiles->len; i++)
     {
       vka_tensor_free (run->kept[i].on_device);
@@ -311,8 +323,8 @@ style_from_moments (const VkaMoments *m)
   return vka_style_from_stats (m->channels, stats);
 }
 
-static gboolean
-check_image (const char *what, const VkaImage *image, GError **error)
+gboolean
+vka_check_image (const char *what, const VkaImage *image, GError **error)
 {
   if (image && image->pixels && image->width > 0 && image->height > 0
       && image->channels >= 1 && image->channels <= 4)
@@ -326,7 +338,7 @@ VkaStyle *
 vka_style_from_image_tiled (VkaModel *model, const VkaImage *image, int tile,
                             GCancellable *cancellable, GError **error)
 {
-  if (!check_image ("style", image, error))
+  if (!vka_check_image ("style", image, error))
     return NULL;
   TileRun run = { .cancellable = cancellable };
   VkaStyle *style = NULL;
@@ -427,22 +439,23 @@ adapt_region (TileRun *run, VkaTensor *f, int r, const float *target, float alph
   return out;
 }
 
-/* Pass 2 for one tile: AdaIN with the whole image's statistics (per region),
- * decode, and write the interior. Without a read-back of pass 1 this is one
- * submission: the final read. */
+/* Pass 2 for tile i up to its picture: AdaIN with the whole image's
+ * statistics (per region), decode, and the interior as pixels, whose read
+ * is begun (run->rgb, run->read). Without a read-back of pass 1 this is
+ * one submission: the final read. */
 static gboolean
-stylize_tile (TileRun *run, guint i, float *const *targets, float alpha,
-              const VkaImageSink *out, GError **error)
+submit_tile (TileRun *run, guint i, GError **error)
 {
   VkaBackend *b = run->model->backend;
   const VkaTile *t = &g_array_index (run->tiles, VkaTile, i);
+  float alpha = (float) run->job->options->alpha;
   g_autoptr (VkaTensor) f = tile_features (run, i, error);
   if (!f)
     return FALSE;
   VkaTensor *adapted[2] = { NULL, NULL };
   gboolean ok = TRUE;
   for (int r = 0; r < run->n_regions && ok; r++)
-    ok = (adapted[r] = adapt_region (run, f, r, targets[r], alpha, error)) != NULL;
+    ok = (adapted[r] = adapt_region (run, f, r, run->job->targets[r], alpha, error)) != NULL;
   g_clear_pointer (&f, vka_tensor_free);
   g_autoptr (VkaTensor) mixed = NULL;
   if (ok && run->n_regions == 2)
@@ -467,16 +480,28 @@ stylize_tile (TileRun *run, guint i, float *const *targets, float alpha,
   if (!rgb || !b->ops->tensor_to_image (b, decoded, t->y0 - t->wy0, t->x0 - t->wx0, rgb,
                                         error))
     return FALSE;
-  g_autofree float *pixels = g_try_new (float, vka_tensor_numel (rgb));
+  g_clear_pointer (&decoded, vka_tensor_free);
+  if (!vka_tensor_read_begin (rgb, &run->read, error))
+    return FALSE;
+  run->rgb = g_steal_pointer (&rgb);
+  return TRUE;
+}
+
+/* The picture submit_tile began to read for tile i: waited for and written. */
+static gboolean
+deliver_tile (TileRun *run, guint i, GError **error)
+{
+  const VkaTile *t = &g_array_index (run->tiles, VkaTile, i);
+  g_autofree float *pixels = g_try_new (float, vka_tensor_numel (run->rgb));
   if (!pixels)
     {
       g_set_error (error, VKA_ERROR, VKA_ERROR_OUT_OF_MEMORY,
                    "cannot allocate a %d×%d tile", t->w, t->h);
       return FALSE;
     }
-  if (!b->ops->tensor_read (rgb, pixels, error))
-    return FALSE;
-  return write_output (run->source, t, pixels, out, error);
+  gboolean ok = vka_tensor_read_end (&run->read, pixels, error);
+  g_clear_pointer (&run->rgb, vka_tensor_free);
+  return ok && write_output (run->source, t, pixels, run->job->out, error);
 }
 
 /* Nearest-neighbour downsampling of the mask to relu4_1 size, as the
@@ -509,172 +534,73 @@ log_kept (const TileRun *run)
            "again", run->tiles->len, device, host, run->tiles->len - device - host);
 }
 
-/* keep_on_device FALSE keeps pass-1 features in host memory only (after the
- * device ran out of memory). */
-static gboolean
-stylize_tiles (VkaModel *model, const VkaImageSource *content,
-               const VkaStylizeOptions *options, int tile, gboolean keep_on_device,
-               float *const *targets, const VkaImageSink *out,
-               VkaProgressFunc progress, gpointer progress_data, GCancellable *cancellable,
-               int *interior, GError **error)
+VkaStylizeRun *
+vka_stylize_run_submit (const VkaStylizeJob *job, int tile, gboolean keep_on_device,
+                        int *interior, GError **error)
 {
-  TileRun run = { .progress = progress, .progress_data = progress_data,
-                  .cancellable = cancellable };
-  gboolean ok = tile_run_start (&run, model, content, tile, options->memory_limit, error);
+  VkaStylizeRun *sr = g_new0 (VkaStylizeRun, 1);
+  TileRun *run = &sr->run;
+  *run = (TileRun) { .progress = job->progress, .progress_data = job->progress_data,
+                     .cancellable = job->cancellable, .job = job };
+  VkaModel *model = job->model;
+  const VkaStylizeOptions *options = job->options;
+  gboolean ok = tile_run_start (run, model, job->content, tile, options->memory_limit,
+                                error);
   if (ok)
     {
-      *interior = g_array_index (run.tiles, VkaTile, 0).w;
-      run.kept = g_new0 (KeptFeatures, run.tiles->len);
+      *interior = g_array_index (run->tiles, VkaTile, 0).w;
+      run->kept = g_new0 (KeptFeatures, run->tiles->len);
       if (!keep_on_device && !model->keep_fixed)
-        run.host_room = MAX (run.host_room, run.device_room);
+        run->host_room = MAX (run->host_room, run->device_room);
       if (!keep_on_device)
-        run.device_room = 0;
-      double split = run.tiles->len == 1 ? 0.4 : 0.33;
-      run.progress_to = split;
+        run->device_room = 0;
+      double split = run->tiles->len == 1 ? 0.4 : 0.33;
+      run->progress_to = split;
       if (options->mask)
         {
-          run.n_regions = 2;
-          run.region_of = region_map (options->mask, run.feat_w, run.feat_h);
+          run->n_regions = 2;
+          run->region_of = region_map (options->mask, run->feat_w, run->feat_h);
         }
-      run.device_stats = run.tiles->len == 1 && run.n_regions == 1;
-      if (run.device_stats)
-        report (&run, 1);
+      run->device_stats = run->tiles->len == 1 && run->n_regions == 1;
+      if (run->device_stats)
+        report (run, 1);
       else
-        ok = gather_moments (&run, error);
-      if (ok && !run.device_stats)
-        log_kept (&run);
+        ok = gather_moments (run, error);
+      if (ok && !run->device_stats)
+        log_kept (run);
       VkaBackend *b = model->backend;
       if (ok && b->ops->peak_bytes)
         g_debug ("after pass 1 the backend has held at most %" G_GUINT64_FORMAT " MiB",
                  b->ops->peak_bytes (b) >> 20);
-      run.progress_from = split;
-      run.progress_to = 1.0;
-      for (guint i = 0; ok && i < run.tiles->len; i++)
+      run->progress_from = split;
+      run->progress_to = 1.0;
+      guint last = run->tiles->len - 1;
+      for (guint i = 0; ok && i < last; i++)
         {
-          ok = check_cancel (cancellable, error)
-            && stylize_tile (&run, i, targets, (float) options->alpha, out, error);
-          report (&run, i + 1);
+          ok = check_cancel (run->cancellable, error) && submit_tile (run, i, error)
+               && deliver_tile (run, i, error);
+          report (run, i + 1);
         }
+      ok = ok && check_cancel (run->cancellable, error) && submit_tile (run, last, error);
     }
-  tile_run_clear (&run);
-  return ok;
-}
-
-static gboolean
-check_stylize_args (const VkaImageSource *content, int n_styles,
-                    const VkaStylizeOptions *options, const VkaImageSink *out,
-                    GError **error)
-{
-  if (!content || !content->read || content->width <= 0 || content->height <= 0
-      || content->channels < 1 || content->channels > 4)
-    {
-      g_set_error (error, VKA_ERROR, VKA_ERROR_INVALID_ARGUMENT,
-                   "the content image is empty or has an unsupported channel count");
-      return FALSE;
-    }
-  if (!out || !out->write || (out->channels != 3 && out->channels != 4))
-    {
-      g_set_error (error, VKA_ERROR, VKA_ERROR_INVALID_ARGUMENT,
-                   "the output must take 3 or 4 channels");
-      return FALSE;
-    }
-  if (n_styles < 1)
-    {
-      g_set_error (error, VKA_ERROR, VKA_ERROR_INVALID_ARGUMENT, "no style given");
-      return FALSE;
-    }
-  if (!vka_param_check (VKA_PARAM_STRENGTH, options->alpha, "", error))
-    return FALSE;
-  if (options->mask)
-    {
-      if (!check_image ("mask", options->mask, error))
-        return FALSE;
-      if (n_styles != 2)
-        {
-          g_set_error (error, VKA_ERROR, VKA_ERROR_INVALID_ARGUMENT,
-                       "a mask needs exactly two styles, not %d", n_styles);
-          return FALSE;
-        }
-      if (options->mask->width != content->width || options->mask->height != content->height)
-        {
-          g_set_error (error, VKA_ERROR, VKA_ERROR_INVALID_ARGUMENT,
-                       "the mask is %d×%d, the content %d×%d", options->mask->width,
-                       options->mask->height, content->width, content->height);
-          return FALSE;
-        }
-    }
-  return TRUE;
+  if (!ok)
+    g_clear_pointer (&sr, vka_stylize_run_free);
+  return sr;
 }
 
 gboolean
-vka_stylize_stream (VkaModel *model, const VkaImageSource *content,
-                    const VkaStyle *const *styles, const double *weights, int n_styles,
-                    const VkaStylizeOptions *options, const VkaImageSink *out,
-                    VkaProgressFunc progress, gpointer progress_data,
-                    GCancellable *cancellable, GError **error)
+vka_stylize_run_finish (VkaStylizeRun *sr, GError **error)
 {
-  VkaStylizeOptions defaults = VKA_STYLIZE_OPTIONS_DEFAULT;
-  if (!options)
-    options = &defaults;
-  if (!check_stylize_args (content, n_styles, options, out, error))
-    return FALSE;
-  int channels = vka_model_feature_channels (model);
-  float *targets[2] = { NULL, NULL };
-  if (options->mask)
-    {
-      targets[0] = vka_style_mix_stats (styles, NULL, 1, channels, error);
-      targets[1] = targets[0] ? vka_style_mix_stats (styles + 1, NULL, 1, channels, error) : NULL;
-    }
-  else
-    targets[0] = vka_style_mix_stats (styles, weights, n_styles, channels, error);
-
-  gboolean ok = FALSE;
-  int tile = options->tile;
-  gboolean keep_on_device = TRUE;
-  while (targets[0] && (targets[1] || !options->mask))
-    {
-      g_autoptr (GError) local = NULL;
-      int interior = 0;
-      ok = stylize_tiles (model, content, options, tile, keep_on_device, targets, out,
-                          progress, progress_data, cancellable, &interior, &local);
-      /* out of device memory: try again with tiles half as wide, and leave
-       * the device's memory to them */
-      if (!ok && g_error_matches (local, VKA_ERROR, VKA_ERROR_OUT_OF_MEMORY)
-          && interior / 2 >= 64)
-        {
-          g_debug ("%s; retrying with %d-pixel tiles", local->message, interior / 2);
-          tile = interior / 2;
-          keep_on_device = FALSE;
-          continue;
-        }
-      if (!ok)
-        g_propagate_error (error, g_steal_pointer (&local));
-      break;
-    }
-  g_free (targets[0]);
-  g_free (targets[1]);
+  TileRun *run = &sr->run;
+  gboolean ok = deliver_tile (run, run->tiles->len - 1, error);
+  report (run, run->tiles->len);
+  vka_stylize_run_free (sr);
   return ok;
 }
 
-gboolean
-vka_stylize (VkaModel *model, const VkaImage *content, const VkaStyle *const *styles,
-             const double *weights, int n_styles, const VkaStylizeOptions *options,
-             VkaImage *out, VkaProgressFunc progress, gpointer progress_data,
-             GCancellable *cancellable, GError **error)
+void
+vka_stylize_run_free (VkaStylizeRun *sr)
 {
-  if (!check_image ("content", content, error) || !check_image ("output", out, error))
-    return FALSE;
-  if (out->width != content->width || out->height != content->height || out->channels < 3)
-    {
-      g_set_error (error, VKA_ERROR, VKA_ERROR_INVALID_ARGUMENT,
-                   "the output image must be %d×%d with 3 or 4 channels",
-                   content->width, content->height);
-      return FALSE;
-    }
-  VkaImageSource source;
-  VkaImageSink sink;
-  vka_image_source_init (&source, content);
-  vka_image_sink_init (&sink, out);
-  return vka_stylize_stream (model, &source, styles, weights, n_styles, options, &sink,
-                             progress, progress_data, cancellable, error);
+  tile_run_clear (&sr->run);
+  g_free (sr);
 }

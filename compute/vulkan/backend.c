@@ -52,18 +52,15 @@ vk_destroy (VkaBackend *backend)
     {
       vka_vk_flush (backend, NULL);
       b->vk->DeviceWaitIdle (b->device);
+      vka_vk_ring_destroy (b);   /* every slot retired: nothing is busy */
       for (guint i = 0; i < G_N_ELEMENTS (b->wino_scratch); i++)
-        vka_vk_release_later (b, &b->wino_scratch[i]);
+        vka_vk_buffer_release (b, &b->wino_scratch[i]);
       vka_vk_pool_drain (b);
-      vka_vk_pool_settle (b);
       vka_vk_pipelines_destroy (b);
       vka_vk_pipeline_cache_save (b);
-      vka_vk_commands_destroy (b);
       b->vk->DestroyDevice (b->device, NULL);
     }
-  g_ptr_array_unref (b->deferred);
   g_clear_pointer (&b->pool, g_ptr_array_unref);
-  g_clear_pointer (&b->dead_views, g_array_unref);
   g_free (b->pipeline_cache_path);
   vka_vk_tuning_close (b);
   if (b->coopmat_shapes)
@@ -80,6 +77,8 @@ static const VkaBackendOps vulkan_ops = {
   .tensor_free = vka_vk_tensor_free,
   .tensor_write = vka_vk_tensor_write,
   .tensor_read = vka_vk_tensor_read,
+  .read_begin = vka_vk_tensor_read_begin,
+  .read_end = vka_vk_tensor_read_end,
   .conv2d = vka_vk_conv2d,
   .maxpool2x2 = vka_vk_maxpool2x2,
   .upsample2x = vka_vk_upsample2x,
@@ -119,8 +118,7 @@ vka_vk_backend_new (VkaVkInstance *inst, int index, gboolean guards, GError **er
   const char *limit = g_getenv ("VKA_TEST_ALLOC_LIMIT");
   b->fail_alloc_over = limit ? g_ascii_strtoull (limit, NULL, 10) : 0;
   b->staged_only = g_strcmp0 (g_getenv ("VKA_TEST_STAGED"), "1") == 0;
-  b->deferred = g_ptr_array_new ();
-  if (!vka_vk_device_create (b, index, error) || !vka_vk_commands_init (b, error))
+  if (!vka_vk_device_create (b, index, error) || !vka_vk_ring_init (b, error))
     {
       vk_destroy (&b->base);
       return NULL;

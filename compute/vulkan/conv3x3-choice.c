@@ -78,7 +78,7 @@ packed_weights (VkaVkBackend *b, VkaTensor *weight, VkaVkConv3x3Kernel kernel,
 {
   VkaVkTensor *t = vka_vk_tensor (weight);
   if (t->packed.buffer && t->packed_for != kernel)
-    vka_vk_release_later (b, &t->packed);
+    vka_vk_buffer_release (b, &t->packed);
   t->packed_for = kernel;
   return vka_vk_conv3x3_pack (b, kernel, weight, pc, &t->packed, error) ? &t->packed : NULL;
 }

@@ -60,9 +60,11 @@ alloc_buffer (VkaVkBackend *b, VkDeviceSize size, VkaVkBufferUse use, VkaVkBuffe
   g_autoptr (GError) local = NULL;
   if (vka_vk_pool_alloc (b, size, use, buf, &local))
     return TRUE;
-  if (b->pool && b->pool->len > 0 && g_error_matches (local, VKA_ERROR, VKA_ERROR_OUT_OF_MEMORY))
+  gboolean spare = (b->pool && b->pool->len > 0) || b->completed < b->serial;
+  if (spare && g_error_matches (local, VKA_ERROR, VKA_ERROR_OUT_OF_MEMORY))
     {
-      /* run what is recorded, so that nothing pooled is in flight */
+      /* run what is recorded and wait for what is queued, so that every
+       * released buffer is in the pool and none is busy */
       if (!vka_vk_flush (&b->base, error))
         return FALSE;
       vka_vk_pool_drain (b);
@@ -128,7 +130,7 @@ vka_vk_buffer_alloc (VkaVkBackend *b, VkDeviceSize bytes, gboolean guards,
                        b->props.deviceName);
           return FALSE;
         }
-      if (buf->in_flight)
+      if (vka_vk_buffer_busy (b, buf))
         {
           if (!fill_guards_recorded (b, buf, error))
             {
@@ -188,25 +190,8 @@ gboolean
 vka_vk_buffer_read (VkaVkBackend *b, VkaVkBuffer *buf, VkDeviceSize offset,
                     VkDeviceSize bytes, void *dst, GError **error)
 {
-  b->transfers.bytes_to_host += bytes;
-  char *mapped = host_view (b, buf);
-  if (mapped)
-    {
-      if (!vka_vk_flush (&b->base, error))
-        return FALSE;
-      memcpy (dst, mapped + offset, bytes);
-      return TRUE;
-    }
-  /* the copy joins the recorded work: one submission for both */
-  VkaVkBuffer staging = { 0 };
-  if (!alloc_buffer (b, bytes, VKA_VK_USE_READBACK, &staging, error))
-    return FALSE;
-  gboolean ok = record_copy (b, buf, offset, &staging, 0, bytes, error)
-                && vka_vk_flush (&b->base, error);
-  if (ok)
-    memcpy (dst, staging.mapped, bytes);
-  vka_vk_release_later (b, &staging);
-  return ok;
+  VkaPendingRead *read = vka_vk_read_begin (b, buf, offset, bytes, error);
+  return read && vka_vk_read_end (read, dst, error);
 }
 
 gboolean
@@ -227,6 +212,60 @@ vka_vk_buffer_write (VkaVkBackend *b, VkaVkBuffer *buf, VkDeviceSize offset,
     return FALSE;
   memcpy (staging.mapped, src, bytes);
   gboolean ok = record_copy (b, &staging, 0, buf, offset, bytes, error);
-  vka_vk_release_later (b, &staging);
+  vka_vk_buffer_release (b, &staging);
+  return ok;
+}
+
+struct VkaPendingRead
+{
+  VkaVkBackend *b;
+  const char   *mapped;    /* where the bytes are once serial has run */
+  VkaVkBuffer   staging;   /* or empty: read from buf's own mapping */
+  VkDeviceSize  bytes;
+  guint64       serial;
+};
+
+VkaPendingRead *
+vka_vk_read_begin (VkaVkBackend *b, VkaVkBuffer *buf, VkDeviceSize offset, VkDeviceSize bytes,
+                   GError **error)
+{
+  b->transfers.bytes_to_host += bytes;
+  VkaPendingRead *read = g_new0 (VkaPendingRead, 1);
+  read->b = b;
+  read->bytes = bytes;
+  const char *mapped = host_view (b, buf);
+  if (mapped)
+    {
+      read->mapped = mapped + offset;
+      read->serial = buf->used_in;
+    }
+  else
+    {
+      /* the copy joins the recorded work: one submission for both */
+      if (!alloc_buffer (b, bytes, VKA_VK_USE_READBACK, &read->staging, error)
+          || !record_copy (b, buf, offset, &read->staging, 0, bytes, error))
+        {
+          vka_vk_read_end (read, NULL, NULL);
+          return NULL;
+        }
+      read->mapped = read->staging.mapped;
+      read->serial = b->serial;
+    }
+  if (vka_vk_buffer_in_recording (b, buf) && !vka_vk_submit (b, error))
+    {
+      vka_vk_read_end (read, NULL, NULL);
+      return NULL;
+    }
+  return read;
+}
+
+gboolean
+vka_vk_read_end (VkaPendingRead *read, void *dst, GError **error)
+{
+  gboolean ok = !dst || vka_vk_wait (read->b, read->serial, error);
+  if (ok && dst)
+    memcpy (dst, read->mapped, read->bytes);
+  vka_vk_buffer_release (read->b, &read->staging);
+  g_free (read);
   return ok;
 }

@@ -14,9 +14,12 @@
  * The pool is also what keeps a pass's memory down to its live tensors: a
  * tensor dropped while a pass is being recorded goes back at once, and the
  * next layer's output may take it in the same command buffer, because every
- * dispatch ends in a barrier. Such an "in flight" buffer must not be touched
- * by the host before the flush (its old owner's commands have not run yet),
- * so staging never takes one and guard words are filled by the device. */
+ * dispatch ends in a barrier. Such a buffer is busy: the host must not
+ * touch it before the recording has run (its old owner's commands have not
+ * run yet), so staging never takes one and guard words are filled by the
+ * device. A buffer whose last use was submitted and may still be running
+ * is not in the pool at all: it waits in that submission's slot of the
+ * ring (ring.c) until its fence has signalled. */
 #include "vk-private.h"
 
 #include <string.h>
@@ -96,7 +99,7 @@ pool_take (VkaVkBackend *b, VkDeviceSize size, VkaVkBufferUse use, VkaVkBuffer *
     {
       VkaVkBuffer *pooled = b->pool->pdata[i];
       if (pooled->use != use || pooled->total < size || pooled->total / 4 > size
-          || (host_access && pooled->in_flight))
+          || (host_access && vka_vk_buffer_busy (b, pooled)))
         continue;
       if (best == G_MAXUINT
           || pooled->total < ((VkaVkBuffer *) b->pool->pdata[best])->total)
@@ -132,7 +135,7 @@ vka_vk_pool_drain (VkaVkBackend *b)
   for (guint i = b->pool->len; i-- > 0;)
     {
       VkaVkBuffer *pooled = b->pool->pdata[i];
-      if (pooled->in_flight)
+      if (vka_vk_buffer_busy (b, pooled))
         continue;
       free_buffer (b, pooled);
       g_free (pooled);
@@ -141,15 +144,16 @@ vka_vk_pool_drain (VkaVkBackend *b)
 }
 
 void
-vka_vk_pool_settle (VkaVkBackend *b)
+vka_vk_pool_submitted (VkaVkBackend *b, VkaVkSlot *slot)
 {
-  for (guint i = 0; b->pool && i < b->pool->len; i++)
-    ((VkaVkBuffer *) b->pool->pdata[i])->in_flight = FALSE;
-  for (guint i = 0; b->dead_views && i < b->dead_views->len; i++)
-    b->vk->DestroyBufferView (b->device, g_array_index (b->dead_views, VkBufferView, i),
-                              NULL);
-  if (b->dead_views)
-    g_array_set_size (b->dead_views, 0);
+  for (guint i = b->pool ? b->pool->len : 0; i-- > 0;)
+    {
+      VkaVkBuffer *pooled = b->pool->pdata[i];
+      if (pooled->used_in != slot->serial)
+        continue;
+      g_ptr_array_add (slot->released, pooled);
+      g_ptr_array_remove_index_fast (b->pool, i);
+    }
 }
 
 static gboolean
@@ -267,40 +271,28 @@ vka_vk_buffer_view (VkaVkBackend *b, VkaVkBuffer *buf, VkaVkBindingKind kind,
 void
 vka_vk_buffer_release (VkaVkBackend *b, VkaVkBuffer *buf)
 {
+  if (!buf->buffer)
+    return;
+  VkaVkSlot *last_use = vka_vk_buffer_busy (b, buf) ? vka_vk_slot_of (b, buf->used_in)
+                                                    : NULL;
   /* views carry the old payload's range: the next user makes its own (and
    * recorded commands may still use these) */
   for (guint i = 0; i < G_N_ELEMENTS (buf->views); i++)
-    if (buf->views[i])
-      {
-        if (!b->dead_views)
-          b->dead_views = g_array_new (FALSE, FALSE, sizeof (VkBufferView));
-        g_array_append_val (b->dead_views, buf->views[i]);
-      }
+    if (buf->views[i] && last_use)
+      g_array_append_val (last_use->dead_views, buf->views[i]);
+    else if (buf->views[i])
+      b->vk->DestroyBufferView (b->device, buf->views[i], NULL);
   memset (buf->views, 0, sizeof buf->views);
-  if (!b->recording)
-    vka_vk_pool_settle (b);
-  if (buf->memory && vka_vk_pool_enabled ())
+  gboolean pooled = vka_vk_pool_enabled ();
+  if (last_use && (!pooled || !vka_vk_buffer_in_recording (b, buf)))
+    g_ptr_array_add (last_use->released, g_memdup2 (buf, sizeof *buf));
+  else if (pooled)
     {
       if (!b->pool)
         b->pool = g_ptr_array_new ();
-      buf->in_flight = b->recording;
-      if (b->recording)
-        buf->used_in = b->serial;
       g_ptr_array_add (b->pool, g_memdup2 (buf, sizeof *buf));
-      memset (buf, 0, sizeof *buf);
-      return;
     }
-  free_buffer (b, buf);
-}
-
-void
-vka_vk_release_later (VkaVkBackend *b, VkaVkBuffer *buf)
-{
-  if (!buf->buffer)
-    return;
-  if (b->recording && !vka_vk_pool_enabled ())
-    g_ptr_array_add (b->deferred, g_memdup2 (buf, sizeof *buf));
   else
-    vka_vk_buffer_release (b, buf);
+    free_buffer (b, buf);
   memset (buf, 0, sizeof *buf);
 }

@@ -31,14 +31,14 @@ void
 vka_vk_tensor_release_packed (VkaTensor *tensor)
 {
   VkaVkBackend *b = vka_vk_backend (tensor->backend);
-  vka_vk_release_later (b, &vka_vk_tensor (tensor)->packed);
-  vka_vk_release_later (b, &vka_vk_tensor (tensor)->packed_backward);
+  vka_vk_buffer_release (b, &vka_vk_tensor (tensor)->packed);
+  vka_vk_buffer_release (b, &vka_vk_tensor (tensor)->packed_backward);
 }
 
 void
 vka_vk_tensor_free (VkaTensor *tensor)
 {
-  vka_vk_release_later (vka_vk_backend (tensor->backend), vka_vk_buf (tensor));
+  vka_vk_buffer_release (vka_vk_backend (tensor->backend), vka_vk_buf (tensor));
   vka_vk_tensor_release_packed (tensor);
   g_free (tensor);
 }
@@ -58,6 +58,20 @@ vka_vk_tensor_read (VkaTensor *tensor, float *dst, GError **error)
   VkaVkBuffer *buf = vka_vk_buf (tensor);
   return vka_vk_buffer_read (vka_vk_backend (tensor->backend), buf, buf->offset,
                              buf->bytes, dst, error);
+}
+
+VkaPendingRead *
+vka_vk_tensor_read_begin (VkaTensor *tensor, GError **error)
+{
+  VkaVkBuffer *buf = vka_vk_buf (tensor);
+  return vka_vk_read_begin (vka_vk_backend (tensor->backend), buf, buf->offset, buf->bytes,
+                            error);
+}
+
+gboolean
+vka_vk_tensor_read_end (VkaPendingRead *read, float *dst, GError **error)
+{
+  return vka_vk_read_end (read, dst, error);
 }
 
 gboolean

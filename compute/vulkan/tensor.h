@@ -31,5 +31,7 @@ VkaTensor *vka_vk_tensor_new (VkaBackend *backend, int n, int c, int h, int w,
 void       vka_vk_tensor_free (VkaTensor *tensor);
 gboolean   vka_vk_tensor_write (VkaTensor *tensor, const float *src, GError **error);
 gboolean   vka_vk_tensor_read (VkaTensor *tensor, float *dst, GError **error);
+VkaPendingRead *vka_vk_tensor_read_begin (VkaTensor *tensor, GError **error);
+gboolean   vka_vk_tensor_read_end (VkaPendingRead *read, float *dst, GError **error);
 /* Drops the packed weights: stale once the values change. */
 void       vka_vk_tensor_release_packed (VkaTensor *tensor);

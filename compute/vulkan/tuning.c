@@ -160,7 +160,7 @@ time_kernel (VkaVkBackend *b, VkaVkConv3x3Kernel kernel, gboolean upsampled, Vka
       ok = time_runs (b, kernel, upsampled, in, &packed, bias, out, pc, reps, &again, error);
       *ms = MIN (once, again);
     }
-  vka_vk_release_later (b, &packed);
+  vka_vk_buffer_release (b, &packed);
   return ok;
 }
 

@@ -1,7 +1,7 @@
 /* vk-private.h — what every file of the Vulkan backend shares: the entry
  * points loaded at run time, the instance, buffers, the backend's state,
- * and the core below the ops (instance.c, pool.c, commands.c, memory.c,
- * pipelines.c). Each piece above that has its own header: tensor.h,
+ * and the core below the ops (instance.c, pool.c, ring.c, commands.c,
+ * memory.c, pipelines.c). Each piece above that has its own header: tensor.h,
  * conv3x3.h, ops.h, device.h; vulkan-backend.h is what the rest of
  * compute/ (and the tests) may call. */
 #pragma once
@@ -81,6 +81,7 @@
   X (DestroyBufferView) \
   X (DestroyFence) \
   X (WaitForFences) \
+  X (GetFenceStatus) \
   X (ResetFences) \
   X (DeviceWaitIdle)
 
@@ -135,12 +136,28 @@ typedef struct
   VkDeviceSize   total;    /* allocated size (a size class: see pool.c) */
   VkaVkBufferUse use;      /* what it was made for */
   VkBufferView   views[VKA_VK_BINDING_KINDS]; /* by kind, made on first use */
-  gboolean       in_flight; /* pooled: released while recorded commands may
-                             * still use it, so until the next flush only
-                             * those commands' successors may touch it */
   guint64        used_in;   /* the recording (VkaVkBackend.serial) whose
                              * commands last touched it; 0: none */
 } VkaVkBuffer;
+
+/* Recordings a ring slot at most: VKA_RING_SLOTS picks 1 to this, 3 by default. */
+#define VKA_VK_RING_MAX 8
+
+/* One slot of the ring of command buffers (ring.c): a recording, or a
+ * submission the device may still be running, with what waits for it. */
+typedef struct
+{
+  VkCommandBuffer cmd;
+  VkFence         fence;
+  GArray         *descriptor_pools; /* VkDescriptorPool; another made when full */
+  guint           pools_used;       /* pools [0, pools_used) have sets taken */
+  guint           sets_in_pool;     /* sets taken from the last of them */
+  guint64         serial;     /* the recording it holds; 0: none (free) */
+  gboolean        submitted;  /* its fence will signal */
+  GPtrArray      *released;   /* VkaVkBuffer* whose last use is here: pooled
+                               * (or freed) once it has run */
+  GArray         *dead_views; /* VkBufferView destroyed once it has run */
+} VkaVkSlot;
 
 /* How 3×3 convolutions run: conv3x3_reflect (texel buffers, registers only),
  * conv3x3_gemm (shared-memory tiles; for GPUs), Winograd F(2,3)
@@ -184,8 +201,9 @@ typedef struct
 /* A shape conv3x3_coopmat is built for (coopmat.c). */
 typedef struct VkaVkCoopmatVariant VkaVkCoopmatVariant;
 
-/* The Vulkan backend: one logical device, one queue, one command buffer
- * being recorded at a time. */
+/* The Vulkan backend: one logical device, one queue, a ring of command
+ * buffers of which one at a time is being recorded and the others may be
+ * queued on the device. */
 typedef struct
 {
   VkaBackend                       base;
@@ -199,19 +217,19 @@ typedef struct
   VkQueue                          queue;
   guint32                          queue_family;
   VkCommandPool                    command_pool;
-  VkCommandBuffer                  cmd;
+  VkaVkSlot                        ring[VKA_VK_RING_MAX];
+  guint                            ring_slots; /* of ring in use */
+  VkCommandBuffer                  cmd;       /* the recording's (ring.c) */
   gboolean                         recording;
   guint64                          serial;    /* counts the recordings begun */
+  guint64                          completed; /* every recording up to this one
+                                               * has run (or never will) */
   VkaTransferStats                 transfers; /* submissions, bytes each way */
-  VkFence                          fence;
-  VkDescriptorPool                 descriptor_pool;
-  guint                            descriptor_sets_used;
   VkPipelineCache                  pipeline_cache;
   char                            *pipeline_cache_path;
   VkDescriptorSetLayout            set_layouts[VKA_SHADER_COUNT];
   VkPipelineLayout                 layouts[VKA_SHADER_COUNT];
   VkPipeline                       pipelines[VKA_SHADER_COUNT];
-  GPtrArray                       *deferred;  /* VkaVkBuffer* freed after the next flush */
   gboolean                         guards;
   VkaVkConv3x3Variant              conv3x3;
   gboolean                         conv3x3_fp16;  /* Winograd and GEMM on float16
@@ -233,8 +251,8 @@ typedef struct
                                                   * access staged as on discrete GPUs */
   guint64                          bytes_allocated;  /* pooled buffers included */
   guint64                          peak_bytes;
-  GPtrArray                       *pool;     /* released VkaVkBuffer*, kept for reuse */
-  GArray                          *dead_views;  /* VkBufferView destroyed after the flush */
+  GPtrArray                       *pool;     /* released VkaVkBuffer*, kept for reuse:
+                                              * idle, or last used by the recording */
 } VkaVkBackend;
 
 static inline VkaVkBackend *
@@ -243,10 +261,18 @@ vka_vk_backend (VkaBackend *backend)
   return (VkaVkBackend *) backend;
 }
 
-/* Whether commands recorded but not yet submitted may use buf: then the
- * host must not touch its memory before the flush. */
+/* Whether commands recorded or submitted and not known to have run may use
+ * buf: then the host must not touch its memory until they have. */
 static inline gboolean
 vka_vk_buffer_busy (const VkaVkBackend *b, const VkaVkBuffer *buf)
+{
+  return buf->used_in > b->completed;
+}
+
+/* Whether the commands being recorded use buf (the recording's later
+ * commands may, after the barrier that ends each dispatch). */
+static inline gboolean
+vka_vk_buffer_in_recording (const VkaVkBackend *b, const VkaVkBuffer *buf)
 {
   return b->recording && buf->used_in == b->serial;
 }
@@ -260,20 +286,21 @@ gboolean vka_vk_pool_enabled (void);
  * (no retry when memory runs out: memory.c's allocations retry). */
 gboolean vka_vk_pool_alloc (VkaVkBackend *b, VkDeviceSize size, VkaVkBufferUse use,
                             VkaVkBuffer *buf, GError **error);
-/* Gives a buffer back to the pool, where a later allocation of about its
- * size and the same use takes it again: while recording, a later command
- * of the same pass (the dispatches are serialised by barriers). Without
- * the pool, only for buffers no queued work uses. */
+/* Gives a buffer (which may be empty) back, and empties buf. Unused or
+ * last used by work that has run, it goes to the pool (or is freed
+ * without one) at once; last used by the recording, to the pool as well,
+ * where only that recording's later commands may take it (the dispatches
+ * are serialised by barriers), and at its submission to the slot's
+ * release list; last used by a submission that may still run, to that
+ * submission's release list, which its fence frees (ring.c). Its views
+ * die with the same submission. */
 void     vka_vk_buffer_release (VkaVkBackend *b, VkaVkBuffer *buf);
-/* vka_vk_buffer_release for a buffer that may be empty, or without the
- * pool, after the next flush when recorded commands may still use it;
- * buf is emptied. */
-void     vka_vk_release_later (VkaVkBackend *b, VkaVkBuffer *buf);
-/* Frees the pooled buffers that no queued work uses (all of them after a
- * flush: before the device goes, and when memory runs out). */
+/* Frees the pooled buffers that no recorded work uses (all of them after
+ * a flush: before the device goes, and when memory runs out). */
 void     vka_vk_pool_drain (VkaVkBackend *b);
-/* After a flush: nothing pooled is in flight any more; dead views go. */
-void     vka_vk_pool_settle (VkaVkBackend *b);
+/* At a submission: the pooled buffers its commands used wait in its
+ * release list until it has run. */
+void     vka_vk_pool_submitted (VkaVkBackend *b, VkaVkSlot *slot);
 VkBufferView vka_vk_buffer_view (VkaVkBackend *b, VkaVkBuffer *buf,
                                  VkaVkBindingKind kind, GError **error);
 
@@ -283,19 +310,48 @@ VkDeviceSize vka_vk_max_buffer_bytes (VkaVkBackend *b, const char **limit);
 /* A buffer of bytes for a tensor (guards: with guard words around it). */
 gboolean vka_vk_buffer_alloc (VkaVkBackend *b, VkDeviceSize bytes, gboolean guards,
                               VkaVkBuffer *buf, GError **error);
-/* Host reads and writes, counted in b->transfers. A read submits what is
- * recorded (once); a write submits nothing: into mapped memory no recorded
- * command uses, it is a copy, else a staged copy recorded in command order. */
+/* Host reads and writes, counted in b->transfers. A read submits the
+ * recording when that uses the buffer (with the staged copy, if any: one
+ * submission) and waits for the submission that last used it; a write
+ * submits nothing: into mapped memory that no recorded or running command
+ * uses, it is a copy, else a staged copy recorded in command order. */
 gboolean vka_vk_buffer_read (VkaVkBackend *b, VkaVkBuffer *buf, VkDeviceSize offset,
                              VkDeviceSize bytes, void *dst, GError **error);
 gboolean vka_vk_buffer_write (VkaVkBackend *b, VkaVkBuffer *buf, VkDeviceSize offset,
                               VkDeviceSize bytes, const void *src, GError **error);
+/* A read that does not wait: vka_vk_read_begin records the copy (staged)
+ * and submits what is recorded; vka_vk_read_end waits for that submission
+ * alone and copies the bytes out (dst NULL: drops the read). buf must not
+ * be freed or written in between. */
+VkaPendingRead *vka_vk_read_begin (VkaVkBackend *b, VkaVkBuffer *buf,
+                                     VkDeviceSize offset, VkDeviceSize bytes,
+                                     GError **error);
+gboolean vka_vk_read_end (VkaPendingRead *read, void *dst, GError **error);
+
+/* ring.c: the ring of command buffers, descriptor pools and fences */
+gboolean vka_vk_ring_init (VkaVkBackend *b, GError **error);
+/* After the device is idle: every slot retired, then destroyed. */
+void     vka_vk_ring_destroy (VkaVkBackend *b);
+/* Starts a recording in the next slot, first waiting for that slot's last
+ * submission (nothing when already recording). */
+gboolean vka_vk_begin (VkaVkBackend *b, GError **error);
+/* Submits the recording, if any, without waiting for it. */
+gboolean vka_vk_submit (VkaVkBackend *b, GError **error);
+/* Waits until recording serial has run (submitting it if it is the one
+ * being recorded), and retires it and every one before it. */
+gboolean vka_vk_wait (VkaVkBackend *b, guint64 serial, GError **error);
+/* Retires the oldest submissions whose fences have signalled; no wait. */
+void     vka_vk_poll (VkaVkBackend *b);
+/* The slot that holds recording serial (recorded, or submitted and not
+ * yet retired). */
+VkaVkSlot *vka_vk_slot_of (VkaVkBackend *b, guint64 serial);
+/* Submits and waits for everything: results guaranteed. */
+gboolean vka_vk_flush (VkaBackend *backend, GError **error);
+/* A descriptor set of the layout from the recording's pools. */
+gboolean vka_vk_descriptor_set (VkaVkBackend *b, VkDescriptorSetLayout layout,
+                                VkDescriptorSet *set, GError **error);
 
 /* commands.c */
-gboolean vka_vk_commands_init (VkaVkBackend *b, GError **error);
-void     vka_vk_commands_destroy (VkaVkBackend *b);
-gboolean vka_vk_begin (VkaVkBackend *b, GError **error);
-gboolean vka_vk_flush (VkaBackend *backend, GError **error);
 /* Binds the kernel's pipeline, buffers (in binding order) and push
  * constants, dispatches the grid (in workgroups) and adds a barrier. */
 gboolean vka_vk_dispatch (VkaVkBackend *b, VkaShaderId kernel,

@@ -24,6 +24,15 @@ char       *vka_vk_backend_coopmat_shapes (VkaBackend *backend);
  * what is allocated now, which it returns (weights, live tensors). */
 guint64     vka_vk_backend_reset_peak (VkaBackend *backend);
 
+/* ring.c, for tests: submits what is recorded without waiting and returns
+ * the number of the last recording (0: none yet); waits until recording
+ * serial has run; how many submissions may still be running; the ring's
+ * slots. */
+guint64     vka_vk_backend_submit (VkaBackend *backend, GError **error);
+gboolean    vka_vk_backend_wait (VkaBackend *backend, guint64 serial, GError **error);
+guint       vka_vk_backend_pending (VkaBackend *backend);
+guint       vka_vk_backend_ring_slots (VkaBackend *backend);
+
 /* conv3x3-choice.c: the kernel a 3×3 convolution of this shape runs now
  * (tuned, or the variant's default), for tests and the bench. */
 const char *vka_vk_backend_conv3x3_kernel (VkaBackend *backend, int batch, int in_channels,

@@ -32,7 +32,7 @@ ensure_scratch (VkaVkBackend *b, int i, VkDeviceSize bytes, GError **error)
   VkaVkBuffer *buf = &b->wino_scratch[i];
   if (buf->buffer && buf->bytes >= bytes)
     return TRUE;
-  vka_vk_release_later (b, buf);
+  vka_vk_buffer_release (b, buf);
   return vka_vk_buffer_alloc (b, bytes, FALSE, buf, error);
 }
 

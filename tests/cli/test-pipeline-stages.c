@@ -2,9 +2,11 @@
  * stage meets the jobs in order and on its own thread (stylising on the
  * caller's), a failed or skipped job goes straight to its report, at most
  * two jobs are between read and the end of stylising and two between the
- * start of stylising and their report, cli_pipeline_wait_for_earlier waits
- * for the earlier reports; without overlap everything runs on the caller's
- * thread, one job at a time. */
+ * start of stylising and their report (three each where the stylisation is
+ * a submit and a finish, and the next job is submitted before the last is
+ * finished), cli_pipeline_wait_for_earlier waits for the earlier reports;
+ * without overlap everything runs on the caller's thread, one job at a
+ * time. */
 #include "pipeline.h"
 
 #define N_JOBS 40
@@ -13,18 +15,20 @@ typedef struct
 {
   GThread *caller;
   gboolean overlap;
+  gboolean split;            /* submit and finish, else one stylising stage */
   GMutex   lock;
   GCond    changed;
-  guint64  next[4];          /* the least job each stage may meet next */
-  guint64  calls[4];
-  GThread *thread[4];        /* the thread each stage ran on */
+  guint64  next[5];          /* the least job each stage may meet next */
+  guint64  calls[5];
+  GThread *thread[5];        /* the thread each stage ran on */
+  guint64  apart;            /* finishes after the next job's submit */
   int      inputs, max_inputs;     /* read, not yet stylised */
   int      outputs, max_outputs;   /* stylising or stylised, not yet reported */
   guint64  reported;
   int      failed, skipped;
 } Counts;
 
-enum { READ, STYLIZE, WRITE, REPORT };
+enum { READ, STYLIZE, WRITE, REPORT, FINISH };
 
 static void
 meet (Counts *c, int stage, const CliJob *job)
@@ -103,6 +107,23 @@ stylize_stage (CliJob *job, gpointer user)
   if (c->overlap && job->index == 2)
     g_assert_true (wait_until_met (c, READ, 3));
   add (c, &c->outputs, &c->max_outputs, 1);
+  if (!c->split)
+    add (c, &c->inputs, &c->max_inputs, -1);
+  job->data = GUINT_TO_POINTER (c->split ? 3 : 2);
+}
+
+static void
+finish_stage (CliJob *job, gpointer user)
+{
+  Counts *c = user;
+  g_assert_true (g_thread_self () == c->caller);
+  g_assert_true (job->data == GUINT_TO_POINTER (3));
+  g_mutex_lock (&c->lock);
+  g_assert_cmpuint (c->next[STYLIZE], >, job->index);
+  if (c->next[STYLIZE] > job->index + 1)
+    c->apart++;
+  g_mutex_unlock (&c->lock);
+  meet (c, FINISH, job);
   add (c, &c->inputs, &c->max_inputs, -1);
   job->data = GUINT_TO_POINTER (2);
 }
@@ -138,15 +159,16 @@ report_stage (CliJob *job, gpointer user)
 }
 
 static void
-run (gboolean overlap)
+run (gboolean overlap, gboolean split)
 {
-  Counts c = { .caller = g_thread_self (), .overlap = overlap };
+  Counts c = { .caller = g_thread_self (), .overlap = overlap, .split = split };
   g_mutex_init (&c.lock);
   g_cond_init (&c.changed);
-  const CliPipelineStages stages = { read_stage, stylize_stage, write_stage, report_stage,
+  const CliPipelineStages stages = { read_stage, stylize_stage,
+                                     split ? finish_stage : NULL, write_stage, report_stage,
                                      NULL };
   guint64 first = 2, end = first + N_JOBS;
-  for (int s = 0; s < 4; s++)
+  for (int s = 0; s < 5; s++)
     c.next[s] = first;
   cli_pipeline_run (&stages, first, end, overlap, &c);
   g_assert_cmpuint (c.reported, ==, end);
@@ -156,11 +178,20 @@ run (gboolean overlap)
   g_assert_cmpint (c.failed, >, 0);
   g_assert_cmpint (c.skipped, >, 0);
   g_assert_cmpuint (c.calls[STYLIZE], ==, (guint64) pending);
+  g_assert_cmpuint (c.calls[FINISH], ==, split ? (guint64) pending : 0);
   g_assert_cmpuint (c.calls[WRITE], ==, (guint64) pending);
   g_assert_cmpint (c.inputs, ==, 0);
   g_assert_cmpint (c.outputs, ==, 0);
-  g_assert_cmpint (c.max_inputs, <=, overlap ? 2 : 1);
-  g_assert_cmpint (c.max_outputs, <=, overlap ? 2 : 1);
+  int most = !overlap ? 1 : split ? 3 : 2;
+  g_assert_cmpint (c.max_inputs, <=, most);
+  g_assert_cmpint (c.max_outputs, <=, most);
+  g_test_message ("%" G_GUINT64_FORMAT " of %d finished after the next job's submit; "
+                  "at most %d inputs and %d outputs alive", c.apart, pending, c.max_inputs,
+                  c.max_outputs);
+  if (overlap && split)
+    g_assert_cmpuint (c.apart, >, 0);
+  else
+    g_assert_cmpuint (c.apart, ==, 0);
   if (overlap)
     {
       g_assert_true (c.thread[READ] != c.caller);
@@ -169,8 +200,8 @@ run (gboolean overlap)
       g_assert_true (c.thread[REPORT] == c.thread[WRITE]);
     }
   else
-    for (int s = 0; s < 4; s++)
-      g_assert_true (c.thread[s] == c.caller);
+    for (int s = 0; s < 5; s++)
+      g_assert_true (!c.thread[s] || c.thread[s] == c.caller);
   g_mutex_clear (&c.lock);
   g_cond_clear (&c.changed);
 }
@@ -178,13 +209,20 @@ run (gboolean overlap)
 static void
 test_overlapped (void)
 {
-  run (TRUE);
+  run (TRUE, FALSE);
+}
+
+static void
+test_overlapped_submissions (void)
+{
+  run (TRUE, TRUE);
 }
 
 static void
 test_one_at_a_time (void)
 {
-  run (FALSE);
+  run (FALSE, FALSE);
+  run (FALSE, TRUE);
 }
 
 int
@@ -192,6 +230,7 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/pipeline/overlapped", test_overlapped);
+  g_test_add_func ("/pipeline/overlapped-submissions", test_overlapped_submissions);
   g_test_add_func ("/pipeline/one-at-a-time", test_one_at_a_time);
   return g_test_run ();
 }
