@@ -135,14 +135,21 @@ vka_conv3x3_upsampled (VkaBackend *b, VkaTensor *in, VkaTensor *weight, VkaTenso
 }
 
 gboolean
+vka_conv3x3_pooled_composed (VkaBackend *b, VkaTensor *in, VkaTensor *weight,
+                             VkaTensor *bias, gboolean relu, VkaTensor *out, GError **error)
+{
+  g_autoptr (VkaTensor) full = vka_tensor_new (b, in->n, weight->n, in->h, in->w, error);
+  return full && b->ops->conv2d (b, in, weight, bias, relu, full, error)
+         && b->ops->maxpool2x2 (b, full, out, error);
+}
+
+gboolean
 vka_conv3x3_pooled (VkaBackend *b, VkaTensor *in, VkaTensor *weight, VkaTensor *bias,
                     gboolean relu, VkaTensor *out, GError **error)
 {
   if (b->ops->conv3x3_pooled)
     return b->ops->conv3x3_pooled (b, in, weight, bias, relu, out, error);
-  g_autoptr (VkaTensor) full = vka_tensor_new (b, in->n, weight->n, in->h, in->w, error);
-  return full && b->ops->conv2d (b, in, weight, bias, relu, full, error)
-         && b->ops->maxpool2x2 (b, full, out, error);
+  return vka_conv3x3_pooled_composed (b, in, weight, bias, relu, out, error);
 }
 
 gboolean

@@ -233,6 +233,9 @@ guint64  vka_host_available_bytes (void);
  * two ops. */
 gboolean vka_conv3x3_pooled (VkaBackend *b, VkaTensor *in, VkaTensor *weight,
                              VkaTensor *bias, gboolean relu, VkaTensor *out, GError **error);
+gboolean vka_conv3x3_pooled_composed (VkaBackend *b, VkaTensor *in, VkaTensor *weight,
+                                      VkaTensor *bias, gboolean relu, VkaTensor *out,
+                                      GError **error);
 /* conv2d (upsample2x (in)): the backend's fused op, or the two ops. */
 gboolean vka_conv3x3_upsampled (VkaBackend *b, VkaTensor *in, VkaTensor *weight,
                                 VkaTensor *bias, gboolean relu, VkaTensor *out,

@@ -340,16 +340,6 @@ test_stylize_errors (void)
   free_models (&m);
 }
 
-static double
-psnr (const VkaImage *a, const VkaImage *b)
-{
-  gsize n = (gsize) a->width * a->height * a->channels;
-  double se = 0;
-  for (gsize i = 0; i < n; i++)
-    se += ((double) a->pixels[i] - b->pixels[i]) * ((double) a->pixels[i] - b->pixels[i]);
-  return se == 0 ? INFINITY : 10 * log10 (n / se);
-}
-
 static VkaImage *
 stylize_with (VkaModel *model, const VkaImage *content, const VkaStyle *const *styles,
               int n_styles, const VkaStylizeOptions *options)
@@ -383,7 +373,7 @@ test_tiled_equals_untiled (void)
   VkaStylizeOptions tiled_opts = { .alpha = 1.0, .tile = 64 };
   g_autoptr (VkaImage) a = stylize_with (m.device, content, styles, 1, &untiled_opts);
   g_autoptr (VkaImage) b = stylize_with (m.device, content, styles, 1, &tiled_opts);
-  double db = psnr (a, b);
+  double db = test_image_psnr (a, b);
   g_test_message ("tiled (64 px) vs untiled: %.1f dB", db);
   g_assert_cmpfloat (db, >=, 60);
   free_models (&m);
@@ -635,7 +625,7 @@ test_out_of_memory_retries (void)
   VkaStylizeOptions options = VKA_STYLIZE_OPTIONS_DEFAULT;
   g_autoptr (VkaImage) retried = stylize_with (small, content, styles, 1, &options);
   g_autoptr (VkaImage) reference = stylize_with (normal, content, styles, 1, &options);
-  double db = psnr (reference, retried);
+  double db = test_image_psnr (reference, retried);
   g_test_message ("after out-of-memory retries vs untiled: %.1f dB", db);
   g_assert_cmpfloat (db, >=, 60);
   g_assert_cmpuint (vka_context_validation_messages (limited), ==, 0);
@@ -664,13 +654,13 @@ test_mask (void)
   VkaStylizeOptions options = { .alpha = 0.9, .mask = mask };
   g_autoptr (VkaImage) a = stylize_with (m.device, content, dev, 2, &options);
   g_autoptr (VkaImage) b = stylize_with (m.reference, content, ref, 2, &options);
-  g_test_message ("mask, device vs reference: %.1f dB", psnr (a, b));
-  g_assert_cmpfloat (psnr (a, b), >=, 80);
+  g_test_message ("mask, device vs reference: %.1f dB", test_image_psnr (a, b));
+  g_assert_cmpfloat (test_image_psnr (a, b), >=, 80);
 
   /* the two halves really differ from a plain run with either style */
   VkaStylizeOptions plain = { .alpha = 0.9 };
   g_autoptr (VkaImage) only1 = stylize_with (m.device, content, dev, 1, &plain);
-  g_assert_cmpfloat (psnr (a, only1), <, 60);
+  g_assert_cmpfloat (test_image_psnr (a, only1), <, 60);
 
   /* all ones: the first style alone; all zeros: the second alone */
   g_autoptr (VkaImage) ones = half_mask (45, 38, 1.0f);
@@ -682,8 +672,8 @@ test_mask (void)
   g_autoptr (VkaImage) m0 = stylize_with (m.device, content, dev, 2, &all0);
   const VkaStyle *just2[1] = { d2 };
   g_autoptr (VkaImage) only2 = stylize_with (m.device, content, just2, 1, &plain);
-  g_assert_cmpfloat (psnr (m1, only1), >=, 80);
-  g_assert_cmpfloat (psnr (m0, only2), >=, 80);
+  g_assert_cmpfloat (test_image_psnr (m1, only1), >=, 80);
+  g_assert_cmpfloat (test_image_psnr (m0, only2), >=, 80);
 
   /* tiled masks (regions cut by tile borders) */
   g_autoptr (VkaImage) big = random_image (rand, 300, 280, 3);
@@ -692,8 +682,8 @@ test_mask (void)
   VkaStylizeOptions tiled = { .alpha = 1.0, .mask = big_mask, .tile = 64 };
   g_autoptr (VkaImage) w = stylize_with (m.device, big, dev, 2, &whole);
   g_autoptr (VkaImage) t = stylize_with (m.device, big, dev, 2, &tiled);
-  g_test_message ("mask, tiled vs untiled: %.1f dB", psnr (w, t));
-  g_assert_cmpfloat (psnr (w, t), >=, 60);
+  g_test_message ("mask, tiled vs untiled: %.1f dB", test_image_psnr (w, t));
+  g_assert_cmpfloat (test_image_psnr (w, t), >=, 60);
 
   /* a mask needs two styles and the content's size */
   g_autoptr (VkaImage) out = vka_image_new (45, 38, 3, NULL);

@@ -395,16 +395,6 @@ test_errors_in_the_middle (void)
   g_assert_cmpuint (vka_context_validation_messages (context), ==, before);
 }
 
-static double
-psnr (const VkaImage *a, const VkaImage *b)
-{
-  gsize n = (gsize) a->width * a->height * a->channels;
-  double se = 0;
-  for (gsize i = 0; i < n; i++)
-    se += ((double) a->pixels[i] - b->pixels[i]) * ((double) a->pixels[i] - b->pixels[i]);
-  return se > 0 ? 10 * log10 (n / se) : INFINITY;
-}
-
 static VkaImage *
 stylize_whole (VkaModel *model, const VkaImage *content, const VkaStyle *style)
 {
@@ -462,7 +452,7 @@ test_out_of_memory_while_pending (void)
   g_assert_no_error (error);
   g_assert_cmpmem (o_little->pixels, (gsize) little->width * little->height * 3 * sizeof (float),
                    e_little->pixels, (gsize) little->width * little->height * 3 * sizeof (float));
-  double db = psnr (e_big, o_big);
+  double db = test_image_psnr (e_big, o_big);
   g_test_message ("after out-of-memory retries vs whole: %.1f dB", db);
   g_assert_cmpfloat (db, >=, 60);
   setup_free (&small);

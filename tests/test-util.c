@@ -138,6 +138,16 @@ test_nmse (const float *expected, const float *actual, gsize n)
   return den > 0 ? num / den : num;
 }
 
+double
+test_image_psnr (const VkaImage *a, const VkaImage *b)
+{
+  gsize n = (gsize) a->width * a->height * a->channels;
+  double se = 0;
+  for (gsize i = 0; i < n; i++)
+    se += ((double) a->pixels[i] - b->pixels[i]) * ((double) a->pixels[i] - b->pixels[i]);
+  return se == 0 ? INFINITY : 10 * log10 (n / se);
+}
+
 VkaTensor *
 test_tensor (VkaBackend *backend, int n, int c, int h, int w, const float *data)
 {

@@ -43,6 +43,9 @@ void        test_check_guards (VkaTensor *tensor);
 void        test_fill_random (GRand *rand, float *data, gsize n, float lo, float hi);
 /* Σ(a−b)² / Σa² (Σa² = 0: plain Σ(a−b)²). */
 double      test_nmse (const float *expected, const float *actual, gsize n);
+/* PSNR in dB of two images of one size with values in 0..1 (INFINITY when
+ * they are equal). */
+double      test_image_psnr (const VkaImage *a, const VkaImage *b);
 /* Uploads data into a new tensor of backend. */
 VkaTensor  *test_tensor (VkaBackend *backend, int n, int c, int h, int w,
                          const float *data);

@@ -505,8 +505,7 @@ vka_cpu_conv3x3_pooled (VkaBackend *backend, VkaTensor *in, VkaTensor *weight,
         return FALSE;
     }
   if (!plan || !plan->dst_dense)
-    return vka_cpu_conv2d (backend, in, weight, bias, relu, full, error)
-           && backend->ops->maxpool2x2 (backend, full, out, error);
+    return vka_conv3x3_pooled_composed (backend, in, weight, bias, relu, out, error);
   if (!vka_cpu_tensor_set_layout (to, VKA_CPU_PADDED, FALSE, error))
     return FALSE;
   gint64 t0 = vka_cpu_profile_start (b);
