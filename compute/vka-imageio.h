@@ -25,6 +25,12 @@ typedef struct
   int      orientation;  /* EXIF orientation 1..8 that was applied (1 = none) */
 } VkaImageInfo;
 
+/* GEGL is the host program's, initialised before this library is used
+ * (a GEGL operation loaded into GIMP or gegl): the functions below must not
+ * call gegl_init, which asserts in a host that set GEGL up through
+ * gegl_get_option_group (GIMP 3 aborted when the operation decoded a style
+ * file), nor gegl_exit. */
+void      vka_imageio_gegl_from_host (void);
 /* Releases GEGL if the functions below started it (at program exit). */
 void      vka_imageio_shutdown (void);
 

@@ -24,6 +24,7 @@
 #include <string.h>
 
 static gsize gegl_started = 0;
+static gboolean gegl_is_hosts;   /* initialised by the program we run in */
 /* GEGL graphs are run from one thread at a time (the trainer loads from
  * several threads; GEGL makes no promise for concurrent graphs). */
 static GMutex gegl_lock;
@@ -39,9 +40,19 @@ ensure_gegl (void)
 }
 
 void
+vka_imageio_gegl_from_host (void)
+{
+  if (g_once_init_enter (&gegl_started))
+    {
+      gegl_is_hosts = TRUE;
+      g_once_init_leave (&gegl_started, 1);
+    }
+}
+
+void
 vka_imageio_shutdown (void)
 {
-  if (g_atomic_pointer_get (&gegl_started))
+  if (g_atomic_pointer_get (&gegl_started) && !gegl_is_hosts)
     gegl_exit ();
 }
 

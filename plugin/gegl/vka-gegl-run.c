@@ -1,6 +1,7 @@
 /* vka-gegl-run.c — the process's engine for the GEGL operation, and the
  * pass-through on failure. */
 #include "vka-gegl-run.h"
+#include "vka-imageio.h"
 
 /* One engine per process: loading a model and opening a device is the slow
  * part of a render, and a host renders again for every change. GEGL may
@@ -54,6 +55,7 @@ vka_gegl_run (const VkaPluginSettings *settings, GeglBuffer *input, GeglBuffer *
   g_mutex_lock (&engine_lock);
   if (!engine)
     {
+      vka_imageio_gegl_from_host ();
       g_autofree char *profile = vka_gegl_profile_dir ();
       engine = vka_plugin_engine_new (profile);
     }
