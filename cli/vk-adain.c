@@ -718,6 +718,7 @@ run (int argc, char **argv)
     {
       if (!g_getenv ("VKA_DEBUG"))
         g_log_set_handler ("GEGL", G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE, quiet_log, NULL);
+      vka_imageio_init ();   /* while this is the only thread */
       status = gather_inputs (&o, &in);
     }
   if (status < 0 && o.style_cache && !make_folder ("--style-cache", o.style_cache))

@@ -114,6 +114,86 @@ vka_check_conv3x3_upsampled (VkaTensor *in, VkaTensor *weight, VkaTensor *bias,
 }
 
 gboolean
+vka_check_conv3x3_chain (VkaTensor *in, const VkaChainConv *convs, int n_convs,
+                         gboolean upsampled, gboolean pooled, VkaTensor *out, GError **error)
+{
+  if (n_convs < 1 || (upsampled && pooled))
+    {
+      g_set_error (error, VKA_ERROR, VKA_ERROR_INVALID_ARGUMENT,
+                   "conv3x3_chain: %d convolutions%s", n_convs,
+                   upsampled && pooled ? ", upsampled and pooled" : "");
+      return FALSE;
+    }
+  int c = in->c, h = upsampled ? 2 * in->h : in->h, w = upsampled ? 2 * in->w : in->w;
+  for (int k = 0; k < n_convs; k++)
+    {
+      VkaTensor *weight = convs[k].weight;
+      if (!vka_check_shape ("conv3x3_chain", "weight", weight, weight->n, c, 3, 3, error)
+          || !vka_check_shape ("conv3x3_chain", "bias", convs[k].bias, 1, weight->n, 1, 1,
+                               error))
+        return FALSE;
+      c = weight->n;
+    }
+  if (pooled)
+    h = (h + 1) / 2, w = (w + 1) / 2;
+  return vka_check_shape ("conv3x3_chain", "output", out, in->n, c, h, w, error);
+}
+
+gboolean
+vka_conv3x3_chain_composed (VkaBackend *b, VkaTensor *in, const VkaChainConv *convs,
+                            int n_convs, gboolean upsampled, gboolean pooled, VkaTensor *out,
+                            GError **error)
+{
+  if (!vka_check_conv3x3_chain (in, convs, n_convs, upsampled, pooled, out, error))
+    return FALSE;
+  g_autoptr (VkaTensor) x = NULL;
+  for (int k = 0; k < n_convs; k++)
+    {
+      const VkaChainConv *cv = &convs[k];
+      VkaTensor *src = x ? x : in;
+      gboolean last = k == n_convs - 1, up = upsampled && k == 0;
+      int h = up ? 2 * src->h : src->h, w = up ? 2 * src->w : src->w;
+      g_autoptr (VkaTensor) y = last ? NULL : vka_tensor_new (b, in->n, cv->weight->n, h, w,
+                                                              error);
+      VkaTensor *dst = last ? out : y;
+      if (!dst)
+        return FALSE;
+      gboolean ok = up ? vka_conv3x3_upsampled (b, src, cv->weight, cv->bias, cv->relu, dst,
+                                                error)
+                  : last && pooled ? vka_conv3x3_pooled (b, src, cv->weight, cv->bias,
+                                                         cv->relu, dst, error)
+                  : b->ops->conv2d (b, src, cv->weight, cv->bias, cv->relu, dst, error);
+      if (!ok)
+        return FALSE;
+      g_clear_pointer (&x, vka_tensor_free);
+      x = g_steal_pointer (&y);
+    }
+  return TRUE;
+}
+
+guint64
+vka_conv3x3_chain_row_bytes (int n, int channels, int conv_w)
+{
+  return (guint64) n * 6 * ((channels + 15) / 16 * 16) * (conv_w + 2) * sizeof (float);
+}
+
+guint64
+vka_conv3x3_chain_scratch_bytes (int n, int channels, int conv_h, int conv_w)
+{
+  return MIN (VKA_CONV_CHAIN_SCRATCH_BYTES,
+              (guint64) (conv_h + 2) * vka_conv3x3_chain_row_bytes (n, channels, conv_w));
+}
+
+gboolean
+vka_conv3x3_chain (VkaBackend *b, VkaTensor *in, const VkaChainConv *convs, int n_convs,
+                   gboolean upsampled, gboolean pooled, VkaTensor *out, GError **error)
+{
+  if (b->ops->conv3x3_chain)
+    return b->ops->conv3x3_chain (b, in, convs, n_convs, upsampled, pooled, out, error);
+  return vka_conv3x3_chain_composed (b, in, convs, n_convs, upsampled, pooled, out, error);
+}
+
+gboolean
 vka_conv3x3_upsampled_composed (VkaBackend *b, VkaTensor *in, VkaTensor *weight,
                                 VkaTensor *bias, gboolean relu, VkaTensor *out,
                                 GError **error)

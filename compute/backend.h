@@ -44,6 +44,17 @@ typedef struct
   double   beta1, beta2, eps;
 } VkaOptimizer;
 
+/* One 3×3 convolution of a chain (conv3x3_chain). */
+typedef struct
+{
+  VkaTensor *weight, *bias;
+  gboolean   relu;
+} VkaChainConv;
+
+/* What conv3x3_chain may hold beyond its input and output: at most this,
+ * and for small maps what vka_conv3x3_chain_scratch_bytes says. */
+#define VKA_CONV_CHAIN_SCRATCH_BYTES ((guint64) 64 << 20)
+
 struct VkaBackendOps
 {
   const char *name;
@@ -80,6 +91,14 @@ struct VkaBackendOps
   gboolean    (*conv3x3_pooled) (VkaBackend *backend, VkaTensor *in, VkaTensor *weight,
                                  VkaTensor *bias, gboolean relu, VkaTensor *out,
                                  GError **error);
+  /* out = convs[n-1] (… convs[0] (in)), the first on upsample2x (in) when
+   * upsampled, the last followed by maxpool2x2 when pooled (not both): the
+   * network's full-resolution ends as one op, for a backend that runs them
+   * without whole intermediate maps (at most VKA_CONV_CHAIN_SCRATCH_BYTES
+   * more). Optional (NULL: the network runs the layers). */
+  gboolean    (*conv3x3_chain) (VkaBackend *backend, VkaTensor *in,
+                                const VkaChainConv *convs, int n_convs, gboolean upsampled,
+                                gboolean pooled, VkaTensor *out, GError **error);
   /* 2×2 stride 2, ceil mode: out is ⌈h/2⌉ × ⌈w/2⌉. */
   gboolean    (*maxpool2x2)    (VkaBackend *backend, VkaTensor *in,
                                 VkaTensor *out, GError **error);
@@ -120,6 +139,13 @@ struct VkaBackendOps
    * scratch); NULL: none. */
   guint64     (*conv_extra_bytes) (VkaBackend *backend, int n, int cin, int cout, int h,
                                    int w, int k);
+  /* Optional: the largest working set a tile should have on this backend,
+   * whatever the memory limit allows (NULL: the limit alone). */
+  guint64     (*max_tile_working_bytes) (VkaBackend *backend);
+  /* Optional: the bytes of a k×k convolution's h × w output where they are
+   * not tensor_bytes' (a layout of its own); NULL: tensor_bytes. */
+  guint64     (*conv_output_bytes) (VkaBackend *backend, int n, int cin, int cout, int h,
+                                    int w, int k);
   /* Optional: the most bytes the backend held at once since the last
    * reset_peak, which drops what it keeps for reuse and returns the bytes
    * still held. */
@@ -244,6 +270,24 @@ gboolean vka_conv3x3_upsampled_composed (VkaBackend *b, VkaTensor *in, VkaTensor
                                          VkaTensor *bias, gboolean relu, VkaTensor *out,
                                          GError **error);
 
+/* A chain of 3×3 convolutions (conv3x3_chain): the backend's op, or the
+ * single ops one after the other. */
+gboolean vka_conv3x3_chain (VkaBackend *b, VkaTensor *in, const VkaChainConv *convs,
+                            int n_convs, gboolean upsampled, gboolean pooled, VkaTensor *out,
+                            GError **error);
+/* The bound on conv3x3_chain's scratch for convolutions of at most
+ * channels channels at conv_h × conv_w (the chain's input, or twice it when
+ * upsampled): the band's input, output and an op's own maps, six blocks of
+ * 16 channels per pixel and block of the widest layer, for at most the
+ * whole map, within VKA_CONV_CHAIN_SCRATCH_BYTES. */
+guint64  vka_conv3x3_chain_scratch_bytes (int n, int channels, int conv_h, int conv_w);
+/* The bytes of one row of that scratch. */
+guint64  vka_conv3x3_chain_row_bytes (int n, int channels, int conv_w);
+/* conv3x3_chain's value from the single ops. */
+gboolean vka_conv3x3_chain_composed (VkaBackend *b, VkaTensor *in, const VkaChainConv *convs,
+                                     int n_convs, gboolean upsampled, gboolean pooled,
+                                     VkaTensor *out, GError **error);
+
 /* Shape checks shared by every backend; they set error and return FALSE. */
 gboolean vka_check_tensor_dims (int n, int c, int h, int w, GError **error);
 gboolean vka_check_conv (VkaTensor *in, VkaTensor *weight, VkaTensor *bias,
@@ -254,6 +298,9 @@ gboolean vka_check_shape (const char *op, const char *what, VkaTensor *t,
                           int n, int c, int h, int w, GError **error);
 gboolean vka_check_conv3x3_upsampled (VkaTensor *in, VkaTensor *weight, VkaTensor *bias,
                                       VkaTensor *out, GError **error);
+gboolean vka_check_conv3x3_chain (VkaTensor *in, const VkaChainConv *convs, int n_convs,
+                                  gboolean upsampled, gboolean pooled, VkaTensor *out,
+                                  GError **error);
 gboolean vka_check_maxpool2x2 (VkaTensor *in, VkaTensor *out, GError **error);
 gboolean vka_check_upsample2x (VkaTensor *in, VkaTensor *out, GError **error);
 gboolean vka_check_channel_stats (VkaTensor *in, VkaTensor *stats, GError **error);

@@ -31,6 +31,16 @@ typedef struct
  * gegl_get_option_group (GIMP 3 aborted when the operation decoded a style
  * file), nor gegl_exit. */
 void      vka_imageio_gegl_from_host (void);
+/* A program of our own that reads or writes images starts GEGL with this,
+ * first thing in main, while it has one thread (it may set an environment
+ * variable): babl, under GEGL, then neither reads nor writes its cache of
+ * conversions (~/.cache/babl/babl-fishes). That cache is shared with GIMP,
+ * and loading one that holds any 8-bit conversion a lookup table could
+ * serve made babl time its lookup tables first: 350 MiB filled and 0.15 s,
+ * every start. This library's few conversions are found without it. Where
+ * $BABL_INHIBIT_CACHE is set already, babl does as it says. Without this
+ * call GEGL starts at the first image, as babl likes. */
+void      vka_imageio_init (void);
 /* Releases GEGL if the functions below started it (at program exit). */
 void      vka_imageio_shutdown (void);
 

@@ -131,6 +131,54 @@ run_conv3x3_pooled (VkaBackend *b, const Shape *s, guint32 seed, GError **error)
   return out;
 }
 
+/* The chains of 3×3 convolutions the network's full-resolution ends are
+ * (conv3x3_chain); extra: the chain (CHAIN_*) plus CHAIN_BANDS × the rows
+ * per band the CPU backend is told to use (0: its own choice). */
+enum
+{
+  CHAIN_HEAD,        /* c → cout, cout → cout pooled: the encoder's first block */
+  CHAIN_POOLED,      /* c → cout pooled */
+  CHAIN_TAIL,        /* c → cout on the upsampled input, cout → 3: the decoder's last */
+  CHAIN_TAIL3,       /* c → cout upsampled, cout → cout, cout → 3 */
+  CHAIN_KINDS,
+  CHAIN_BANDS = 8,
+};
+
+static VkaTensor *
+run_conv3x3_chain (VkaBackend *b, const Shape *s, guint32 seed, GError **error)
+{
+  int kind = s->extra % CHAIN_BANDS, band_rows = s->extra / CHAIN_BANDS;
+  gboolean upsampled = kind == CHAIN_TAIL || kind == CHAIN_TAIL3;
+  gboolean pooled = kind == CHAIN_HEAD || kind == CHAIN_POOLED;
+  int n_convs = kind == CHAIN_POOLED ? 1 : kind == CHAIN_TAIL3 ? 3 : 2;
+  int cout[3] = { s->cout, kind == CHAIN_TAIL ? 3 : s->cout, 3 };
+  g_autoptr (GRand) rand = g_rand_new_with_seed (seed);
+  g_autoptr (VkaTensor) in = random_tensor (b, rand, s->n, s->c, s->h, s->w, -1, 1);
+  VkaTensor *weights[3] = { NULL }, *biases[3] = { NULL };
+  VkaChainConv convs[3];
+  for (int k = 0, c = s->c; k < n_convs; c = cout[k++])
+    {
+      weights[k] = random_tensor (b, rand, cout[k], c, 3, 3, -0.5, 0.5);
+      biases[k] = random_tensor (b, rand, 1, cout[k], 1, 1, -0.5, 0.5);
+      convs[k] = (VkaChainConv) { weights[k], biases[k], k < n_convs - 1 || pooled };
+    }
+  int h = upsampled ? 2 * s->h : pooled ? (s->h + 1) / 2 : s->h;
+  int w = upsampled ? 2 * s->w : pooled ? (s->w + 1) / 2 : s->w;
+  VkaTensor *out = test_tensor (b, s->n, cout[n_convs - 1], h, w, NULL);
+  g_autofree char *rows = g_strdup_printf ("%d", band_rows);
+  if (band_rows > 0)
+    g_setenv ("VKA_CPU_BAND_ROWS", rows, TRUE);
+  if (!vka_conv3x3_chain (b, in, convs, n_convs, upsampled, pooled, out, error))
+    g_clear_pointer (&out, vka_tensor_free);
+  g_unsetenv ("VKA_CPU_BAND_ROWS");
+  for (int k = 0; k < n_convs; k++)
+    {
+      vka_tensor_free (weights[k]);
+      vka_tensor_free (biases[k]);
+    }
+  return out;
+}
+
 static VkaTensor *
 run_maxpool (VkaBackend *b, const Shape *s, guint32 seed, GError **error)
 {
@@ -190,6 +238,29 @@ run_adain (VkaBackend *b, const Shape *s, guint32 seed, GError **error)
   VkaTensor *out = test_tensor (b, s->n, s->c, s->h, s->w, NULL);
   float alpha = s->extra ? 0.3f : 1.0f;
   if (!b->ops->adain (b, x, xs, ts, alpha, out, error))
+    g_clear_pointer (&out, vka_tensor_free);
+  return out;
+}
+
+/* AdaIN between two of the network's ops, as the decoder sees it: on an
+ * upsampled map (the CPU backend's padded layout, which its AdaIN keeps)
+ * and read by a 3×3 convolution, whose reflection border must be AdaIN's
+ * too; extra: alpha 0.3 instead of 1 */
+static VkaTensor *
+run_adain_between (VkaBackend *b, const Shape *s, guint32 seed, GError **error)
+{
+  g_autoptr (GRand) rand = g_rand_new_with_seed (seed);
+  g_autoptr (VkaTensor) x0 = random_tensor (b, rand, s->n, s->c, s->h, s->w, 0, 4);
+  g_autoptr (VkaTensor) xs = random_tensor (b, rand, s->n, s->c, 1, 2, 0.5, 2);
+  g_autoptr (VkaTensor) ts = random_tensor (b, rand, s->n, s->c, 1, 2, 0.5, 2);
+  g_autoptr (VkaTensor) weight = random_tensor (b, rand, s->c, s->c, 3, 3, -0.5, 0.5);
+  g_autoptr (VkaTensor) bias = random_tensor (b, rand, 1, s->c, 1, 1, -0.5, 0.5);
+  g_autoptr (VkaTensor) x = test_tensor (b, s->n, s->c, 2 * s->h, 2 * s->w, NULL);
+  g_autoptr (VkaTensor) adapted = test_tensor (b, s->n, s->c, 2 * s->h, 2 * s->w, NULL);
+  VkaTensor *out = test_tensor (b, s->n, s->c, 2 * s->h, 2 * s->w, NULL);
+  if (!b->ops->upsample2x (b, x0, x, error)
+      || !b->ops->adain (b, x, xs, ts, s->extra ? 0.3f : 1.0f, adapted, error)
+      || !b->ops->conv2d (b, adapted, weight, bias, FALSE, out, error))
     g_clear_pointer (&out, vka_tensor_free);
   return out;
 }
@@ -417,6 +488,27 @@ pooled_shapes (const OpSpec *op)
   add_case (op, (Shape) { 1, 16, 513, 515, 16, 1 });   /* direct, not Winograd */
 }
 
+/* conv3x3_chain: each chain on every size, in bands of one row (each band
+ * all margin but one row), a few rows and the backend's own choice, with
+ * the narrow and blocked channel counts of the network's ends */
+static void
+chain_shapes (const OpSpec *op)
+{
+  static const int band_rows[] = { 1, 2, 3, 5, 0 };
+  static const int chain_channels[][2] = { { 3, 16 }, { 16, 16 }, { 5, 17 } };
+  for (guint s = 0; s < G_N_ELEMENTS (sizes); s++)
+    for (int kind = 0; kind < CHAIN_KINDS; kind++)
+      for (guint r = 0; r < G_N_ELEMENTS (band_rows); r++)
+        {
+          const int *ch = chain_channels[(s + kind + r) % G_N_ELEMENTS (chain_channels)];
+          int h = sizes[s][0], w = sizes[s][1];
+          if (h * w > 1000 && band_rows[r] != 0 && band_rows[r] != 5)
+            continue;
+          add_case (op, (Shape) { s % 3 == 1 ? 2 : 1, ch[0], h, w, ch[1],
+                                  kind + CHAIN_BANDS * band_rows[r] });
+        }
+}
+
 /* image_to_tensor: extra is the picture's channels, 1 to 4 */
 static void
 image_shapes (const OpSpec *op)
@@ -446,6 +538,7 @@ static const OpSpec ops[] = {
   { "upsample2x", run_upsample, plane_shapes, 0, OP (upsample2x), FALSE },
   { "channel_stats", run_stats, stats_shapes, 1e-11, OP (channel_stats), FALSE },
   { "adain", run_adain, adain_shapes, 1e-11, OP (adain), FALSE },
+  { "adain_between_ops", run_adain_between, adain_shapes, 1e-10, OP (adain), FALSE },
   { "image_to_tensor", run_image_to_tensor, image_shapes, 0, OP (image_to_tensor), FALSE },
   { "tensor_to_image", run_tensor_to_image, crop_shapes, 0, OP (tensor_to_image), FALSE },
   { "mask_blend", run_mask_blend, plane_shapes, 0, OP (mask_blend), FALSE },
@@ -453,6 +546,7 @@ static const OpSpec ops[] = {
     OP (conv3x3_upsampled), TRUE },
   { "channel_moments", run_moments, moments_shapes, 1e-10, OP (channel_moments), FALSE },
   { "conv3x3_pooled", run_conv3x3_pooled, pooled_shapes, 1e-10, OP (conv3x3_pooled), TRUE },
+  { "conv3x3_chain", run_conv3x3_chain, chain_shapes, 1e-10, OP (conv3x3_chain), TRUE },
 };
 
 /* --conv3x3-only: the rows marked conv3x3 (the 3×3 kernel variants' runs) */

@@ -23,6 +23,12 @@ struct VkaCpuArena
   GHashTable *used;       /* offset + 1 → size */
 };
 
+gboolean
+vka_cpu_arena_huge_pages (void)
+{
+  return g_strcmp0 (g_getenv ("VKA_CPU_HUGEPAGES"), "1") == 0;
+}
+
 VkaCpuArena *
 vka_cpu_arena_new (void)
 {
@@ -66,7 +72,7 @@ reserve (VkaCpuArena *a)
   a->base = (guint8 *) (((guintptr) p + GRAIN - 1) / GRAIN * GRAIN);
   a->reserved = want;
 #ifdef MADV_HUGEPAGE
-  if (g_strcmp0 (g_getenv ("VKA_CPU_HUGEPAGES"), "0") != 0)
+  if (vka_cpu_arena_huge_pages ())
     madvise (a->base, a->reserved, MADV_HUGEPAGE);
 #endif
   return TRUE;

@@ -10,13 +10,20 @@
  * that is already resident. Resident memory is the highest address ever
  * handed out; vka_cpu_arena_trim gives the free pages back.
  *
- * Sizes are rounded up to 2 MiB, and the range is asked for as transparent
- * huge pages ($VKA_CPU_HUGEPAGES=0: not, for comparisons). Not thread-safe: the backend allocates from one thread. */
+ * Sizes are rounded up to 2 MiB. The range is not asked for as transparent
+ * huge pages unless $VKA_CPU_HUGEPAGES=1: pages are faulted in once per
+ * process, and on the VMs measured (bench/RESULTS.md, session 10) a fresh
+ * huge page cost 0.5–2.4 s per GiB to fault in, by the state of the host,
+ * 4 KiB pages a steady 0.35 s. Not thread-safe: the backend allocates from
+ * one thread. */
 #pragma once
 
 #include <glib.h>
 
 typedef struct VkaCpuArena VkaCpuArena;
+
+/* Whether large blocks are asked for as transparent huge pages. */
+gboolean     vka_cpu_arena_huge_pages (void);
 
 /* Reserves nothing yet: address space is reserved at the first request. */
 VkaCpuArena *vka_cpu_arena_new (void);

@@ -49,9 +49,7 @@ spare_drop_oldest (VkaCpuBackend *b)
 
 /* 64-byte aligned: oneDNN's kernels load whole cache lines. Large blocks
  * come from the arena (arena.h); where it is off or full they are aligned
- * to 2 MiB and asked for as transparent huge pages: a fresh block is a fresh
- * mapping whose pages fault in on first touch, and with 4 KiB pages the
- * faults took a quarter of a 24 MP stylisation's time. */
+ * to 2 MiB, and asked for as transparent huge pages as the arena is. */
 #define HUGE_PAGE ((gsize) 2 << 20)
 
 static gboolean
@@ -69,7 +67,7 @@ storage_new (gsize floats, gsize bytes)
       || posix_memalign ((void **) &p, huge ? HUGE_PAGE : 64, bytes) != 0)
     return NULL;
 #ifdef MADV_HUGEPAGE
-  if (huge)
+  if (huge && vka_cpu_arena_huge_pages ())
     madvise (p, bytes / HUGE_PAGE * HUGE_PAGE, MADV_HUGEPAGE);
 #endif
   return p;
@@ -438,6 +436,72 @@ cpu_upsample2x (VkaBackend *backend, VkaTensor *in, VkaTensor *out, GError **err
     return FALSE
 #define DATA(t) (vka_cpu_tensor (t)->data)
 
+/* AdaIN is an affine map per channel, out = a·x + b (a and b in float, the
+ * same for both layouts, so that a map gives the same values whichever
+ * layout it was kept in). On a padded map it is applied to the storage as
+ * it is (the border's reflection of the result is the map of the border),
+ * lanes past the channels left zero: no change of layout either side of
+ * it, the decoder's first convolution reads it. */
+static inline float
+affine (float a, float x, float b)
+{
+  return a * x + b;
+}
+
+/* a and b per plane (n·c of them) */
+static void
+adain_coefficients (const float *x_stats, const float *target_stats, double alpha, gsize planes,
+                    float *a, float *b)
+{
+  for (gsize p = 0; p < planes; p++)
+    {
+      double scale = target_stats[2 * p + 1] / x_stats[2 * p + 1];
+      a[p] = (float) (alpha * scale + (1.0 - alpha));
+      b[p] = (float) (alpha * (target_stats[2 * p] - scale * x_stats[2 * p]));
+    }
+}
+
+static void
+adain_padded (VkaCpuTensor *x, const float *a, const float *b, VkaCpuTensor *out)
+{
+  const VkaTensor *t = &x->base;
+  int blocks = vka_cpu_blocks (t->c);
+  gsize lanes = (gsize) t->n * blocks * VKA_CPU_BLOCK;
+  g_autofree float *al = g_new0 (float, 2 * lanes);
+  float *bl = al + lanes;
+  for (int n = 0; n < t->n; n++)
+    for (int c = 0; c < t->c; c++)
+      {
+        gsize l = ((gsize) n * blocks + c / VKA_CPU_BLOCK) * VKA_CPU_BLOCK + c % VKA_CPU_BLOCK;
+        al[l] = a[(gsize) n * t->c + c];
+        bl[l] = b[(gsize) n * t->c + c];
+      }
+  gsize block_pixels = (gsize) (t->h + 2) * (t->w + 2);
+  int rows = t->n * blocks * (t->h + 2);
+#pragma omp parallel for schedule(static)
+  for (int r = 0; r < rows; r++)
+    {
+      gsize blk = (gsize) r / (t->h + 2);
+      const float *ab = al + blk * VKA_CPU_BLOCK, *bb = bl + blk * VKA_CPU_BLOCK;
+      gsize first = (blk * block_pixels + (gsize) (r % (t->h + 2)) * (t->w + 2)) * VKA_CPU_BLOCK;
+      const float *src = x->data + first;
+      float *dst = out->data + first;
+      for (int i = 0; i < t->w + 2; i++)
+        for (int l = 0; l < VKA_CPU_BLOCK; l++)
+          dst[i * VKA_CPU_BLOCK + l] = affine (ab[l], src[i * VKA_CPU_BLOCK + l], bb[l]);
+    }
+}
+
+static void
+adain_plain (const float *x, const float *a, const float *b, int planes, gsize pixels,
+             float *out)
+{
+#pragma omp parallel for schedule(static)
+  for (int p = 0; p < planes; p++)
+    for (gsize i = 0; i < pixels; i++)
+      out[(gsize) p * pixels + i] = affine (a[p], x[(gsize) p * pixels + i], b[p]);
+}
+
 static gboolean
 cpu_adain (VkaBackend *backend, VkaTensor *x, VkaTensor *x_stats, VkaTensor *target_stats,
            float alpha, VkaTensor *out, GError **error)
@@ -445,12 +509,24 @@ cpu_adain (VkaBackend *backend, VkaTensor *x, VkaTensor *x_stats, VkaTensor *tar
   gint64 t0 = vka_cpu_profile_start (cpub (backend));
   if (!vka_check_adain (x, x_stats, target_stats, out, error))
     return FALSE;
-  PLAIN (x);
   PLAIN (x_stats);
   PLAIN (target_stats);
-  PLAIN (out);
-  vka_ref_adain (DATA (x), DATA (x_stats), DATA (target_stats), x->n * x->c,
-                 (gsize) x->h * x->w, alpha, DATA (out));
+  int planes = x->n * x->c;
+  g_autofree float *a = g_new (float, 2 * (gsize) planes);
+  adain_coefficients (DATA (x_stats), DATA (target_stats), alpha, planes, a, a + planes);
+  VkaCpuTensor *tx = vka_cpu_tensor (x), *to = vka_cpu_tensor (out);
+  if (tx->layout == VKA_CPU_PADDED && tx->data)
+    {
+      if (!vka_cpu_tensor_set_layout (to, VKA_CPU_PADDED, FALSE, error))
+        return FALSE;
+      adain_padded (tx, a, a + planes, to);
+    }
+  else
+    {
+      PLAIN (x);
+      PLAIN (out);
+      adain_plain (DATA (x), a, a + planes, planes, (gsize) x->h * x->w, DATA (out));
+    }
   vka_cpu_profile_add (cpub (backend), t0, 0, "adain");
   return TRUE;
 }
@@ -529,6 +605,26 @@ cpu_conv_extra_bytes (VkaBackend *backend, int n, int cin, int cout, int h, int 
   return planar + dense + (winograd ? (in + dense) * 36 / 16 + ((guint64) 8 << 20) : 0);
 }
 
+/* Measured on 12 and 24 MP pictures (bench/RESULTS.md, session 10): tiles
+ * whose working set passes about 450 MiB were slower, not faster, though
+ * they have less halo: their maps outgrow the caches, and every page of
+ * them is faulted in and zeroed once. The memory limit's rest keeps the
+ * tiles' features between the two passes. */
+static guint64
+cpu_max_tile_working_bytes (VkaBackend *backend)
+{
+  return (guint64) 448 << 20;
+}
+
+/* conv.c writes the narrow kernels' few-channel outputs plain */
+static guint64
+cpu_conv_output_bytes (VkaBackend *backend, int n, int cin, int cout, int h, int w, int k)
+{
+  if (k == 3 && cout < VKA_CPU_BLOCK && vka_cpu_narrow_conv_fits (cin, cout))
+    return (guint64) n * cout * h * w * sizeof (float);
+  return cpu_tensor_bytes (backend, n, cout, h, w);
+}
+
 static gboolean
 cpu_flush (VkaBackend *backend, GError **error)
 {
@@ -570,7 +666,7 @@ by_time (gconstpointer a, gconstpointer b, gpointer table)
 }
 
 static void
-profile_print (GHashTable *profile)
+profile_print (GHashTable *profile, guint64 peak_bytes, guint64 arena_bytes)
 {
   g_autoptr (GPtrArray) keys = g_ptr_array_new ();
   GHashTableIter iter;
@@ -582,8 +678,9 @@ profile_print (GHashTable *profile)
   double total = 0;
   for (guint i = 0; i < keys->len; i++)
     total += ((VkaCpuProfile *) g_hash_table_lookup (profile, keys->pdata[i]))->ms;
-  fprintf (stderr, "\nvk-adain cpu profile (%.0f ms in ops)\n%-52s %6s %10s %6s %8s\n", total,
-           "op", "calls", "ms", "%", "GFLOP/s");
+  fprintf (stderr, "\nvk-adain cpu profile (%.0f ms in ops; at most %" G_GUINT64_FORMAT
+           " MiB held, the arena's top at %" G_GUINT64_FORMAT " MiB)\n%-52s %6s %10s %6s %8s\n",
+           total, peak_bytes >> 20, arena_bytes >> 20, "op", "calls", "ms", "%", "GFLOP/s");
   for (guint i = 0; i < keys->len; i++)
     {
       const VkaCpuProfile *p = g_hash_table_lookup (profile, keys->pdata[i]);
@@ -615,7 +712,8 @@ cpu_destroy (VkaBackend *backend)
 {
   VkaCpuBackend *b = cpub (backend);
   if (b->profile)
-    profile_print (b->profile);
+    profile_print (b->profile, b->peak_bytes,
+                   b->arena ? vka_cpu_arena_footprint (b->arena) : 0);
   g_clear_pointer (&b->profile, g_hash_table_unref);
   g_clear_pointer (&b->plans, g_hash_table_unref);
   spares_clear (b);
@@ -640,6 +738,7 @@ static const VkaBackendOps cpu_ops = {
   .upsample2x = cpu_upsample2x,
   .conv3x3_upsampled = vka_cpu_conv3x3_upsampled,
   .conv3x3_pooled = vka_cpu_conv3x3_pooled,
+  .conv3x3_chain = vka_cpu_conv3x3_chain,
   .channel_stats = vka_cpu_channel_stats,
   .channel_moments = vka_cpu_channel_moments,
   .adain = cpu_adain,
@@ -649,6 +748,8 @@ static const VkaBackendOps cpu_ops = {
   .max_tensor_bytes = cpu_max_tensor_bytes,
   .tensor_bytes = cpu_tensor_bytes,
   .conv_extra_bytes = cpu_conv_extra_bytes,
+  .conv_output_bytes = cpu_conv_output_bytes,
+  .max_tile_working_bytes = cpu_max_tile_working_bytes,
   .peak_bytes = vka_cpu_backend_peak_bytes,
   .reset_peak = vka_cpu_backend_reset_peak,
   .flush = cpu_flush,

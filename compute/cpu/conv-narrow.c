@@ -127,6 +127,19 @@ sum_lanes4 (Lanes a, Lanes b, Lanes c, Lanes d)
 #endif
 }
 
+/* One output pixel's cout channels (lanes 0..cout-1 of v): a 16-lane block
+ * of the padded map, or with plane > 0 one value in each of cout planes of
+ * the plain map, plane floats apart. */
+static inline __attribute__ ((always_inline)) void
+store_pixel (float *out, gsize plane, int x, int cout, Lanes v)
+{
+  if (plane == 0)
+    *(Lanes *) (out + (gsize) x * VKA_CPU_BLOCK) = v;
+  else
+    for (int co = 0; co < cout; co++)
+      out[co * plane + x] = v[co];
+}
+
 /* Blocks of 16 input channels, few outputs: per pixel and output, 9
  * 16-lane products per block, summed across the lanes at the end. Four
  * pixels at a time share the weight loads (a load per product was the
@@ -134,12 +147,19 @@ sum_lanes4 (Lanes a, Lanes b, Lanes c, Lanes d)
 ROW_LOOP
 narrow_out_row (const float *in, gsize in_row, gsize in_block, int in_blocks,
                 const float *w, const float *bias, int cout, int width, gboolean relu,
-                float *out)
+                float *out, gsize plane)
 {
   int x = 0;
+  G_STATIC_ASSERT (VKA_CPU_NARROW_MAX == 4);
   for (; x + 4 <= width; x += 4)
     {
-      Lanes acc[4][VKA_CPU_NARROW_MAX] = { { { 0 } } };
+      /* one named accumulator per pixel and output: kept in registers (an
+       * array of them was kept on the stack, a load and a store around
+       * every product) */
+      Lanes a0_0 = { 0 }, a0_1 = { 0 }, a0_2 = { 0 }, a0_3 = { 0 };
+      Lanes a1_0 = { 0 }, a1_1 = { 0 }, a1_2 = { 0 }, a1_3 = { 0 };
+      Lanes a2_0 = { 0 }, a2_1 = { 0 }, a2_2 = { 0 }, a2_3 = { 0 };
+      Lanes a3_0 = { 0 }, a3_1 = { 0 }, a3_2 = { 0 }, a3_3 = { 0 };
       for (int cb = 0; cb < in_blocks; cb++)
         for (int ky = 0; ky < 3; ky++)
           for (int kx = 0; kx < 3; kx++)
@@ -148,26 +168,38 @@ narrow_out_row (const float *in, gsize in_row, gsize in_block, int in_blocks,
                                 + (gsize) (x + kx) * VKA_CPU_BLOCK;
               Lanes v0 = load (px), v1 = load (px + VKA_CPU_BLOCK);
               Lanes v2 = load (px + 2 * VKA_CPU_BLOCK), v3 = load (px + 3 * VKA_CPU_BLOCK);
-              for (int co = 0; co < cout; co++)
-                {
-                  Lanes wv = load (w + (((gsize) co * 9 + ky * 3 + kx) * in_blocks + cb)
-                                       * VKA_CPU_BLOCK);
-                  acc[0][co] += v0 * wv;
-                  acc[1][co] += v1 * wv;
-                  acc[2][co] += v2 * wv;
-                  acc[3][co] += v3 * wv;
+#define NARROW_TAP(co)                                                                   \
+              if ((co) < cout)                                                          \
+                {                                                                        \
+                  Lanes wv = load (w + (((gsize) (co) * 9 + ky * 3 + kx) * in_blocks + cb) \
+                                       * VKA_CPU_BLOCK);                                 \
+                  a0_##co += v0 * wv;                                                    \
+                  a1_##co += v1 * wv;                                                    \
+                  a2_##co += v2 * wv;                                                    \
+                  a3_##co += v3 * wv;                                                    \
                 }
+              NARROW_TAP (0)
+              NARROW_TAP (1)
+              NARROW_TAP (2)
+              NARROW_TAP (3)
+#undef NARROW_TAP
             }
       /* output co's sums of the four pixels in lanes 0, 4, 8 and 12 */
       Lanes o[4] = { { 0 } };
-      for (int co = 0; co < cout; co++)
-        {
-          Lanes sums = sum_lanes4 (acc[0][co], acc[1][co], acc[2][co], acc[3][co]);
-          for (int p = 0; p < 4; p++)
-            o[p][co] = bias[co] + sums[4 * p];
+#define NARROW_SUM(co)                                                       \
+      if ((co) < cout)                                                      \
+        {                                                                    \
+          Lanes sums = sum_lanes4 (a0_##co, a1_##co, a2_##co, a3_##co);     \
+          for (int p = 0; p < 4; p++)                                        \
+            o[p][co] = bias[co] + sums[4 * p];                               \
         }
+      NARROW_SUM (0)
+      NARROW_SUM (1)
+      NARROW_SUM (2)
+      NARROW_SUM (3)
+#undef NARROW_SUM
       for (int p = 0; p < 4; p++)
-        *(Lanes *) (out + (gsize) (x + p) * VKA_CPU_BLOCK) = relu_lanes (o[p], relu);
+        store_pixel (out, plane, x + p, cout, relu_lanes (o[p], relu));
     }
   for (; x < width; x++)
     {
@@ -185,20 +217,25 @@ narrow_out_row (const float *in, gsize in_row, gsize in_block, int in_blocks,
       Lanes sums = sum_lanes4 (acc[0], acc[1], acc[2], acc[3]), o = { 0 };
       for (int co = 0; co < cout; co++)
         o[co] = bias[co] + sums[4 * co];
-      *(Lanes *) (out + (gsize) x * VKA_CPU_BLOCK) = relu_lanes (o, relu);
+      store_pixel (out, plane, x, cout, relu_lanes (o, relu));
     }
 }
 
 VKA_CPU_LANE_LOOPS static void
 narrow_out_rows (const float *in, gsize in_row, gsize in_block, int in_blocks,
                  const float *w, const float *bias, int cout, int width, gboolean relu,
-                 float *out)
+                 float *out, gsize plane)
 {
   switch (cout)
     {
-    case 1: narrow_out_row (in, in_row, in_block, in_blocks, w, bias, 1, width, relu, out); break;
-    case 3: narrow_out_row (in, in_row, in_block, in_blocks, w, bias, 3, width, relu, out); break;
-    default: narrow_out_row (in, in_row, in_block, in_blocks, w, bias, cout, width, relu, out);
+    case 1:
+      narrow_out_row (in, in_row, in_block, in_blocks, w, bias, 1, width, relu, out, plane);
+      break;
+    case 3:
+      narrow_out_row (in, in_row, in_block, in_blocks, w, bias, 3, width, relu, out, plane);
+      break;
+    default:
+      narrow_out_row (in, in_row, in_block, in_blocks, w, bias, cout, width, relu, out, plane);
       break;
     }
 }
@@ -241,6 +278,7 @@ vka_cpu_conv3x3_narrow (VkaCpuBackend *b, VkaCpuTensor *in, VkaCpuTensor *weight
   int in_blocks = vka_cpu_blocks (cin), out_blocks = vka_cpu_blocks (cout);
   gsize row = (gsize) (t->w + 2) * VKA_CPU_BLOCK, block = row * (t->h + 2);
   int rows = t->n * out_blocks * t->h;
+  gsize plane = out->layout == VKA_CPU_PLAIN ? (gsize) t->h * t->w : 0;
   float bias16[VKA_CPU_NARROW_MAX_BLOCKS * VKA_CPU_BLOCK] = { 0 };
   memcpy (bias16, bias->data, (gsize) cout * sizeof (float));
 #pragma omp parallel for schedule(static)
@@ -248,13 +286,18 @@ vka_cpu_conv3x3_narrow (VkaCpuBackend *b, VkaCpuTensor *in, VkaCpuTensor *weight
     {
       int y = r % t->h, ob = r / t->h % out_blocks, n = r / t->h / out_blocks;
       const float *src = in->data + (gsize) n * in_blocks * block + (gsize) y * row;
-      float *dst = out->data + ((gsize) n * out_blocks + ob) * block + (gsize) (y + 1) * row
-                   + VKA_CPU_BLOCK;
       if (few_inputs)
         narrow_in_rows (src, row, w + (gsize) ob * 9 * cin * VKA_CPU_BLOCK,
-                        bias16 + ob * VKA_CPU_BLOCK, cin, t->w, relu, dst);
+                        bias16 + ob * VKA_CPU_BLOCK, cin, t->w, relu,
+                        out->data + ((gsize) n * out_blocks + ob) * block
+                        + (gsize) (y + 1) * row + VKA_CPU_BLOCK);
+      else if (plane)
+        narrow_out_rows (src, row, block, in_blocks, w, bias16, cout, t->w, relu,
+                         out->data + (gsize) n * cout * plane + (gsize) y * t->w, plane);
       else
-        narrow_out_rows (src, row, block, in_blocks, w, bias16, cout, t->w, relu, dst);
+        narrow_out_rows (src, row, block, in_blocks, w, bias16, cout, t->w, relu,
+                         out->data + (gsize) n * block + (gsize) (y + 1) * row
+                         + VKA_CPU_BLOCK, 0);
     }
   return TRUE;
 }

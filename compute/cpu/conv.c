@@ -449,16 +449,20 @@ vka_cpu_conv2d (VkaBackend *backend, VkaTensor *in, VkaTensor *weight, VkaTensor
   if (!vka_check_conv (in, weight, bias, out, &k, error))
     return FALSE;
   VkaCpuTensor *ti = vka_cpu_tensor (in), *to = vka_cpu_tensor (out);
+  gboolean narrow = k == 3 && vka_cpu_narrow_conv_fits (in->c, out->c);
+  /* a few-channel output (the picture) in the layout its readers take */
+  VkaCpuLayout out_layout = narrow && out->c < VKA_CPU_BLOCK ? VKA_CPU_PLAIN : VKA_CPU_PADDED;
   if (!vka_cpu_tensor_set_layout (ti, VKA_CPU_PADDED, TRUE, error)
-      || !vka_cpu_tensor_set_layout (to, VKA_CPU_PADDED, FALSE, error))
+      || !vka_cpu_tensor_set_layout (to, out_layout, FALSE, error))
     return FALSE;
-  if (k == 3 && vka_cpu_narrow_conv_fits (in->c, out->c))
+  if (narrow)
     {
       gint64 t0 = vka_cpu_profile_start (b);
       if (!vka_cpu_conv3x3_narrow (b, ti, vka_cpu_tensor (weight), vka_cpu_tensor (bias),
                                    relu, to, error))
         return FALSE;
-      vka_cpu_fill_border (to);
+      if (out_layout == VKA_CPU_PADDED)
+        vka_cpu_fill_border (to);
       vka_cpu_profile_add (b, t0, 2.0 * vka_tensor_numel (out) * in->c * 9,
                            "conv3x3 narrow %4d->%-4d %4dx%-4d n%d%s", in->c, out->c, in->w,
                            in->h, in->n, relu ? " +relu" : "");

@@ -208,14 +208,23 @@ gboolean vka_cpu_optimizer_step (VkaBackend *backend, VkaTensor *param, VkaTenso
 /* conv-narrow.c: 3×3 convolutions with at most VKA_CPU_NARROW_MAX input
  * channels (and whole blocks of outputs, at most VKA_CPU_NARROW_MAX_BLOCKS),
  * or at most VKA_CPU_NARROW_MAX outputs (and whole blocks of inputs), on the
- * padded maps, border left to the caller. $VKA_CPU_CONV set to anything but
- * "narrow" sends them to oneDNN instead (tests). */
+ * padded maps, border left to the caller. Few outputs are written in out's
+ * layout: PLAIN (the network's RGB output, a quarter of a padded block's
+ * bytes per pixel) or PADDED. $VKA_CPU_CONV set to anything but "narrow"
+ * sends them to oneDNN instead (tests). */
 #define VKA_CPU_NARROW_MAX        4
 #define VKA_CPU_NARROW_MAX_BLOCKS 16
 gboolean vka_cpu_narrow_conv_fits (int cin, int cout);
 gboolean vka_cpu_conv3x3_narrow (VkaCpuBackend *b, VkaCpuTensor *in, VkaCpuTensor *weight,
                                  VkaCpuTensor *bias, gboolean relu, VkaCpuTensor *out,
                                  GError **error);
+
+/* conv-chain.c: conv3x3_chain in bands of rows ($VKA_CPU_BAND_ROWS sets
+ * their height at the convolutions' resolution, for tests; $VKA_CPU_BANDS=0
+ * runs whole maps) */
+gboolean vka_cpu_conv3x3_chain (VkaBackend *backend, VkaTensor *in, const VkaChainConv *convs,
+                                int n_convs, gboolean upsampled, gboolean pooled,
+                                VkaTensor *out, GError **error);
 
 /* conv.c */
 gboolean vka_cpu_conv2d (VkaBackend *backend, VkaTensor *in, VkaTensor *weight,

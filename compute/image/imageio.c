@@ -29,12 +29,43 @@ static gboolean gegl_is_hosts;   /* initialised by the program we run in */
  * several threads; GEGL makes no promise for concurrent graphs). */
 static GMutex gegl_lock;
 
+/* JPEGs are read and RGB ones written by jpeg.c where libjpeg was found:
+ * the buffer and the file GEGL's loader and saver make, faster;
+ * $VKA_JPEG=gegl asks for GEGL's (the tests compare the two). */
+static gboolean
+jpeg_direct (void)
+{
+#ifdef VKA_HAVE_LIBJPEG
+  return g_strcmp0 (g_getenv ("VKA_JPEG"), "gegl") != 0;
+#else
+  return FALSE;
+#endif
+}
+
 static void
 ensure_gegl (void)
 {
   if (g_once_init_enter (&gegl_started))
     {
       gegl_init (NULL, NULL);
+      g_once_init_leave (&gegl_started, 1);
+    }
+}
+
+void
+vka_imageio_init (void)
+{
+  if (g_once_init_enter (&gegl_started))
+    {
+      gboolean inhibit = !g_getenv ("BABL_INHIBIT_CACHE");
+      if (inhibit)
+        g_setenv ("BABL_INHIBIT_CACHE", "1", TRUE);
+      gegl_init (NULL, NULL);
+      /* A reference of our own, never dropped: gegl_exit's babl_exit then
+       * leaves babl up and does not write the cache over with the few
+       * conversions this process made (GIMP's would be lost). */
+      if (inhibit)
+        babl_init ();
       g_once_init_leave (&gegl_started, 1);
     }
 }
@@ -335,16 +366,29 @@ vka_imageio_load_buffer (const char *path, VkaImageInfo *info, GError **error)
   g_free (head);
 
   ensure_gegl ();
-  g_mutex_lock (&gegl_lock);
-  GeglNode *graph = gegl_node_new ();
-  GeglNode *load = gegl_node_new_child (graph, "operation", op ? op : "gegl:load",
-                                        "path", path, NULL);
   GeglBuffer *buffer = NULL;
-  GeglNode *sink = gegl_node_new_child (graph, "operation", "gegl:buffer-sink",
-                                        "buffer", &buffer, NULL);
-  gegl_node_link (load, sink);
-  gegl_node_process (sink);
-  g_object_unref (graph);
+  if (jpeg && jpeg_direct ())
+    {
+      GError *read_error = NULL;
+      buffer = vka_jpeg_read (path, disp, &read_error);
+      if (read_error)
+        {
+          g_propagate_error (error, read_error);
+          return NULL;
+        }
+    }
+  g_mutex_lock (&gegl_lock);
+  if (!buffer)
+    {
+      GeglNode *graph = gegl_node_new ();
+      GeglNode *load = gegl_node_new_child (graph, "operation", op ? op : "gegl:load",
+                                            "path", path, NULL);
+      GeglNode *sink = gegl_node_new_child (graph, "operation", "gegl:buffer-sink",
+                                            "buffer", &buffer, NULL);
+      gegl_node_link (load, sink);
+      gegl_node_process (sink);
+      g_object_unref (graph);
+    }
 
   GeglRectangle r = buffer ? *gegl_buffer_get_extent (buffer) : (GeglRectangle) { 0 };
   if (!buffer || r.width <= 0 || r.height <= 0)
@@ -505,24 +549,39 @@ vka_bytes_image_save (const VkaBytesImage *image, const char *path, GError **err
     }
   close (fd);
 
-  GeglNode *graph = gegl_node_new ();
-  GeglNode *src = gegl_node_new_child (graph, "operation", "gegl:buffer-source",
-                                       "buffer", buffer, NULL);
-  GeglNode *save = gegl_node_new_child (graph, "operation", op, "path", tmpl, NULL);
-  if (is_jpg)
-    gegl_node_set (save, "quality", 95, NULL);
   /* progressive and Huffman-optimised JPEGs make libjpeg hold the whole
    * picture's coefficients (600 MB at 100 MP); large pictures are written
    * as cameras write them, baseline and in one pass */
-  if (is_jpg && (guint64) image->width * image->height >= (1u << 22))
-    gegl_node_set (save, "progressive", FALSE, "optimize", FALSE, NULL);
-  else if (strcmp (op, "gegl:png-save") == 0)
-    gegl_node_set (save, "bitdepth", 8, NULL);
-  gegl_node_link (src, save);
-  gegl_node_process (save);
-  g_object_unref (graph);
-  g_object_unref (buffer);
-  g_mutex_unlock (&gegl_lock);
+  gboolean progressive = (guint64) image->width * image->height < (1u << 22);
+  if (is_jpg && out_ch == 3 && jpeg_direct ())
+    {
+      g_object_unref (buffer);
+      g_mutex_unlock (&gegl_lock);
+      if (!vka_jpeg_write (image->bytes, image->width, image->height, progressive, tmpl, disp,
+                           error))
+        {
+          g_unlink (tmpl);
+          return FALSE;
+        }
+    }
+  else
+    {
+      GeglNode *graph = gegl_node_new ();
+      GeglNode *src = gegl_node_new_child (graph, "operation", "gegl:buffer-source",
+                                           "buffer", buffer, NULL);
+      GeglNode *save = gegl_node_new_child (graph, "operation", op, "path", tmpl, NULL);
+      if (is_jpg)
+        gegl_node_set (save, "quality", 95, NULL);
+      if (is_jpg && !progressive)
+        gegl_node_set (save, "progressive", FALSE, "optimize", FALSE, NULL);
+      else if (strcmp (op, "gegl:png-save") == 0)
+        gegl_node_set (save, "bitdepth", 8, NULL);
+      gegl_node_link (src, save);
+      gegl_node_process (save);
+      g_object_unref (graph);
+      g_object_unref (buffer);
+      g_mutex_unlock (&gegl_lock);
+    }
 
   GStatBuf st;
   if (g_stat (tmpl, &st) != 0 || st.st_size == 0)

@@ -126,7 +126,9 @@ vka_model_encode (VkaModel *model, const VkaImage *image, VkaLayerHook hook,
   g_autoptr (VkaTensor) rgb = vka_tensor_new (b, 1, 3, image->height, image->width, error);
   if (!rgb || !b->ops->image_to_tensor (b, pixels, image->channels, rgb, error))
     return NULL;
-  return vka_network_forward (model->encoder, rgb, hook, hook_data, error);
+  g_clear_pointer (&pixels, vka_tensor_free);
+  return vka_network_forward_take (model->encoder, g_steal_pointer (&rgb), hook, hook_data,
+                                   error);
 }
 
 VkaNetwork *

@@ -347,16 +347,116 @@ pools_after (VkaNetwork *net, guint i)
          && !(env && g_str_equal (env, "0"));
 }
 
+/* The layers [first, end) that run as one conv3x3_chain. */
+typedef struct
+{
+  guint        first, end;
+  int          n_convs;
+  gboolean     upsampled, pooled;
+  VkaChainConv convs[4];
+} Chain;
+
+static gboolean
+is_conv3x3 (VkaNetwork *net, guint i)
+{
+  const VkaLayerSpec *spec = net->layers[i].info.spec;
+  return spec->kind == VKA_LAYER_CONV && spec->kernel == 3;
+}
+
+static gboolean
+chain_add (VkaNetwork *net, guint i, Chain *c)
+{
+  if (c->n_convs == G_N_ELEMENTS (c->convs) || !is_conv3x3 (net, i))
+    return FALSE;
+  const Layer *l = &net->layers[i];
+  c->convs[c->n_convs++] = (VkaChainConv) { l->weight, l->bias, l->info.spec->relu };
+  return TRUE;
+}
+
+/* The run of layers from layer i that the backend takes as one op where
+ * it has conv3x3_chain (it runs them in bands of rows, without whole maps
+ * between them): an encoder block, the 3×3 convolutions from the input or
+ * a pooling up to and including the one the next pooling follows, or a
+ * decoder block, an upsampling and the 3×3 convolutions after it up to the
+ * next upsampling or the output. $VKA_CONV_CHAIN=0 runs them layer by
+ * layer, for comparisons. */
+static gboolean
+chain_at (VkaNetwork *net, guint i, Chain *c)
+{
+  if (!net->backend->ops->conv3x3_chain || g_strcmp0 (g_getenv ("VKA_CONV_CHAIN"), "0") == 0)
+    return FALSE;
+  *c = (Chain) { .first = i };
+  if (i == 0 || net->layers[i - 1].info.spec->kind == VKA_LAYER_MAXPOOL)
+    {
+      guint k = i;
+      for (; k < net->n_layers && !pools_after (net, k); k++)
+        if (!chain_add (net, k, c))
+          return FALSE;
+      if (k == net->n_layers || !chain_add (net, k, c))
+        return FALSE;
+      c->pooled = TRUE;
+      c->end = k + 2;
+      return TRUE;
+    }
+  if (!fuses_with_next (net, i))
+    return FALSE;
+  guint k = i + 1;
+  for (; k < net->n_layers && net->layers[k].info.spec->kind != VKA_LAYER_UPSAMPLE; k++)
+    if (!chain_add (net, k, c))
+      return FALSE;
+  c->upsampled = TRUE;
+  c->end = k;
+  return TRUE;
+}
+
+static VkaTensor *
+run_chain (VkaNetwork *net, const Chain *c, VkaTensor *x, GError **error)
+{
+  VkaBackend *b = net->backend;
+  int h = c->upsampled ? 2 * x->h : x->h, w = c->upsampled ? 2 * x->w : x->w;
+  if (c->pooled)
+    h = (h + 1) / 2, w = (w + 1) / 2;
+  VkaTensor *y = vka_tensor_new (b, x->n, c->convs[c->n_convs - 1].weight->n, h, w, error);
+  if (y && !b->ops->conv3x3_chain (b, x, c->convs, c->n_convs, c->upsampled, c->pooled, y,
+                                   error))
+    g_clear_pointer (&y, vka_tensor_free);
+  return y;
+}
+
 guint64
 vka_network_working_bytes (VkaNetwork *net, int h, int w)
 {
   VkaBackend *b = net->backend;
-  guint64 input = vka_tensor_bytes (b, 1, net->layers[0].info.in_channels, h, w);
-  guint64 peak = 0, x = input;
+  guint64 peak = 0, x = vka_tensor_bytes (b, 1, net->layers[0].info.in_channels, h, w);
   for (guint i = 0; i < net->n_layers; i++)
     {
+      Chain chain;
+      if (chain_at (net, i, &chain))
+        {
+          /* its input, its output and its bands */
+          const Layer *last = &net->layers[chain.end - 1];
+          int cin = last->info.in_channels, cout = last->info.out_channels;
+          if (chain.upsampled)
+            h *= 2, w *= 2;
+          guint64 y = chain.pooled
+                      ? vka_tensor_bytes (b, 1, cout, (h + 1) / 2, (w + 1) / 2)
+                      : chain.n_convs > 1 && b->ops->conv_output_bytes
+                      ? b->ops->conv_output_bytes (b, 1, cin, cout, h, w, 3)
+                      : vka_tensor_bytes (b, 1, cout, h, w);
+          int channels = net->layers[chain.first].info.in_channels;
+          for (guint k = chain.first; k < chain.end; k++)
+            channels = MAX (channels, net->layers[k].info.out_channels);
+          guint64 scratch = vka_conv3x3_chain_scratch_bytes (1, channels, h, w);
+          if (chain.pooled)
+            h = (h + 1) / 2, w = (w + 1) / 2;
+          peak = MAX (peak, x + y + scratch);
+          x = y;
+          i = chain.end - 1;
+          continue;
+        }
       guint64 extra = 0;
-      gboolean first = i == 0;
+      gboolean plain_conv = !fuses_with_next (net, i) && !pools_after (net, i)
+                            && net->layers[i].info.spec->kind == VKA_LAYER_CONV;
       if (fuses_with_next (net, i))
         {
           if (!b->ops->conv3x3_upsampled)   /* the composed form makes the upsampled map */
@@ -373,13 +473,15 @@ vka_network_working_bytes (VkaNetwork *net, int h, int w)
           output_size (net->layers[++i].info.spec, &out_h, &out_w);
           /* the full-size map is the extra bytes' dense one */
         }
-      guint64 y = vka_tensor_bytes (b, 1, info->out_channels, out_h, out_w);
+      guint64 y = plain_conv && b->ops->conv_output_bytes
+                  ? b->ops->conv_output_bytes (b, 1, info->in_channels, info->out_channels,
+                                               out_h, out_w, info->spec->kernel)
+                  : vka_tensor_bytes (b, 1, info->out_channels, out_h, out_w);
       if (info->spec->kind == VKA_LAYER_CONV && b->ops->conv_extra_bytes)
         extra += b->ops->conv_extra_bytes (b, 1, info->in_channels, info->out_channels, h, w,
                                            info->spec->kernel);
       h = out_h, w = out_w;
-      /* the network's input stays alive next to every later layer's pair */
-      peak = MAX (peak, (first ? 0 : input) + x + y + extra);
+      peak = MAX (peak, x + y + extra);
       x = y;
     }
   return peak;
@@ -467,22 +569,33 @@ run_upsampled_conv (VkaNetwork *net, Layer *conv, VkaTensor *x, GError **error)
   return y;
 }
 
-VkaTensor *
-vka_network_forward (VkaNetwork *net, VkaTensor *input, VkaLayerHook hook,
-                     gpointer hook_data, GError **error)
+/* Runs every layer on input; with take, input is the network's and is
+ * freed as soon as the first layer has read it (or on failure). */
+static VkaTensor *
+forward (VkaNetwork *net, VkaTensor *input, gboolean take, VkaLayerHook hook,
+         gpointer hook_data, GError **error)
 {
   if (input->c != net->layers[0].info.in_channels)
     {
       g_set_error (error, VKA_ERROR, VKA_ERROR_INVALID_ARGUMENT,
                    "network input has %d channels, expected %d", input->c,
                    net->layers[0].info.in_channels);
+      if (take)
+        vka_tensor_free (input);
       return NULL;
     }
   VkaTensor *x = input;
   for (guint i = 0; i < net->n_layers; i++)
     {
       VkaTensor *y;
-      if (fuses_with_next (net, i))
+      Chain chain;
+      /* with a hook each layer's time is its own */
+      if (!hook && chain_at (net, i, &chain))
+        {
+          y = run_chain (net, &chain, x, error);
+          i = chain.end - 1;
+        }
+      else if (fuses_with_next (net, i))
         {
           /* the upsampling reports no time of its own: the pair's is the
            * convolution's */
@@ -494,7 +607,7 @@ vka_network_forward (VkaNetwork *net, VkaTensor *input, VkaLayerHook hook,
             {
               if (!vka_backend_flush (net->backend, error))
                 {
-                  if (x != input)
+                  if (x != input || take)
                     vka_tensor_free (x);
                   return NULL;
                 }
@@ -512,7 +625,7 @@ vka_network_forward (VkaNetwork *net, VkaTensor *input, VkaLayerHook hook,
               if (!vka_backend_flush (net->backend, error))
                 {
                   vka_tensor_free (y);
-                  if (x != input)
+                  if (x != input || take)
                     vka_tensor_free (x);
                   return NULL;
                 }
@@ -522,7 +635,7 @@ vka_network_forward (VkaNetwork *net, VkaTensor *input, VkaLayerHook hook,
         }
       else
         y = run_layer (net, &net->layers[i], x, error);
-      if (x != input)
+      if (x != input || take)
         vka_tensor_free (x);
       if (!y)
         return NULL;
@@ -538,6 +651,20 @@ vka_network_forward (VkaNetwork *net, VkaTensor *input, VkaLayerHook hook,
         }
     }
   return x;
+}
+
+VkaTensor *
+vka_network_forward (VkaNetwork *net, VkaTensor *input, VkaLayerHook hook,
+                     gpointer hook_data, GError **error)
+{
+  return forward (net, input, FALSE, hook, hook_data, error);
+}
+
+VkaTensor *
+vka_network_forward_take (VkaNetwork *net, VkaTensor *input, VkaLayerHook hook,
+                          gpointer hook_data, GError **error)
+{
+  return forward (net, input, TRUE, hook, hook_data, error);
 }
 
 /* ---- training ---- */

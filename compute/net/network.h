@@ -64,14 +64,18 @@ VkaWeights *vka_network_random_weights (VkaNetworkKind kind, const int widths[4]
 VkaWeights *vka_network_pytorch_init_weights (VkaNetworkKind kind, const int widths[4],
                                               GRand *rand);
 int         vka_network_out_channels (const VkaNetwork *net);
-/* The most bytes of activations held at once while running on an h × w
- * input (the input included), on the network's backend. */
+/* The most bytes of activations held at once while vka_network_forward_take
+ * runs on an h × w input (the input included), on the network's backend. */
 guint64     vka_network_working_bytes (VkaNetwork *net, int h, int w);
 /* The most elements any one activation holds for an h × w input. */
 guint64     vka_network_peak_elements (const VkaNetwork *net, int h, int w);
 /* Runs every layer; returns a new tensor (caller frees). */
 VkaTensor  *vka_network_forward (VkaNetwork *net, VkaTensor *input, VkaLayerHook hook,
                                  gpointer hook_data, GError **error);
+/* The same, taking input: it is freed once the first layer has read it (or
+ * on failure), so that it does not stay beside every later layer's maps. */
+VkaTensor  *vka_network_forward_take (VkaNetwork *net, VkaTensor *input, VkaLayerHook hook,
+                                      gpointer hook_data, GError **error);
 
 /* ---- training ---- */
 

@@ -39,6 +39,11 @@ typedef struct
   const VkaStylizeJob *job;         /* when stylising, else NULL */
   VkaTensor         *rgb;           /* the last tile's picture, being read back */
   VkaTensorRead      read;
+  /* host pixels of a tile's window and of its output, kept from tile to
+   * tile: fresh blocks of this size are fresh mappings, and each page of
+   * them faulted in again for every tile */
+  float             *window_pixels, *out_pixels;
+  gsize              window_floats, out_floats;
 } TileRun;
 
 struct VkaStylizeRun
@@ -61,6 +66,28 @@ tile_run_clear (TileRun *run)
   g_clear_pointer (&run->region_of, g_free);
   for (int r = 0; r < 2; r++)
     vka_moments_clear (&run->moments[r]);
+  g_clear_pointer (&run->window_pixels, g_free);
+  g_clear_pointer (&run->out_pixels, g_free);
+  run->window_floats = run->out_floats = 0;
+}
+
+/* buf holding at least n floats (*have of them now), or NULL */
+static float *
+scratch (float **buf, gsize *have, gsize n, const VkaTile *t, GError **error)
+{
+  if (n > *have)
+    {
+      g_free (*buf);
+      *have = 0;
+      if (!(*buf = g_try_new (float, n)))
+        {
+          g_set_error (error, VKA_ERROR, VKA_ERROR_OUT_OF_MEMORY,
+                       "cannot allocate a %d×%d tile", t->ww, t->wh);
+          return NULL;
+        }
+      *have = n;
+    }
+  return *buf;
 }
 
 static void
@@ -72,23 +99,19 @@ report (TileRun *run, guint done)
 }
 
 /* The window of a tile as its own image. */
-static VkaImage *
-read_window (const VkaImageSource *source, const VkaTile *t, GError **error)
-{
-  VkaImage *win = vka_image_new (t->ww, t->wh, source->channels, error);
-  if (win && !source->read (source->data, t->wx0, t->wy0, t->ww, t->wh, win->pixels, error))
-    g_clear_pointer (&win, vka_image_free);
-  return win;
-}
-
 static VkaTensor *
 encode_tile (TileRun *run, const VkaTile *t, GError **error)
 {
-  const VkaImage *whole = run->source->image;
-  if (whole && t->ww == whole->width && t->wh == whole->height)
-    return vka_model_encode (run->model, whole, NULL, NULL, error);
-  g_autoptr (VkaImage) win = read_window (run->source, t, error);
-  return win ? vka_model_encode (run->model, win, NULL, NULL, error) : NULL;
+  const VkaImageSource *source = run->source;
+  if (source->image && t->ww == source->image->width && t->wh == source->image->height)
+    return vka_model_encode (run->model, source->image, NULL, NULL, error);
+  VkaImage win = { t->ww, t->wh, source->channels,
+                   scratch (&run->window_pixels, &run->window_floats,
+                            (gsize) t->ww * t->wh * source->channels, t, error) };
+  if (!win.pixels
+      || !source->read (source->data, t->wx0, t->wy0, t->ww, t->wh, win.pixels, error))
+    return NULL;
+  return vka_model_encode (run->model, &win, NULL, NULL, error);
 }
 
 typedef enum
@@ -473,8 +496,9 @@ submit_tile (TileRun *run, guint i, GError **error)
   if (!ok)
     return FALSE;
 
-  g_autoptr (VkaTensor) decoded = vka_network_forward (run->model->decoder, mixed, NULL,
-                                                       NULL, error);
+  g_autoptr (VkaTensor) decoded = vka_network_forward_take (run->model->decoder,
+                                                            g_steal_pointer (&mixed), NULL,
+                                                            NULL, error);
   g_autoptr (VkaTensor) rgb = decoded ? vka_tensor_new (b, 1, 1, t->h, t->w * 3, error)
                                       : NULL;
   if (!rgb || !b->ops->tensor_to_image (b, decoded, t->y0 - t->wy0, t->x0 - t->wx0, rgb,
@@ -492,13 +516,10 @@ static gboolean
 deliver_tile (TileRun *run, guint i, GError **error)
 {
   const VkaTile *t = &g_array_index (run->tiles, VkaTile, i);
-  g_autofree float *pixels = g_try_new (float, vka_tensor_numel (run->rgb));
+  float *pixels = scratch (&run->out_pixels, &run->out_floats, vka_tensor_numel (run->rgb), t,
+                           error);
   if (!pixels)
-    {
-      g_set_error (error, VKA_ERROR, VKA_ERROR_OUT_OF_MEMORY,
-                   "cannot allocate a %d×%d tile", t->w, t->h);
-      return FALSE;
-    }
+    return FALSE;
   gboolean ok = vka_tensor_read_end (&run->read, pixels, error);
   g_clear_pointer (&run->rgb, vka_tensor_free);
   return ok && write_output (run->source, t, pixels, run->job->out, error);

@@ -209,6 +209,104 @@ test_save_formats (void)
   g_assert_cmpuint (dir_count (dir), ==, 4);   /* no temporary files left */
 }
 
+/* A JPEG read with libjpeg directly gives the pixels GEGL's loader gives. */
+static void
+assert_read_as_gegl_reads (const char *path)
+{
+  VkaImageInfo info, gegl_info;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VkaImage) direct = vka_image_load (path, &info, &error);
+  g_assert_no_error (error);
+  g_setenv ("VKA_JPEG", "gegl", TRUE);
+  g_autoptr (VkaImage) via_gegl = vka_image_load (path, &gegl_info, &error);
+  g_unsetenv ("VKA_JPEG");
+  g_assert_no_error (error);
+  g_assert_cmpint (direct->width, ==, via_gegl->width);
+  g_assert_cmpint (direct->height, ==, via_gegl->height);
+  g_assert_cmpint (direct->channels, ==, via_gegl->channels);
+  g_assert_cmpint (info.orientation, ==, gegl_info.orientation);
+  g_assert_cmpint (info.bits, ==, gegl_info.bits);
+  g_assert_cmpmem (direct->pixels, (gsize) direct->width * direct->height * direct->channels
+                                   * sizeof (float),
+                   via_gegl->pixels, (gsize) via_gegl->width * via_gegl->height
+                                     * via_gegl->channels * sizeof (float));
+}
+
+/* JPEGs are read and RGB ones written with libjpeg directly where it was
+ * found at build time: the same bytes gegl:jpg-save writes, in the
+ * small-picture layout (progressive, optimised) and the large one
+ * (baseline, one pass), and the same pixels gegl:jpg-load reads, with the
+ * sRGB profile the writer puts in and without (the EXIF golden file). */
+static void
+test_jpeg_direct (void)
+{
+  g_autofree char *dir = fresh_dir ("jpeg-writer");
+  const int sizes[][2] = { { 37, 23 }, { 2048, 2049 } };
+  for (gsize k = 0; k < G_N_ELEMENTS (sizes); k++)
+    {
+      int w = sizes[k][0], h = sizes[k][1];
+      g_autoptr (VkaImage) im = vka_image_new (w, h, 3, NULL);
+      g_autoptr (GRand) rand = g_rand_new_with_seed (k + 1);
+      for (gsize i = 0; i < (gsize) w * h * 3; i++)
+        im->pixels[i] = (float) ((i / 3 % w) * 7 % 256) / 255.0f * 0.7f
+                        + (float) g_rand_double (rand) * 0.3f;
+      g_autofree char *direct = g_strdup_printf ("%s/direct-%d.jpg", dir, w);
+      g_autofree char *via_gegl = g_strdup_printf ("%s/gegl-%d.jpg", dir, w);
+      g_autoptr (GError) error = NULL;
+      g_assert_true (vka_image_save (im, direct, &error));
+      g_setenv ("VKA_JPEG", "gegl", TRUE);
+      g_assert_true (vka_image_save (im, via_gegl, &error));
+      g_unsetenv ("VKA_JPEG");
+      g_autofree char *a = NULL, *b = NULL;
+      gsize na, nb;
+      g_assert_true (g_file_get_contents (direct, &a, &na, NULL));
+      g_assert_true (g_file_get_contents (via_gegl, &b, &nb, NULL));
+      g_test_message ("%d×%d: %" G_GSIZE_FORMAT " bytes", w, h, na);
+      g_assert_cmpmem (a, na, b, nb);
+      g_autoptr (VkaImage) back = vka_image_load (direct, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (back->width, ==, w);
+      g_assert_cmpint (back->height, ==, h);
+      assert_read_as_gegl_reads (direct);
+    }
+  g_assert_cmpuint (dir_count (dir), ==, 4);   /* no temporary files left */
+  g_autofree char *exif = golden ("exif6.jpg");
+  assert_read_as_gegl_reads (exif);
+}
+
+/* babl's cache of conversions (shared with GIMP) is neither read by the CLI
+ * (reading one made babl time its lookup tables at every start) nor
+ * written over with the CLI's few conversions. */
+static void
+test_babl_cache_untouched (void)
+{
+  g_autofree char *dir = fresh_dir ("babl-cache");
+  g_autofree char *cache = fresh_dir ("babl-cache/xdg");
+  g_autofree char *babl_dir = fresh_dir ("babl-cache/xdg/babl");
+  const char fishes[] = "#BABL_0_1_98 BABL_PATH_LENGTH=3 BABL_TOLERANCE=0.000005\n"
+                        "Y' u8\nY' float\n\tpixels=8283485696 cost=4 error=0.0000000000\n"
+                        "\t/usr/lib/x86_64-linux-gnu/babl-0.1/x86-64-v3-simple.so 0: "
+                        "Y' u8 to Y' float\n----\n";
+  g_autofree char *file = write_file (babl_dir, "babl-fishes", fishes, sizeof fishes - 1);
+  g_autofree char *vgg = golden ("vgg.pth"), *dec = golden ("decoder.pth");
+  g_autofree char *content = golden ("content.png"), *style = golden ("style.png");
+  g_autofree char *out = g_build_filename (dir, "out.jpg", NULL);
+  g_auto (GStrv) env = g_environ_setenv (g_get_environ (), "XDG_CACHE_HOME", cache, TRUE);
+  const char *args[] = { "--vgg", vgg, "--decoder", dec, "--content", content, "--style",
+                         style, "-o", out, "--content-size", "24", "--style-size", "20",
+                         "--quiet", NULL };
+  Result r = run_cli_env (args, env);
+  if (r.status)
+    g_test_message ("stderr: %s", r.err);
+  g_assert_cmpint (r.status, ==, 0);
+  g_free (r.err);
+  g_autofree char *after = NULL;
+  gsize n;
+  g_assert_true (g_file_get_contents (file, &after, &n, NULL));
+  g_assert_cmpmem (after, n, fishes, sizeof fishes - 1);
+  g_assert_true (g_file_test (out, G_FILE_TEST_IS_REGULAR));
+}
+
 static void
 test_exif_orientation (void)
 {
@@ -584,6 +682,8 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/resize/crop-round-half-even", test_crop_round_half_even);
   g_test_add_func ("/cli/color/luminance", test_luminance_keeps_chroma);
   g_test_add_func ("/cli/imageio/formats", test_save_formats);
+  g_test_add_func ("/cli/imageio/jpeg-direct", test_jpeg_direct);
+  g_test_add_func ("/cli/imageio/babl-cache-untouched", test_babl_cache_untouched);
   g_test_add_func ("/cli/imageio/exif-orientation", test_exif_orientation);
   g_test_add_func ("/cli/imageio/exif-orientations", test_exif_orientations);
   g_test_add_func ("/cli/imageio/16-bit", test_16bit_input);
