@@ -539,7 +539,17 @@ cpu_image_to_tensor (VkaBackend *backend, VkaTensor *image, int channels, VkaTen
     return FALSE;
   PLAIN (image);
   PLAIN (out);
-  vka_ref_image_to_tensor (DATA (image), out->h, out->w, channels, DATA (out));
+  /* the reference's loop, its rows shared among the threads */
+  const float *src = DATA (image);
+  float *dst = DATA (out);
+  int h = out->h, w = out->w;
+  gsize plane = (gsize) h * w;
+#pragma omp parallel for schedule(static)
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++)
+      for (int c = 0; c < 3; c++)
+        dst[c * plane + (gsize) y * w + x] = src[((gsize) y * w + x) * channels
+                                                 + (channels < 3 ? 0 : c)];
   return TRUE;
 }
 
@@ -551,8 +561,18 @@ cpu_tensor_to_image (VkaBackend *backend, VkaTensor *in, int y0, int x0, VkaTens
     return FALSE;
   PLAIN (in);
   PLAIN (image);
-  vka_ref_tensor_to_image (DATA (in), in->h, in->w, y0, x0, image->h, image->w / 3,
-                           DATA (image));
+  /* the reference's loop, its rows shared among the threads */
+  const float *src = DATA (in);
+  float *dst = DATA (image);
+  int th = in->h, tw = in->w, h = image->h, w = image->w / 3;
+#pragma omp parallel for schedule(static)
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++)
+      for (int c = 0; c < 3; c++)
+        {
+          float v = src[((gsize) c * th + y0 + y) * tw + x0 + x];
+          dst[((gsize) y * w + x) * 3 + c] = v < 0.0f ? 0.0f : v > 1.0f ? 1.0f : v;
+        }
   return TRUE;
 }
 

@@ -59,16 +59,18 @@ rows_into_band (VkaCpuTensor *in, Rows r, VkaCpuTensor *band)
   else
     {
       gsize plane = (gsize) t->h * t->w;
-      for (int n = 0; n < t->n; n++)
-        for (int c = 0; c < t->c; c++)
-          {
-            const float *src = in->data + ((gsize) n * t->c + c) * plane + (gsize) r.r0 * t->w;
-            float *dst = band->data + ((gsize) n * blocks + c / VKA_CPU_BLOCK) * band_block
-                         + row + VKA_CPU_BLOCK + c % VKA_CPU_BLOCK;
-            for (int y = 0; y < rows; y++)
-              for (int x = 0; x < t->w; x++)
-                dst[y * row + (gsize) x * VKA_CPU_BLOCK] = src[(gsize) y * t->w + x];
-          }
+      int lines = t->n * t->c * rows;
+#pragma omp parallel for schedule(static)
+      for (int i = 0; i < lines; i++)
+        {
+          int y = i % rows, c = i / rows % t->c, n = i / rows / t->c;
+          const float *src = in->data + ((gsize) n * t->c + c) * plane
+                             + (gsize) (r.r0 + y) * t->w;
+          float *dst = band->data + ((gsize) n * blocks + c / VKA_CPU_BLOCK) * band_block
+                       + (y + 1) * row + VKA_CPU_BLOCK + c % VKA_CPU_BLOCK;
+          for (int x = 0; x < t->w; x++)
+            dst[(gsize) x * VKA_CPU_BLOCK] = src[x];
+        }
     }
   vka_cpu_fill_border (band);
 }
