@@ -116,54 +116,28 @@ band_rows (const VkaTensor *in, const VkaChainConv *convs, int n_convs, int conv
   return (int) MAX (rows, (guint64) 2 * n_convs + 8) - 2 * n_convs - 2;
 }
 
-static gboolean
-run_conv (VkaBackend *backend, const VkaChainConv *conv, int k, int n_convs,
-          gboolean upsampled, gboolean pooled, VkaTensor *x, VkaTensor **y, GError **error)
-{
-  int h = x->h, w = x->w;
-  gboolean up = upsampled && k == 0, pool = pooled && k == n_convs - 1;
-  if (up)
-    h *= 2, w *= 2;
-  if (pool)
-    h = (h + 1) / 2, w = (w + 1) / 2;
-  *y = vka_tensor_new (backend, x->n, conv->weight->n, h, w, error);
-  if (!*y)
-    return FALSE;
-  if (up)
-    return vka_cpu_conv3x3_upsampled (backend, x, conv->weight, conv->bias, conv->relu, *y,
-                                      error);
-  if (pool)
-    return vka_cpu_conv3x3_pooled (backend, x, conv->weight, conv->bias, conv->relu, *y,
-                                   error);
-  return vka_cpu_conv2d (backend, x, conv->weight, conv->bias, conv->relu, *y, error);
-}
-
-/* The chain on band input rows r: its output (the caller frees it). */
+/* The chain on band input rows r, the band an image of its own: the single
+ * ops one after the other (vka_conv3x3_chain_composed), on band-sized maps.
+ * Its output (the caller frees it). */
 static VkaTensor *
 run_band (VkaBackend *backend, VkaCpuTensor *in, Rows r, const VkaChainConv *convs,
           int n_convs, gboolean upsampled, gboolean pooled, GError **error)
 {
   const VkaTensor *t = &in->base;
-  VkaTensor *x = vka_tensor_new (backend, t->n, t->c, r.r1 - r.r0, t->w, error);
+  int h = r.r1 - r.r0, w = t->w;
+  g_autoptr (VkaTensor) x = vka_tensor_new (backend, t->n, t->c, h, w, error);
   if (!x || !vka_cpu_tensor_set_layout (vka_cpu_tensor (x), VKA_CPU_PADDED, FALSE, error))
-    {
-      vka_tensor_free (x);
-      return NULL;
-    }
+    return NULL;
   rows_into_band (in, r, vka_cpu_tensor (x));
-  for (int k = 0; k < n_convs; k++)
-    {
-      VkaTensor *y = NULL;
-      gboolean ok = run_conv (backend, &convs[k], k, n_convs, upsampled, pooled, x, &y, error);
-      vka_tensor_free (x);
-      x = y;
-      if (!ok)
-        {
-          vka_tensor_free (x);
-          return NULL;
-        }
-    }
-  return x;
+  if (upsampled)
+    h *= 2, w *= 2;
+  if (pooled)
+    h = (h + 1) / 2, w = (w + 1) / 2;
+  VkaTensor *y = vka_tensor_new (backend, t->n, convs[n_convs - 1].weight->n, h, w, error);
+  if (y && !vka_conv3x3_chain_composed (backend, x, convs, n_convs, upsampled, pooled, y,
+                                        error))
+    g_clear_pointer (&y, vka_tensor_free);
+  return y;
 }
 
 gboolean
