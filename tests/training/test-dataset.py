@@ -8,20 +8,12 @@ import sys
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from tap import check, finish  # noqa: E402
 spec = importlib.util.spec_from_file_location(
     "build_dataset", os.path.join(HERE, "..", "..", "training", "dataset", "build-dataset.py"))
 bd = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(bd)
-
-failures = 0
-count = 0
-
-
-def check(what, ok):
-    global failures, count
-    count += 1
-    print(("ok " if ok else "not ok ") + f"{count} - {what}")
-    failures += not ok
 
 
 def pictures(split, n, start=0):
@@ -66,5 +58,4 @@ with tempfile.TemporaryDirectory() as tmp:
 
     check("absent list gives None", bd.read_heldout(os.path.join(tmp, "none.tsv")) is None)
 
-print(f"1..{count}")
-sys.exit(1 if failures else 0)
+finish()
