@@ -7,7 +7,7 @@ IN_DIR is a training run's save folder; its newest checkpoint (the .ini, the
 decoder and the optimiser's moments) is written to OUT_DIR with the output of
 each named decoder convolution (its module index, e.g. 21 or 25) grown to
 WIDTH channels, so that `vk-adain-train --save-dir OUT_DIR --resume` goes on
-with the wider decoder.
+with the wider decoder (the run's train_log.csv is copied too).
 
 Each new channel copies an existing one (the first ones in turn) and the next
 layer's weights on every copy of a channel are divided by the number of
@@ -111,6 +111,9 @@ def main():
     os.makedirs(dst, exist_ok=True)
     avg.write(os.path.join(dst, dec_name), decoder)
     avg.write(os.path.join(dst, state_name), state)
+    # the run's log goes on in the new folder (the trainer appends to it)
+    if os.path.exists(os.path.join(src, "train_log.csv")):
+        shutil.copyfile(os.path.join(src, "train_log.csv"), os.path.join(dst, "train_log.csv"))
     shutil.copyfile(os.path.join(src, ini_name), os.path.join(dst, ini_name))
 
 

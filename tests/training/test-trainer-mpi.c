@@ -327,27 +327,7 @@ test_stop_signal (void)
   const char *a[] = { COMMON (save, "2"), "--max-iter", "100000", "--save-interval", "100000",
                       NULL };
   g_autoptr (GPtrArray) argv = job_argv (2, a, NULL, NULL, (char *) "2");
-  GPid pid;
-  g_autoptr (GError) error = NULL;
-  g_assert_true (g_spawn_async (NULL, (char **) argv->pdata, NULL,
-                                G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL
-                                  | G_SPAWN_STDERR_TO_DEV_NULL,
-                                NULL, NULL, &pid, &error));
-  g_assert_no_error (error);
-  g_autofree char *csv = fixture_path (save, "train_log.csv");
-  for (int i = 0; i < 2400; i++)
-    {
-      g_autofree char *text = NULL;
-      if (g_file_get_contents (csv, &text, NULL, NULL) && strstr (text, "\n3,"))
-        break;
-      g_usleep (100000);
-    }
-  kill (pid, SIGUSR1);
-  int ws;
-  g_assert_cmpint (waitpid (pid, &ws, 0), ==, pid);
-  g_spawn_close_pid (pid);
-  g_assert_true (WIFEXITED (ws));
-  g_assert_cmpint (WEXITSTATUS (ws), ==, 0);
+  fixture_signal_after_three_rows (argv, save, SIGUSR1, TRUE);
   g_autoptr (GArray) rows = log_of (save);
   g_assert_cmpuint (rows->len, >=, 3);
   g_autofree char *ini = g_strdup_printf ("resume_iter_%u.ini", rows->len);

@@ -2,7 +2,7 @@
  * (32² crops, batch 2, the tiny random-weight encoder of tests/cli/golden):
  * the loss falls; the checkpoints exist and load; a run resumed half-way
  * logs the same losses as one that never stopped; a kill during a save
- * leaves the previous checkpoint whole; Ctrl-C saves and exits; unreadable
+ * leaves the previous checkpoint whole; a widened checkpoint resumes; Ctrl-C saves and exits; unreadable
  * files are skipped and counted; empty folders and bad arguments are clear
  * errors.
  *
@@ -244,6 +244,88 @@ test_resume_same_losses (void)
   g_assert_cmpmem (d1, n1, d2, n2);
 }
 
+/* The width of decoder layer `name` (its output channels) in a checkpoint. */
+static int
+decoder_width (const char *dir, int iteration, const char *name)
+{
+  g_autofree char *p = g_strdup_printf ("%s/decoder_iter_%d.safetensors", dir, iteration);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VkaWeights) w = vka_weights_load (p, NULL, &error);
+  g_assert_no_error (error);
+  const VkaTensorData *t = vka_weights_get (w, name);
+  g_assert_nonnull (t);
+  return (int) t->shape[0];
+}
+
+/* The loss logged at iteration it. */
+static double
+loss_at (const char *losses, int it)
+{
+  g_auto (GStrv) rows = g_strsplit (losses, "\n", -1);
+  for (int i = 0; rows[i]; i++)
+    {
+      int at;
+      double l;
+      if (sscanf (rows[i], "%d,%lf", &at, &l) == 2 && at == it)
+        return l;
+    }
+  g_assert_not_reached ();
+}
+
+/* training/widen-decoder.py on a checkpoint, then --resume: the wider
+ * decoder trains on, and its first iteration's loss is the narrow one's
+ * (without noise the widened decoder computes the same output). */
+static void
+test_resume_widened (void)
+{
+  const char *python = g_getenv ("VKA_PYTHON"), *widen = g_getenv ("VKA_WIDEN");
+  g_assert_nonnull (python);
+  g_assert_nonnull (widen);
+  g_autofree char *narrow = fixture_dir (tmp_root, "narrow"), *wide = fixture_dir (tmp_root, "wide");
+  const char *a[] = { "--content-dir", content_dir, "--style-dir", style_dir,
+                      COMMON (narrow), "--max-iter", "4", "--save-interval", "4", NULL };
+  Result r = run_train (a, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_free (r.err);
+  int w21 = decoder_width (narrow, 4, "21.weight"), w25 = decoder_width (narrow, 4, "25.weight");
+  g_autofree char *plan21 = g_strdup_printf ("21=%d", 2 * w21);
+  g_autofree char *plan25 = g_strdup_printf ("25=%d", w25 + 3);
+  const char *argv[] = { python, widen, narrow, wide, plan21, plan25, NULL };
+  g_auto (GStrv) env = g_environ_setenv (g_get_environ (), "NOISE", "0", TRUE);
+  g_autofree char *err = NULL;
+  int ws;
+  g_autoptr (GError) error = NULL;
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, env, G_SPAWN_DEFAULT, NULL, NULL, NULL,
+                               &err, &ws, &error));
+  g_assert_no_error (error);
+  g_test_message ("widen-decoder.py: %s", err);
+  g_assert_true (g_spawn_check_wait_status (ws, NULL));
+  const char *b[] = { "--content-dir", content_dir, "--style-dir", style_dir,
+                      COMMON (wide), "--max-iter", "6", "--save-interval", "6", "--resume", NULL };
+  r = run_train (b, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.err, "resuming at iteration 4"));
+  g_free (r.err);
+  const char *c[] = { "--content-dir", content_dir, "--style-dir", style_dir,
+                      COMMON (narrow), "--max-iter", "6", "--save-interval", "6", "--resume",
+                      NULL };
+  r = run_train (c, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_free (r.err);
+  g_assert_cmpint (decoder_width (wide, 6, "21.weight"), ==, 2 * w21);
+  g_assert_cmpint (decoder_width (wide, 6, "25.weight"), ==, w25 + 3);
+  g_assert_cmpint (decoder_width (wide, 6, "28.weight"), ==, 3);
+  g_autofree char *ln = losses_of (narrow), *lw = losses_of (wide);
+  /* the log went on from the narrow run's first four rows */
+  g_auto (GStrv) rows_n = g_strsplit (ln, "\n", -1), rows_w = g_strsplit (lw, "\n", -1);
+  for (int i = 0; i < 4; i++)
+    g_assert_cmpstr (rows_n[i], ==, rows_w[i]);
+  double n5 = loss_at (ln, 5), w5 = loss_at (lw, 5), w6 = loss_at (lw, 6);
+  g_test_message ("iteration 5: narrow %g, widened %g; widened iteration 6: %g", n5, w5, w6);
+  g_assert_cmpfloat (fabs (w5 - n5), <=, 1e-4 * fabs (n5));
+  g_assert_true (isfinite (w6));
+}
+
 /* --augment changes the batches (the losses differ from a plain run's) but
  * stays a function of the seed and the iteration: the loader's thread count
  * does not change them */
@@ -338,28 +420,7 @@ test_interrupt_saves (void)
                          COMMON (save), "--max-iter", "100000", "--save-interval", "100000",
                          NULL };
   g_autoptr (GPtrArray) argv = train_argv (args);
-  GPid pid;
-  g_autoptr (GError) error = NULL;
-  g_assert_true (g_spawn_async (NULL, (char **) argv->pdata, NULL,
-                                G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL,
-                                NULL, NULL, &pid, &error));
-  g_assert_no_error (error);
-  g_autofree char *csv = fixture_path (save, "train_log.csv");
-  /* wait for a few logged iterations (at most four minutes: CI under ASan
-   * on a busy machine) */
-  for (int i = 0; i < 2400; i++)
-    {
-      g_autofree char *text = NULL;
-      if (g_file_get_contents (csv, &text, NULL, NULL) && strstr (text, "\n3,"))
-        break;
-      g_usleep (100000);
-    }
-  kill (pid, SIGINT);
-  int ws;
-  g_assert_cmpint (waitpid (pid, &ws, 0), ==, pid);
-  g_spawn_close_pid (pid);
-  g_assert_true (WIFEXITED (ws));
-  g_assert_cmpint (WEXITSTATUS (ws), ==, 0);
+  fixture_signal_after_three_rows (argv, save, SIGINT, FALSE);
   g_autofree char *losses = losses_of (save);
   g_auto (GStrv) rows = g_strsplit (losses, "\n", -1);
   int last = (int) g_strv_length (rows) - 1;
@@ -494,6 +555,7 @@ main (int argc, char **argv)
     }
   g_test_add_func ("/train/short-run", test_short_run);
   g_test_add_func ("/train/resume-same-losses", test_resume_same_losses);
+  g_test_add_func ("/train/resume-widened", test_resume_widened);
   g_test_add_func ("/train/kill-during-save", test_kill_during_save);
   g_test_add_func ("/train/compute-threads", test_compute_threads);
   g_test_add_func ("/train/augment", test_augment);

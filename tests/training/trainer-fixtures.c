@@ -4,6 +4,9 @@
 #include "vka-imageio.h"
 
 #include <math.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
 
 char *
 fixture_dir (const char *root, const char *name)
@@ -46,4 +49,30 @@ fixture_picture (const char *dir, const char *name, int w, int h, int seed, gboo
   g_autoptr (GError) error = NULL;
   g_assert_true (vka_image_save (im, p, &error));
   g_assert_no_error (error);
+}
+
+void
+fixture_signal_after_three_rows (GPtrArray *argv, const char *save, int signo, gboolean quiet)
+{
+  GPid pid;
+  g_autoptr (GError) error = NULL;
+  GSpawnFlags flags = G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL
+                      | (quiet ? G_SPAWN_STDERR_TO_DEV_NULL : 0);
+  g_assert_true (g_spawn_async (NULL, (char **) argv->pdata, NULL, flags, NULL, NULL, &pid,
+                                &error));
+  g_assert_no_error (error);
+  g_autofree char *csv = fixture_path (save, "train_log.csv");
+  for (int i = 0; i < 2400; i++)
+    {
+      g_autofree char *text = NULL;
+      if (g_file_get_contents (csv, &text, NULL, NULL) && strstr (text, "\n3,"))
+        break;
+      g_usleep (100000);
+    }
+  kill (pid, signo);
+  int ws;
+  g_assert_cmpint (waitpid (pid, &ws, 0), ==, pid);
+  g_spawn_close_pid (pid);
+  g_assert_true (WIFEXITED (ws));
+  g_assert_cmpint (WEXITSTATUS (ws), ==, 0);
 }
