@@ -76,6 +76,15 @@ run_train (const char *const *args, const char *const *env_extra)
   return r;
 }
 
+/* run_train, which must succeed. */
+static void
+train_ok (const char *const *args)
+{
+  Result r = run_train (args, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_free (r.err);
+}
+
 static void
 write_file (const char *dir, const char *name, const char *data, gsize n)
 {
@@ -163,9 +172,7 @@ test_short_run (void)
   g_autofree char *save = fixture_dir (tmp_root, "short");
   const char *args[] = { "--content-dir", content_dir, "--style-dir", style_dir, COMMON (save),
                          "--max-iter", "40", "--save-interval", "20", "--lr", "5e-3", NULL };
-  Result r = run_train (args, NULL);
-  g_assert_cmpint (r.status, ==, 0);
-  g_free (r.err);
+  train_ok (args);
   g_autofree char *losses = losses_of (save);
   double first = mean_loss (losses, 0, 8), last = mean_loss (losses, 32, 40);
   g_test_message ("mean loss of iterations 1-8: %g, 33-40: %g", first, last);
@@ -191,9 +198,7 @@ test_short_run (void)
   const char *b[] = { "--content-dir", content_dir, "--style-dir", style_dir, COMMON (again),
                       "--max-iter", "8", "--save-interval", "8", "--lr", "5e-3",
                       "--decoder-init", init, NULL };
-  r = run_train (b, NULL);
-  g_assert_cmpint (r.status, ==, 0);
-  g_free (r.err);
+  train_ok (b);
   g_autofree char *losses2 = losses_of (again);
   double restart = mean_loss (losses2, 0, 8);
   g_test_message ("from the trained decoder: mean loss of iterations 1-8: %g", restart);
@@ -206,18 +211,14 @@ test_resume_same_losses (void)
   g_autofree char *straight = fixture_dir (tmp_root, "straight"), *split = fixture_dir (tmp_root, "split");
   const char *a[] = { "--content-dir", content_dir, "--style-dir", style_dir,
                       COMMON (straight), "--max-iter", "8", "--save-interval", "4", NULL };
-  Result r = run_train (a, NULL);
-  g_assert_cmpint (r.status, ==, 0);
-  g_free (r.err);
+  train_ok (a);
   const char *b[] = { "--content-dir", content_dir, "--style-dir", style_dir,
                       COMMON (split), "--max-iter", "4", "--save-interval", "4", NULL };
-  r = run_train (b, NULL);
-  g_assert_cmpint (r.status, ==, 0);
-  g_free (r.err);
+  train_ok (b);
   const char *c[] = { "--content-dir", content_dir, "--style-dir", style_dir,
                       COMMON (split), "--max-iter", "8", "--save-interval", "4", "--resume",
                       NULL };
-  r = run_train (c, NULL);
+  Result r = run_train (c, NULL);
   g_assert_cmpint (r.status, ==, 0);
   g_assert_nonnull (strstr (r.err, "resuming at iteration 4"));
   g_free (r.err);
@@ -229,9 +230,7 @@ test_resume_same_losses (void)
   g_autofree char *one = fixture_dir (tmp_root, "one-thread");
   const char *d[] = { "--content-dir", content_dir, "--style-dir", style_dir, COMMON (one),
                       "--max-iter", "8", "--save-interval", "8", "--n-threads", "1", NULL };
-  r = run_train (d, NULL);
-  g_assert_cmpint (r.status, ==, 0);
-  g_free (r.err);
+  train_ok (d);
   g_autofree char *l3 = losses_of (one);
   g_assert_cmpstr (l1, ==, l3);
   /* and the same decoder at the end */
@@ -284,9 +283,7 @@ test_resume_widened (void)
   g_autofree char *narrow = fixture_dir (tmp_root, "narrow"), *wide = fixture_dir (tmp_root, "wide");
   const char *a[] = { "--content-dir", content_dir, "--style-dir", style_dir,
                       COMMON (narrow), "--max-iter", "4", "--save-interval", "4", NULL };
-  Result r = run_train (a, NULL);
-  g_assert_cmpint (r.status, ==, 0);
-  g_free (r.err);
+  train_ok (a);
   int w21 = decoder_width (narrow, 4, "21.weight"), w25 = decoder_width (narrow, 4, "25.weight");
   g_autofree char *plan21 = g_strdup_printf ("21=%d", 2 * w21);
   g_autofree char *plan25 = g_strdup_printf ("25=%d", w25 + 3);
@@ -302,16 +299,14 @@ test_resume_widened (void)
   g_assert_true (g_spawn_check_wait_status (ws, NULL));
   const char *b[] = { "--content-dir", content_dir, "--style-dir", style_dir,
                       COMMON (wide), "--max-iter", "6", "--save-interval", "6", "--resume", NULL };
-  r = run_train (b, NULL);
+  Result r = run_train (b, NULL);
   g_assert_cmpint (r.status, ==, 0);
   g_assert_nonnull (strstr (r.err, "resuming at iteration 4"));
   g_free (r.err);
   const char *c[] = { "--content-dir", content_dir, "--style-dir", style_dir,
                       COMMON (narrow), "--max-iter", "6", "--save-interval", "6", "--resume",
                       NULL };
-  r = run_train (c, NULL);
-  g_assert_cmpint (r.status, ==, 0);
-  g_free (r.err);
+  train_ok (c);
   g_assert_cmpint (decoder_width (wide, 6, "21.weight"), ==, 2 * w21);
   g_assert_cmpint (decoder_width (wide, 6, "25.weight"), ==, w25 + 3);
   g_assert_cmpint (decoder_width (wide, 6, "28.weight"), ==, 3);
