@@ -13,9 +13,9 @@ Each new channel copies an existing one (the first ones in turn) and the next
 layer's weights on every copy of a channel are divided by the number of
 copies, so before noise the decoder computes exactly what it did (ReLU
 commutes with copying a channel; the sum over the copies gives the old
-weight). A copy's incoming weights then get noise of NOISE (default 0.01)
-times the layer's weight spread, which lets the copies learn different
-things; the optimiser's moments are carried the same way (the first moment
+weight). Then the incoming weights of every channel that has copies (the
+original's too) get noise of NOISE (default 0.01) times the layer's weight
+spread, which lets the copies learn different things; the optimiser's moments are carried the same way (the first moment
 divided like the weights, the second by the square). Standard library only.
 """
 import configparser
@@ -31,8 +31,9 @@ avg = __import__("average-checkpoints")
 CONVS = [1, 5, 8, 11, 14, 18, 21, 25, 28]   # the decoder's convolutions, in order
 
 
-def widen(tensors, layer, width, rng, noise, prefix=""):
-    """Grows conv `layer`'s output channels in tensors (names with prefix)."""
+def widen(tensors, layer, width, share, noise, prefix=""):
+    """Grows conv `layer`'s output channels in tensors (names with prefix);
+    share(copies) scales the next layer's weights on each copy."""
     nxt = CONVS[CONVS.index(layer) + 1]
     wname, bname = f"{prefix}{layer}.weight", f"{prefix}{layer}.bias"
     nname = f"{prefix}{nxt}.weight"
@@ -56,7 +57,7 @@ def widen(tensors, layer, width, rng, noise, prefix=""):
         row = nw[o * nin * per_in:(o + 1) * nin * per_in]
         for c in range(width):
             s = source[c]
-            scale = rng(s, copies[s])
+            scale = share(copies[s])
             new_nw.extend(v * scale for v in row[s * per_in:(s + 1) * per_in])
     if noise is not None:
         spread = math.sqrt(sum(v * v for v in w) / len(w))
@@ -103,9 +104,9 @@ def main():
         for p in ("m.", "v."):
             state[p + name] = (shape, state[p + name][1])
     for layer, width in plan:
-        widen(state, layer, width, lambda s, n: 1.0 / n, None, "m.")
-        widen(state, layer, width, lambda s, n: 1.0 / (n * n), None, "v.")
-        widen(decoder, layer, width, lambda s, n: 1.0 / n, noise)
+        widen(state, layer, width, lambda n: 1.0 / n, None, "m.")
+        widen(state, layer, width, lambda n: 1.0 / (n * n), None, "v.")
+        widen(decoder, layer, width, lambda n: 1.0 / n, noise)
     for name, (shape, values) in state.items():
         state[name] = ([len(values)], values)
     os.makedirs(dst, exist_ok=True)
