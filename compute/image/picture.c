@@ -11,11 +11,35 @@ struct VkaPicture
 {
   GeglBuffer *buffer;
   const Babl *format;        /* the floats regions are read as */
+  int         sample_bytes;  /* the buffer's, where picture.c widens them; else 0 */
   int         channels;
   int         orientation;   /* EXIF 1..8, applied on reading */
   int         stored_w, stored_h;
   int         width, height; /* upright */
 };
+
+/* The bytes of one sample where the buffer holds the float format's own
+ * components, in sRGB, as 8- or 16-bit integers or floats (every PNG, TIFF
+ * or JPEG without another profile): those are widened here. babl would
+ * convert them too, but it picks among its conversion paths by timing
+ * them, and the paths differ in the last bit of a float: one picture would
+ * not always give the same floats. 0 for anything else (another space,
+ * premultiplied or linear data), which is left to babl. */
+static int
+widened_sample_bytes (const Babl *stored, const Babl *floats)
+{
+  static const struct { const char *type; int bytes; } types[] = {
+    { "u8", 1 }, { "u16", 2 }, { "float", 4 },
+  };
+  const char *model = babl_get_name (babl_format_get_model (floats));
+  for (gsize i = 0; i < G_N_ELEMENTS (types); i++)
+    {
+      g_autofree char *name = g_strdup_printf ("%s %s", model, types[i].type);
+      if (stored == babl_format (name))
+        return types[i].bytes;
+    }
+  return 0;
+}
 
 VkaPicture *
 vka_picture_load (const char *path, VkaImageInfo *info, GError **error)
@@ -28,6 +52,7 @@ vka_picture_load (const char *path, VkaImageInfo *info, GError **error)
   const GeglRectangle *r = gegl_buffer_get_extent (buffer);
   p->buffer = buffer;
   p->format = vka_imageio_float_format (buffer);
+  p->sample_bytes = widened_sample_bytes (gegl_buffer_get_format (buffer), p->format);
   p->channels = babl_format_get_n_components (p->format);
   p->orientation = local.orientation >= 1 && local.orientation <= 8 ? local.orientation : 1;
   p->stored_w = r->width;
@@ -81,6 +106,34 @@ stored_position (const VkaPicture *p, int x, int y, int *sx, int *sy)
     }
 }
 
+/* The stored rectangle r as floats, packed. Integer samples are read into
+ * the end of dst and widened front to back: float i is written after
+ * sample i is read and only over samples already read (a sample is at
+ * most half a float). */
+static void
+read_stored (const VkaPicture *p, const GeglRectangle *r, float *dst)
+{
+  if (p->sample_bytes == 0 || p->sample_bytes == 4)
+    {
+      gegl_buffer_get (p->buffer, r, 1.0, p->sample_bytes ? NULL : p->format, dst,
+                       GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
+      return;
+    }
+  gsize n = (gsize) r->width * r->height * p->channels;
+  guint8 *samples = (guint8 *) (dst + n) - n * p->sample_bytes;
+  gegl_buffer_get (p->buffer, r, 1.0, NULL, samples, GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
+  if (p->sample_bytes == 1)
+    for (gsize i = 0; i < n; i++)
+      dst[i] = (float) (samples[i] / 255.0);
+  else
+    for (gsize i = 0; i < n; i++)
+      {
+        guint16 v;
+        memcpy (&v, samples + 2 * i, sizeof v);
+        dst[i] = (float) (v / 65535.0);
+      }
+}
+
 static gboolean
 picture_read (gpointer data, int x, int y, int w, int h, float *dst, GError **error)
 {
@@ -88,9 +141,7 @@ picture_read (gpointer data, int x, int y, int w, int h, float *dst, GError **er
   int ch = p->channels;
   if (p->orientation == 1)
     {
-      GeglRectangle r = { x, y, w, h };
-      gegl_buffer_get (p->buffer, &r, 1.0, p->format, dst, GEGL_AUTO_ROWSTRIDE,
-                       GEGL_ABYSS_NONE);
+      read_stored (p, &(GeglRectangle) { x, y, w, h }, dst);
       return TRUE;
     }
   /* the stored rectangle the region comes from: its corners' images */
@@ -105,8 +156,7 @@ picture_read (gpointer data, int x, int y, int w, int h, float *dst, GError **er
                    "cannot allocate a %d×%d region", r.width, r.height);
       return FALSE;
     }
-  gegl_buffer_get (p->buffer, &r, 1.0, p->format, stored, GEGL_AUTO_ROWSTRIDE,
-                   GEGL_ABYSS_NONE);
+  read_stored (p, &r, stored);
   for (int j = 0; j < h; j++)
     for (int i = 0; i < w; i++)
       {
