@@ -13,8 +13,10 @@
 #
 # Environment: BUILD (default: build) finds vk-adain and vk-adain-judge in a
 # build tree, else they are taken from PATH; PAIRS (default 24) is the number
-# of pairs; SIZE (default 512); DEVICE is passed to both programs; WORK keeps
-# the outputs (default: a temporary folder, removed at the end).
+# of pairs, or "all" for every content with every style (the 24 pairs are
+# quicker, but a decoder chosen on them is flattered by the choice); SIZE
+# (default 512); DEVICE is passed to both programs; WORK keeps the outputs
+# (default: a temporary folder, removed at the end).
 set -eu
 
 if [ $# -ne 4 ]; then
@@ -69,13 +71,25 @@ else
 fi
 
 # Pair i: content i mod n_c with style (i + i div n_c) mod n_s, so that
-# every content meets several styles once the contents are used up.
+# every content meets several styles once the contents are used up; with
+# PAIRS=all, content i div n_s with style i mod n_s.
+if [ "$pairs" = all ]; then
+  pairs=$((n_c * n_s))
+  content_of () { echo $(($1 / n_s)); }
+  style_of () { echo $(($1 % n_s)); }
+else
+  case $pairs in
+    ''|*[!0-9]*|0) echo "$0: PAIRS must be a positive number or all, not '$pairs'" >&2; exit 2 ;;
+  esac
+  content_of () { echo $(($1 % n_c)); }
+  style_of () { echo $((($1 + $1 / n_c) % n_s)); }
+fi
 i=0
 : > "$work/a.tsv"
 : > "$work/b.tsv"
 while [ "$i" -lt "$pairs" ]; do
-  c=$(printf '%s\n' "$contents" | sed -n "$((i % n_c + 1))p")
-  s=$(printf '%s\n' "$styles" | sed -n "$(((i + i / n_c) % n_s + 1))p")
+  c=$(printf '%s\n' "$contents" | sed -n "$(($(content_of $i) + 1))p")
+  s=$(printf '%s\n' "$styles" | sed -n "$(($(style_of $i) + 1))p")
   for m in a b; do
     if [ $m = a ]; then vgg=$vgg_a dec=$dec_a; else vgg=$vgg_b dec=$dec_b; fi
     out="$work/$m-$i.png"

@@ -4,21 +4,25 @@
  * closer to the style's statistics than the content itself or the α = 0
  * output, and its objective differs from theirs; shifting an output by a
  * few pixels raises the content term; --list gives the mean of its triples;
- * an output of another size is an error naming it.
+ * an output of another size is an error naming it; training/judge.sh
+ * stylises the pairs PAIRS asks for (every content with every style for
+ * "all") and rejects a PAIRS that is not a count.
  *
  * Environment (set by meson): VKA_JUDGE = the vk-adain-judge executable,
  * VKA_CLI = vk-adain, VKA_TEST_MODELS = a model folder, VKA_SAMPLES = two
- * pictures (content.jpg, style.jpg).
+ * pictures (content.jpg, style.jpg), VKA_JUDGE_SCRIPT = training/judge.sh,
+ * VKA_BUILD_ROOT = the build tree it takes the programs from.
  */
 #include "test-files.h"
 #include "vka.h"
 #include "vka-imageio.h"
 
+#include <glib/gstdio.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-static const char *judge, *cli, *models, *samples;
+static const char *judge, *cli, *models, *samples, *script, *build_root;
 static char *tmp_root, *vgg, *content, *style;
 
 typedef struct
@@ -227,6 +231,105 @@ test_list_and_errors (void)
   result_clear (&r);
 }
 
+/* A folder of n small pictures, each of its own colours. */
+static char *
+picture_folder (const char *name, int n)
+{
+  char *dir = g_build_filename (tmp_root, name, NULL);
+  g_assert_cmpint (g_mkdir (dir, 0700), ==, 0);
+  for (int k = 0; k < n; k++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (VkaImage) im = vka_image_new (40, 36, 3, &error);
+      for (int i = 0; i < 40 * 36 * 3; i++)
+        im->pixels[i] = (float) ((i * (k + 3) + k * 29) % 97) / 96.0f;
+      g_autofree char *file = g_strdup_printf ("%s/%c.png", dir, 'a' + k);
+      g_assert_true (vka_image_save (im, file, &error));
+    }
+  return dir;
+}
+
+/* training/judge.sh with model folder models on both sides. */
+static Result
+judge_script (const char *pairs, const char *work, const char *contents, const char *styles)
+{
+  g_auto (GStrv) env = g_get_environ ();
+  env = g_environ_setenv (env, "BUILD", build_root, TRUE);
+  env = g_environ_setenv (env, "PAIRS", pairs, TRUE);
+  env = g_environ_setenv (env, "SIZE", "32", TRUE);
+  env = g_environ_setenv (env, "WORK", work, TRUE);
+  const char *argv[] = { "sh", script, models, models, contents, styles, NULL };
+  Result r = { 0 };
+  g_autoptr (GError) error = NULL;
+  int ws;
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, env, G_SPAWN_SEARCH_PATH, NULL, NULL,
+                               &r.out, &r.err, &ws, &error));
+  g_assert_no_error (error);
+  r.status = g_spawn_check_wait_status (ws, NULL) ? 0 : 1;
+  g_test_message ("judge.sh PAIRS=%s: exit %d, stdout: %s stderr: %s", pairs, r.status, r.out,
+                  r.err);
+  return r;
+}
+
+/* The (content, style) pairs of a judge.sh run, as "a+b" names, in order. */
+static GStrv
+pairs_judged (const char *work)
+{
+  g_autofree char *tsv = g_build_filename (work, "a.tsv", NULL), *text = NULL;
+  g_assert_true (g_file_get_contents (tsv, &text, NULL, NULL));
+  g_autoptr (GStrvBuilder) names = g_strv_builder_new ();
+  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
+  for (int i = 0; lines[i]; i++)
+    {
+      if (!lines[i][0])
+        continue;
+      g_auto (GStrv) f = g_strsplit (lines[i], "\t", -1);
+      g_assert_cmpuint (g_strv_length (f), ==, 3);
+      g_autofree char *c = g_path_get_basename (f[0]), *s = g_path_get_basename (f[1]);
+      g_autofree char *name = g_strdup_printf ("%c+%c", c[0], s[0]);
+      g_strv_builder_add (names, name);
+    }
+  return g_strv_builder_end (names);
+}
+
+static void
+test_script_pairs (void)
+{
+  g_autofree char *contents = picture_folder ("script-contents", 2);
+  g_autofree char *styles = picture_folder ("script-styles", 3);
+
+  g_autofree char *all = g_build_filename (tmp_root, "script-all", NULL);
+  Result r = judge_script ("all", all, contents, styles);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.out, "6 pairs"));
+  /* the same model on both sides */
+  g_assert_nonnull (strstr (r.out, "A/B: objective 1.0000"));
+  result_clear (&r);
+  g_auto (GStrv) every = pairs_judged (all);
+  const char *const expect_all[] = { "a+a", "a+b", "a+c", "b+a", "b+b", "b+c", NULL };
+  g_assert_true (g_strv_equal ((const char *const *) every, expect_all));
+
+  g_autofree char *four = g_build_filename (tmp_root, "script-four", NULL);
+  r = judge_script ("4", four, contents, styles);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.out, "4 pairs"));
+  result_clear (&r);
+  /* pair i: content i mod 2, style (i + i div 2) mod 3 */
+  g_auto (GStrv) some = pairs_judged (four);
+  g_assert_cmpuint (g_strv_length (some), ==, 4);
+  for (int i = 0; i < 4; i++)
+    {
+      g_autofree char *want = g_strdup_printf ("%c+%c", 'a' + i % 2, 'a' + (i + i / 2) % 3);
+      g_assert_cmpstr (some[i], ==, want);
+    }
+
+  g_autofree char *bad = g_build_filename (tmp_root, "script-bad", NULL);
+  r = judge_script ("many", bad, contents, styles);
+  g_assert_cmpint (r.status, !=, 0);
+  g_assert_nonnull (strstr (r.err, "PAIRS must be"));
+  result_clear (&r);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -235,6 +338,10 @@ main (int argc, char **argv)
   cli = g_getenv ("VKA_CLI");
   models = g_getenv ("VKA_TEST_MODELS");
   samples = g_getenv ("VKA_SAMPLES");
+  script = g_getenv ("VKA_JUDGE_SCRIPT");
+  build_root = g_getenv ("VKA_BUILD_ROOT");
+  g_assert_nonnull (script);
+  g_assert_nonnull (build_root);
   g_assert_nonnull (judge);
   g_assert_nonnull (cli);
   g_assert_nonnull (models);
@@ -249,6 +356,7 @@ main (int argc, char **argv)
   g_test_add_func ("/judge/stylised-vs-unstylised", test_stylised_vs_unstylised);
   g_test_add_func ("/judge/shift-raises-content", test_shift_raises_content);
   g_test_add_func ("/judge/list-and-errors", test_list_and_errors);
+  g_test_add_func ("/judge/script-pairs", test_script_pairs);
   int status = g_test_run ();
   test_rm_rf (tmp_root);
   g_free (tmp_root);
