@@ -31,8 +31,9 @@ typedef struct
   char  *out, *err;
 } Result;
 
+/* program with args, in the environment env (NULL: this process's) */
 static Result
-run (const char *program, const char *const *args)
+run_with_env (char **env, const char *program, const char *const *args)
 {
   g_autoptr (GPtrArray) argv = g_ptr_array_new ();
   g_ptr_array_add (argv, (char *) program);
@@ -42,12 +43,18 @@ run (const char *program, const char *const *args)
   Result r = { 0 };
   g_autoptr (GError) error = NULL;
   int ws;
-  g_assert_true (g_spawn_sync (NULL, (char **) argv->pdata, NULL, 0, NULL, NULL, &r.out,
-                               &r.err, &ws, &error));
+  g_assert_true (g_spawn_sync (NULL, (char **) argv->pdata, env, G_SPAWN_SEARCH_PATH, NULL,
+                               NULL, &r.out, &r.err, &ws, &error));
   g_assert_no_error (error);
   r.status = g_spawn_check_wait_status (ws, NULL) ? 0 : 1;
   g_test_message ("%s: exit %d, stdout: %s stderr: %s", program, r.status, r.out, r.err);
   return r;
+}
+
+static Result
+run (const char *program, const char *const *args)
+{
+  return run_with_env (NULL, program, args);
 }
 
 static void
@@ -258,17 +265,8 @@ judge_script (const char *pairs, const char *work, const char *contents, const c
   env = g_environ_setenv (env, "PAIRS", pairs, TRUE);
   env = g_environ_setenv (env, "SIZE", "32", TRUE);
   env = g_environ_setenv (env, "WORK", work, TRUE);
-  const char *argv[] = { "sh", script, models, models, contents, styles, NULL };
-  Result r = { 0 };
-  g_autoptr (GError) error = NULL;
-  int ws;
-  g_assert_true (g_spawn_sync (NULL, (char **) argv, env, G_SPAWN_SEARCH_PATH, NULL, NULL,
-                               &r.out, &r.err, &ws, &error));
-  g_assert_no_error (error);
-  r.status = g_spawn_check_wait_status (ws, NULL) ? 0 : 1;
-  g_test_message ("judge.sh PAIRS=%s: exit %d, stdout: %s stderr: %s", pairs, r.status, r.out,
-                  r.err);
-  return r;
+  const char *args[] = { script, models, models, contents, styles, NULL };
+  return run_with_env (env, "sh", args);
 }
 
 /* The (content, style) pairs of a judge.sh run, as "a+b" names, in order. */
