@@ -174,7 +174,10 @@ find_vgg (Options *o, GError **error)
                                            &o->vgg, &dec, error);
 }
 
-/* A resumed run must see the data as the first part did. */
+/* A resumed run must draw the data as the first part did: the same seed,
+ * batches and crops. --resize only changes how a drawn picture is scaled
+ * before its crop, so it may change (said, not refused): a run can go on
+ * with pictures kept in shape after a first part on squashed ones. */
 static gboolean
 check_resume (Options *o, const CheckpointInfo *ci, GError **error)
 {
@@ -182,9 +185,12 @@ check_resume (Options *o, const CheckpointInfo *ci, GError **error)
     return fail_args (error, "--seed %s differs from the checkpoint's (%" G_GUINT64_FORMAT ")",
                       o->seed_text, ci->seed);
   o->seed = ci->seed;
-  if (ci->batch != o->batch || ci->crop != o->crop || ci->resize != o->resize)
-    return fail_args (error, "the checkpoint was made with --batch-size %d --crop-size %d "
-                      "--resize %d: give the same to resume", ci->batch, ci->crop, ci->resize);
+  if (ci->batch != o->batch || ci->crop != o->crop)
+    return fail_args (error, "the checkpoint was made with --batch-size %d --crop-size %d: "
+                      "give the same to resume", ci->batch, ci->crop);
+  if (ci->resize != o->resize && train_mpi_rank () == 0)
+    g_printerr ("vk-adain-train: the checkpoint's pictures were prepared with --resize %d; "
+                "going on with --resize %d\n", ci->resize, o->resize);
   if (ci->sgd != (strcmp (o->optimizer, "sgd") == 0))
     return fail_args (error, "the checkpoint was made with --optimizer %s",
                       ci->sgd ? "sgd" : "adam");

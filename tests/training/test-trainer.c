@@ -2,7 +2,8 @@
  * (32² crops, batch 2, the tiny random-weight encoder of tests/cli/golden):
  * the loss falls; the checkpoints exist and load; a run resumed half-way
  * logs the same losses as one that never stopped; a kill during a save
- * leaves the previous checkpoint whole; a widened checkpoint resumes; Ctrl-C saves and exits; unreadable
+ * leaves the previous checkpoint whole; a widened checkpoint resumes; --resize may
+ * change on resume, batch and crop sizes not; Ctrl-C saves and exits; unreadable
  * files are skipped and counted; empty folders and bad arguments are clear
  * errors.
  *
@@ -241,6 +242,40 @@ test_resume_same_losses (void)
   g_assert_true (g_file_get_contents (p1, &d1, &n1, NULL));
   g_assert_true (g_file_get_contents (p2, &d2, &n2, NULL));
   g_assert_cmpmem (d1, n1, d2, n2);
+}
+
+/* --resize may change on resume (the draws do not depend on it): the run
+ * says so, goes on, and its new checkpoint records the new value; a
+ * different batch or crop size is still refused, naming the checkpoint's. */
+static void
+test_resume_new_resize (void)
+{
+  g_autofree char *save = fixture_dir (tmp_root, "new-resize");
+  const char *a[] = { "--content-dir", content_dir, "--style-dir", style_dir,
+                      COMMON (save), "--max-iter", "2", "--save-interval", "2", NULL };
+  train_ok (a);
+  const char *b[] = { "--content-dir", content_dir, "--style-dir", style_dir,
+                      COMMON (save), "--resize", "0", "--max-iter", "4", "--save-interval", "2",
+                      "--resume", NULL };
+  Result r = run_train (b, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.err, "resuming at iteration 2"));
+  g_assert_nonnull (strstr (r.err, "prepared with --resize 40; going on with --resize 0"));
+  g_free (r.err);
+  g_autofree char *ini_path = fixture_path (save, "resume_iter_4.ini");
+  g_autoptr (GKeyFile) ini = g_key_file_new ();
+  g_autoptr (GError) error = NULL;
+  g_assert_true (g_key_file_load_from_file (ini, ini_path, G_KEY_FILE_NONE, &error));
+  g_assert_cmpint (g_key_file_get_integer (ini, "data", "resize", &error), ==, 0);
+  g_assert_no_error (error);
+  check_checkpoint (save, 4);
+
+  const char *c[] = { "--content-dir", content_dir, "--style-dir", style_dir,
+                      COMMON (save), "--batch-size", "4", "--max-iter", "6", "--resume", NULL };
+  r = run_train (c, NULL);
+  g_assert_cmpint (r.status, !=, 0);
+  g_assert_nonnull (strstr (r.err, "--batch-size 2 --crop-size 32: give the same to resume"));
+  g_free (r.err);
 }
 
 /* The width of decoder layer `name` (its output channels) in a checkpoint. */
@@ -551,6 +586,7 @@ main (int argc, char **argv)
   g_test_add_func ("/train/short-run", test_short_run);
   g_test_add_func ("/train/resume-same-losses", test_resume_same_losses);
   g_test_add_func ("/train/resume-widened", test_resume_widened);
+  g_test_add_func ("/train/resume-new-resize", test_resume_new_resize);
   g_test_add_func ("/train/kill-during-save", test_kill_during_save);
   g_test_add_func ("/train/compute-threads", test_compute_threads);
   g_test_add_func ("/train/augment", test_augment);
