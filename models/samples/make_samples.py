@@ -1,15 +1,18 @@
 #!/usr/bin/env python3
-"""Draws the two sample pictures of the README's main command (ours, MIT like
-the rest of vk-adain): content.jpg, a small landscape, and style.jpg, a
-pattern of coloured brush strokes. Run: python3 make_samples.py (needs numpy
-and Pillow); the output is deterministic up to the JPEG encoder."""
+"""Draws two of the sample pictures (ours, MIT like the rest of vk-adain):
+style.jpg, the pattern of coloured brush strokes the README's main command
+uses, and drawing.jpg, a flat drawing of a landscape (the contact sheet's
+example of what AdaIN does with flat colours and 8-bit gradients). Run:
+python3 make_samples.py (needs numpy and Pillow); the output is
+deterministic up to the JPEG encoder. content.jpg is a photograph, see
+SOURCES.md."""
 import math
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
 rng = np.random.default_rng(2024)
 
-# Content: sky, sun, three hill ranges, a lake, a house.
+# The drawing: sky, sun, three hill ranges, a lake, a house.
 W, H = 512, 384
 img = Image.new("RGB", (W, H))
 d = ImageDraw.Draw(img)
@@ -31,7 +34,7 @@ d.rectangle([140, 240, 200, 290], fill=(200, 80, 60))
 d.polygon([(132, 242), (170, 212), (208, 242)], fill=(110, 50, 40))
 d.rectangle([162, 265, 178, 290], fill=(80, 50, 30))
 img = img.filter(ImageFilter.GaussianBlur(0.7))
-img.save("content.jpg", quality=90)
+img.save("drawing.jpg", quality=90)
 
 # Style: layered strokes in a warm/cool palette.
 S = 384
