@@ -105,6 +105,9 @@ struct VkaBackendOps
   /* nearest ×2 */
   gboolean    (*upsample2x)    (VkaBackend *backend, VkaTensor *in,
                                 VkaTensor *out, GError **error);
+  /* bilinear ×2, PyTorch's align_corners=False (taps clamped at the edges) */
+  gboolean    (*upsample2x_bilinear) (VkaBackend *backend, VkaTensor *in,
+                                      VkaTensor *out, GError **error);
   /* stats (n, c, 1, 2): per plane mean and sqrt(unbiased var + 1e-5);
    * a plane of one pixel has variance 0. */
   gboolean    (*channel_stats) (VkaBackend *backend, VkaTensor *in,
@@ -186,6 +189,9 @@ struct VkaBackendOps
   /* din (n, c, h, w) = sums of dout (n, c, 2h, 2w) over 2×2 blocks */
   gboolean    (*upsample2x_backward) (VkaBackend *backend, VkaTensor *dout,
                                       VkaTensor *din, GError **error);
+  /* din (n, c, h, w): upsample2x_bilinear's transpose applied to dout (n, c, 2h, 2w) */
+  gboolean    (*upsample2x_bilinear_backward) (VkaBackend *backend, VkaTensor *dout,
+                                               VkaTensor *din, GError **error);
   /* din from dstats (n, c, 1, 2) = (∂L/∂mean, ∂L/∂std) and in's stats */
   gboolean    (*channel_stats_backward) (VkaBackend *backend, VkaTensor *in,
                                          VkaTensor *stats, VkaTensor *dstats,

@@ -23,3 +23,17 @@ int conv_source (int i, int n)
 {
   return reflect_index (i, n) / UPSCALE;
 }
+
+/* Bilinear ×2 upsampling, align_corners=False, along an axis of n inputs:
+ * output index o reads input o/2 with weight 0.75 and its neighbour on o's
+ * side (o/2 − 1 for even o, o/2 + 1 for odd, clamped) with 0.25. */
+int bilinear2x_neighbour (int o, int n)
+{
+  return clamp ((o & 1) != 0 ? o / 2 + 1 : o / 2 - 1, 0, n - 1);
+}
+
+/* The weight input index i has in output index o (0: o does not read it). */
+float bilinear2x_weight (int o, int i, int n)
+{
+  return (o / 2 == i ? 0.75 : 0.0) + (bilinear2x_neighbour (o, n) == i ? 0.25 : 0.0);
+}

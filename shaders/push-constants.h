@@ -79,7 +79,8 @@ VKA_PUSH (VkaPushWino, VKA_PUSH_WINO)
 #endif
 
 #if !defined(VKA_GLSL) || defined(VKA_PUSH_RESAMPLE)
-/* maxpool2x2_ceil, upsample2x: planes = N·C, in and out sizes */
+/* maxpool2x2_ceil, upsample2x (nearest and bilinear): planes = N·C, in and
+ * out sizes */
 VKA_PUSH (VkaPushResample, VKA_PUSH_RESAMPLE)
 {
   uint32_t planes;

@@ -213,6 +213,12 @@ test_pointwise_backward (gconstpointer data)
   g_assert_no_error (error);
   compare ("upsample2x_backward", s, out_t, expected, 1e-13);
 
+  /* bilinear upsample: the same dout */
+  vka_ref_upsample2x_bilinear_backward (dup, planes, s->h, s->w, expected);
+  b->ops->upsample2x_bilinear_backward (b, dup_t, out_t, &error);
+  g_assert_no_error (error);
+  compare ("upsample2x_bilinear_backward", s, out_t, expected, 1e-12);
+
   /* channel statistics */
   g_autofree float *stats = g_new (float, 2 * planes);
   g_autofree float *dstats = random_data (rand, 2 * planes, -1, 1);

@@ -182,6 +182,13 @@ upsample (const double *x, double *y, gpointer data)
 }
 
 static void
+upsample_bilinear (const double *x, double *y, gpointer data)
+{
+  const Shape *s = data;
+  vka_ref64_upsample2x_bilinear (x, s->n * s->c, s->h, s->w, y);
+}
+
+static void
 stats (const double *x, double *y, gpointer data)
 {
   const Shape *s = data;
@@ -210,12 +217,76 @@ test_resample_and_stats_backward (void)
       vka_ref64_upsample2x_backward (ru, planes, s.h, s.w, din);
       check_gradient ("upsample2x", upsample, x, n, ru, nup, din, &s);
 
+      vka_ref64_upsample2x_bilinear_backward (ru, planes, s.h, s.w, din);
+      check_gradient ("upsample2x_bilinear", upsample_bilinear, x, n, ru, nup, din, &s);
+
       g_autofree double *st = g_new (double, 2 * planes);
       g_autofree double *rs = random_array (rand, 2 * planes, -1, 1);
       stats (x, st, &s);
       vka_ref64_channel_stats_backward (x, planes, (gsize) s.h * s.w, st, rs, din);
       check_gradient ("channel_stats", stats, x, n, rs, 2 * planes, din, &s);
     }
+}
+
+/* upsample2x_bilinear on hand-computed cases, PyTorch's values for
+ * F.interpolate (x, scale_factor=2, mode='bilinear', align_corners=False):
+ * a 1×2 map (rows copied: a height of 1 clamps both row taps to row 0) and
+ * a 2×2 map, whose outputs take all four weights (9/16, 3/16, 3/16, 1/16).
+ * All values are exact in float. */
+static void
+test_bilinear_values (void)
+{
+  static const float row_in[2] = { 0, 4 };
+  static const float row_out[8] = { 0, 1, 3, 4,
+                                    0, 1, 3, 4 };
+  static const float square_in[4] = { 0, 4,
+                                      8, 12 };
+  static const float square_out[16] = { 0, 1, 3, 4,
+                                        2, 3, 5, 6,
+                                        6, 7, 9, 10,
+                                        8, 9, 11, 12 };
+  float out[16];
+  vka_ref_upsample2x_bilinear (row_in, 1, 1, 2, out);
+  for (int i = 0; i < 8; i++)
+    g_assert_cmpfloat (out[i], ==, row_out[i]);
+  vka_ref_upsample2x_bilinear (square_in, 1, 2, 2, out);
+  for (int i = 0; i < 16; i++)
+    g_assert_cmpfloat (out[i], ==, square_out[i]);
+  /* a single pixel, several planes: each plane's value copied 2×2 */
+  static const float pixels[3] = { -1.5f, 0.25f, 7 };
+  vka_ref_upsample2x_bilinear (pixels, 3, 1, 1, out);
+  for (int i = 0; i < 12; i++)
+    g_assert_cmpfloat (out[i], ==, pixels[i / 4]);
+
+  /* backward of the 1×2 map: output (0, 0) reads column 0 with 0.75 + 0.25
+   * (clamped), output (1, 2) column 1 with 0.75 and column 0 with 0.25 */
+  static const float dout[8] = { 1, 0, 0, 0,
+                                 0, 0, 1, 0 };
+  float din[2];
+  vka_ref_upsample2x_bilinear_backward (dout, 1, 1, 2, din);
+  g_assert_cmpfloat (din[0], ==, 1.25f);
+  g_assert_cmpfloat (din[1], ==, 0.75f);
+}
+
+/* The backward is the forward's transpose: ⟨up(x), r⟩ = ⟨x, upᵀ(r)⟩ for
+ * every shape, on heights and widths 1 to 6. */
+static void
+test_bilinear_transpose (void)
+{
+  g_autoptr (GRand) rand = g_rand_new_with_seed (6);
+  for (int h = 1; h <= 6; h++)
+    for (int w = 1; w <= 6; w++)
+      {
+        int planes = 2;
+        gsize n = (gsize) planes * h * w;
+        g_autofree double *x = random_array (rand, n, -1, 1);
+        g_autofree double *r = random_array (rand, 4 * n, -1, 1);
+        g_autofree double *up = g_new (double, 4 * n);
+        g_autofree double *back = g_new (double, n);
+        vka_ref64_upsample2x_bilinear (x, planes, h, w, up);
+        vka_ref64_upsample2x_bilinear_backward (r, planes, h, w, back);
+        g_assert_cmpfloat (fabs (dot (up, r, 4 * n) - dot (x, back, n)), <, 1e-12);
+      }
 }
 
 /* ---- MSE ---- */
@@ -278,6 +349,8 @@ main (int argc, char **argv)
   g_test_add_func ("/grad/conv2d", test_conv2d_backward);
   g_test_add_func ("/grad/relu", test_relu_backward);
   g_test_add_func ("/grad/maxpool-upsample-stats", test_resample_and_stats_backward);
+  g_test_add_func ("/grad/upsample2x-bilinear-values", test_bilinear_values);
+  g_test_add_func ("/grad/upsample2x-bilinear-transpose", test_bilinear_transpose);
   g_test_add_func ("/grad/mse", test_mse_backward);
   g_test_add_func ("/grad/float-matches-double", test_float_matches_double);
   return g_test_run ();

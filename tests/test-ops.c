@@ -202,6 +202,35 @@ run_upsample (VkaBackend *b, const Shape *s, guint32 seed, GError **error)
 }
 
 static VkaTensor *
+run_upsample_bilinear (VkaBackend *b, const Shape *s, guint32 seed, GError **error)
+{
+  g_autoptr (GRand) rand = g_rand_new_with_seed (seed);
+  g_autoptr (VkaTensor) in = random_tensor (b, rand, s->n, s->c, s->h, s->w, -1, 1);
+  VkaTensor *out = test_tensor (b, s->n, s->c, s->h * 2, s->w * 2, NULL);
+  if (!b->ops->upsample2x_bilinear (b, in, out, error))
+    g_clear_pointer (&out, vka_tensor_free);
+  return out;
+}
+
+/* upsample2x_bilinear read by a 3×3 convolution, as a decoder would: its
+ * output's reflection border (the CPU backend's padded layout) must be the
+ * upsampled map's too */
+static VkaTensor *
+run_upsample_bilinear_conv (VkaBackend *b, const Shape *s, guint32 seed, GError **error)
+{
+  g_autoptr (GRand) rand = g_rand_new_with_seed (seed);
+  g_autoptr (VkaTensor) in = random_tensor (b, rand, s->n, s->c, s->h, s->w, -1, 1);
+  g_autoptr (VkaTensor) weight = random_tensor (b, rand, s->cout, s->c, 3, 3, -0.5, 0.5);
+  g_autoptr (VkaTensor) bias = random_tensor (b, rand, 1, s->cout, 1, 1, -0.5, 0.5);
+  g_autoptr (VkaTensor) up = test_tensor (b, s->n, s->c, 2 * s->h, 2 * s->w, NULL);
+  VkaTensor *out = test_tensor (b, s->n, s->cout, 2 * s->h, 2 * s->w, NULL);
+  if (!b->ops->upsample2x_bilinear (b, in, up, error)
+      || !b->ops->conv2d (b, up, weight, bias, FALSE, out, error))
+    g_clear_pointer (&out, vka_tensor_free);
+  return out;
+}
+
+static VkaTensor *
 run_stats (VkaBackend *b, const Shape *s, guint32 seed, GError **error)
 {
   g_autoptr (GRand) rand = g_rand_new_with_seed (seed);
@@ -468,6 +497,23 @@ upsampled_shapes (const OpSpec *op)
   add_case (op, (Shape) { 1, 130, 2, 3, 65, 0 });
 }
 
+/* upsample2x_bilinear then a 3×3 convolution: every size, the narrow and
+ * blocked channel counts, a partial last block */
+static void
+bilinear_conv_shapes (const OpSpec *op)
+{
+  static const int conv_channels[] = { 1, 5, 16, 17 };
+  for (guint s = 0; s < G_N_ELEMENTS (sizes); s++)
+    for (guint ci = 0; ci < G_N_ELEMENTS (conv_channels); ci++)
+      {
+        int h = sizes[s][0], w = sizes[s][1], c = conv_channels[ci];
+        int cout = conv_channels[(ci + 1) % G_N_ELEMENTS (conv_channels)];
+        if (4.0 * h * w * c * cout * 9 > 4e7)
+          continue;
+        add_case (op, (Shape) { s % 2 ? 2 : 1, c, h, w, cout, 0 });
+      }
+}
+
 /* the encoder's pooling folded into the convolution before it: odd sizes
  * (the ceil-mode window cut at the edges), 1×1 and width 2, the narrow
  * channel counts (the composed ops) and the blocked ones; extra: ReLU */
@@ -536,6 +582,11 @@ static const OpSpec ops[] = {
   { "conv3x3_reflect_relu", run_conv3x3_relu, conv_shapes, 1e-10, OP (conv2d), TRUE },
   { "maxpool2x2_ceil", run_maxpool, plane_shapes, 0, OP (maxpool2x2), FALSE },
   { "upsample2x", run_upsample, plane_shapes, 0, OP (upsample2x), FALSE },
+  /* float sums in another order than the reference's double ones */
+  { "upsample2x_bilinear", run_upsample_bilinear, plane_shapes, 1e-12,
+    OP (upsample2x_bilinear), FALSE },
+  { "upsample2x_bilinear_conv3x3", run_upsample_bilinear_conv, bilinear_conv_shapes, 1e-10,
+    OP (upsample2x_bilinear), FALSE },
   { "channel_stats", run_stats, stats_shapes, 1e-11, OP (channel_stats), FALSE },
   { "adain", run_adain, adain_shapes, 1e-11, OP (adain), FALSE },
   { "adain_between_ops", run_adain_between, adain_shapes, 1e-10, OP (adain), FALSE },

@@ -429,6 +429,52 @@ cpu_upsample2x (VkaBackend *backend, VkaTensor *in, VkaTensor *out, GError **err
   return TRUE;
 }
 
+/* One output row of a bilinear ×2 upsampling of one channel block, from
+ * its input rows near (weight 0.75) and far (0.25), their first interior
+ * pixel. */
+VKA_CPU_LANE_LOOPS static void
+bilinear_row (const float *near, const float *far, int in_w, int out_w, float *d)
+{
+  for (int x = 0; x < out_w; x++, d += VKA_CPU_BLOCK)
+    {
+      gsize x0 = (gsize) (x / 2) * VKA_CPU_BLOCK;
+      gsize x1 = (gsize) vka_cpu_bilinear_neighbour (x, in_w) * VKA_CPU_BLOCK;
+      for (int l = 0; l < VKA_CPU_BLOCK; l++)
+        {
+          float top = 0.75f * near[x0 + l] + 0.25f * near[x1 + l];
+          float bottom = 0.75f * far[x0 + l] + 0.25f * far[x1 + l];
+          d[l] = 0.75f * top + 0.25f * bottom;
+        }
+    }
+}
+
+static gboolean
+cpu_upsample2x_bilinear (VkaBackend *backend, VkaTensor *in, VkaTensor *out, GError **error)
+{
+  gint64 t0 = vka_cpu_profile_start (cpub (backend));
+  if (!vka_check_upsample2x (in, out, error))
+    return FALSE;
+  VkaCpuTensor *ti = vka_cpu_tensor (in), *to = vka_cpu_tensor (out);
+  if (!vka_cpu_tensor_set_layout (ti, VKA_CPU_PADDED, TRUE, error)
+      || !vka_cpu_tensor_set_layout (to, VKA_CPU_PADDED, FALSE, error))
+    return FALSE;
+  gsize blocks = (gsize) in->n * vka_cpu_blocks (in->c);
+  int ipw = in->w + 2, iph = in->h + 2, opw = out->w + 2, oph = out->h + 2;
+#pragma omp parallel for collapse(2) schedule(static)
+  for (gsize b = 0; b < blocks; b++)
+    for (int y = 0; y < out->h; y++)
+      {
+        int y0 = y / 2, y1 = vka_cpu_bilinear_neighbour (y, in->h);
+        const float *near = ti->data + ((b * iph + y0 + 1) * ipw + 1) * VKA_CPU_BLOCK;
+        const float *far = ti->data + ((b * iph + y1 + 1) * ipw + 1) * VKA_CPU_BLOCK;
+        bilinear_row (near, far, in->w, out->w,
+                      to->data + ((b * oph + y + 1) * opw + 1) * VKA_CPU_BLOCK);
+      }
+  vka_cpu_fill_border (to);
+  vka_cpu_profile_add (cpub (backend), t0, 0, "upsample2x_bilinear");
+  return TRUE;
+}
+
 /* ---- per-pixel ops: plain layout, the reference's code ---- */
 
 #define PLAIN(t) \
@@ -756,6 +802,7 @@ static const VkaBackendOps cpu_ops = {
   .conv2d = vka_cpu_conv2d,
   .maxpool2x2 = cpu_maxpool2x2,
   .upsample2x = cpu_upsample2x,
+  .upsample2x_bilinear = cpu_upsample2x_bilinear,
   .conv3x3_upsampled = vka_cpu_conv3x3_upsampled,
   .conv3x3_pooled = vka_cpu_conv3x3_pooled,
   .conv3x3_chain = vka_cpu_conv3x3_chain,
@@ -781,6 +828,7 @@ static const VkaBackendOps cpu_ops = {
   .relu_backward = vka_cpu_relu_backward,
   .maxpool2x2_backward = vka_cpu_maxpool2x2_backward,
   .upsample2x_backward = vka_cpu_upsample2x_backward,
+  .upsample2x_bilinear_backward = vka_cpu_upsample2x_bilinear_backward,
   .channel_stats_backward = vka_cpu_channel_stats_backward,
   .mse_backward = vka_cpu_mse_backward,
   .add = vka_cpu_add,

@@ -136,6 +136,16 @@ vka_cpu_tuning (void)
   return env && g_str_equal (env, "1");
 }
 
+/* The input index that output index o of a bilinear ×2 upsampling
+ * (align_corners=False) reads with weight 0.25 along an axis of n inputs:
+ * o/2's neighbour on o's side, clamped (o/2 itself has 0.75). */
+static inline int
+vka_cpu_bilinear_neighbour (int o, int n)
+{
+  int j = o % 2 ? o / 2 + 1 : o / 2 - 1;
+  return CLAMP (j, 0, n - 1);
+}
+
 /* On functions whose loops run over the 16 lanes of a channel block: the
  * build targets plain x86-64, so these also get AVX2 and AVX-512 forms,
  * picked at load time for the CPU at hand. */
@@ -201,6 +211,8 @@ gboolean vka_cpu_maxpool2x2_backward (VkaBackend *backend, VkaTensor *in,
                                       VkaTensor *dout, VkaTensor *din, GError **error);
 gboolean vka_cpu_upsample2x_backward (VkaBackend *backend, VkaTensor *dout,
                                       VkaTensor *din, GError **error);
+gboolean vka_cpu_upsample2x_bilinear_backward (VkaBackend *backend, VkaTensor *dout,
+                                               VkaTensor *din, GError **error);
 gboolean vka_cpu_optimizer_step (VkaBackend *backend, VkaTensor *param, VkaTensor *grad,
                                  VkaTensor *m, VkaTensor *v, const VkaOptimizer *opt,
                                  int step, GError **error);

@@ -355,6 +355,78 @@ vka_cpu_upsample2x_backward (VkaBackend *backend, VkaTensor *dout, VkaTensor *di
   return profiled (backend, t0, "upsample2x_backward");
 }
 
+/* The outputs that read one input index of a bilinear ×2 upsampling along
+ * an axis: count (2 to 4) consecutive indices from first, each with the
+ * weight it reads that input with. */
+typedef struct
+{
+  int   first, count;
+  float weight[4];
+} BilinearTaps;
+
+static BilinearTaps
+bilinear_taps (int i, int n)
+{
+  BilinearTaps t = { MAX (2 * i - 1, 0), 0, { 0 } };
+  int last = MIN (2 * i + 2, 2 * n - 1);
+  for (int o = t.first; o <= last; o++)
+    t.weight[t.count++] = (o / 2 == i ? 0.75f : 0.0f)
+                          + (vka_cpu_bilinear_neighbour (o, n) == i ? 0.25f : 0.0f);
+  return t;
+}
+
+/* One row of din for one channel block, gathered from the rows of dout
+ * that read it (rows[k]: row ty->first + k, its first interior pixel). */
+VKA_CPU_LANE_LOOPS static void
+bilinear_backward_row (const float *const *rows, const BilinearTaps *ty, int in_w, float *d)
+{
+  for (int x = 0; x < in_w; x++, d += VKA_CPU_BLOCK)
+    {
+      BilinearTaps tx = bilinear_taps (x, in_w);
+      float acc[VKA_CPU_BLOCK] = { 0 };
+      for (int r = 0; r < ty->count; r++)
+        for (int c = 0; c < tx.count; c++)
+          {
+            float weight = ty->weight[r] * tx.weight[c];
+            const float *g = rows[r] + (gsize) (tx.first + c) * VKA_CPU_BLOCK;
+            for (int l = 0; l < VKA_CPU_BLOCK; l++)
+              acc[l] += weight * g[l];
+          }
+      memcpy (d, acc, sizeof acc);
+    }
+}
+
+/* din = upsample2x_bilinear's transpose of dout: a gather per input row */
+gboolean
+vka_cpu_upsample2x_bilinear_backward (VkaBackend *backend, VkaTensor *dout, VkaTensor *din,
+                                      GError **error)
+{
+  gint64 t0 = vka_cpu_profile_start ((VkaCpuBackend *) backend);
+  if (!vka_check_upsample2x (din, dout, error))
+    return FALSE;
+  VkaCpuTensor *to = vka_cpu_tensor (dout), *td = vka_cpu_tensor (din);
+  if (!vka_cpu_tensor_set_layout (to, VKA_CPU_PADDED, TRUE, error)
+      || !vka_cpu_tensor_set_layout (td, VKA_CPU_PADDED, FALSE, error))
+    return FALSE;
+  vka_cpu_tensor_changed (td);
+  int ipw = din->w + 2, iph = din->h + 2, opw = dout->w + 2, oph = dout->h + 2;
+  gint64 rows = (gint64) din->n * vka_cpu_blocks (din->c) * din->h;
+#pragma omp parallel for schedule(static)
+  for (gint64 r = 0; r < rows; r++)
+    {
+      gsize b = (gsize) r / din->h;
+      int y = (int) (r % din->h);
+      BilinearTaps ty = bilinear_taps (y, din->h);
+      const float *g[4];
+      for (int k = 0; k < ty.count; k++)
+        g[k] = to->data + ((b * oph + ty.first + k + 1) * opw + 1) * VKA_CPU_BLOCK;
+      bilinear_backward_row (g, &ty, din->w,
+                             td->data + ((b * iph + y + 1) * ipw + 1) * VKA_CPU_BLOCK);
+    }
+  vka_cpu_fill_border (td);
+  return profiled (backend, t0, "upsample2x_bilinear_backward");
+}
+
 /* ---- the optimiser: plain layout, as the parameters are kept ---- */
 
 gboolean

@@ -106,6 +106,15 @@ ref_upsample2x (VkaBackend *backend, VkaTensor *in, VkaTensor *out, GError **err
 }
 
 static gboolean
+ref_upsample2x_bilinear (VkaBackend *backend, VkaTensor *in, VkaTensor *out, GError **error)
+{
+  if (!vka_check_upsample2x (in, out, error))
+    return FALSE;
+  OPS (P, upsample2x_bilinear) (data_of (in), in->n * in->c, in->h, in->w, data_of (out));
+  return TRUE;
+}
+
+static gboolean
 ref_channel_stats (VkaBackend *backend, VkaTensor *in, VkaTensor *stats, GError **error)
 {
   if (!vka_check_channel_stats (in, stats, error))
@@ -234,6 +243,17 @@ ref_upsample2x_backward (VkaBackend *backend, VkaTensor *dout, VkaTensor *din,
 }
 
 static gboolean
+ref_upsample2x_bilinear_backward (VkaBackend *backend, VkaTensor *dout, VkaTensor *din,
+                                  GError **error)
+{
+  if (!vka_check_upsample2x (din, dout, error))
+    return FALSE;
+  OPS (P, upsample2x_bilinear_backward) (data_of (dout), din->n * din->c, din->h, din->w,
+                                        data_of (din));
+  return TRUE;
+}
+
+static gboolean
 ref_channel_stats_backward (VkaBackend *backend, VkaTensor *in, VkaTensor *stats,
                             VkaTensor *dstats, VkaTensor *din, GError **error)
 {
@@ -294,6 +314,7 @@ static const VkaBackendOps reference_ops = {
   .conv2d = ref_conv2d,
   .maxpool2x2 = ref_maxpool2x2,
   .upsample2x = ref_upsample2x,
+  .upsample2x_bilinear = ref_upsample2x_bilinear,
   .channel_stats = ref_channel_stats,
   .channel_moments = ref_channel_moments,
   .adain = ref_adain,
@@ -306,6 +327,7 @@ static const VkaBackendOps reference_ops = {
   .relu_backward = ref_relu_backward,
   .maxpool2x2_backward = ref_maxpool2x2_backward,
   .upsample2x_backward = ref_upsample2x_backward,
+  .upsample2x_bilinear_backward = ref_upsample2x_bilinear_backward,
   .channel_stats_backward = ref_channel_stats_backward,
   .mse_backward = ref_mse_backward,
   .add = ref_add,

@@ -88,6 +88,51 @@ FN (P, upsample2x) (const REAL *in, int planes, int h, int w, REAL *out)
         out[((size_t) p * oh + y) * ow + x] = in[((size_t) p * h + y / 2) * w + x / 2];
 }
 
+#ifndef VKA_REF_BILINEAR_DEFINED
+#define VKA_REF_BILINEAR_DEFINED
+static int
+clamp_index (int i, int n)
+{
+  return i < 0 ? 0 : i > n - 1 ? n - 1 : i;
+}
+
+/* The weight of input index i in output index o of a bilinear ×2
+ * upsampling along an axis of n inputs (align_corners=False): o reads
+ * o/2 with 0.75 and the neighbour on o's side (o/2 − 1 for even o,
+ * o/2 + 1 for odd) with 0.25, that neighbour clamped to [0, n−1]. */
+static double
+bilinear2x_weight (int o, int i, int n)
+{
+  int near = o / 2;
+  int far = clamp_index (o % 2 ? near + 1 : near - 1, n);
+  return (near == i ? 0.75 : 0.0) + (far == i ? 0.25 : 0.0);
+}
+#endif
+
+/* Each output is the weighted sum of the inputs within one pixel of its
+ * source pixel (y/2, x/2); bilinear2x_weight is zero for the others. */
+void
+FN (P, upsample2x_bilinear) (const REAL *in, int planes, int h, int w, REAL *out)
+{
+  int oh = 2 * h, ow = 2 * w;
+  for (int p = 0; p < planes; p++)
+    for (int y = 0; y < oh; y++)
+      for (int x = 0; x < ow; x++)
+        {
+          const REAL *src = in + (size_t) p * h * w;
+          double acc = 0;
+          for (int sy = clamp_index (y / 2 - 1, h); sy <= clamp_index (y / 2 + 1, h); sy++)
+            for (int sx = clamp_index (x / 2 - 1, w); sx <= clamp_index (x / 2 + 1, w); sx++)
+              {
+                double weight = bilinear2x_weight (y, sy, h) * bilinear2x_weight (x, sx, w);
+                /* skipped, not added: 0 times an infinity is NaN */
+                if (weight != 0)
+                  acc += weight * src[(size_t) sy * w + sx];
+              }
+          out[((size_t) p * oh + y) * ow + x] = (REAL) acc;
+        }
+}
+
 void
 FN (P, channel_stats) (const REAL *in, int planes, size_t pixels, REAL *stats)
 {
@@ -297,6 +342,28 @@ FN (P, upsample2x_backward) (const REAL *dout, int planes, int h, int w, REAL *d
           din[((size_t) p * h + y) * w + x] =
             g[(size_t) (2 * y) * ow + 2 * x] + g[(size_t) (2 * y) * ow + 2 * x + 1]
             + g[(size_t) (2 * y + 1) * ow + 2 * x] + g[(size_t) (2 * y + 1) * ow + 2 * x + 1];
+        }
+}
+
+/* The transpose of upsample2x_bilinear, as a gather: din[y][x] sums dout
+ * over the outputs that read (y, x), those within rows 2y−1 … 2y+2 and
+ * columns 2x−1 … 2x+2 (all with a weight above 0), each times the weight
+ * it read (y, x) with. */
+void
+FN (P, upsample2x_bilinear_backward) (const REAL *dout, int planes, int h, int w, REAL *din)
+{
+  int oh = 2 * h, ow = 2 * w;
+  for (int p = 0; p < planes; p++)
+    for (int y = 0; y < h; y++)
+      for (int x = 0; x < w; x++)
+        {
+          const REAL *g = dout + (size_t) p * oh * ow;
+          double acc = 0;
+          for (int oy = clamp_index (2 * y - 1, oh); oy <= clamp_index (2 * y + 2, oh); oy++)
+            for (int ox = clamp_index (2 * x - 1, ow); ox <= clamp_index (2 * x + 2, ow); ox++)
+              acc += bilinear2x_weight (oy, y, h) * bilinear2x_weight (ox, x, w)
+                     * g[(size_t) oy * ow + ox];
+          din[((size_t) p * h + y) * w + x] = (REAL) acc;
         }
 }
 

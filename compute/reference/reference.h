@@ -6,6 +6,9 @@
  *   with p = k/2 (k is 1 or 3) and reflection padding (a map of size 1
  *   reads its only element); ReLU after when relu.
  * maxpool2x2: 2×2 stride 2, ceil mode (⌈h/2⌉ × ⌈w/2⌉ per plane).
+ * upsample2x_bilinear: PyTorch's bilinear ×2 with align_corners=False:
+ *   output index o reads input o/2 with 0.75 and its neighbour on o's side
+ *   (o/2 − 1 for even o, o/2 + 1 for odd, clamped) with 0.25, per axis.
  * channel_stats: stats[plane] = (mean, sqrt(unbiased var + 1e-5)); var 0
  *   for a one-pixel plane.
  * channel_moments: moments[plane] = (mean, M2) of the wh × ww window at
@@ -22,6 +25,7 @@
                   const REAL *bias, int cout, int k, int relu, REAL *out); \
   void P##maxpool2x2 (const REAL *in, int planes, int h, int w, REAL *out); \
   void P##upsample2x (const REAL *in, int planes, int h, int w, REAL *out); \
+  void P##upsample2x_bilinear (const REAL *in, int planes, int h, int w, REAL *out); \
   void P##channel_stats (const REAL *in, int planes, size_t pixels, REAL *stats); \
   void P##channel_moments (const REAL *in, int planes, int h, int w, int y0, int x0, \
                            int wh, int ww, REAL *moments); \
@@ -41,6 +45,8 @@
   void P##maxpool2x2_backward (const REAL *in, int planes, int h, int w, \
                                const REAL *dout, REAL *din); \
   void P##upsample2x_backward (const REAL *dout, int planes, int h, int w, REAL *din); \
+  void P##upsample2x_bilinear_backward (const REAL *dout, int planes, int h, int w, \
+                                        REAL *din); \
   void P##channel_stats_backward (const REAL *in, int planes, size_t pixels, \
                                   const REAL *stats, const REAL *dstats, REAL *din); \
   double P##mse (const REAL *a, const REAL *b, size_t count); \

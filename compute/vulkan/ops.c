@@ -73,6 +73,14 @@ vka_vk_upsample2x (VkaBackend *backend, VkaTensor *in, VkaTensor *out, GError **
       && resample (backend, VKA_SHADER_UPSAMPLE2X, in, out, error);
 }
 
+gboolean
+vka_vk_upsample2x_bilinear (VkaBackend *backend, VkaTensor *in, VkaTensor *out,
+                            GError **error)
+{
+  return vka_check_upsample2x (in, out, error)
+      && resample (backend, VKA_SHADER_UPSAMPLE2X_BILINEAR, in, out, error);
+}
+
 /* Pixels each stats_partial workgroup reduces: 64 threads × 256 iterations. */
 #define STATS_CHUNK (64 * 256)
 

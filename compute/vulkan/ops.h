@@ -15,6 +15,8 @@ gboolean vka_vk_maxpool2x2 (VkaBackend *backend, VkaTensor *in, VkaTensor *out,
                             GError **error);
 gboolean vka_vk_upsample2x (VkaBackend *backend, VkaTensor *in, VkaTensor *out,
                             GError **error);
+gboolean vka_vk_upsample2x_bilinear (VkaBackend *backend, VkaTensor *in, VkaTensor *out,
+                                     GError **error);
 gboolean vka_vk_channel_stats (VkaBackend *backend, VkaTensor *in, VkaTensor *stats,
                                GError **error);
 gboolean vka_vk_channel_moments (VkaBackend *backend, VkaTensor *in, int y0, int x0, int h,
@@ -43,6 +45,8 @@ gboolean vka_vk_maxpool2x2_backward (VkaBackend *backend, VkaTensor *in, VkaTens
                                      VkaTensor *din, GError **error);
 gboolean vka_vk_upsample2x_backward (VkaBackend *backend, VkaTensor *dout, VkaTensor *din,
                                      GError **error);
+gboolean vka_vk_upsample2x_bilinear_backward (VkaBackend *backend, VkaTensor *dout,
+                                              VkaTensor *din, GError **error);
 gboolean vka_vk_channel_stats_backward (VkaBackend *backend, VkaTensor *in,
                                         VkaTensor *stats, VkaTensor *dstats,
                                         VkaTensor *din, GError **error);

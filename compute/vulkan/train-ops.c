@@ -176,6 +176,23 @@ vka_vk_upsample2x_backward (VkaBackend *backend, VkaTensor *dout, VkaTensor *din
 }
 
 gboolean
+vka_vk_upsample2x_bilinear_backward (VkaBackend *backend, VkaTensor *dout, VkaTensor *din,
+                                     GError **error)
+{
+  if (!vka_check_upsample2x (din, dout, error))
+    return FALSE;
+  VkaPushResample pc = {
+    .planes = din->n * din->c, .in_height = din->h, .in_width = din->w,
+    .out_height = dout->h, .out_width = dout->w,
+  };
+  VkaVkBuffer *bufs[] = { vka_vk_buf (dout), vka_vk_buf (din) };
+  /* upsample2x_bilinear_backward: one invocation per input pixel (a gather) */
+  return vka_vk_dispatch (vka_vk_backend (backend), VKA_SHADER_UPSAMPLE2X_BILINEAR_BACKWARD,
+                          bufs, &pc, CEIL_DIV (din->w, 8), CEIL_DIV (din->h, 8), pc.planes,
+                          error);
+}
+
+gboolean
 vka_vk_channel_stats_backward (VkaBackend *backend, VkaTensor *in, VkaTensor *stats,
                                VkaTensor *dstats, VkaTensor *din, GError **error)
 {
