@@ -132,6 +132,21 @@ typedef struct VkaStyle VkaStyle;
  * widths come from the shapes. The weights are copied to the device. */
 VkaModel *vka_model_new (VkaContext *context, const VkaWeights *encoder,
                          const VkaWeights *decoder, GError **error);
+
+/* The reference's decoder upsamples ×2 by nearest neighbour. A decoder
+ * trained with bilinear ×2 upsamplings instead (PyTorch's align_corners =
+ * False) carries one more tensor, VKA_DECODER_BILINEAR_KEY = [1.0], so that
+ * the choice travels with its weights in every format; PyTorch's strict
+ * load_state_dict refuses the key rather than running such a decoder with
+ * the wrong upsampling. */
+#define VKA_DECODER_BILINEAR_KEY "upsample.bilinear"
+/* TRUE for a decoder marked bilinear; FALSE for the reference's. A marker
+ * that is not one value 1 is an error naming it (label: "decoder" or the
+ * file). */
+gboolean  vka_decoder_bilinear (const VkaWeights *decoder, gboolean *bilinear,
+                                const char *label, GError **error);
+/* Adds the marker (a decoder already marked is left as it is). */
+gboolean  vka_decoder_mark_bilinear (VkaWeights *decoder, GError **error);
 void      vka_model_free (VkaModel *model);
 /* The memory budget a stylisation gets when its options give none: on a
  * CPU device (the CPU backend, lavapipe) a quarter of the host memory

@@ -19,10 +19,21 @@ const int test_network_widths[4] = { 4, 8, 8, 16 };
 Models
 make_models (guint32 seed)
 {
+  return make_models_upsampling (seed, FALSE);
+}
+
+Models
+make_models_upsampling (guint32 seed, gboolean bilinear)
+{
   g_autoptr (GRand) rand = g_rand_new_with_seed (seed);
   g_autoptr (VkaWeights) enc = test_encoder_weights (rand, test_network_widths);
   g_autoptr (VkaWeights) dec = test_decoder_weights (rand, test_network_widths);
   g_autoptr (GError) error = NULL;
+  if (bilinear)
+    {
+      g_assert_true (vka_decoder_mark_bilinear (dec, &error));
+      g_assert_no_error (error);
+    }
   Models m;
   m.device = vka_model_new (device_context, enc, dec, &error);
   g_assert_no_error (error);
@@ -84,6 +95,7 @@ typedef struct
   int    width, height, channels, out_channels;
   int    n_styles;
   double alpha;
+  gboolean bilinear;   /* a decoder with bilinear upsamplings */
 } ForwardCase;
 
 static void
@@ -92,7 +104,7 @@ test_forward (gconstpointer data)
   const ForwardCase *fc = data;
   guint before = vka_context_validation_messages (device_context);
   gboolean fp16 = test_conv3x3_fp16 (vka_context_backend (device_context));
-  Models m = make_models (1234);
+  Models m = make_models_upsampling (1234, fc->bilinear);
   g_autoptr (GRand) rand = g_rand_new_with_seed (99);
   g_autoptr (GError) error = NULL;
 
@@ -301,6 +313,20 @@ test_model_errors (void)
   g_assert_null (model);
   g_assert_error (error, VKA_ERROR, VKA_ERROR_MODEL);
   g_assert_nonnull (strstr (error->message, "0.weight should be a 1×1 convolution"));
+  g_clear_error (&error);
+
+  /* the bilinear marker must be one value 1 */
+  g_autoptr (VkaWeights) good_enc = test_encoder_weights (rand, test_network_widths);
+  g_autoptr (VkaWeights) marked = test_decoder_weights (rand, test_network_widths);
+  gint64 two[1] = { 2 };
+  vka_weights_insert (marked, VKA_DECODER_BILINEAR_KEY, 1, two, g_new0 (float, 2), &error);
+  g_assert_no_error (error);
+  model = vka_model_new (device_context, good_enc, marked, &error);
+  g_assert_null (model);
+  g_assert_error (error, VKA_ERROR, VKA_ERROR_MODEL);
+  g_assert_cmpstr (error->message, ==,
+                   "decoder: upsample.bilinear should be one value 1 (it marks a decoder "
+                   "with bilinear upsampling)");
 }
 
 static void
@@ -353,10 +379,10 @@ stylize_with (VkaModel *model, const VkaImage *content, const VkaStyle *const *s
 
 /* Tiles with a halo and whole-image statistics give the untiled result. */
 static void
-test_tiled_equals_untiled (void)
+test_tiled_equals_untiled (gconstpointer bilinear)
 {
   guint before = vka_context_validation_messages (device_context);
-  Models m = make_models (21);
+  Models m = make_models_upsampling (21, GPOINTER_TO_INT (bilinear));
   g_autoptr (GRand) rand = g_rand_new_with_seed (8);
   g_autoptr (GError) error = NULL;
   g_autoptr (VkaImage) content = random_image (rand, 403, 301, 3);
@@ -378,6 +404,33 @@ test_tiled_equals_untiled (void)
   g_assert_cmpfloat (db, >=, 60);
   free_models (&m);
   g_assert_cmpuint (vka_context_validation_messages (device_context), ==, before);
+}
+
+/* The marker is obeyed: the same weights with bilinear upsamplings give
+ * another picture, on the device and on the reference alike (the forward
+ * cases above compare the two; this one shows what they compare differs
+ * from the nearest decoder's). */
+static void
+test_bilinear_differs (void)
+{
+  Models nearest = make_models_upsampling (5, FALSE), bilinear = make_models_upsampling (5, TRUE);
+  g_autoptr (GRand) rand = g_rand_new_with_seed (6);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VkaImage) content = random_image (rand, 45, 38, 3);
+  g_autoptr (VkaImage) style_image = random_image (rand, 40, 40, 3);
+  g_autoptr (VkaStyle) style = vka_style_from_image (nearest.device, style_image, NULL, &error);
+  g_assert_no_error (error);
+  const VkaStyle *styles[1] = { style };
+  VkaStylizeOptions options = { .alpha = 1.0 };
+  g_autoptr (VkaImage) a = stylize_with (nearest.device, content, styles, 1, &options);
+  g_autoptr (VkaImage) b = stylize_with (bilinear.device, content, styles, 1, &options);
+  double max_diff = 0;
+  for (gsize i = 0; i < (gsize) content->width * content->height * 3; i++)
+    max_diff = MAX (max_diff, fabs (a->pixels[i] - b->pixels[i]));
+  g_test_message ("nearest vs bilinear decoder: max pixel difference %.3g", max_diff);
+  g_assert_cmpfloat (max_diff, >, 0.01);
+  free_models (&nearest);
+  free_models (&bilinear);
 }
 
 static VkaImage *
@@ -752,12 +805,15 @@ test_progress_and_cancel (void)
 }
 
 static const ForwardCase forward_cases[] = {
-  { 37, 29, 3, 3, 1, 1.0 },     /* odd sizes: ceil-mode pools, crop */
-  { 64, 48, 3, 3, 2, 0.6 },     /* two-style mix with strength */
-  { 21, 30, 4, 4, 1, 1.0 },     /* RGBA keeps alpha */
-  { 19, 17, 1, 3, 1, 0.8 },     /* grayscale in */
-  { 16, 12, 2, 4, 2, 1.0 },     /* gray + alpha */
-  { 5, 3, 3, 3, 1, 1.0 },       /* relu4_1 is 1×1 */
+  { 37, 29, 3, 3, 1, 1.0, FALSE },     /* odd sizes: ceil-mode pools, crop */
+  { 64, 48, 3, 3, 2, 0.6, FALSE },     /* two-style mix with strength */
+  { 21, 30, 4, 4, 1, 1.0, FALSE },     /* RGBA keeps alpha */
+  { 19, 17, 1, 3, 1, 0.8, FALSE },     /* grayscale in */
+  { 16, 12, 2, 4, 2, 1.0, FALSE },     /* gray + alpha */
+  { 5, 3, 3, 3, 1, 1.0, FALSE },       /* relu4_1 is 1×1 */
+  { 37, 29, 3, 3, 1, 1.0, TRUE },   /* bilinear upsamplings, odd sizes */
+  { 2, 9, 3, 3, 1, 1.0, TRUE },     /* width 2: relu4_1 is 1 wide */
+  { 5, 3, 4, 4, 2, 0.7, TRUE },     /* relu4_1 is 1×1 */
 };
 
 int
@@ -769,15 +825,20 @@ main (int argc, char **argv)
   for (guint i = 0; i < G_N_ELEMENTS (forward_cases); i++)
     {
       const ForwardCase *fc = &forward_cases[i];
-      g_autofree char *path = g_strdup_printf ("/network/forward/%dx%d-ch%d-out%d-styles%d-a%.1f",
+      g_autofree char *path = g_strdup_printf ("/network/forward/%dx%d-ch%d-out%d-styles%d-a%.1f%s",
                                                fc->width, fc->height, fc->channels,
-                                               fc->out_channels, fc->n_styles, fc->alpha);
+                                               fc->out_channels, fc->n_styles, fc->alpha,
+                                               fc->bilinear ? "-bilinear" : "");
       g_test_add_data_func (path, fc, test_forward);
     }
   g_test_add_func ("/network/alpha-zero-ignores-style", test_alpha_zero_ignores_style);
   g_test_add_func ("/network/model-errors", test_model_errors);
   g_test_add_func ("/network/stylize-errors", test_stylize_errors);
-  g_test_add_func ("/network/tiled-equals-untiled", test_tiled_equals_untiled);
+  g_test_add_data_func ("/network/tiled-equals-untiled", GINT_TO_POINTER (FALSE),
+                        test_tiled_equals_untiled);
+  g_test_add_data_func ("/network/tiled-equals-untiled-bilinear", GINT_TO_POINTER (TRUE),
+                        test_tiled_equals_untiled);
+  g_test_add_func ("/network/bilinear-differs", test_bilinear_differs);
   g_test_add_func ("/network/tiled-keeps-features", test_tiled_keeps_features);
   g_test_add_func ("/network/out-of-memory-retries", test_out_of_memory_retries);
   g_test_add_func ("/network/memory-estimate", test_memory_estimate);

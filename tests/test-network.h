@@ -17,6 +17,8 @@ typedef struct
 
 /* The same random weights on both contexts. */
 Models    make_models (guint32 seed);
+/* The same with a decoder whose upsamplings are bilinear when asked. */
+Models    make_models_upsampling (guint32 seed, gboolean bilinear);
 void      free_models (Models *m);
 /* Random pixels with a smooth first channel (features not pure noise). */
 VkaImage *random_image (GRand *rand, int w, int h, int channels);

@@ -31,24 +31,38 @@ smooth_batch (GRand *rand)
 }
 
 static VkaTrainer *
-make_trainer (VkaContext *ctx, guint32 seed, const VkaTrainOptions *opts)
+make_trainer_upsampling (VkaContext *ctx, guint32 seed, const VkaTrainOptions *opts,
+                         gboolean bilinear)
 {
   g_autoptr (GRand) rand = g_rand_new_with_seed (seed);
   g_autoptr (VkaWeights) enc = vka_network_random_weights (VKA_NETWORK_ENCODER, widths, rand);
   g_autoptr (VkaWeights) dec = vka_network_random_weights (VKA_NETWORK_DECODER, widths, rand);
   g_autoptr (GError) error = NULL;
+  if (bilinear)
+    {
+      g_assert_true (vka_decoder_mark_bilinear (dec, &error));
+      g_assert_no_error (error);
+    }
   VkaTrainer *t = vka_trainer_new (ctx, enc, dec, opts, &error);
   g_assert_no_error (error);
   return t;
 }
 
-static void
-test_device_matches_reference (void)
+static VkaTrainer *
+make_trainer (VkaContext *ctx, guint32 seed, const VkaTrainOptions *opts)
 {
+  return make_trainer_upsampling (ctx, seed, opts, FALSE);
+}
+
+/* data: TRUE for a decoder with bilinear upsamplings */
+static void
+test_device_matches_reference (gconstpointer data)
+{
+  gboolean bilinear = GPOINTER_TO_INT (data);
   guint before = vka_context_validation_messages (device_context);
   VkaTrainOptions opts = { 1e-3, 5e-5, 1.0, 10.0, FALSE };
-  g_autoptr (VkaTrainer) dev = make_trainer (device_context, 5, &opts);
-  g_autoptr (VkaTrainer) ref = make_trainer (reference_context, 5, &opts);
+  g_autoptr (VkaTrainer) dev = make_trainer_upsampling (device_context, 5, &opts, bilinear);
+  g_autoptr (VkaTrainer) ref = make_trainer_upsampling (reference_context, 5, &opts, bilinear);
   g_autoptr (GRand) rand = g_rand_new_with_seed (9);
   g_autoptr (GError) error = NULL;
   for (int step = 0; step < 2; step++)
@@ -67,7 +81,11 @@ test_device_matches_reference (void)
   g_autoptr (VkaWeights) wd = vka_trainer_decoder_weights (dev, &error);
   g_autoptr (VkaWeights) wr = vka_trainer_decoder_weights (ref, &error);
   g_assert_no_error (error);
-  g_assert_cmpuint (vka_weights_count (wd), ==, 18);
+  /* 18 parameters, and the marker of a bilinear decoder */
+  g_assert_cmpuint (vka_weights_count (wd), ==, bilinear ? 19 : 18);
+  gboolean marked;
+  g_assert_true (vka_decoder_bilinear (wd, &marked, "decoder", &error));
+  g_assert_cmpint (marked, ==, bilinear);
   for (guint i = 0; i < vka_weights_count (wr); i++)
     {
       const VkaTensorData *r = vka_weights_nth (wr, i);
@@ -105,10 +123,14 @@ write_param (VkaTensor *p, const float *values)
  * random direction per parameter tensor (robust to the odd ReLU or max-pool
  * that switches within the step, unlike single entries). */
 static void
-test_gradient_matches_finite_differences (void)
+test_gradient_matches_finite_differences (gconstpointer bilinear)
 {
   VkaTrainOptions opts = VKA_TRAIN_OPTIONS_DEFAULT;
-  g_autoptr (VkaTrainer) t = make_trainer (reference64_context, 17, &opts);
+  /* seed 17's bilinear decoder has gradients near the tolerance's floor
+   * (1e-4); 21's are of order 1, every one of them checked */
+  gboolean is_bilinear = GPOINTER_TO_INT (bilinear);
+  g_autoptr (VkaTrainer) t = make_trainer_upsampling (reference64_context,
+                                                      is_bilinear ? 21 : 17, &opts, is_bilinear);
   g_autoptr (GRand) rand = g_rand_new_with_seed (3);
   g_autofree float *c = smooth_batch (rand), *s = smooth_batch (rand);
   loss_at (t, c, s);
@@ -298,9 +320,14 @@ main (int argc, char **argv)
   device_context = test_device_context ();
   reference_context = vka_context_new_reference ();
   reference64_context = vka_context_new_reference64 ();
-  g_test_add_func ("/train/device-matches-reference", test_device_matches_reference);
-  g_test_add_func ("/train/gradient-vs-finite-differences",
-                   test_gradient_matches_finite_differences);
+  g_test_add_data_func ("/train/device-matches-reference", GINT_TO_POINTER (FALSE),
+                        test_device_matches_reference);
+  g_test_add_data_func ("/train/device-matches-reference-bilinear", GINT_TO_POINTER (TRUE),
+                        test_device_matches_reference);
+  g_test_add_data_func ("/train/gradient-vs-finite-differences", GINT_TO_POINTER (FALSE),
+                        test_gradient_matches_finite_differences);
+  g_test_add_data_func ("/train/gradient-vs-finite-differences-bilinear",
+                        GINT_TO_POINTER (TRUE), test_gradient_matches_finite_differences);
   g_test_add_func ("/train/loss-falls", test_loss_falls);
   g_test_add_func ("/train/state-round-trip", test_state_round_trip);
   g_test_add_func ("/train/decoder-init", test_decoder_init);

@@ -9,7 +9,8 @@
 # model A's vgg_normalised.*, the shipped encoder when both models share it).
 # Prints each model's mean objective and terms and A/B's ratios. Issue 15's
 # target for A = the new default, B = the reconstruction decoder: objective
-# ratio <= 0.15, content ratio <= 2.
+# ratio <= 0.15, content ratio <= 2. Also each model's mean lattice index
+# (vk-adain-judge --lattice: about 1 without an 8-pixel grid, up to 64).
 #
 # Environment: BUILD (default: build) finds vk-adain and vk-adain-judge in a
 # build tree, else they are taken from PATH; PAIRS (default 24) is the number
@@ -100,17 +101,21 @@ while [ "$i" -lt "$pairs" ]; do
   i=$((i + 1))
 done
 
-"$judge" --vgg "$judge_vgg" --list "$work/a.tsv" --size "$size" ${DEVICE:+"--device=$DEVICE"} > "$work/a.txt"
-"$judge" --vgg "$judge_vgg" --list "$work/b.tsv" --size "$size" ${DEVICE:+"--device=$DEVICE"} > "$work/b.txt"
+"$judge" --vgg "$judge_vgg" --list "$work/a.tsv" --size "$size" --lattice \
+  ${DEVICE:+"--device=$DEVICE"} > "$work/a.txt"
+"$judge" --vgg "$judge_vgg" --list "$work/b.tsv" --size "$size" --lattice \
+  ${DEVICE:+"--device=$DEVICE"} > "$work/b.txt"
 
-# mean line: mean <content> <style> <objective> (n)
+# mean line: mean <content> <style> <objective> <lattice index> (n)
 awk -v a="$model_a" -v b="$model_b" -v vgg="$judge_vgg" -v n="$pairs" '
   FNR == 1 { file++ }
-  $1 == "mean" { c[file] = $2; s[file] = $3; o[file] = $4 }
+  $1 == "mean" { c[file] = $2; s[file] = $3; o[file] = $4; l[file] = $5 }
   END {
     printf "%d pairs, encoder %s; objective = content + 10 x style\n", n, vgg
     printf "A %s: objective %.6g  content %.6g  style %.6g\n", a, o[1], c[1], s[1]
     printf "B %s: objective %.6g  content %.6g  style %.6g\n", b, o[2], c[2], s[2]
     printf "A/B: objective %.4f (target <= 0.15)  content %.4f (target <= 2)  style %.4f\n",
            o[1] / o[2], c[1] / c[2], s[1] / s[2]
+    printf "lattice index (an 8-pixel grid; about 1: none, nan under 64 pixels): A %s  B %s\n",
+           l[1], l[2]
   }' "$work/a.txt" "$work/b.txt"

@@ -10,10 +10,14 @@
  * PIL's filter; 0 keeps), so outputs of `vk-adain --content-size N
  * --style-size N` are judged at the size they were made. Prints one line
  * per triple, `content style objective output`, then `mean` and the means;
- * --per-layer adds the style term's four layers before the output. */
+ * --per-layer adds the style term's four layers before the output,
+ * --lattice the output's lattice index (lattice.h: about 1 without an
+ * 8-pixel grid, up to 64) after them. */
+#include "lattice.h"
 #include "vka-imageio.h"
 #include "vka-train.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -22,7 +26,7 @@ typedef struct
   char  *vgg, *content, *style, *output, *list, *device;
   int    size;
   double content_weight, style_weight;
-  gboolean per_layer;
+  gboolean per_layer, lattice;
 } Options;
 
 /* Load a picture and resize it as vk-adain does. */
@@ -39,7 +43,7 @@ load_prepared (const char *path, int size, GError **error)
 static gboolean
 judge_one (VkaObjective *objective, const Options *o, const char *content_path,
            const char *style_path, const char *output_path, VkaTrainLosses *losses,
-           GError **error)
+           double *lattice, GError **error)
 {
   g_autoptr (VkaImage) content = load_prepared (content_path, o->size, error);
   g_autoptr (VkaImage) style = content ? load_prepared (style_path, o->size, error) : NULL;
@@ -51,6 +55,7 @@ judge_one (VkaObjective *objective, const Options *o, const char *content_path,
       g_prefix_error (error, "%s: ", output_path);
       return FALSE;
     }
+  *lattice = o->lattice ? lattice_index (output) : NAN;
   return TRUE;
 }
 
@@ -127,31 +132,37 @@ run (Options *o, GError **error)
   if (!objective)
     return 1;
 
-  double sum[7] = { 0 };
+  double sum[8] = { 0 };
   guint n = triples->len / 3;
-  printf ("# content\tstyle\tobjective\t%soutput (objective = %g*content + %g*style; "
+  printf ("# content\tstyle\tobjective\t%s%soutput (objective = %g*content + %g*style; "
           "encoder %s, size %d)\n",
-          o->per_layer ? "relu1_1\trelu2_1\trelu3_1\trelu4_1\t" : "", o->content_weight,
+          o->per_layer ? "relu1_1\trelu2_1\trelu3_1\trelu4_1\t" : "",
+          o->lattice ? "lattice\t" : "", o->content_weight,
           o->style_weight, o->vgg, o->size);
   for (guint i = 0; i < n; i++)
     {
       const char *const *t = (const char *const *) triples->pdata + 3 * i;
       VkaTrainLosses l;
-      if (!judge_one (objective, o, t[0], t[1], t[2], &l, error))
+      double lattice;
+      if (!judge_one (objective, o, t[0], t[1], t[2], &l, &lattice, error))
         return 1;
       printf ("%.6g\t%.6g\t%.6g\t", l.content, l.style, l.loss);
       for (int k = 0; o->per_layer && k < 4; k++)
         printf ("%.6g\t", l.style_layers[k]);
+      if (o->lattice)
+        printf ("%.4g\t", lattice);
       printf ("%s\n", t[2]);
       fflush (stdout);
-      double values[7] = { l.content, l.style, l.loss, l.style_layers[0], l.style_layers[1],
-                           l.style_layers[2], l.style_layers[3] };
-      for (int k = 0; k < 7; k++)
+      double values[8] = { l.content, l.style, l.loss, l.style_layers[0], l.style_layers[1],
+                           l.style_layers[2], l.style_layers[3], lattice };
+      for (int k = 0; k < 8; k++)
         sum[k] += values[k];
     }
   printf ("mean");
   for (int k = 0; k < (o->per_layer ? 7 : 3); k++)
     printf ("\t%.6g", sum[k] / n);
+  if (o->lattice)
+    printf ("\t%.4g", sum[7] / n);
   printf ("\t(%u)\n", n);
   guint messages = vka_context_validation_messages (context);
   if (messages)
@@ -178,6 +189,7 @@ main (int argc, char **argv)
     { "style-weight", 0, 0, G_OPTION_ARG_DOUBLE, &o.style_weight, "Style term's weight (10)", "X" },
     { "device", 0, 0, G_OPTION_ARG_STRING, &o.device, "Device: cpu, an index or a name part", "D" },
     { "per-layer", 0, 0, G_OPTION_ARG_NONE, &o.per_layer, "Also print the style term of each layer (relu1_1 … relu4_1), before the output", NULL },
+    { "lattice", 0, 0, G_OPTION_ARG_NONE, &o.lattice, "Also print each output's lattice index (about 1 without an 8-pixel grid, up to 64), before the output", NULL },
     { NULL }
   };
   g_autoptr (GOptionContext) ctx = g_option_context_new ("— the training objective of stylised pictures");

@@ -37,6 +37,7 @@ typedef struct
 {
   char    *content_dir, *style_dir, *vgg, *save_dir, *decoder_init, *optimizer, *device;
   char    *seed_text;
+  char    *upsample;          /* "nearest", "bilinear" or NULL: the starting decoder's */
   double   lr, lr_decay, style_weight, content_weight;
   int      max_iter, batch, resize, crop, threads, save_interval, log_interval;
   gboolean augment;
@@ -95,9 +96,10 @@ static guint64
 options_hash (const Options *o)
 {
   g_autofree char *text = g_strdup_printf (
-    "%s|%s|%s|%s|%s|%s|%s|%s|%a|%a|%a|%a|%d|%d|%d|%d|%d|%d|%d|%d", o->content_dir, o->style_dir,
-    o->vgg ? o->vgg : "", o->save_dir, o->decoder_init ? o->decoder_init : "", o->optimizer,
-    o->device ? o->device : "", o->seed_text ? o->seed_text : "", o->lr, o->lr_decay,
+    "%s|%s|%s|%s|%s|%s|%s|%s|%s|%a|%a|%a|%a|%d|%d|%d|%d|%d|%d|%d|%d", o->content_dir,
+    o->style_dir, o->vgg ? o->vgg : "", o->save_dir, o->decoder_init ? o->decoder_init : "",
+    o->optimizer, o->device ? o->device : "", o->seed_text ? o->seed_text : "",
+    o->upsample ? o->upsample : "", o->lr, o->lr_decay,
     o->style_weight, o->content_weight, o->max_iter, o->batch, o->resize, o->crop,
     o->save_interval, o->log_interval, o->resume, o->augment);
   g_autoptr (GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
@@ -142,6 +144,9 @@ check_options (Options *o, GError **error)
     return fail_args (error, "--style-weight and --content-weight must be 0 or more");
   if (strcmp (o->optimizer, "adam") != 0 && strcmp (o->optimizer, "sgd") != 0)
     return fail_args (error, "--optimizer %s: must be adam or sgd", o->optimizer);
+  if (o->upsample && strcmp (o->upsample, "nearest") != 0
+      && strcmp (o->upsample, "bilinear") != 0)
+    return fail_args (error, "--upsample %s: must be nearest or bilinear", o->upsample);
   int ranks = train_mpi_size ();
   if (o->batch % ranks != 0)
     return fail_args (error, "--batch-size %d cannot be shared by %d ranks: the global batch "
@@ -178,6 +183,31 @@ find_vgg (Options *o, GError **error)
  * batches and crops. --resize only changes how a drawn picture is scaled
  * before its crop, so it may change (said, not refused): a run can go on
  * with pictures kept in shape after a first part on squashed ones. */
+/* Gives the starting decoder (origin: where it came from, for messages)
+ * the upsampling --upsample asks for: a reference (nearest) decoder may
+ * start a bilinear run, not the other way round, and a resumed run keeps
+ * its checkpoint's. */
+static gboolean
+apply_upsample (const Options *o, VkaWeights *decoder, const char *origin, gboolean *bilinear_out,
+                GError **error)
+{
+  gboolean bilinear;
+  if (!vka_decoder_bilinear (decoder, &bilinear, origin, error))
+    return FALSE;
+  *bilinear_out = bilinear;
+  if (!o->upsample || (strcmp (o->upsample, "bilinear") == 0) == bilinear)
+    return TRUE;
+  if (o->resume)
+    return fail_args (error, "--upsample %s: the checkpoint's decoder upsamples %s; give the "
+                      "same to resume", o->upsample, bilinear ? "bilinearly" : "by nearest "
+                      "neighbour");
+  if (bilinear)
+    return fail_args (error, "--upsample nearest: %s upsamples bilinearly, and a run cannot "
+                      "take that away", origin);
+  *bilinear_out = TRUE;
+  return vka_decoder_mark_bilinear (decoder, error);
+}
+
 static gboolean
 check_resume (Options *o, const CheckpointInfo *ci, GError **error)
 {
@@ -447,6 +477,11 @@ run (Options *o, GError **error)
       if (!(decoder = vka_decoder_init_weights (encoder, rand, error)))
         return 1;
     }
+  gboolean bilinear;
+  if (!apply_upsample (o, decoder,
+                       o->resume ? "the checkpoint's decoder"
+                       : o->decoder_init ? o->decoder_init : "a new decoder", &bilinear, error))
+    return (*error)->domain == G_OPTION_ERROR ? 2 : 1;
   g_autofree char *device = pick_device (o);
   int threads = o->compute_threads;
   /* ranks sharing a machine share its cores */
@@ -468,8 +503,9 @@ run (Options *o, GError **error)
                                          o->style_weight, error)))
     return 1;
   if (ranks == 1)
-    g_printerr ("vk-adain-train: %s on %s, seed %" G_GUINT64_FORMAT ", %s iteration %d\n",
+    g_printerr ("vk-adain-train: %s on %s, seed %" G_GUINT64_FORMAT "%s, %s iteration %d\n",
                 o->vgg, vka_context_device (context)->name, o->seed,
+                bilinear ? ", bilinear upsampling" : "",
                 o->resume ? "resuming at" : "starting at", ci.iteration);
   else
     g_printerr ("vk-adain-train: rank %d of %d: %s on %s, %d of the %d pictures of each batch, "
@@ -541,6 +577,7 @@ main (int argc, char **argv)
     { "log-interval", 0, 0, G_OPTION_ARG_INT, &o.log_interval, "A train_log.csv row every N iterations (10)", "N" },
     { "seed", 0, 0, G_OPTION_ARG_STRING, &o.seed_text, "Seed of the decoder's init and the data order (random)", "N" },
     { "decoder-init", 0, 0, G_OPTION_ARG_FILENAME, &o.decoder_init, "Start from this decoder (default: PyTorch's init)", "FILE" },
+    { "upsample", 0, 0, G_OPTION_ARG_STRING, &o.upsample, "The decoder's ×2 upsamplings: nearest (the reference's) or bilinear (default: the starting decoder's)", "MODE" },
     { "optimizer", 0, 0, G_OPTION_ARG_STRING, &o.optimizer, "adam (default) or sgd", "NAME" },
     { "resume", 0, 0, G_OPTION_ARG_NONE, &o.resume, "Continue from the newest checkpoint in --save-dir", NULL },
     { "device", 0, 0, G_OPTION_ARG_STRING, &o.device, "Device: index or name part from vk-adain --list-devices, or cpu (default: a GPU, else the CPU backend)", "D" },
@@ -615,6 +652,7 @@ main (int argc, char **argv)
   g_free (o.vgg);
   g_free (o.save_dir);
   g_free (o.decoder_init);
+  g_free (o.upsample);
   g_free (o.optimizer);
   g_free (o.device);
   g_free (o.seed_text);

@@ -45,6 +45,7 @@ struct VkaNetwork
   guint       n_layers;
   Layer      *layers;
   int         out_channels;
+  gboolean    bilinear;   /* decoder: bilinear ×2 upsamplings, not nearest */
 };
 
 static VkaTensor *
@@ -114,6 +115,39 @@ layer_table (VkaNetworkKind kind, guint *n)
   return kind == VKA_NETWORK_ENCODER ? encoder_layers : decoder_layers;
 }
 
+gboolean
+vka_decoder_bilinear (const VkaWeights *decoder, gboolean *bilinear, const char *label,
+                      GError **error)
+{
+  const VkaTensorData *mark = vka_weights_get (decoder, VKA_DECODER_BILINEAR_KEY);
+  *bilinear = mark != NULL;
+  if (mark && (vka_tensor_data_numel (mark) != 1 || mark->data[0] != 1.0f))
+    {
+      g_set_error (error, VKA_ERROR, VKA_ERROR_MODEL,
+                   "%s: %s should be one value 1 (it marks a decoder with bilinear "
+                   "upsampling)", label, VKA_DECODER_BILINEAR_KEY);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+vka_decoder_mark_bilinear (VkaWeights *decoder, GError **error)
+{
+  if (vka_weights_get (decoder, VKA_DECODER_BILINEAR_KEY))
+    return TRUE;
+  gint64 shape[1] = { 1 };
+  float *one = g_new (float, 1);
+  *one = 1.0f;
+  return vka_weights_insert (decoder, VKA_DECODER_BILINEAR_KEY, 1, shape, one, error);
+}
+
+gboolean
+vka_network_bilinear (const VkaNetwork *net)
+{
+  return net->bilinear;
+}
+
 /* pytorch: nn.Conv2d's own initialisation (kaiming_uniform_ with a = √5,
  * i.e. weights and biases uniform in ±1/√fan_in); otherwise He-uniform
  * weights and small biases for tests. */
@@ -168,8 +202,12 @@ static VkaNetwork *
 network_new (VkaBackend *backend, VkaNetworkKind kind, const VkaLayerSpec *specs, guint n,
              const VkaWeights *weights, int in_channels, const char *label, GError **error)
 {
+  gboolean bilinear = FALSE;
+  if (kind == VKA_NETWORK_DECODER && !vka_decoder_bilinear (weights, &bilinear, label, error))
+    return NULL;
   VkaNetwork *net = g_new0 (VkaNetwork, 1);
   net->backend = backend;
+  net->bilinear = bilinear;
   net->n_layers = n;
   net->layers = g_new0 (Layer, n);
   int channels = in_channels;
@@ -325,7 +363,9 @@ vka_network_peak_elements (const VkaNetwork *net, int h, int w)
 static gboolean
 fuses_with_next (VkaNetwork *net, guint i)
 {
-  if (i + 1 >= net->n_layers || net->layers[i].info.spec->kind != VKA_LAYER_UPSAMPLE)
+  /* the fused kernels fold a nearest upsampling into their loads */
+  if (net->bilinear || i + 1 >= net->n_layers
+      || net->layers[i].info.spec->kind != VKA_LAYER_UPSAMPLE)
     return FALSE;
   const VkaLayerSpec *next = net->layers[i + 1].info.spec;
   const char *env = g_getenv ("VKA_FUSE_UPSAMPLE");
@@ -510,7 +550,8 @@ run_layer (VkaNetwork *net, Layer *layer, VkaTensor *x, GError **error)
       layer->info.flops = 0;
       break;
     case VKA_LAYER_UPSAMPLE:
-      ok = b->ops->upsample2x (b, x, y, error);
+      ok = net->bilinear ? b->ops->upsample2x_bilinear (b, x, y, error)
+                         : b->ops->upsample2x (b, x, y, error);
       layer->info.flops = 0;
       break;
     }
@@ -882,7 +923,9 @@ vka_network_backward (VkaNetwork *net, VkaTape *tape, VkaTensor *d_output,
             && b->ops->maxpool2x2_backward (b, x, grad.t, dx, error);
           break;
         case VKA_LAYER_UPSAMPLE:
-          ok = (dx = like (b, x, error)) && b->ops->upsample2x_backward (b, grad.t, dx, error);
+          ok = (dx = like (b, x, error))
+            && (net->bilinear ? b->ops->upsample2x_bilinear_backward (b, grad.t, dx, error)
+                              : b->ops->upsample2x_backward (b, grad.t, dx, error));
           break;
         }
       grad_set (&grad, dx, TRUE);

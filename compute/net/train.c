@@ -452,6 +452,8 @@ vka_trainer_decoder_weights (VkaTrainer *t, GError **error)
                                data, error))
         return NULL;
     }
+  if (vka_network_bilinear (t->decoder) && !vka_decoder_mark_bilinear (weights, error))
+    return NULL;
   return g_steal_pointer (&weights);
 }
 

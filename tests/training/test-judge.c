@@ -135,6 +135,34 @@ test_identity (void)
   g_assert_cmpfloat (t.content, <, 1e-4);
 }
 
+/* --lattice: the output's lattice index after the objective, and its mean;
+ * a 64-pixel stylisation has one 64×64 block to score (finite, above 0),
+ * and the terms stay what they are without it. */
+static void
+test_lattice_column (void)
+{
+  g_autofree char *out = stylise ("lattice.png", "1");
+  const char *args[] = { "--vgg", vgg, "--content", content, "--style", style, "--output",
+                         out, "--size", "64", "--lattice", NULL };
+  Result r = run (judge, args);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.out, "\tobjective\tlattice\toutput"));
+  const char *line = strstr (r.out, "\nmean\t");
+  g_assert_nonnull (line);
+  char *end;
+  double terms[4];
+  const char *p = line + 6;
+  for (int k = 0; k < 4; k++, p = end)
+    terms[k] = g_ascii_strtod (p, &end);
+  g_test_message ("objective %.6g, lattice index %.4g", terms[2], terms[3]);
+  g_assert_true (isfinite (terms[3]));
+  g_assert_cmpfloat (terms[3], >, 0);
+  g_assert_cmpfloat (terms[3], <=, 64);
+  result_clear (&r);
+  Terms plain = judge_one (content, style, out);
+  g_assert_cmpfloat (fabs (plain.objective - terms[2]), <=, 1e-5 * plain.objective);
+}
+
 static void
 test_stylised_vs_unstylised (void)
 {
@@ -302,6 +330,9 @@ test_script_pairs (void)
   g_assert_nonnull (strstr (r.out, "6 pairs"));
   /* the same model on both sides */
   g_assert_nonnull (strstr (r.out, "A/B: objective 1.0000"));
+  /* 32-pixel outputs are too small to score */
+  g_assert_nonnull (strstr (r.out, "lattice index (an 8-pixel grid; about 1: none, nan under "
+                                   "64 pixels): A nan  B nan"));
   result_clear (&r);
   g_auto (GStrv) every = pairs_judged (all);
   const char *const expect_all[] = { "a+a", "a+b", "a+c", "b+a", "b+b", "b+c", NULL };
@@ -354,6 +385,7 @@ main (int argc, char **argv)
   g_test_add_func ("/judge/stylised-vs-unstylised", test_stylised_vs_unstylised);
   g_test_add_func ("/judge/shift-raises-content", test_shift_raises_content);
   g_test_add_func ("/judge/list-and-errors", test_list_and_errors);
+  g_test_add_func ("/judge/lattice-column", test_lattice_column);
   g_test_add_func ("/judge/script-pairs", test_script_pairs);
   int status = g_test_run ();
   test_rm_rf (tmp_root);

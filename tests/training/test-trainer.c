@@ -128,10 +128,17 @@ check_checkpoint (const char *dir, int iteration)
   g_autoptr (VkaWeights) b = vka_weights_load (st, &format, &error);
   g_assert_no_error (error);
   g_assert_cmpint (format, ==, VKA_WEIGHTS_FORMAT_SAFETENSORS);
-  /* the reference decoder's keys, in order, and the same tensors in both */
+  /* the reference decoder's keys, in order, and the same tensors in both;
+   * then the marker of a bilinear decoder, in both or neither */
   static const int convs[9] = { 1, 5, 8, 11, 14, 18, 21, 25, 28 };
-  g_assert_cmpuint (vka_weights_count (a), ==, 18);
-  g_assert_cmpuint (vka_weights_count (b), ==, 18);
+  gboolean marked = vka_weights_get (a, VKA_DECODER_BILINEAR_KEY) != NULL;
+  g_assert_cmpuint (vka_weights_count (a), ==, marked ? 19 : 18);
+  g_assert_cmpuint (vka_weights_count (b), ==, marked ? 19 : 18);
+  if (marked)
+    {
+      g_assert_cmpstr (vka_weights_nth (a, 18)->name, ==, VKA_DECODER_BILINEAR_KEY);
+      g_assert_nonnull (vka_weights_get (b, VKA_DECODER_BILINEAR_KEY));
+    }
   for (guint i = 0; i < 18; i++)
     {
       const VkaTensorData *ta = vka_weights_nth (a, i);
@@ -275,6 +282,73 @@ test_resume_new_resize (void)
   r = run_train (c, NULL);
   g_assert_cmpint (r.status, !=, 0);
   g_assert_nonnull (strstr (r.err, "--batch-size 2 --crop-size 32: give the same to resume"));
+  g_free (r.err);
+}
+
+/* TRUE when the checkpoint's decoder file carries the bilinear marker. */
+static gboolean
+decoder_file_bilinear (const char *dir, const char *file)
+{
+  g_autofree char *p = g_build_filename (dir, file, NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VkaWeights) w = vka_weights_load (p, NULL, &error);
+  g_assert_no_error (error);
+  gboolean bilinear;
+  g_assert_true (vka_decoder_bilinear (w, &bilinear, p, &error));
+  return bilinear;
+}
+
+/* --upsample bilinear: the checkpoints' decoders (both formats) carry the
+ * marker, a resumed run keeps it, and what would change a run's upsampling
+ * midway is refused. */
+static void
+test_upsample_bilinear (void)
+{
+  g_autofree char *save = fixture_dir (tmp_root, "bilinear");
+  const char *a[] = { "--content-dir", content_dir, "--style-dir", style_dir,
+                      COMMON (save), "--upsample", "bilinear", "--max-iter", "2",
+                      "--save-interval", "2", NULL };
+  Result r = run_train (a, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.err, ", bilinear upsampling, starting at iteration 0"));
+  g_free (r.err);
+  g_assert_true (decoder_file_bilinear (save, "decoder_iter_2.safetensors"));
+  g_assert_true (decoder_file_bilinear (save, "decoder_iter_2.pth"));
+
+  const char *b[] = { "--content-dir", content_dir, "--style-dir", style_dir,
+                      COMMON (save), "--upsample", "nearest", "--max-iter", "4", "--resume",
+                      NULL };
+  r = run_train (b, NULL);
+  g_assert_cmpint (r.status, ==, 2);
+  g_assert_nonnull (strstr (r.err, "--upsample nearest: the checkpoint's decoder upsamples "
+                                   "bilinearly; give the same to resume"));
+  g_free (r.err);
+
+  const char *c[] = { "--content-dir", content_dir, "--style-dir", style_dir,
+                      COMMON (save), "--max-iter", "4", "--save-interval", "2", "--resume",
+                      NULL };
+  r = run_train (c, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.err, ", bilinear upsampling, resuming at iteration 2"));
+  g_free (r.err);
+  check_checkpoint (save, 4);
+  g_assert_true (decoder_file_bilinear (save, "decoder_iter_4.safetensors"));
+
+  g_autofree char *init = fixture_path (save, "decoder_iter_4.safetensors");
+  g_autofree char *other = fixture_dir (tmp_root, "bilinear-to-nearest");
+  const char *d[] = { "--content-dir", content_dir, "--style-dir", style_dir,
+                      COMMON (other), "--decoder-init", init, "--upsample", "nearest",
+                      "--max-iter", "2", NULL };
+  r = run_train (d, NULL);
+  g_assert_cmpint (r.status, ==, 2);
+  g_assert_nonnull (strstr (r.err, "upsamples bilinearly, and a run cannot take that away"));
+  g_free (r.err);
+
+  const char *e[] = { "--content-dir", content_dir, "--style-dir", style_dir,
+                      COMMON (other), "--upsample", "cubic", "--max-iter", "2", NULL };
+  r = run_train (e, NULL);
+  g_assert_cmpint (r.status, ==, 2);
+  g_assert_nonnull (strstr (r.err, "--upsample cubic: must be nearest or bilinear"));
   g_free (r.err);
 }
 
@@ -587,6 +661,7 @@ main (int argc, char **argv)
   g_test_add_func ("/train/resume-same-losses", test_resume_same_losses);
   g_test_add_func ("/train/resume-widened", test_resume_widened);
   g_test_add_func ("/train/resume-new-resize", test_resume_new_resize);
+  g_test_add_func ("/train/upsample-bilinear", test_upsample_bilinear);
   g_test_add_func ("/train/kill-during-save", test_kill_during_save);
   g_test_add_func ("/train/compute-threads", test_compute_threads);
   g_test_add_func ("/train/augment", test_augment);
