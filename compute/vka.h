@@ -132,6 +132,14 @@ typedef struct VkaStyle VkaStyle;
  * widths come from the shapes. The weights are copied to the device. */
 VkaModel *vka_model_new (VkaContext *context, const VkaWeights *encoder,
                          const VkaWeights *decoder, GError **error);
+void      vka_model_free (VkaModel *model);
+/* The memory budget a stylisation gets when its options give none: on a
+ * CPU device (the CPU backend, lavapipe) a quarter of the host memory
+ * available now, at most 1 GiB; on a GPU half its memory, at most 4 GiB;
+ * never under 64 MiB. */
+guint64   vka_model_default_memory_limit (VkaModel *model);
+/* Channels of relu4_1, i.e. of a style's statistics. */
+int       vka_model_feature_channels (VkaModel *model);
 
 /* The reference's decoder upsamples ×2 by nearest neighbour. A decoder
  * trained with bilinear ×2 upsamplings instead (PyTorch's align_corners =
@@ -147,14 +155,6 @@ gboolean  vka_decoder_bilinear (const VkaWeights *decoder, gboolean *bilinear,
                                 const char *label, GError **error);
 /* Adds the marker (a decoder already marked is left as it is). */
 gboolean  vka_decoder_mark_bilinear (VkaWeights *decoder, GError **error);
-void      vka_model_free (VkaModel *model);
-/* The memory budget a stylisation gets when its options give none: on a
- * CPU device (the CPU backend, lavapipe) a quarter of the host memory
- * available now, at most 1 GiB; on a GPU half its memory, at most 4 GiB;
- * never under 64 MiB. */
-guint64   vka_model_default_memory_limit (VkaModel *model);
-/* Channels of relu4_1, i.e. of a style's statistics. */
-int       vka_model_feature_channels (VkaModel *model);
 
 /* A style is the per-channel mean and std of its relu4_1 features. */
 VkaStyle    *vka_style_from_image (VkaModel *model, const VkaImage *image,

@@ -8,7 +8,9 @@ torch.load (weights_only=True and False) must give a plain OrderedDict equal,
 bit for bit, to the .safetensors twin; the dict must load with strict=True
 into the reference decoder (the PyTorch port's nn.Sequential, widths taken
 from the shapes) and run a forward pass with finite output of the expected
-size.
+size. A bilinear decoder (vk-adain-train --upsample bilinear) must carry
+upsample.bilinear = [1.0], which the strict load refuses; the rest loads into
+the decoder with bilinear upsamplings.
 """
 import collections
 import os
@@ -22,17 +24,21 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'
 from check_pth_with_torch import read_safetensors  # noqa: E402
 
 
-def reference_decoder(c4, c3, c2, c1):
-    """The PyTorch port's decoder layout with the given widths."""
+def reference_decoder(c4, c3, c2, c1, mode='nearest'):
+    """The PyTorch port's decoder layout with the given widths (mode: its
+    upsamplings', 'bilinear' for vk-adain's bilinear decoders)."""
     def conv(i, o):
         return [nn.ReflectionPad2d((1, 1, 1, 1)), nn.Conv2d(i, o, (3, 3))]
-    up = nn.Upsample(scale_factor=2, mode='nearest')
+
+    def up():
+        if mode == 'bilinear':
+            return nn.Upsample(scale_factor=2, mode='bilinear', align_corners=False)
+        return nn.Upsample(scale_factor=2, mode='nearest')
     return nn.Sequential(
-        *conv(c4, c3), nn.ReLU(), up,
+        *conv(c4, c3), nn.ReLU(), up(),
         *conv(c3, c3), nn.ReLU(), *conv(c3, c3), nn.ReLU(), *conv(c3, c3), nn.ReLU(),
-        *conv(c3, c2), nn.ReLU(), nn.Upsample(scale_factor=2, mode='nearest'),
-        *conv(c2, c2), nn.ReLU(), *conv(c2, c1), nn.ReLU(),
-        nn.Upsample(scale_factor=2, mode='nearest'),
+        *conv(c3, c2), nn.ReLU(), up(),
+        *conv(c2, c2), nn.ReLU(), *conv(c2, c1), nn.ReLU(), up(),
         *conv(c1, c1), nn.ReLU(), *conv(c1, 3))
 
 
@@ -50,7 +56,18 @@ def main(path):
     c3 = sd['1.weight'].shape[0]
     c2 = sd['14.weight'].shape[0]
     c1 = sd['21.weight'].shape[0]
-    dec = reference_decoder(c4, c3, c2, c1)
+    mode = 'nearest'
+    if 'upsample.bilinear' in sd:
+        assert sd['upsample.bilinear'].tolist() == [1.0], sd['upsample.bilinear']
+        try:
+            reference_decoder(c4, c3, c2, c1).load_state_dict(sd, strict=True)
+        except RuntimeError:
+            pass
+        else:
+            raise AssertionError('the strict load took the bilinear marker')
+        sd = collections.OrderedDict((k, t) for k, t in sd.items() if k != 'upsample.bilinear')
+        mode = 'bilinear'
+    dec = reference_decoder(c4, c3, c2, c1, mode)
     dec.load_state_dict(sd, strict=True)
     with torch.no_grad():
         out = dec(torch.rand(1, c4, 4, 5))
@@ -58,7 +75,7 @@ def main(path):
     n = sum(t.numel() for t in sd.values())
     print(f'{path}: torch {torch.__version__} loads {len(sd)} tensors ({n} values), '
           f'identical to the safetensors twin; strict load into the reference decoder '
-          f'(widths {c4}/{c3}/{c2}/{c1}) and a forward pass: OK')
+          f'(widths {c4}/{c3}/{c2}/{c1}, {mode} upsampling) and a forward pass: OK')
 
 
 if __name__ == '__main__':

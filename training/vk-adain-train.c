@@ -179,10 +179,6 @@ find_vgg (Options *o, GError **error)
                                            &o->vgg, &dec, error);
 }
 
-/* A resumed run must draw the data as the first part did: the same seed,
- * batches and crops. --resize only changes how a drawn picture is scaled
- * before its crop, so it may change (said, not refused): a run can go on
- * with pictures kept in shape after a first part on squashed ones. */
 /* Gives the starting decoder (origin: where it came from, for messages)
  * the upsampling --upsample asks for: a reference (nearest) decoder may
  * start a bilinear run, not the other way round, and a resumed run keeps
@@ -208,6 +204,10 @@ apply_upsample (const Options *o, VkaWeights *decoder, const char *origin, gbool
   return vka_decoder_mark_bilinear (decoder, error);
 }
 
+/* A resumed run must draw the data as the first part did: the same seed,
+ * batches and crops. --resize only changes how a drawn picture is scaled
+ * before its crop, so it may change (said, not refused): a run can go on
+ * with pictures kept in shape after a first part on squashed ones. */
 static gboolean
 check_resume (Options *o, const CheckpointInfo *ci, GError **error)
 {
