@@ -159,9 +159,11 @@ vka_vk_maxpool2x2_backward (VkaBackend *backend, VkaTensor *in, VkaTensor *dout,
                           &pc, CEIL_DIV (in->w, 8), CEIL_DIV (in->h, 8), pc.planes, error);
 }
 
-gboolean
-vka_vk_upsample2x_backward (VkaBackend *backend, VkaTensor *dout, VkaTensor *din,
-                            GError **error)
+/* din from dout with a ×2 upsampling's backward shader: one invocation
+ * per input pixel, a gather (no atomics) */
+static gboolean
+upsample2x_backward_with (VkaBackend *backend, VkaShaderId shader, VkaTensor *dout,
+                          VkaTensor *din, GError **error)
 {
   if (!vka_check_upsample2x (din, dout, error))
     return FALSE;
@@ -170,26 +172,23 @@ vka_vk_upsample2x_backward (VkaBackend *backend, VkaTensor *dout, VkaTensor *din
     .out_height = dout->h, .out_width = dout->w,
   };
   VkaVkBuffer *bufs[] = { vka_vk_buf (dout), vka_vk_buf (din) };
-  /* upsample2x_backward: one invocation per input pixel */
-  return vka_vk_dispatch (vka_vk_backend (backend), VKA_SHADER_UPSAMPLE2X_BACKWARD, bufs,
-                          &pc, CEIL_DIV (din->w, 8), CEIL_DIV (din->h, 8), pc.planes, error);
+  return vka_vk_dispatch (vka_vk_backend (backend), shader, bufs, &pc, CEIL_DIV (din->w, 8),
+                          CEIL_DIV (din->h, 8), pc.planes, error);
+}
+
+gboolean
+vka_vk_upsample2x_backward (VkaBackend *backend, VkaTensor *dout, VkaTensor *din,
+                            GError **error)
+{
+  return upsample2x_backward_with (backend, VKA_SHADER_UPSAMPLE2X_BACKWARD, dout, din, error);
 }
 
 gboolean
 vka_vk_upsample2x_bilinear_backward (VkaBackend *backend, VkaTensor *dout, VkaTensor *din,
                                      GError **error)
 {
-  if (!vka_check_upsample2x (din, dout, error))
-    return FALSE;
-  VkaPushResample pc = {
-    .planes = din->n * din->c, .in_height = din->h, .in_width = din->w,
-    .out_height = dout->h, .out_width = dout->w,
-  };
-  VkaVkBuffer *bufs[] = { vka_vk_buf (dout), vka_vk_buf (din) };
-  /* upsample2x_bilinear_backward: one invocation per input pixel (a gather) */
-  return vka_vk_dispatch (vka_vk_backend (backend), VKA_SHADER_UPSAMPLE2X_BILINEAR_BACKWARD,
-                          bufs, &pc, CEIL_DIV (din->w, 8), CEIL_DIV (din->h, 8), pc.planes,
-                          error);
+  return upsample2x_backward_with (backend, VKA_SHADER_UPSAMPLE2X_BILINEAR_BACKWARD, dout, din,
+                                   error);
 }
 
 gboolean
