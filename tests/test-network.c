@@ -1,7 +1,8 @@
 /* test-network.c — the whole forward pass (small widths, random weights) on
  * the backend under test (--backend vulkan|cpu) against the plain-C
- * reference, tiled against untiled, and model errors; the same limits for
- * every backend. */
+ * reference, tiled against untiled, and model errors, with the reference's
+ * nearest upsamplings and with bilinear ones; the same limits for every
+ * backend. */
 #include "test-network.h"
 #include "net/model-private.h"
 #include "net/stylize-private.h"
@@ -805,15 +806,15 @@ test_progress_and_cancel (void)
 }
 
 static const ForwardCase forward_cases[] = {
-  { 37, 29, 3, 3, 1, 1.0, FALSE },     /* odd sizes: ceil-mode pools, crop */
-  { 64, 48, 3, 3, 2, 0.6, FALSE },     /* two-style mix with strength */
-  { 21, 30, 4, 4, 1, 1.0, FALSE },     /* RGBA keeps alpha */
-  { 19, 17, 1, 3, 1, 0.8, FALSE },     /* grayscale in */
-  { 16, 12, 2, 4, 2, 1.0, FALSE },     /* gray + alpha */
-  { 5, 3, 3, 3, 1, 1.0, FALSE },       /* relu4_1 is 1×1 */
-  { 37, 29, 3, 3, 1, 1.0, TRUE },   /* bilinear upsamplings, odd sizes */
-  { 2, 9, 3, 3, 1, 1.0, TRUE },     /* width 2: relu4_1 is 1 wide */
-  { 5, 3, 4, 4, 2, 0.7, TRUE },     /* relu4_1 is 1×1 */
+  { 37, 29, 3, 3, 1, 1.0, FALSE },   /* odd sizes: ceil-mode pools, crop */
+  { 64, 48, 3, 3, 2, 0.6, FALSE },   /* two-style mix with strength */
+  { 21, 30, 4, 4, 1, 1.0, FALSE },   /* RGBA keeps alpha */
+  { 19, 17, 1, 3, 1, 0.8, FALSE },   /* grayscale in */
+  { 16, 12, 2, 4, 2, 1.0, FALSE },   /* gray + alpha */
+  { 5, 3, 3, 3, 1, 1.0, FALSE },     /* relu4_1 is 1×1 */
+  { 37, 29, 3, 3, 1, 1.0, TRUE },    /* bilinear upsamplings, odd sizes */
+  { 2, 9, 3, 3, 1, 1.0, TRUE },      /* width 2: relu4_1 is 1 wide */
+  { 5, 3, 4, 4, 2, 0.7, TRUE },      /* relu4_1 is 1×1 */
 };
 
 int
