@@ -23,17 +23,22 @@ vka_weights_format_name (VkaWeightsFormat format)
     }
 }
 
+/* safetensors is tried first: its first byte is the low byte of the header
+ * length, which may well be 0x80 (pickle's PROTO) or 4 (Torch7's class
+ * tag), while its whole test — a length that fits the file, then '{' — is
+ * one that no pickle, zip or Torch7 file passes (their first eight bytes
+ * read as a length far beyond any file). */
 static VkaWeightsFormat
 detect (const guint8 *data, gsize size)
 {
+  if (size >= 9 && vka_read_u64 (data) <= size - 8 && data[8] == '{')
+    return VKA_WEIGHTS_FORMAT_SAFETENSORS;
   if (size >= 4 && (memcmp (data, "PK\3\4", 4) == 0 || memcmp (data, "PK\5\6", 4) == 0))
     return VKA_WEIGHTS_FORMAT_PTH_ZIP;
   if (size >= 2 && data[0] == 0x80 && data[1] <= 5)   /* pickle PROTO */
     return VKA_WEIGHTS_FORMAT_PTH_LEGACY;
   if (size >= 4 && vka_read_u32 (data) == 4)           /* Torch7 class object */
     return VKA_WEIGHTS_FORMAT_TORCH7;
-  if (size >= 9 && vka_read_u64 (data) <= size - 8 && data[8] == '{')
-    return VKA_WEIGHTS_FORMAT_SAFETENSORS;
   return VKA_WEIGHTS_FORMAT_UNKNOWN;
 }
 

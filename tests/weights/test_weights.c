@@ -532,6 +532,43 @@ test_safetensors_built (void)
   g_assert_false (try_load (huge, sizeof huge));
 }
 
+/* A safetensors file's first byte is the low byte of its header length:
+ * 0x80 followed by 0–5 looks like pickle's PROTO opcode. Such files (headers
+ * of 0x80, 0x180, … 0x580 bytes, padded with spaces as the format allows)
+ * must still load as safetensors. */
+static void
+test_safetensors_pickle_like_length (void)
+{
+  static const char json[] =
+      "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}";
+  const float values[2] = { 1.5f, -2.0f };
+  for (guint64 n = 0x80; n <= 0x580; n += 0x100)
+    {
+      g_autoptr (GByteArray) b = g_byte_array_new ();
+      guint64 le = GUINT64_TO_LE (n);
+      g_byte_array_append (b, (const guint8 *) &le, 8);
+      pk_raw (b, json);
+      while (b->len < 8 + n)
+        pk_raw (b, " ");
+      g_byte_array_append (b, (const guint8 *) values, sizeof values);
+      g_assert_cmpint (b->data[0], ==, 0x80);
+
+      g_autoptr (GError) error = NULL;
+      VkaWeightsFormat format = VKA_WEIGHTS_FORMAT_UNKNOWN;
+      VkaWeights *w = vka_weights_load_from_data (b->data, b->len, "padded.safetensors",
+                                                  &format, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (format, ==, VKA_WEIGHTS_FORMAT_SAFETENSORS);
+      const VkaTensorData *a = vka_weights_get (w, "a");
+      g_assert_nonnull (a);
+      g_assert_cmpint (a->ndim, ==, 1);
+      g_assert_cmpint (a->shape[0], ==, 2);
+      g_assert_cmpfloat (a->data[0], ==, 1.5f);
+      g_assert_cmpfloat (a->data[1], ==, -2.0f);
+      vka_weights_free (w);
+    }
+}
+
 static void
 t7_i32 (GByteArray *b, gint32 v)
 {
@@ -653,6 +690,7 @@ main (int argc, char **argv)
   g_test_add_func ("/weights/errors/legacy-built", test_legacy_built);
   g_test_add_func ("/weights/errors/deep-pickles", test_deep_pickles);
   g_test_add_func ("/weights/errors/safetensors-built", test_safetensors_built);
+  g_test_add_func ("/weights/safetensors-pickle-like-length", test_safetensors_pickle_like_length);
   g_test_add_func ("/weights/errors/torch7-built", test_torch7_built);
   for (guint i = 0; i < G_N_ELEMENTS (all_fixtures); i++)
     {
