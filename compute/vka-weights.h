@@ -49,6 +49,13 @@ typedef enum
 
 const char      *vka_weights_format_name (VkaWeightsFormat format);
 
+/* TRUE when a file of file_size bytes that starts with head (at least 9
+ * bytes) is laid out as safetensors: a little-endian 64-bit header length
+ * that fits the file, then the header's '{'. No picture format the
+ * programs read passes: its first eight bytes read as a length far beyond
+ * the file. */
+gboolean         vka_weights_head_is_safetensors (const guint8 *head, guint64 file_size);
+
 /* Load every float tensor of a state dict as float32, keyed "{i}.weight" /
  * "{i}.bias" as in the official sequential layouts. Wrappers ("state_dict",
  * "model", a "module." prefix) are unwrapped. Errors name the file. */

@@ -11,12 +11,15 @@
 gboolean
 vka_style_file_probe (const char *path)
 {
-  /* safetensors: an 8-byte header length, then the JSON header's '{' */
   guint8 head[9];
+  GStatBuf st;
+  if (g_stat (path, &st) != 0)
+    return FALSE;
   FILE *f = g_fopen (path, "rb");
   if (!f)
     return FALSE;
-  gboolean yes = fread (head, 1, 9, f) == 9 && head[8] == '{';
+  gboolean yes = fread (head, 1, 9, f) == 9
+                 && vka_weights_head_is_safetensors (head, (guint64) st.st_size);
   fclose (f);
   return yes;
 }

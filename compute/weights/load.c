@@ -23,6 +23,12 @@ vka_weights_format_name (VkaWeightsFormat format)
     }
 }
 
+gboolean
+vka_weights_head_is_safetensors (const guint8 *head, guint64 file_size)
+{
+  return file_size >= 9 && vka_read_u64 (head) <= file_size - 8 && head[8] == '{';
+}
+
 /* safetensors is tried first: its first byte is the low byte of the header
  * length, which may well be 0x80 (pickle's PROTO) or 4 (Torch7's class
  * tag), while its whole test — a length that fits the file, then '{' — is
@@ -31,7 +37,7 @@ vka_weights_format_name (VkaWeightsFormat format)
 static VkaWeightsFormat
 detect (const guint8 *data, gsize size)
 {
-  if (size >= 9 && vka_read_u64 (data) <= size - 8 && data[8] == '{')
+  if (vka_weights_head_is_safetensors (data, size))
     return VKA_WEIGHTS_FORMAT_SAFETENSORS;
   if (size >= 4 && (memcmp (data, "PK\3\4", 4) == 0 || memcmp (data, "PK\5\6", 4) == 0))
     return VKA_WEIGHTS_FORMAT_PTH_ZIP;
