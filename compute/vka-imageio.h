@@ -8,7 +8,8 @@
  * Errors are VKA_ERROR_IO / VKA_ERROR_FILE_FORMAT and name the file.
  * The format is recognised by the file's content (a PNG named .jpg loads):
  * PNG, JPEG, TIFF, WebP, and GIF, BMP, PNM, OpenEXR, Radiance HDR, PSD,
- * JPEG 2000 and SVG through gegl:load; other content is an error. The
+ * JPEG 2000 and SVG through gegl:load; other content is an error. CMYK
+ * JPEGs become the RGB that PIL makes of them (image/jpeg.c). The
  * functions may be called from several threads (GEGL runs one graph at a
  * time).
  */

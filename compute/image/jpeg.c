@@ -10,7 +10,13 @@
  * Reading: the buffer gegl:jpg-load makes (the float DCT it asks for, the
  * file's own format, its ICC profile as the buffer's space), decoded into
  * one linear block instead of GEGL reading the file 1 KiB at a time and
- * setting the buffer row by row. CMYK files are left to GEGL. */
+ * setting the buffer row by row.
+ *
+ * CMYK (and YCCK) files are turned into sRGB as PIL does: samples inverted
+ * (the Adobe convention, which PIL assumes for every CMYK JPEG), then each
+ * channel (255 − C)(255 − K)/255 in PIL's integer rounding; a CMYK ICC
+ * profile is not applied. gegl:jpg-load hands them to babl, whose CMYK
+ * model is linear light: a 29 % grey came out 57 %. */
 #include "imageio-private.h"
 
 #ifdef VKA_HAVE_LIBJPEG
@@ -18,6 +24,23 @@
 #include <setjmp.h>
 #include <stdio.h>
 #include <jpeglib.h>
+
+/* PIL's cmyk2rgb for one row of Adobe-inverted samples: with the ink
+ * values c = 255 − stored, k = 255 − stored K, each channel is
+ * (255 − k) − c·(255 − k)/255, the division rounded as PIL's MULDIV255. */
+static void
+cmyk_row_to_rgb (const guint8 *cmyk, guint8 *rgb, JDIMENSION width)
+{
+  for (JDIMENSION x = 0; x < width; x++, cmyk += 4, rgb += 3)
+    {
+      unsigned nk = cmyk[3];   /* 255 − k */
+      for (int c = 0; c < 3; c++)
+        {
+          unsigned t = (255u - cmyk[c]) * nk + 128u;
+          rgb[c] = (guint8) (nk - (((t >> 8) + t) >> 8));
+        }
+    }
+}
 
 typedef struct
 {
@@ -110,6 +133,7 @@ vka_jpeg_read (const char *path, const char *display_name, GError **error)
   struct jpeg_decompress_struct cinfo;
   ErrorManager err;
   guint8 *volatile pixels = NULL;
+  guint8 *volatile cmyk_row = NULL;
   cinfo.err = jpeg_std_error (&err.base);
   err.base.error_exit = error_exit;
   if (setjmp (err.escape))
@@ -117,6 +141,7 @@ vka_jpeg_read (const char *path, const char *display_name, GError **error)
       jpeg_destroy_decompress (&cinfo);
       fclose (f);
       g_free (pixels);
+      g_free (cmyk_row);
       g_set_error (error, VKA_ERROR, VKA_ERROR_FILE_FORMAT, "%s is not a JPEG that can be "
                    "read: %s", display_name, err.message);
       return NULL;
@@ -125,7 +150,10 @@ vka_jpeg_read (const char *path, const char *display_name, GError **error)
   jpeg_save_markers (&cinfo, JPEG_APP0 + 2, 0xFFFF);   /* the ICC profile */
   jpeg_stdio_src (&cinfo, f);
   jpeg_read_header (&cinfo, TRUE);
-  if (cinfo.out_color_space != JCS_RGB && cinfo.out_color_space != JCS_GRAYSCALE)
+  gboolean cmyk = cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK;
+  if (cmyk)
+    cinfo.out_color_space = JCS_CMYK;
+  else if (cinfo.out_color_space != JCS_RGB && cinfo.out_color_space != JCS_GRAYSCALE)
     {
       jpeg_destroy_decompress (&cinfo);
       fclose (f);
@@ -136,7 +164,7 @@ vka_jpeg_read (const char *path, const char *display_name, GError **error)
   const Babl *space = NULL;
   JOCTET *icc = NULL;
   unsigned int icc_len = 0;
-  if (jpeg_read_icc_profile (&cinfo, &icc, &icc_len) && icc)
+  if (!cmyk && jpeg_read_icc_profile (&cinfo, &icc, &icc_len) && icc)
     {
       const char *icc_error = NULL;
       space = babl_space_from_icc ((const char *) icc, (int) icc_len,
@@ -148,12 +176,15 @@ vka_jpeg_read (const char *path, const char *display_name, GError **error)
     }
   gboolean gray = cinfo.out_color_space == JCS_GRAYSCALE;
   const Babl *format = babl_format_with_space (gray ? "Y' u8" : "R'G'B' u8", space);
-  gsize row = (gsize) cinfo.output_width * cinfo.output_components;
+  gsize row = (gsize) cinfo.output_width * (cmyk ? 3 : cinfo.output_components);
   pixels = g_try_malloc (row * cinfo.output_height);
-  if (!pixels)
+  if (cmyk && pixels)
+    cmyk_row = g_try_malloc ((gsize) cinfo.output_width * 4);
+  if (!pixels || (cmyk && !cmyk_row))
     {
       jpeg_destroy_decompress (&cinfo);
       fclose (f);
+      g_free (pixels);
       g_set_error (error, VKA_ERROR, VKA_ERROR_OUT_OF_MEMORY,
                    "cannot allocate %u×%u pixels for %s", cinfo.output_width,
                    cinfo.output_height, display_name);
@@ -161,9 +192,13 @@ vka_jpeg_read (const char *path, const char *display_name, GError **error)
     }
   while (cinfo.output_scanline < cinfo.output_height)
     {
-      JSAMPROW r = (JSAMPROW) (pixels + row * cinfo.output_scanline);
+      guint8 *dest = pixels + row * cinfo.output_scanline;
+      JSAMPROW r = (JSAMPROW) (cmyk ? cmyk_row : dest);
       jpeg_read_scanlines (&cinfo, &r, 1);
+      if (cmyk)
+        cmyk_row_to_rgb (cmyk_row, dest, cinfo.output_width);
     }
+  g_free (cmyk_row);
   GeglRectangle extent = { 0, 0, (int) cinfo.output_width, (int) cinfo.output_height };
   jpeg_finish_decompress (&cinfo);
   jpeg_destroy_decompress (&cinfo);

@@ -212,3 +212,14 @@ pic[:, 8:] = (20, 20, 220)
 Image.fromarray(pic).save(path("exif6.jpg"), quality=95, exif=exif.tobytes())
 up = np.asarray(ImageOps.exif_transpose(Image.open(path("exif6.jpg"))))
 assert up.shape[:2] == (16, 8) and up[0, 0, 0] > 150 and up[-1, -1, 2] > 150
+
+# A CMYK JPEG as Photoshop and PIL write them (Adobe marker, inverted
+# samples), 16×8: left half C,M,Y,K = 100,30,200,50, right half K = 182
+# alone; and the RGB pixels PIL reads from it (its multiplicative
+# CMYK→RGB: (255 - C)(255 - K)/255 per channel).
+cmyk = np.zeros((8, 16, 4), np.uint8)
+cmyk[:, :8] = (100, 30, 200, 50)
+cmyk[:, 8:] = (0, 0, 0, 182)
+Image.fromarray(cmyk, "CMYK").save(path("cmyk.jpg"), quality=100, subsampling=0)
+write_float("cmyk.f32", np.asarray(Image.open(path("cmyk.jpg")).convert("RGB"),
+                                   dtype=np.float32) / 255)

@@ -286,6 +286,32 @@ test_jpeg_direct (void)
   assert_read_as_gegl_reads (exif);
 }
 
+/* A CMYK JPEG (Adobe-inverted, as Photoshop and PIL write them) gives the
+ * RGB pixels PIL reads from it (golden cmyk.f32, up to the DCT's rounding):
+ * 125,181,44 for C,M,Y,K 100,30,200,50 and 73 grey for K 182 alone, where
+ * GEGL's loader had given 146 grey. */
+static void
+test_cmyk_jpeg (void)
+{
+  g_autofree char *p = golden ("cmyk.jpg");
+  g_autoptr (VkaImage) ref = read_golden ("cmyk.f32");
+  g_autoptr (GError) error = NULL;
+  VkaImageInfo info;
+  g_autoptr (VkaImage) im = vka_image_load (p, &info, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (im->width, ==, 16);
+  g_assert_cmpint (im->height, ==, 8);
+  g_assert_cmpint (im->channels, ==, 3);
+  g_assert_cmpint (info.bits, ==, 8);
+  g_assert_cmpint (ref->channels, ==, 3);
+  double max_diff = 0;
+  for (gsize i = 0; i < (gsize) 16 * 8 * 3; i++)
+    max_diff = MAX (max_diff, fabs (im->pixels[i] - ref->pixels[i]));
+  g_test_message ("largest difference from PIL: %.2f / 255", max_diff * 255);
+  g_assert_cmpfloat (max_diff, <=, 1.5 / 255);
+  g_assert_cmpfloat (fabs (ref->pixels[(7 * 16 + 15) * 3] - 73.0 / 255), <, 1.5 / 255);
+}
+
 /* babl's cache of conversions (shared with GIMP) is neither read by the CLI
  * (reading one made babl time its lookup tables at every start) nor
  * written over with the CLI's few conversions. */
@@ -699,6 +725,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/color/luminance", test_luminance_keeps_chroma);
   g_test_add_func ("/cli/imageio/formats", test_save_formats);
   g_test_add_func ("/cli/imageio/jpeg-direct", test_jpeg_direct);
+  g_test_add_func ("/cli/imageio/cmyk-jpeg", test_cmyk_jpeg);
   g_test_add_func ("/cli/imageio/babl-cache-untouched", test_babl_cache_untouched);
   g_test_add_func ("/cli/imageio/exif-orientation", test_exif_orientation);
   g_test_add_func ("/cli/imageio/exif-orientations", test_exif_orientations);
