@@ -199,6 +199,7 @@ vka_jpeg_read (const char *path, const char *display_name, GError **error)
         cmyk_row_to_rgb (cmyk_row, dest, cinfo.output_width);
     }
   g_free (cmyk_row);
+  cmyk_row = NULL;   /* jpeg_finish_decompress may still jump to the handler */
   GeglRectangle extent = { 0, 0, (int) cinfo.output_width, (int) cinfo.output_height };
   jpeg_finish_decompress (&cinfo);
   jpeg_destroy_decompress (&cinfo);
