@@ -312,6 +312,51 @@ test_cmyk_jpeg (void)
   g_assert_cmpfloat (fabs (ref->pixels[(7 * 16 + 15) * 3] - 73.0 / 255), <, 1.5 / 255);
 }
 
+/* A style picture whose ninth byte happens to be '{' is a picture, not a
+ * statistics file (safetensors: an 8-byte header length, then '{'): an
+ * uncompressed TIFF whose first red sample is 123, a GIF 123 pixels high
+ * (its height's low byte). The probe once looked at that byte alone. */
+static void
+test_style_picture_with_brace (void)
+{
+  g_autofree char *dir = fresh_dir ("brace");
+  g_autoptr (VkaImage) brace = vka_image_new (9, 7, 3, NULL);
+  for (gsize i = 0; i < (gsize) 9 * 7 * 3; i++)
+    brace->pixels[i] = i % 3 ? 0.5f : 123.0f / 255.0f;
+  g_autofree char *tiff = g_build_filename (dir, "brace.tif", NULL);
+  g_autoptr (GError) error = NULL;
+  g_assert_true (vka_image_save (brace, tiff, &error));
+  g_autofree char *bytes = NULL;
+  gsize size = 0;
+  g_assert_true (g_file_get_contents (tiff, &bytes, &size, NULL));
+  g_assert_cmpuint (size, >, 9);
+  g_assert_cmpint (bytes[8], ==, '{');
+  g_assert_false (vka_style_file_probe (tiff));
+
+  g_autofree char *gif = g_build_filename (dir, "tall.gif", NULL);
+  static const guint8 gif_head[16] = { 'G', 'I', 'F', '8', '9', 'a', 2, 0, 123, 0 };
+  g_assert_true (g_file_set_contents (gif, (const char *) gif_head, sizeof gif_head, NULL));
+  g_assert_false (vka_style_file_probe (gif));
+
+  g_autofree char *stats = g_build_filename (dir, "stats.safetensors", NULL);
+  const float mean[2] = { 0.5f, 1.0f }, std[2] = { 0.25f, 2.0f };
+  g_autoptr (VkaStyle) style = vka_style_new (2, mean, std);
+  g_assert_true (vka_style_save (style, stats, &error));
+  g_assert_true (vka_style_file_probe (stats));
+
+  g_autofree char *vgg = golden ("vgg.pth"), *dec = golden ("decoder.pth");
+  g_autofree char *content = golden ("content.png");
+  g_autofree char *out = g_build_filename (dir, "out.png", NULL);
+  const char *args[] = { "--vgg", vgg, "--decoder", dec, "--content", content, "--style",
+                         tiff, "-o", out, "--quiet", "--content-size", "24", NULL };
+  Result r = run_cli (args);
+  if (r.status)
+    g_test_message ("stderr: %s", r.err);
+  g_assert_cmpint (r.status, ==, 0);
+  g_free (r.err);
+  g_assert_true (g_file_test (out, G_FILE_TEST_IS_REGULAR));
+}
+
 /* babl's cache of conversions (shared with GIMP) is neither read by the CLI
  * (reading one made babl time its lookup tables at every start) nor
  * written over with the CLI's few conversions. */
@@ -732,6 +777,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/imageio/16-bit", test_16bit_input);
   g_test_add_func ("/cli/bad-inputs", test_bad_inputs);
   g_test_add_func ("/cli/save-style-and-folder", test_save_style_and_folder);
+  g_test_add_func ("/cli/style-picture-with-brace", test_style_picture_with_brace);
   g_test_add_func ("/cli/mask-and-tile", test_mask_and_tile);
   g_test_add_func ("/cli/models-env-first", test_models_env_first);
   int status = g_test_run ();
