@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 #include <glib/gstdio.h>
+#include <sys/stat.h>
 
 #define STATS_MEAN "relu4_1.mean"
 #define STATS_STD  "relu4_1.std"
@@ -12,13 +13,11 @@ gboolean
 vka_style_file_probe (const char *path)
 {
   guint8 head[9];
-  GStatBuf st;
-  if (g_stat (path, &st) != 0)
-    return FALSE;
+  struct stat st;
   FILE *f = g_fopen (path, "rb");
   if (!f)
     return FALSE;
-  gboolean yes = fread (head, 1, 9, f) == 9
+  gboolean yes = fstat (fileno (f), &st) == 0 && fread (head, 1, 9, f) == 9
                  && vka_weights_head_is_safetensors (head, (guint64) st.st_size);
   fclose (f);
   return yes;
