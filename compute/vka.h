@@ -156,6 +156,31 @@ gboolean  vka_decoder_bilinear (const VkaWeights *decoder, gboolean *bilinear,
 /* Adds the marker (a decoder already marked is left as it is). */
 gboolean  vka_decoder_mark_bilinear (VkaWeights *decoder, GError **error);
 
+/* A decoder trained on content pictures with Gaussian noise added (and
+ * clamped to [0, 1]) carries VKA_DECODER_NOISE_KEY = [sigma], the noise's
+ * standard deviation on RGB in [0, 1]; a stylisation with it adds the same
+ * noise to the content at the size it is stylised at, before encoding. On
+ * flat areas the decoder then draws the style's texture from the noise
+ * instead of a lattice of its upsamplings. The noise depends only on the
+ * pixel's place (and seed): a picture stylised twice, or in tiles, comes out
+ * the same. Decoders without the key get no noise. */
+#define VKA_DECODER_NOISE_KEY "input.noise"
+/* The decoder's noise (0 without the key); a key that is not one value in
+ * [0, 1] is an error naming it (label: "decoder" or the file). */
+gboolean  vka_decoder_content_noise (const VkaWeights *decoder, float *sigma,
+                                     const char *label, GError **error);
+/* Sets the key to sigma (in [0, 1]); sigma 0 on a decoder without the key
+ * leaves it without. */
+gboolean  vka_decoder_set_content_noise (VkaWeights *decoder, float sigma, GError **error);
+/* The noise stylisations with model add: the decoder's, unless set here
+ * (0: none). */
+float     vka_model_content_noise (VkaModel *model);
+void      vka_model_set_content_noise (VkaModel *model, float sigma);
+/* Adds the noise to the w × h region at (x0, y0) of a picture (interleaved,
+ * `channels` per pixel: the first for 1 or 2, the first three for 3 or 4). */
+void      vka_content_noise_add (float *pixels, int x0, int y0, int w, int h, int channels,
+                                 float sigma, guint64 seed);
+
 /* A style is the per-channel mean and std of its relu4_1 features. */
 VkaStyle    *vka_style_from_image (VkaModel *model, const VkaImage *image,
                                    GCancellable *cancellable, GError **error);

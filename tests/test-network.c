@@ -328,6 +328,25 @@ test_model_errors (void)
   g_assert_cmpstr (error->message, ==,
                    "decoder: upsample.bilinear should be one value 1 (it marks a decoder "
                    "with bilinear upsampling)");
+  g_clear_error (&error);
+
+  /* the noise key must be one value in [0, 1] */
+  g_autoptr (VkaWeights) enc3 = test_encoder_weights (rand, test_network_widths);
+  g_autoptr (VkaWeights) loud = test_decoder_weights (rand, test_network_widths);
+  float *too_much = g_new (float, 1);
+  *too_much = 1.5f;
+  gint64 one[1] = { 1 };
+  vka_weights_insert (loud, VKA_DECODER_NOISE_KEY, 1, one, too_much, &error);
+  g_assert_no_error (error);
+  model = vka_model_new (device_context, enc3, loud, &error);
+  g_assert_null (model);
+  g_assert_error (error, VKA_ERROR, VKA_ERROR_MODEL);
+  g_assert_cmpstr (error->message, ==,
+                   "decoder: input.noise should be one value in [0, 1] (the standard "
+                   "deviation of the noise the decoder wants on its content)");
+  g_clear_error (&error);
+  g_assert_false (vka_decoder_set_content_noise (loud, -0.1f, &error));
+  g_assert_error (error, VKA_ERROR, VKA_ERROR_INVALID_ARGUMENT);
 }
 
 static void
@@ -432,6 +451,115 @@ test_bilinear_differs (void)
   g_assert_cmpfloat (max_diff, >, 0.01);
   free_models (&nearest);
   free_models (&bilinear);
+}
+
+/* A decoder carrying VKA_DECODER_NOISE_KEY: its stylisation is the plain
+ * decoder's of the content with vka_content_noise_add's noise (seed 0,
+ * placed by pixel), which differs from the clean one's; tiles agree with
+ * the whole; a style picture gets no noise; vka_model_set_content_noise 0
+ * turns it off. */
+static void
+test_content_noise (void)
+{
+  guint before = vka_context_validation_messages (device_context);
+  const float sigma = 0.05f;
+  g_autoptr (GRand) r1 = g_rand_new_with_seed (31), r2 = g_rand_new_with_seed (31);
+  g_autoptr (VkaWeights) enc = test_encoder_weights (r1, test_network_widths);
+  g_autoptr (VkaWeights) dec = test_decoder_weights (r1, test_network_widths);
+  g_autoptr (VkaWeights) enc2 = test_encoder_weights (r2, test_network_widths);
+  g_autoptr (VkaWeights) noisy_dec = test_decoder_weights (r2, test_network_widths);
+  g_autoptr (GError) error = NULL;
+  g_assert_true (vka_decoder_set_content_noise (noisy_dec, sigma, &error));
+  g_assert_no_error (error);
+  g_autoptr (VkaModel) plain = vka_model_new (device_context, enc, dec, &error);
+  g_assert_no_error (error);
+  g_autoptr (VkaModel) noisy = vka_model_new (device_context, enc2, noisy_dec, &error);
+  g_assert_no_error (error);
+  g_assert_cmpfloat (vka_model_content_noise (plain), ==, 0.0f);
+  g_assert_cmpfloat (vka_model_content_noise (noisy), ==, sigma);
+
+  g_autoptr (GRand) rand = g_rand_new_with_seed (32);
+  g_autoptr (VkaImage) content = random_image (rand, 203, 151, 3);
+  g_autoptr (VkaImage) style_image = random_image (rand, 60, 50, 3);
+  g_autoptr (VkaStyle) style = vka_style_from_image (plain, style_image, NULL, &error);
+  g_assert_no_error (error);
+  g_autoptr (VkaStyle) noisy_style = vka_style_from_image (noisy, style_image, NULL, &error);
+  g_assert_no_error (error);
+  assert_styles_close (style, noisy_style);
+
+  const VkaStyle *styles[1] = { style };
+  VkaStylizeOptions whole = { .alpha = 1.0 }, tiled = { .alpha = 1.0, .tile = 64 };
+  g_autoptr (VkaImage) a = stylize_with (noisy, content, styles, 1, &whole);
+  g_autoptr (VkaImage) pre = vka_image_new (content->width, content->height, 3, NULL);
+  memcpy (pre->pixels, content->pixels, sizeof (float) * content->width * content->height * 3);
+  vka_content_noise_add (pre->pixels, 0, 0, pre->width, pre->height, 3, sigma, 0);
+  g_autoptr (VkaImage) b = stylize_with (plain, pre, styles, 1, &whole);
+  double db = test_image_psnr (a, b);
+  g_test_message ("noisy decoder vs plain decoder on the noised content: %.1f dB", db);
+  g_assert_cmpfloat (db, >=, 60);
+
+  g_autoptr (VkaImage) clean = stylize_with (plain, content, styles, 1, &whole);
+  double max_diff = 0;
+  for (gsize i = 0; i < (gsize) content->width * content->height * 3; i++)
+    max_diff = MAX (max_diff, fabs (a->pixels[i] - clean->pixels[i]));
+  g_test_message ("with noise vs without: max pixel difference %.3g", max_diff);
+  g_assert_cmpfloat (max_diff, >, 0.01);
+
+  g_autoptr (VkaImage) t = stylize_with (noisy, content, styles, 1, &tiled);
+  db = test_image_psnr (a, t);
+  g_test_message ("with noise, tiled (64 px) vs untiled: %.1f dB", db);
+  g_assert_cmpfloat (db, >=, 60);
+
+  vka_model_set_content_noise (noisy, 0);
+  g_autoptr (VkaImage) off = stylize_with (noisy, content, styles, 1, &whole);
+  g_assert_cmpfloat (test_image_psnr (off, clean), >=, 60);
+  g_assert_cmpuint (vka_context_validation_messages (device_context), ==, before);
+}
+
+/* The noise itself: a function of the place (a window gets what the whole
+ * picture has there), the seed and nothing else; the colour channels only,
+ * alpha kept; the standard deviation asked for; values kept in [0, 1]. */
+static void
+test_content_noise_values (void)
+{
+  enum { W = 64, H = 48 };
+  const float sigma = 0.1f;
+  g_autofree float *whole = g_new (float, W * H * 4);
+  for (int i = 0; i < W * H * 4; i++)
+    whole[i] = i % 4 == 3 ? 0.25f : (i % 4) * 0.45f;   /* R 0, G 0.45, B 0.9, alpha */
+  g_autofree float *window = g_new (float, 10 * 7 * 4);
+  for (int y = 0; y < 7; y++)
+    memcpy (window + y * 10 * 4, whole + ((y + 5) * W + 9) * 4, 10 * 4 * sizeof (float));
+  vka_content_noise_add (whole, 0, 0, W, H, 4, sigma, 3);
+  vka_content_noise_add (window, 9, 5, 10, 7, 4, sigma, 3);
+  for (int y = 0; y < 7; y++)
+    g_assert_cmpmem (window + y * 10 * 4, 10 * 4 * sizeof (float),
+                     whole + ((y + 5) * W + 9) * 4, 10 * 4 * sizeof (float));
+  double sum = 0, sq = 0;
+  for (int i = 0; i < W * H; i++)
+    {
+      const float *p = whole + i * 4;
+      g_assert_cmpfloat (p[0], >=, 0.0f);
+      g_assert_cmpfloat (p[2], <=, 1.0f);
+      g_assert_cmpfloat (p[3], ==, 0.25f);
+      sum += p[1] - 0.45, sq += (p[1] - 0.45) * (p[1] - 0.45);
+    }
+  double sd = sqrt (sq / (W * H) - (sum / (W * H)) * (sum / (W * H)));
+  g_test_message ("green: mean %.4f, standard deviation %.4f", sum / (W * H), sd);
+  g_assert_cmpfloat (fabs (sum / (W * H)), <=, 4 * sigma / sqrt (W * H));
+  g_assert_cmpfloat (fabs (sd - sigma), <=, 0.05 * sigma);
+  /* another seed, other noise; sigma 0, none */
+  g_autofree float *other = g_new (float, W * H * 4);
+  for (int i = 0; i < W * H * 4; i++)
+    other[i] = i % 4 == 3 ? 0.25f : (i % 4) * 0.45f;
+  vka_content_noise_add (other, 0, 0, W, H, 4, sigma, 4);
+  g_assert_cmpfloat (other[1], !=, whole[1]);
+  float gray[2] = { 0.5f, 0.7f };
+  vka_content_noise_add (gray, 0, 0, 1, 1, 2, 0, 3);
+  g_assert_cmpfloat (gray[0], ==, 0.5f);
+  vka_content_noise_add (gray, 0, 0, 1, 1, 2, sigma, 3);
+  g_assert_cmpfloat (gray[0], !=, 0.5f);
+  g_assert_cmpfloat (gray[1], ==, 0.7f);
 }
 
 static VkaImage *
@@ -840,6 +968,8 @@ main (int argc, char **argv)
   g_test_add_data_func ("/network/tiled-equals-untiled-bilinear", GINT_TO_POINTER (TRUE),
                         test_tiled_equals_untiled);
   g_test_add_func ("/network/bilinear-differs", test_bilinear_differs);
+  g_test_add_func ("/network/content-noise", test_content_noise);
+  g_test_add_func ("/network/content-noise-values", test_content_noise_values);
   g_test_add_func ("/network/tiled-keeps-features", test_tiled_keeps_features);
   g_test_add_func ("/network/out-of-memory-retries", test_out_of_memory_retries);
   g_test_add_func ("/network/memory-estimate", test_memory_estimate);

@@ -10,7 +10,9 @@ into the reference decoder (the PyTorch port's nn.Sequential, widths taken
 from the shapes) and run a forward pass with finite output of the expected
 size. A bilinear decoder (vk-adain-train --upsample bilinear) must carry
 upsample.bilinear = [1.0], which the strict load refuses; the rest loads into
-the decoder with bilinear upsamplings.
+the decoder with bilinear upsamplings. A decoder trained with
+--content-noise carries input.noise = [sigma] (the noise vk-adain adds to
+the content before encoding), in [0, 1]; it is set aside the same way.
 """
 import collections
 import os
@@ -57,6 +59,10 @@ def main(path):
     c2 = sd['14.weight'].shape[0]
     c1 = sd['21.weight'].shape[0]
     mode = 'nearest'
+    if 'input.noise' in sd:
+        assert sd['input.noise'].numel() == 1 and 0 <= sd['input.noise'].item() <= 1, \
+            sd['input.noise']
+        sd = collections.OrderedDict((k, t) for k, t in sd.items() if k != 'input.noise')
     if 'upsample.bilinear' in sd:
         assert sd['upsample.bilinear'].tolist() == [1.0], sd['upsample.bilinear']
         try:

@@ -63,7 +63,8 @@ rand_for (guint64 seed, int stream, gint64 k, guint32 purpose)
   return g_rand_new_with_seed_array (key, G_N_ELEMENTS (key));
 }
 
-enum { PURPOSE_SHUFFLE = 1, PURPOSE_CROP = 2, PURPOSE_REPLACE = 3, PURPOSE_AUGMENT = 4 };
+enum { PURPOSE_SHUFFLE = 1, PURPOSE_CROP = 2, PURPOSE_REPLACE = 3, PURPOSE_AUGMENT = 4,
+       PURPOSE_NOISE = 5 };
 
 /* ---- folders ---------------------------------------------------------------- */
 
@@ -248,6 +249,17 @@ prepare (DataLoader *l, const char *path, int s, gint64 k, float *dst, GError **
             = recolour ? CLAMP (hue[c][0] * p[0] + hue[c][1] * p[1] + hue[c][2] * p[2], 0.0f, 1.0f)
                        : p[c];
       }
+  if (s == 0 && l->o.content_noise > 0)
+    {
+      /* vk-adain's noise (a function of a seed and the place), each plane
+       * with its own seed drawn for the sample */
+      g_autoptr (GRand) n = rand_for (l->o.seed, s, k, PURPOSE_NOISE);
+      for (int c = 0; c < 3; c++)
+        {
+          guint64 seed = ((guint64) g_rand_int (n) << 32) | g_rand_int (n);
+          vka_content_noise_add (dst + c * plane, 0, 0, crop, crop, 1, l->o.content_noise, seed);
+        }
+    }
   return TRUE;
 }
 

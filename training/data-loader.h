@@ -27,6 +27,10 @@ typedef struct
    * symmetries, and half of them with their hues turned by a random angle;
    * contents mirrored left to right half the time. */
   gboolean    augment;
+  /* The standard deviation of Gaussian noise added to each content sample
+   * (clamped to [0, 1]), as vk-adain adds it to a content picture before
+   * encoding for a decoder whose file asks for it; 0: none. */
+  float       content_noise;
   int         threads;   /* loader threads */
   guint64     seed;
   /* Data-parallel training: this process's share of a larger batch. The

@@ -39,6 +39,7 @@ typedef struct
   char    *seed_text;
   char    *upsample;          /* "nearest", "bilinear" or NULL: the starting decoder's */
   double   lr, lr_decay, style_weight, content_weight;
+  double   content_noise;     /* < 0: the starting decoder's */
   int      max_iter, batch, resize, crop, threads, save_interval, log_interval;
   gboolean augment;
   int      compute_threads;   /* the CPU backend's; 0: all cores */
@@ -96,12 +97,13 @@ static guint64
 options_hash (const Options *o)
 {
   g_autofree char *text = g_strdup_printf (
-    "%s|%s|%s|%s|%s|%s|%s|%s|%s|%a|%a|%a|%a|%d|%d|%d|%d|%d|%d|%d|%d", o->content_dir,
+    "%s|%s|%s|%s|%s|%s|%s|%s|%s|%a|%a|%a|%a|%d|%d|%d|%d|%d|%d|%d|%d|%a", o->content_dir,
     o->style_dir, o->vgg ? o->vgg : "", o->save_dir, o->decoder_init ? o->decoder_init : "",
     o->optimizer, o->device ? o->device : "", o->seed_text ? o->seed_text : "",
     o->upsample ? o->upsample : "", o->lr, o->lr_decay,
     o->style_weight, o->content_weight, o->max_iter, o->batch, o->resize, o->crop,
-    o->save_interval, o->log_interval, o->resume, o->augment);
+    o->save_interval, o->log_interval, o->resume, o->augment,
+    o->content_noise);
   g_autoptr (GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
   g_checksum_update (sum, (const guchar *) text, -1);
   guint8 digest[32];
@@ -144,6 +146,8 @@ check_options (Options *o, GError **error)
     return fail_args (error, "--style-weight and --content-weight must be 0 or more");
   if (strcmp (o->optimizer, "adam") != 0 && strcmp (o->optimizer, "sgd") != 0)
     return fail_args (error, "--optimizer %s: must be adam or sgd", o->optimizer);
+  if (o->content_noise != -1 && !(o->content_noise >= 0 && o->content_noise <= 1))
+    return fail_args (error, "--content-noise %g: must be in [0, 1]", o->content_noise);
   if (o->upsample && strcmp (o->upsample, "nearest") != 0
       && strcmp (o->upsample, "bilinear") != 0)
     return fail_args (error, "--upsample %s: must be nearest or bilinear", o->upsample);
@@ -457,13 +461,7 @@ run (Options *o, GError **error)
         }
     }
   int ranks = train_mpi_size (), rank = train_mpi_rank ();
-  DataLoaderOptions dlo = { o->content_dir, o->style_dir, o->batch / ranks, o->resize, o->crop,
-                            o->augment, o->threads, o->seed, o->batch,
-                            rank * (o->batch / ranks) };
   Run r = { .o = o };
-  g_autoptr (DataLoader) loader = r.loader = data_loader_new (&dlo, ci.iteration, error);
-  if (!loader)
-    return 1;
   g_autoptr (VkaWeights) encoder = r.encoder = vka_weights_load (o->vgg, NULL, error);
   if (!encoder)
     return 1;
@@ -482,6 +480,25 @@ run (Options *o, GError **error)
                        o->resume ? "the checkpoint's decoder"
                        : o->decoder_init ? o->decoder_init : "a new decoder", &bilinear, error))
     return (*error)->domain == G_OPTION_ERROR ? 2 : 1;
+  float noise;
+  if (!vka_decoder_content_noise (decoder, &noise, "the starting decoder", error)
+      || (o->content_noise >= 0
+          && !vka_decoder_set_content_noise (decoder, noise = (float) o->content_noise, error)))
+    return 1;
+  DataLoaderOptions dlo = { .content_dir = o->content_dir,
+                            .style_dir = o->style_dir,
+                            .batch = o->batch / ranks,
+                            .resize = o->resize,
+                            .crop = o->crop,
+                            .augment = o->augment,
+                            .content_noise = noise,
+                            .threads = o->threads,
+                            .seed = o->seed,
+                            .global_batch = o->batch,
+                            .first_sample = rank * (o->batch / ranks) };
+  g_autoptr (DataLoader) loader = r.loader = data_loader_new (&dlo, ci.iteration, error);
+  if (!loader)
+    return 1;
   g_autofree char *device = pick_device (o);
   int threads = o->compute_threads;
   /* ranks sharing a machine share its cores */
@@ -502,10 +519,12 @@ run (Options *o, GError **error)
       && !(log = r.log = train_log_open (o->save_dir, o->resume ? ci.iteration : -1,
                                          o->style_weight, error)))
     return 1;
+  g_autofree char *noise_text = noise > 0 ? g_strdup_printf (", content noise %g", noise)
+                                           : g_strdup ("");
   if (ranks == 1)
-    g_printerr ("vk-adain-train: %s on %s, seed %" G_GUINT64_FORMAT "%s, %s iteration %d\n",
+    g_printerr ("vk-adain-train: %s on %s, seed %" G_GUINT64_FORMAT "%s%s, %s iteration %d\n",
                 o->vgg, vka_context_device (context)->name, o->seed,
-                bilinear ? ", bilinear upsampling" : "",
+                bilinear ? ", bilinear upsampling" : "", noise_text,
                 o->resume ? "resuming at" : "starting at", ci.iteration);
   else
     g_printerr ("vk-adain-train: rank %d of %d: %s on %s, %d of the %d pictures of each batch, "
@@ -550,7 +569,7 @@ main (int argc, char **argv)
     .lr = train_defaults.lr, .lr_decay = train_defaults.lr_decay, .max_iter = 160000,
     .batch = 8, .style_weight = train_defaults.style_weight,
     .content_weight = train_defaults.content_weight, .resize = 512, .crop = 256,
-    .save_interval = 10000, .log_interval = 10,
+    .save_interval = 10000, .log_interval = 10, .content_noise = -1,
     .threads = CLAMP ((int) g_get_num_processors (), 1, 8),
   };
   g_autofree char *lr_help = default_text ("Learning rate (%s)", o.lr);
@@ -572,6 +591,7 @@ main (int argc, char **argv)
     { "resize", 0, 0, G_OPTION_ARG_INT, &o.resize, "Squash pictures to N×N first (512; 0: crop only)", "N" },
     { "crop-size", 0, 0, G_OPTION_ARG_INT, &o.crop, "Random crop side (256)", "N" },
     { "augment", 0, 0, G_OPTION_ARG_NONE, &o.augment, "Vary the style pictures' scale, orientation and hues, mirror contents", NULL },
+    { "content-noise", 0, 0, G_OPTION_ARG_DOUBLE, &o.content_noise, "Gaussian noise of this standard deviation on the content pictures, which the decoder's files then ask vk-adain for (default: the starting decoder's, else 0)", "SIGMA" },
     { "n-threads", 0, 0, G_OPTION_ARG_INT, &o.threads, "Loader threads (cores, at most 8)", "N" },
     { "save-interval", 0, 0, G_OPTION_ARG_INT, &o.save_interval, "Checkpoint every N iterations (10000)", "N" },
     { "log-interval", 0, 0, G_OPTION_ARG_INT, &o.log_interval, "A train_log.csv row every N iterations (10)", "N" },

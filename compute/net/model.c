@@ -61,7 +61,20 @@ vka_model_new (VkaContext *context, const VkaWeights *encoder, const VkaWeights 
       vka_model_free (model);
       return NULL;
     }
+  model->content_noise = vka_network_content_noise (model->decoder);
   return model;
+}
+
+float
+vka_model_content_noise (VkaModel *model)
+{
+  return model->content_noise;
+}
+
+void
+vka_model_set_content_noise (VkaModel *model, float sigma)
+{
+  model->content_noise = CLAMP (sigma, 0.0f, 1.0f);
 }
 
 void

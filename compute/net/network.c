@@ -46,6 +46,7 @@ struct VkaNetwork
   Layer      *layers;
   int         out_channels;
   gboolean    bilinear;   /* decoder: bilinear ×2 upsamplings, not nearest */
+  float       content_noise;   /* decoder: VKA_DECODER_NOISE_KEY's value, or 0 */
 };
 
 static VkaTensor *
@@ -143,6 +144,48 @@ vka_decoder_mark_bilinear (VkaWeights *decoder, GError **error)
 }
 
 gboolean
+vka_decoder_content_noise (const VkaWeights *decoder, float *sigma, const char *label,
+                           GError **error)
+{
+  const VkaTensorData *key = vka_weights_get (decoder, VKA_DECODER_NOISE_KEY);
+  *sigma = 0;
+  if (!key)
+    return TRUE;
+  if (vka_tensor_data_numel (key) != 1 || !(key->data[0] >= 0.0f && key->data[0] <= 1.0f))
+    {
+      g_set_error (error, VKA_ERROR, VKA_ERROR_MODEL,
+                   "%s: %s should be one value in [0, 1] (the standard deviation of the "
+                   "noise the decoder wants on its content)", label, VKA_DECODER_NOISE_KEY);
+      return FALSE;
+    }
+  *sigma = key->data[0];
+  return TRUE;
+}
+
+gboolean
+vka_decoder_set_content_noise (VkaWeights *decoder, float sigma, GError **error)
+{
+  if (!(sigma >= 0.0f && sigma <= 1.0f))
+    {
+      g_set_error (error, VKA_ERROR, VKA_ERROR_INVALID_ARGUMENT,
+                   "content noise %g is outside [0, 1]", sigma);
+      return FALSE;
+    }
+  if (sigma == 0.0f && !vka_weights_get (decoder, VKA_DECODER_NOISE_KEY))
+    return TRUE;
+  gint64 shape[1] = { 1 };
+  float *value = g_new (float, 1);
+  *value = sigma;
+  return vka_weights_insert (decoder, VKA_DECODER_NOISE_KEY, 1, shape, value, error);
+}
+
+float
+vka_network_content_noise (const VkaNetwork *net)
+{
+  return net->content_noise;
+}
+
+gboolean
 vka_network_bilinear (const VkaNetwork *net)
 {
   return net->bilinear;
@@ -203,11 +246,15 @@ network_new (VkaBackend *backend, VkaNetworkKind kind, const VkaLayerSpec *specs
              const VkaWeights *weights, int in_channels, const char *label, GError **error)
 {
   gboolean bilinear = FALSE;
-  if (kind == VKA_NETWORK_DECODER && !vka_decoder_bilinear (weights, &bilinear, label, error))
+  float noise = 0;
+  if (kind == VKA_NETWORK_DECODER
+      && (!vka_decoder_bilinear (weights, &bilinear, label, error)
+          || !vka_decoder_content_noise (weights, &noise, label, error)))
     return NULL;
   VkaNetwork *net = g_new0 (VkaNetwork, 1);
   net->backend = backend;
   net->bilinear = bilinear;
+  net->content_noise = noise;
   net->n_layers = n;
   net->layers = g_new0 (Layer, n);
   int channels = in_channels;

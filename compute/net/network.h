@@ -66,6 +66,8 @@ VkaWeights *vka_network_pytorch_init_weights (VkaNetworkKind kind, const int wid
 int         vka_network_out_channels (const VkaNetwork *net);
 /* A decoder with bilinear ×2 upsamplings (its weights carried the marker). */
 gboolean    vka_network_bilinear (const VkaNetwork *net);
+/* A decoder's VKA_DECODER_NOISE_KEY (0 without). */
+float       vka_network_content_noise (const VkaNetwork *net);
 /* The most bytes of activations held at once while vka_network_forward_take
  * runs on an h × w input (the input included), on the network's backend. */
 guint64     vka_network_working_bytes (VkaNetwork *net, int h, int w);

@@ -103,7 +103,10 @@ static VkaTensor *
 encode_tile (TileRun *run, const VkaTile *t, GError **error)
 {
   const VkaImageSource *source = run->source;
-  if (source->image && t->ww == source->image->width && t->wh == source->image->height)
+  /* a content picture gets the decoder's noise, a style picture none */
+  float noise = run->job ? run->model->content_noise : 0.0f;
+  if (noise == 0 && source->image && t->ww == source->image->width
+      && t->wh == source->image->height)
     return vka_model_encode (run->model, source->image, NULL, NULL, error);
   VkaImage win = { t->ww, t->wh, source->channels,
                    scratch (&run->window_pixels, &run->window_floats,
@@ -111,6 +114,7 @@ encode_tile (TileRun *run, const VkaTile *t, GError **error)
   if (!win.pixels
       || !source->read (source->data, t->wx0, t->wy0, t->ww, t->wh, win.pixels, error))
     return NULL;
+  vka_content_noise_add (win.pixels, t->wx0, t->wy0, t->ww, t->wh, win.channels, noise, 0);
   return vka_model_encode (run->model, &win, NULL, NULL, error);
 }
 

@@ -454,6 +454,8 @@ vka_trainer_decoder_weights (VkaTrainer *t, GError **error)
     }
   if (vka_network_bilinear (t->decoder) && !vka_decoder_mark_bilinear (weights, error))
     return NULL;
+  if (!vka_decoder_set_content_noise (weights, vka_network_content_noise (t->decoder), error))
+    return NULL;
   return g_steal_pointer (&weights);
 }
 

@@ -2,7 +2,8 @@
  * (32² crops, batch 2, the tiny random-weight encoder of tests/cli/golden):
  * the loss falls; the checkpoints exist and load; a run resumed half-way
  * logs the same losses as one that never stopped; a kill during a save
- * leaves the previous checkpoint whole; a widened checkpoint resumes; --resize may
+ * leaves the previous checkpoint whole; a widened checkpoint resumes; noisy
+ * contents are marked in the decoders; --resize may
  * change on resume, batch and crop sizes not; Ctrl-C saves and exits; unreadable
  * files are skipped and counted; empty folders and bad arguments are clear
  * errors.
@@ -430,6 +431,72 @@ test_resume_widened (void)
   g_assert_true (isfinite (w6));
 }
 
+/* The content noise a checkpoint's decoder file asks for (0: none). */
+static float
+decoder_file_noise (const char *dir, const char *file)
+{
+  g_autofree char *p = g_build_filename (dir, file, NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VkaWeights) w = vka_weights_load (p, NULL, &error);
+  g_assert_no_error (error);
+  float sigma;
+  g_assert_true (vka_decoder_content_noise (w, &sigma, p, &error));
+  return sigma;
+}
+
+/* --content-noise: noisy contents change the losses; the checkpoints'
+ * decoders (both formats) ask vk-adain for the noise; a run started from
+ * such a decoder keeps its noise unless told otherwise; a value outside
+ * [0, 1] is refused. */
+static void
+test_content_noise (void)
+{
+  g_autofree char *noisy = fixture_dir (tmp_root, "noise");
+  g_autofree char *plain = fixture_dir (tmp_root, "noise-plain");
+  const char *a[] = { "--content-dir", content_dir, "--style-dir", style_dir, COMMON (noisy),
+                      "--content-noise", "0.05", "--max-iter", "3", "--save-interval", "3",
+                      NULL };
+  const char *b[] = { "--content-dir", content_dir, "--style-dir", style_dir, COMMON (plain),
+                      "--max-iter", "3", "--save-interval", "3", NULL };
+  Result r = run_train (a, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.err, ", content noise 0.05, starting at iteration 0"));
+  g_free (r.err);
+  r = run_train (b, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_free (r.err);
+  g_autofree char *l_noisy = losses_of (noisy), *l_plain = losses_of (plain);
+  g_assert_cmpstr (l_noisy, !=, l_plain);
+  g_assert_cmpfloat (decoder_file_noise (noisy, "decoder_iter_3.safetensors"), ==, 0.05f);
+  g_assert_cmpfloat (decoder_file_noise (noisy, "decoder_iter_3.pth"), ==, 0.05f);
+  g_assert_cmpfloat (decoder_file_noise (plain, "decoder_iter_3.safetensors"), ==, 0.0f);
+
+  g_autofree char *init = fixture_path (noisy, "decoder_iter_3.safetensors");
+  g_autofree char *kept = fixture_dir (tmp_root, "noise-kept");
+  const char *c[] = { "--content-dir", content_dir, "--style-dir", style_dir, COMMON (kept),
+                      "--decoder-init", init, "--max-iter", "1", "--save-interval", "1", NULL };
+  r = run_train (c, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_free (r.err);
+  g_assert_cmpfloat (decoder_file_noise (kept, "decoder_iter_1.safetensors"), ==, 0.05f);
+
+  g_autofree char *changed = fixture_dir (tmp_root, "noise-changed");
+  const char *d[] = { "--content-dir", content_dir, "--style-dir", style_dir, COMMON (changed),
+                      "--decoder-init", init, "--content-noise", "0.02", "--max-iter", "1",
+                      "--save-interval", "1", NULL };
+  r = run_train (d, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_free (r.err);
+  g_assert_cmpfloat (decoder_file_noise (changed, "decoder_iter_1.safetensors"), ==, 0.02f);
+
+  const char *e[] = { "--content-dir", content_dir, "--style-dir", style_dir, COMMON (plain),
+                      "--content-noise", "1.5", "--max-iter", "1", NULL };
+  r = run_train (e, NULL);
+  g_assert_cmpint (r.status, ==, 2);
+  g_assert_nonnull (strstr (r.err, "--content-noise 1.5: must be in [0, 1]"));
+  g_free (r.err);
+}
+
 /* --augment changes the batches (the losses differ from a plain run's) but
  * stays a function of the seed and the iteration: the loader's thread count
  * does not change them */
@@ -665,6 +732,7 @@ main (int argc, char **argv)
   g_test_add_func ("/train/kill-during-save", test_kill_during_save);
   g_test_add_func ("/train/compute-threads", test_compute_threads);
   g_test_add_func ("/train/augment", test_augment);
+  g_test_add_func ("/train/content-noise", test_content_noise);
   g_test_add_func ("/train/interrupt-saves", test_interrupt_saves);
   g_test_add_func ("/train/unreadable-files-skipped", test_unreadable_files_skipped);
   g_test_add_func ("/train/empty-folders", test_empty_folders);
