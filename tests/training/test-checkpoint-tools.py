@@ -185,4 +185,24 @@ with tempfile.TemporaryDirectory() as tmp:
     check("a folder without a checkpoint is an error naming it",
           r.returncode != 0 and "nothing" in r.stderr)
 
+    # set-content-noise.py: the key set, the weights untouched; 0 removes it
+    def set_noise(src, dst, sigma):
+        return subprocess.run([sys.executable, os.path.join(TRAINING, "set-content-noise.py"),
+                               src, dst, sigma], capture_output=True, text=True)
+    plain_path = os.path.join(tmp, "plain.safetensors")
+    noisy_path = os.path.join(tmp, "noisy.safetensors")
+    avg.write(plain_path, a)
+    r = set_noise(plain_path, noisy_path, "0.06")
+    marked = avg.read(noisy_path)
+    check("set-content-noise.py writes input.noise",
+          r.returncode == 0 and marked["input.noise"][0] == [1]
+          and abs(marked["input.noise"][1][0] - 0.06) < 1e-7)
+    check("set-content-noise.py keeps every weight",
+          all(marked[k][1] == a[k][1] and marked[k][0] == a[k][0] for k in a))
+    again = os.path.join(tmp, "again.safetensors")
+    r = set_noise(noisy_path, again, "0")
+    check("SIGMA 0 removes the key", r.returncode == 0 and "input.noise" not in avg.read(again))
+    r = set_noise(plain_path, again, "1.5")
+    check("a SIGMA outside [0, 1] is an error", r.returncode != 0 and "1.5" in r.stderr)
+
 finish()
