@@ -115,6 +115,7 @@ cli_options_parse (Options *o, int *argc, char ***argv)
     { "alpha", 0, 0, G_OPTION_ARG_DOUBLE, &o->alpha, "The same as --strength (the reference's name)", "A" },
     { vka_params[VKA_PARAM_CONTENT_SIZE].name, 0, 0, G_OPTION_ARG_INT, &o->content_size, content_size_help, "N" },
     { style_size->name, 0, 0, G_OPTION_ARG_INT, &o->style_size, style_size_help, "N" },
+    { "content-noise", 0, 0, G_OPTION_ARG_DOUBLE, &o->content_noise, "Gaussian noise added to the content before encoding, standard deviation on [0, 1] (default: what the decoder asks for; 0: none)", "SIGMA" },
     { "crop", 0, 0, G_OPTION_ARG_NONE, &o->crop, "Centre square crop after resizing", NULL },
     { "preserve-color", 0, G_OPTION_FLAG_OPTIONAL_ARG, G_OPTION_ARG_CALLBACK, parse_preserve, "Keep the content's colours: coral (default, the reference's) or luminance", "coral|luminance" },
     { "output", 0, 0, G_OPTION_ARG_FILENAME, &o->output_dir, "Output folder (default output/)", "DIR" },
@@ -157,6 +158,11 @@ cli_options_parse (Options *o, int *argc, char ***argv)
       || !vka_param_check_memory_limit (o->memory_limit, "--", &error))
     {
       g_printerr ("vk-adain: %s\n", error->message);
+      return 2;
+    }
+  if (o->content_noise != -1 && !(o->content_noise >= 0 && o->content_noise <= 1))
+    {
+      g_printerr ("vk-adain: --content-noise %g: must be in [0, 1]\n", o->content_noise);
       return 2;
     }
   if (o->tile < 0 || o->threads < 0)

@@ -12,6 +12,7 @@ typedef struct
   char        *output_dir, *output_file, *save_ext, *save_style, *device, *mask;
   char        *style_cache;   /* NULL: the user's cache folder */
   double       alpha;
+  double       content_noise;   /* < 0: the decoder's */
   int          content_size, style_size, tile, threads;
   guint64      memory_limit;
   gboolean     crop, list_devices, quiet, skip_existing;

@@ -685,6 +685,8 @@ run_checked (Options *o, const Inputs *in)
   g_autoptr (VkaModel) model = vka_model_load (context, o->vgg, o->decoder, &error);
   if (!model)
     return fail (error);
+  if (o->content_noise >= 0)
+    vka_model_set_content_noise (model, (float) o->content_noise);
   if (o->progress)
     g_printerr ("vk-adain: %s on %s\n", o->vgg, vka_context_device (context)->name);
   g_autoptr (GPtrArray) sources = style_sources (in->style_paths);
@@ -709,6 +711,7 @@ static int
 run (int argc, char **argv)
 {
   Options o = { .alpha = vka_params[VKA_PARAM_STRENGTH].def,
+                .content_noise = -1,
                 .content_size = VKA_CONTENT_SIZE_BATCH_DEFAULT,
                 .style_size = (int) vka_params[VKA_PARAM_STYLE_SIZE].def,
                 .shard = { 1, 1 } };

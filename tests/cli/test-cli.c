@@ -356,6 +356,61 @@ test_style_picture_with_brace (void)
   g_assert_true (g_file_test (out, G_FILE_TEST_IS_REGULAR));
 }
 
+/* A decoder asking for content noise gets it (the output differs from the
+ * same weights' without the key, and --content-noise 0 gives that output
+ * back); --content-noise adds noise to a decoder without the key; a value
+ * outside [0, 1] is refused. */
+static void
+test_content_noise (void)
+{
+  g_autofree char *dir = fresh_dir ("noise");
+  g_autofree char *vgg = golden ("vgg.pth"), *dec = golden ("decoder.pth");
+  g_autofree char *content = golden ("content.png"), *style = golden ("style.png");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VkaWeights) w = vka_weights_load (dec, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (vka_decoder_set_content_noise (w, 0.08f, &error));
+  g_autofree char *noisy = g_build_filename (dir, "noisy.safetensors", NULL);
+  g_assert_true (vka_weights_save_safetensors (w, noisy, &error));
+  g_assert_no_error (error);
+  const char *decoders[4] = { dec, noisy, noisy, dec };
+  const char *noise[4] = { NULL, NULL, "0", "0.08" };
+  VkaImage *outs[4] = { NULL };
+  for (int i = 0; i < 4; i++)
+    {
+      g_autofree char *out = g_strdup_printf ("%s/out%d.png", dir, i);
+      const char *args[] = { "--vgg", vgg, "--decoder", decoders[i], "--content", content,
+                             "--style", style, "-o", out, "--quiet", "--content-size", "40",
+                             noise[i] ? "--content-noise" : NULL, noise[i], NULL };
+      Result r = run_cli (args);
+      if (r.status)
+        g_test_message ("stderr: %s", r.err);
+      g_assert_cmpint (r.status, ==, 0);
+      g_free (r.err);
+      outs[i] = vka_image_load (out, NULL, &error);
+      g_assert_no_error (error);
+    }
+  double max_diff;
+  psnr_rgb (outs[0], outs[1], &max_diff);
+  g_test_message ("the decoder's noise changes the output by up to %.3f", max_diff);
+  g_assert_cmpfloat (max_diff, >, 0.02);
+  psnr_rgb (outs[0], outs[2], &max_diff);
+  g_assert_cmpfloat (max_diff, ==, 0);
+  psnr_rgb (outs[1], outs[3], &max_diff);
+  g_assert_cmpfloat (max_diff, ==, 0);
+  for (int i = 0; i < 4; i++)
+    vka_image_free (outs[i]);
+
+  g_autofree char *out = g_build_filename (dir, "bad.png", NULL);
+  const char *args[] = { "--vgg", vgg, "--decoder", dec, "--content", content, "--style", style,
+                         "-o", out, "--quiet", "--content-noise", "2", NULL };
+  Result r = run_cli (args);
+  g_assert_cmpint (r.status, !=, 0);
+  g_assert_nonnull (strstr (r.err, "--content-noise 2: must be in [0, 1]"));
+  g_free (r.err);
+  g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+}
+
 /* babl's cache of conversions (shared with GIMP) is neither read by the CLI
  * (reading one made babl time its lookup tables at every start) nor
  * written over with the CLI's few conversions. */
@@ -778,6 +833,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/save-style-and-folder", test_save_style_and_folder);
   g_test_add_func ("/cli/style-picture-with-brace", test_style_picture_with_brace);
   g_test_add_func ("/cli/mask-and-tile", test_mask_and_tile);
+  g_test_add_func ("/cli/content-noise", test_content_noise);
   g_test_add_func ("/cli/models-env-first", test_models_env_first);
   int status = g_test_run ();
   cli_run_teardown ();
