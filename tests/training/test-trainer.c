@@ -286,16 +286,25 @@ test_resume_new_resize (void)
   g_free (r.err);
 }
 
+/* A checkpoint's decoder file, which must load. */
+static VkaWeights *
+load_decoder_file (const char *dir, const char *file)
+{
+  g_autofree char *p = g_build_filename (dir, file, NULL);
+  g_autoptr (GError) error = NULL;
+  VkaWeights *w = vka_weights_load (p, NULL, &error);
+  g_assert_no_error (error);
+  return w;
+}
+
 /* TRUE when the checkpoint's decoder file carries the bilinear marker. */
 static gboolean
 decoder_file_bilinear (const char *dir, const char *file)
 {
-  g_autofree char *p = g_build_filename (dir, file, NULL);
+  g_autoptr (VkaWeights) w = load_decoder_file (dir, file);
   g_autoptr (GError) error = NULL;
-  g_autoptr (VkaWeights) w = vka_weights_load (p, NULL, &error);
-  g_assert_no_error (error);
   gboolean bilinear;
-  g_assert_true (vka_decoder_bilinear (w, &bilinear, p, &error));
+  g_assert_true (vka_decoder_bilinear (w, &bilinear, file, &error));
   return bilinear;
 }
 
@@ -435,12 +444,10 @@ test_resume_widened (void)
 static float
 decoder_file_noise (const char *dir, const char *file)
 {
-  g_autofree char *p = g_build_filename (dir, file, NULL);
+  g_autoptr (VkaWeights) w = load_decoder_file (dir, file);
   g_autoptr (GError) error = NULL;
-  g_autoptr (VkaWeights) w = vka_weights_load (p, NULL, &error);
-  g_assert_no_error (error);
   float sigma;
-  g_assert_true (vka_decoder_content_noise (w, &sigma, p, &error));
+  g_assert_true (vka_decoder_content_noise (w, &sigma, file, &error));
   return sigma;
 }
 
