@@ -156,10 +156,11 @@ gboolean  vka_decoder_bilinear (const VkaWeights *decoder, gboolean *bilinear,
 /* Adds the marker (a decoder already marked is left as it is). */
 gboolean  vka_decoder_mark_bilinear (VkaWeights *decoder, GError **error);
 
-/* A decoder trained on content pictures with Gaussian noise added (and
- * clamped to [0, 1]) carries VKA_DECODER_NOISE_KEY = [sigma], the noise's
- * standard deviation on RGB in [0, 1]; a stylisation with it adds the same
- * noise to the content at the size it is stylised at, before encoding. On
+/* A decoder may ask for Gaussian noise on its content: one trained with it
+ * (vk-adain-train --content-noise), or one that stylises better with it,
+ * carries VKA_DECODER_NOISE_KEY = [sigma], the noise's standard deviation on
+ * RGB in [0, 1] (the result clamped to [0, 1]); a stylisation with it adds
+ * that noise to the content at the size it is stylised at, before encoding. On
  * flat areas the decoder then draws the style's texture from the noise
  * instead of a lattice of its upsamplings. The noise depends only on the
  * pixel's place (and seed): a picture stylised twice, or in tiles, comes out

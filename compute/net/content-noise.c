@@ -9,8 +9,8 @@
 
 /* One hash per pixel gives three 12-bit indices into a table of the
  * standard normal distribution's quantiles at (i + ½) / 4096: Gaussian to
- * ±3.5σ, and cheap on a camera-sized picture (a log and a cosine per
- * sample would cost a tenth of the stylisation). */
+ * ±3.5σ, and cheap on a camera-sized picture (a hash per sample, four
+ * uniform draws summed, took three times as long: bench/RESULTS.md). */
 enum { QUANTILE_BITS = 12, QUANTILES = 1 << QUANTILE_BITS };
 
 static float quantiles[QUANTILES];
